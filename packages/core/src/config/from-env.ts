@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors/errors.js';
+import type { LogLevel } from '../log/logger.js';
+import type { Store } from '../stores/store.js';
+import type { BrokerTransport } from '../transport/broker.js';
+import { brokerSchemes, storeSchemes, type BrokerFactory, type StoreFactory } from './schemes.js';
+
+export interface EnvConfig {
+  broker: BrokerTransport;
+  store: Store | undefined;
+  /** TANDEM_HTTP_PORT, default 3000. */
+  httpPort: number;
+  /** TANDEM_HTTP_HOST, default 0.0.0.0. */
+  httpHost: string;
+  logLevel: LogLevel;
+  /** TANDEM_SERVICE_<NAME>_URL, comma-separated URLs allowed, by lower-case service name. */
+  serviceUrls: Record<string, string[]>;
+}
+
+const envSchema = z.object({
+  TANDEM_BROKER_URL: z.string().default('memory://'),
+  TANDEM_STORE_URL: z.string().default('memory://'),
+  TANDEM_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  TANDEM_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  TANDEM_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+function parseUrl(variable: string, value: string, known: string[]): URL {
+  const expected = `expected ${known.slice(0, -1).join(', ')} or ${known.at(-1)}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${variable}: '${value}' is not a URL; ${expected} (e.g. memory://)`);
+  }
+  const scheme = url.protocol.replace(/:$/, '');
+  if (!known.includes(scheme)) throw new ConfigError(`${variable}: unknown scheme '${scheme}'; ${expected}`);
+  return url;
+}
+
+async function resolveFactory<F>(variable: string, scheme: string, entry: { packageName?: string; exportName?: string; factory?: F }): Promise<F> {
+  if (entry.factory) return entry.factory;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(entry.packageName!)) as Record<string, unknown>;
+  } catch (cause) {
+    const notFound = (cause as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(cause).includes(entry.packageName!);
+    throw new ConfigError(
+      notFound
+        ? `${variable}: scheme '${scheme}' needs the package ${entry.packageName}; install it with npm install ${entry.packageName}`
+        : `${variable}: loading ${entry.packageName} for scheme '${scheme}' failed: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  const factory = mod[entry.exportName!];
+  if (typeof factory !== 'function') throw new ConfigError(`${variable}: ${entry.packageName} does not export ${entry.exportName}()`);
+  return factory as F;
+}
+
+/** Builds the broker from a URL (`memory://`, `kafka://host:9092`, `amqp://user:pass@host/vhost`). */
+export async function brokerFromUrl(value: string, variable = 'TANDEM_BROKER_URL'): Promise<BrokerTransport> {
+  const url = parseUrl(variable, value, [...brokerSchemes.keys()]);
+  const scheme = url.protocol.slice(0, -1);
+  const factory = await resolveFactory<BrokerFactory>(variable, scheme, brokerSchemes.get(scheme)!);
+  return factory(url);
+}
+
+/** Builds the store from a URL (`memory://`, `pglite://./data`, `postgres://...`, `redis://...`). */
+export async function storeFromUrl(value: string, variable = 'TANDEM_STORE_URL'): Promise<Store | undefined> {
+  const url = parseUrl(variable, value, [...storeSchemes.keys()]);
+  const scheme = url.protocol.slice(0, -1);
+  const factory = await resolveFactory<StoreFactory>(variable, scheme, storeSchemes.get(scheme)!);
+  return factory(url);
+}
+
+/**
+ * Reads Tandem's settings from the environment, validated: a bad value fails here, at
+ * start, naming the variable. Swapping Kafka for RabbitMQ is a change of TANDEM_BROKER_URL.
+ */
+export async function fromEnv(env: Record<string, string | undefined> = process.env): Promise<EnvConfig> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    throw new ConfigError(`${variable}: ${issue.message} (got '${env[variable]}')`);
+  }
+  const serviceUrls: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(env)) {
+    const match = /^TANDEM_SERVICE_([A-Z0-9_]+)_URL$/.exec(key);
+    if (!match || value === undefined) continue;
+    const urls = value.split(',').map((u) => u.trim()).filter(Boolean);
+    for (const u of urls) {
+      if (!URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol)) {
+        throw new ConfigError(`${key}: '${u}' is not an http(s) URL`);
+      }
+    }
+    serviceUrls[match[1]!.toLowerCase().replace(/_/g, '-')] = urls;
+  }
+  const broker = await brokerFromUrl(parsed.data.TANDEM_BROKER_URL);
+  const store = await storeFromUrl(parsed.data.TANDEM_STORE_URL);
+  return {
+    broker,
+    store,
+    httpPort: parsed.data.TANDEM_HTTP_PORT,
+    httpHost: parsed.data.TANDEM_HTTP_HOST,
+    logLevel: parsed.data.TANDEM_LOG_LEVEL,
+    serviceUrls,
+  };
+}

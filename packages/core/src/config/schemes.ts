@@ -1,0 +1,42 @@
+/**
+ * URL schemes that select a broker or store. Core imports no transport or driver: a
+ * scheme names the adapter package, loaded on demand, whose module exports a factory
+ * (`brokerFromUrl` / `storeFromUrl`). Other packages can add schemes with `registerScheme`.
+ */
+import type { Store } from '../stores/store.js';
+import type { BrokerTransport } from '../transport/broker.js';
+import { MemoryBroker, MemoryTransport } from '../transport/memory/memory-broker.js';
+
+export type BrokerFactory = (url: URL) => BrokerTransport | Promise<BrokerTransport>;
+export type StoreFactory = (url: URL) => Store | undefined | Promise<Store | undefined>;
+
+interface SchemeEntry<F> {
+  /** The package whose export `exportName` is the factory; used when no factory is registered. */
+  packageName?: string;
+  exportName?: string;
+  factory?: F;
+}
+
+export const brokerSchemes = new Map<string, SchemeEntry<BrokerFactory>>([
+  ['memory', { factory: (url) => new MemoryTransport({ broker: MemoryBroker.shared(url.host + url.pathname.replace(/^\/$/, '')) }) }],
+  ['kafka', { packageName: '@tandem/transport-kafka', exportName: 'brokerFromUrl' }],
+  ['amqp', { packageName: '@tandem/transport-rabbitmq', exportName: 'brokerFromUrl' }],
+  ['amqps', { packageName: '@tandem/transport-rabbitmq', exportName: 'brokerFromUrl' }],
+]);
+
+export const storeSchemes = new Map<string, SchemeEntry<StoreFactory>>([
+  ['memory', { factory: () => undefined }],
+  ['pglite', { packageName: '@tandem/store-postgres', exportName: 'storeFromUrl' }],
+  ['postgres', { packageName: '@tandem/store-postgres', exportName: 'storeFromUrl' }],
+  ['postgresql', { packageName: '@tandem/store-postgres', exportName: 'storeFromUrl' }],
+  ['redis', { packageName: '@tandem/store-redis', exportName: 'storeFromUrl' }],
+  ['rediss', { packageName: '@tandem/store-redis', exportName: 'storeFromUrl' }],
+]);
+
+export function registerBrokerScheme(scheme: string, factory: BrokerFactory): void {
+  brokerSchemes.set(scheme, { factory });
+}
+
+export function registerStoreScheme(scheme: string, factory: StoreFactory): void {
+  storeSchemes.set(scheme, { factory });
+}

@@ -1,0 +1,157 @@
+/**
+ * Contracts are values shared by producer and consumer. They carry the zod schemas, so
+ * the call site, the handler and the wire validation are all typed from one place.
+ */
+import type { z } from 'zod';
+import { RegistrationError } from '../errors/errors.js';
+
+export type Schema = z.ZodType;
+
+/** Where the HTTP transport serves a sync contract, when the default route does not fit. */
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+}
+
+interface SyncContractBase<N extends string, I extends Schema, O extends Schema> {
+  readonly name: N;
+  /** The service that answers this contract; by default the name's first segment. */
+  readonly service: string;
+  readonly input: I;
+  readonly output: O;
+  readonly route?: RouteSpec;
+  readonly description?: string;
+}
+
+export interface CommandContract<N extends string = string, I extends Schema = Schema, O extends Schema = Schema>
+  extends SyncContractBase<N, I, O> {
+  readonly kind: 'command';
+}
+
+export interface QueryContract<N extends string = string, I extends Schema = Schema, O extends Schema = Schema>
+  extends SyncContractBase<N, I, O> {
+  readonly kind: 'query';
+}
+
+export interface EventContract<N extends string = string, D extends Schema = Schema> {
+  readonly kind: 'event';
+  readonly name: N;
+  readonly data: D;
+  /** Schema version, carried as the CloudEvents `dataschema` suffix; bump it on breaking change. */
+  readonly version: number;
+  /** Broker topic (Kafka) or routing key (RabbitMQ); the event name unless overridden. */
+  readonly topic: string;
+  /** The service that publishes it; by default the name's first segment. */
+  readonly service: string;
+  readonly description?: string;
+}
+
+export type SyncContract = CommandContract | QueryContract;
+export type AnyContract = SyncContract | EventContract;
+
+/** What a caller passes in / gets back, and what a handler receives / returns. */
+export type InputOf<C extends SyncContract> = z.input<C['input']>;
+export type ParsedInputOf<C extends SyncContract> = z.output<C['input']>;
+export type OutputOf<C extends SyncContract> = z.output<C['output']>;
+export type ReturnOf<C extends SyncContract> = z.input<C['output']>;
+export type DataOf<E extends EventContract> = z.input<E['data']>;
+export type ParsedDataOf<E extends EventContract> = z.output<E['data']>;
+
+// Dots separate segments; each starts with a letter. These names become HTTP paths,
+// Kafka topics and AMQP routing keys, so the alphabet is kept to what all three accept.
+const NAME = /^[a-zA-Z][a-zA-Z0-9_-]*(\.[a-zA-Z][a-zA-Z0-9_-]*)+$/;
+
+function checkName(kind: string, name: string): string {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new RegistrationError(
+      `define${kind}('${String(name)}'): a contract name is dot-separated segments like 'orders.place' (letters, digits, '-', '_'), with the service first`,
+    );
+  }
+  return name.slice(0, name.indexOf('.'));
+}
+
+function checkSchema(where: string, schema: unknown): void {
+  if (typeof schema !== 'object' || schema === null || typeof (schema as Schema).safeParse !== 'function') {
+    throw new RegistrationError(`${where}: expected a zod schema`);
+  }
+}
+
+export interface SyncContractOptions<I extends Schema, O extends Schema> {
+  input: I;
+  output: O;
+  service?: string;
+  route?: RouteSpec;
+  description?: string;
+}
+
+export function defineCommand<const N extends string, I extends Schema, O extends Schema>(
+  name: N,
+  options: SyncContractOptions<I, O>,
+): CommandContract<N, I, O> {
+  return defineSync('command', name, options);
+}
+
+export function defineQuery<const N extends string, I extends Schema, O extends Schema>(
+  name: N,
+  options: SyncContractOptions<I, O>,
+): QueryContract<N, I, O> {
+  return defineSync('query', name, options);
+}
+
+function defineSync<K extends 'command' | 'query', N extends string, I extends Schema, O extends Schema>(
+  kind: K,
+  name: N,
+  options: SyncContractOptions<I, O>,
+) {
+  const label = kind === 'command' ? 'Command' : 'Query';
+  const prefix = checkName(label, name);
+  checkSchema(`define${label}('${name}').input`, options?.input);
+  checkSchema(`define${label}('${name}').output`, options?.output);
+  if (options.route && !options.route.path.startsWith('/')) {
+    throw new RegistrationError(`define${label}('${name}').route.path must start with '/'`);
+  }
+  return Object.freeze({
+    kind,
+    name,
+    service: options.service ?? prefix,
+    input: options.input,
+    output: options.output,
+    ...(options.route ? { route: options.route } : {}),
+    ...(options.description ? { description: options.description } : {}),
+  }) as unknown as K extends 'command' ? CommandContract<N, I, O> : QueryContract<N, I, O>;
+}
+
+export interface EventContractOptions<D extends Schema> {
+  data: D;
+  version?: number;
+  topic?: string;
+  service?: string;
+  description?: string;
+}
+
+export function defineEvent<const N extends string, D extends Schema>(
+  name: N,
+  options: EventContractOptions<D>,
+): EventContract<N, D> {
+  const prefix = checkName('Event', name);
+  checkSchema(`defineEvent('${name}').data`, options?.data);
+  const version = options.version ?? 1;
+  if (!Number.isInteger(version) || version < 1) {
+    throw new RegistrationError(`defineEvent('${name}').version must be a positive integer`);
+  }
+  return Object.freeze({
+    kind: 'event' as const,
+    name,
+    data: options.data,
+    version,
+    topic: options.topic ?? name,
+    service: options.service ?? prefix,
+    ...(options.description ? { description: options.description } : {}),
+  });
+}
+
+export function isContract(value: unknown): value is AnyContract {
+  if (typeof value !== 'object' || value === null) return false;
+  const kind = (value as { kind?: unknown }).kind;
+  return (kind === 'command' || kind === 'query' || kind === 'event') && typeof (value as AnyContract).name === 'string';
+}

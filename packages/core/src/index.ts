@@ -1,0 +1,94 @@
+// Contracts
+export { defineCommand, defineQuery, defineEvent, isContract } from './contracts/contracts.js';
+export type {
+  AnyContract,
+  CommandContract,
+  QueryContract,
+  EventContract,
+  SyncContract,
+  RouteSpec,
+  Schema,
+  InputOf,
+  ParsedInputOf,
+  OutputOf,
+  ReturnOf,
+  DataOf,
+  ParsedDataOf,
+} from './contracts/contracts.js';
+
+// Services and decorators
+export { Service, Command, Query, OnEvent, describeService } from './decorators/decorators.js';
+export type { ServiceInput } from './decorators/decorators.js';
+export { service, ServiceBuilder } from './runtime/service.js';
+export type {
+  ServiceDefinition,
+  HandlerRegistration,
+  HandlerKind,
+  HandlerOptions,
+  EventHandlerOptions,
+  CommandHandler,
+  QueryHandler,
+  EventHandler,
+} from './runtime/service.js';
+
+// App runtime
+export { createApp } from './runtime/app.js';
+export type { App, AppOptions, AppState } from './runtime/app.js';
+export type { HandlerContext, HandlerMeta, PublishOptions, CallOptions } from './runtime/handler-context.js';
+export type { Invocation } from './runtime/invocation.js';
+export type { SyncServer, SyncHost, SyncEndpoint, InvokeRequest, HealthReport, HealthCheck } from './runtime/sync-host.js';
+export { CallHeader } from './runtime/call-transport.js';
+export type { CallTransport, OutboundCall } from './runtime/call-transport.js';
+
+// Middleware
+export { compose } from './middleware/compose.js';
+export type { Middleware } from './middleware/compose.js';
+export { issuesOf } from './middleware/validation.js';
+export type { ValidationIssue } from './middleware/validation.js';
+
+// Errors
+export * from './errors/errors.js';
+
+// Config
+export { fromEnv, brokerFromUrl, storeFromUrl } from './config/from-env.js';
+export type { EnvConfig } from './config/from-env.js';
+export { registerBrokerScheme, registerStoreScheme } from './config/schemes.js';
+export type { BrokerFactory, StoreFactory } from './config/schemes.js';
+
+// Logging
+export { createLogger, silentLogger } from './log/logger.js';
+export type { Logger, LogLevel, ConsoleLoggerOptions } from './log/logger.js';
+
+// Retry
+export { defaultRetryPolicy, resolveRetryPolicy, backoffDelay, decideRetry } from './retry/retry-policy.js';
+export type { RetryPolicy, RetryDecision } from './retry/retry-policy.js';
+
+// Messages (for transport authors and CloudEvents interop)
+export { Header, toBindingHeaders, fromBindingHeaders } from './messages/headers.js';
+export { encodeEvent, decodeEvent, dataschemaOf } from './messages/envelope.js';
+export type { EnvelopeOptions, DecodedEvent } from './messages/envelope.js';
+export { uuidv7 } from './messages/uuid.js';
+
+// Broker seam, in-process broker and helpers for transport authors
+export type {
+  BrokerTransport,
+  TransportCapabilities,
+  TransportHealth,
+  OutgoingMessage,
+  IncomingMessage,
+  MessageOrigin,
+  Disposition,
+  SubscriptionSpec,
+  Subscription,
+  MessageHandler,
+  DeadLetter,
+  DeadLetterAccess,
+} from './transport/broker.js';
+export { MemoryBroker, MemoryTransport, memoryTransport } from './transport/memory/memory-broker.js';
+export type { MemoryTransportOptions } from './transport/memory/memory-broker.js';
+export { createKeyedRunner } from './transport/keyed-runner.js';
+export type { KeyedRunner } from './transport/keyed-runner.js';
+export { deadLetterHeaders, readDeadLetter } from './transport/dead-letter.js';
+
+// Store seam
+export type { Store, OutboxStore, OutboxRecord, InboxStore, IdempotencyStore, IdempotencyBegin, StoredResponse } from './stores/store.js';

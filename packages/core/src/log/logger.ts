@@ -1,0 +1,53 @@
+/**
+ * The logging seam: a pino logger satisfies it as it is, so does the default below.
+ * Calls take an object of fields first and a message second, as pino's do.
+ */
+export interface Logger {
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+  child(bindings: object): Logger;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+export interface ConsoleLoggerOptions {
+  level?: LogLevel;
+  /** Where JSON lines go; stdout by default. */
+  write?: (line: string) => void;
+  bindings?: object;
+}
+
+function serialise(value: unknown): unknown {
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return { type: value.name, message: value.message, ...(code !== undefined ? { code } : {}), stack: value.stack };
+  }
+  return value;
+}
+
+/** One JSON object per line, with `level`, `time` and `msg`, like pino's default output. */
+export function createLogger(options: ConsoleLoggerOptions = {}): Logger {
+  const threshold = rank[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const bindings = options.bindings ?? {};
+  const emit = (level: Exclude<LogLevel, 'silent'>) => (fields: object, message?: string) => {
+    if (rank[level] < threshold) return;
+    const record: Record<string, unknown> = { level, time: new Date().toISOString(), ...bindings };
+    for (const [k, v] of Object.entries(fields)) record[k] = serialise(v);
+    if (message !== undefined) record.msg = message;
+    write(JSON.stringify(record));
+  };
+  return {
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    child: (more) => createLogger({ ...options, bindings: { ...bindings, ...more } }),
+  };
+}
+
+export const silentLogger: Logger = createLogger({ level: 'silent' });

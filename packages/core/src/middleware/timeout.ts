@@ -1,0 +1,41 @@
+import { TimeoutError } from '../errors/errors.js';
+import type { Invocation } from '../runtime/invocation.js';
+import type { Middleware } from './compose.js';
+
+/**
+ * Ends a run at its deadline: the earlier of the handler's `timeoutMs` and the caller's
+ * deadline (`ctx.meta.deadline`). `ctx.signal` aborts with a TimeoutError so the handler's
+ * own I/O can stop, and the run rejects at once whether or not the handler listens.
+ */
+export function timeout(): Middleware<Invocation> {
+  return (inv, next) => {
+    const own = inv.registration.options.timeoutMs;
+    const candidates = [inv.ctx.meta.deadline, own === undefined ? undefined : Date.now() + own].filter(
+      (d): d is number => d !== undefined,
+    );
+    if (candidates.length === 0) return next();
+    const deadline = Math.min(...candidates);
+    const remaining = deadline - Date.now();
+    const error = new TimeoutError(`${inv.registration.handlerName} did not finish within its deadline (${Math.max(0, own ?? remaining)} ms)`);
+    if (remaining <= 0) {
+      inv.controller.abort(error);
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        inv.controller.abort(error);
+        reject(error);
+      }, remaining);
+      next().then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (cause: unknown) => {
+          clearTimeout(timer);
+          reject(cause);
+        },
+      );
+    });
+  };
+}

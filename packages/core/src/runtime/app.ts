@@ -1,0 +1,228 @@
+import type { CommandContract, DataOf, EventContract, InputOf, OutputOf, QueryContract, SyncContract } from '../contracts/contracts.js';
+import { describeService, type ServiceInput } from '../decorators/decorators.js';
+import { RegistrationError, ShuttingDownError } from '../errors/errors.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { encodeEvent } from '../messages/envelope.js';
+import type { Middleware } from '../middleware/compose.js';
+import type { RetryPolicy } from '../retry/retry-policy.js';
+import type { Store } from '../stores/store.js';
+import type { BrokerTransport, Subscription } from '../transport/broker.js';
+import { MemoryTransport } from '../transport/memory/memory-broker.js';
+import type { CallTransport } from './call-transport.js';
+import { createMessageHandler } from './consume.js';
+import type { CallOptions, PublishOptions } from './handler-context.js';
+import type { Invocation } from './invocation.js';
+import { Registry } from './registry.js';
+import { Runtime } from './runtime.js';
+import { ServiceBuilder, type CommandHandler, type EventHandler, type EventHandlerOptions, type HandlerOptions, type QueryHandler } from './service.js';
+import type { HealthReport, SyncEndpoint, SyncHost, SyncServer } from './sync-host.js';
+
+export interface AppOptions {
+  /** Decorated classes or instances, or `service(...)` definitions. */
+  services?: ServiceInput[];
+  /** The event broker; the in-process broker by default. */
+  broker?: BrokerTransport;
+  /** Outbox, inbox and idempotency records; without one, events are sent after the handler succeeds. */
+  store?: Store;
+  /** Serves commands and queries, e.g. httpServer({ port: 3000 }) from @tandem/transport-http. */
+  http?: SyncServer;
+  /** Carries `ctx.call` to services this app does not serve, e.g. httpClient(...). */
+  clients?: CallTransport;
+  /** Middleware around every handler, outermost first. */
+  middleware?: Middleware<Invocation>[];
+  /** App-wide retry defaults for event handlers. */
+  retry?: Partial<RetryPolicy>;
+  logger?: Logger;
+  /** Validate what sync handlers return; on unless NODE_ENV is 'production'. */
+  checkOutput?: boolean;
+  /** How long stop() waits for in-flight work before aborting it. Default 10 s. */
+  shutdownTimeoutMs?: number;
+  /** Default concurrency per consumer group. Default 16. */
+  concurrency?: number;
+  /** Name of the implicit service that app.command()/query()/onEvent() add to. Default 'app'. */
+  name?: string;
+}
+
+export type AppState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface App {
+  readonly state: AppState;
+  readonly broker: BrokerTransport;
+  readonly store: Store | undefined;
+  readonly endpoints: readonly SyncEndpoint[];
+  command<C extends CommandContract>(contract: C, fn: CommandHandler<C>, options?: HandlerOptions): this;
+  query<C extends QueryContract>(contract: C, fn: QueryHandler<C>, options?: HandlerOptions): this;
+  onEvent<E extends EventContract>(contract: E, fn: EventHandler<E>, options?: EventHandlerOptions): this;
+  start(): Promise<void>;
+  /** Graceful: new requests get 503, consumers and in-flight handlers drain, then everything closes. */
+  stop(): Promise<void>;
+  /** A typed call, in process when this app serves the contract, else through `clients`. */
+  call<C extends SyncContract>(contract: C, input: InputOf<C>, options?: CallOptions): Promise<OutputOf<C>>;
+  /** Publishes an event from outside any handler (a script, a scheduler). */
+  publish<E extends EventContract>(event: E, data: DataOf<E>, options?: PublishOptions & { source?: string }): Promise<void>;
+  health(): Promise<HealthReport>;
+}
+
+export function createApp(options: AppOptions = {}): App {
+  return new TandemApp(options);
+}
+
+class TandemApp implements App {
+  state: AppState = 'created';
+  readonly broker: BrokerTransport;
+  readonly store: Store | undefined;
+  private readonly log: Logger;
+  private readonly implicit: ServiceBuilder;
+  private runtime: Runtime | undefined;
+  private subscriptions: Subscription[] = [];
+
+  constructor(private readonly options: AppOptions) {
+    this.broker = options.broker ?? new MemoryTransport();
+    this.store = options.store;
+    this.log = options.logger ?? createLogger({ level: (process.env.TANDEM_LOG_LEVEL as 'info' | undefined) ?? 'info' });
+    this.implicit = new ServiceBuilder(options.name ?? 'app');
+  }
+
+  get endpoints(): SyncEndpoint[] {
+    if (!this.runtime) return [];
+    return [...this.runtime.deps.registry.sync.values()].map((reg) => ({
+      contract: reg.contract as SyncContract,
+      service: reg.service,
+      ...((reg.contract as SyncContract).route ? { route: (reg.contract as SyncContract).route! } : {}),
+    }));
+  }
+
+  command<C extends CommandContract>(contract: C, fn: CommandHandler<C>, options?: HandlerOptions): this {
+    this.beforeStart('command');
+    this.implicit.command(contract, fn, options);
+    return this;
+  }
+
+  query<C extends QueryContract>(contract: C, fn: QueryHandler<C>, options?: HandlerOptions): this {
+    this.beforeStart('query');
+    this.implicit.query(contract, fn, options);
+    return this;
+  }
+
+  onEvent<E extends EventContract>(contract: E, fn: EventHandler<E>, options?: EventHandlerOptions): this {
+    this.beforeStart('onEvent');
+    this.implicit.onEvent(contract, fn, options);
+    return this;
+  }
+
+  private beforeStart(what: string): void {
+    if (this.state !== 'created') throw new RegistrationError(`app.${what}() after start(): register handlers before the app starts`);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new RegistrationError(`app.start() called twice (state: ${this.state})`);
+    this.state = 'starting';
+    try {
+      const services = (this.options.services ?? []).map(describeService);
+      if (this.implicit.handlers.length > 0) services.push(this.implicit);
+      const registry = new Registry(services);
+      const runtime = new Runtime({
+        registry,
+        broker: this.broker,
+        store: this.store,
+        clients: this.options.clients,
+        middleware: this.options.middleware ?? [],
+        log: this.log,
+        checkOutput: this.options.checkOutput ?? process.env.NODE_ENV !== 'production',
+      });
+      this.runtime = runtime;
+      await this.store?.connect?.();
+      await this.broker.connect();
+      runtime.accepting = true;
+      for (const group of registry.groups.values()) {
+        const concurrency = Math.max(this.options.concurrency ?? 16, ...[...group.handlers.values()].map((h) => h.options.concurrency ?? 0));
+        const subscription = await this.broker.subscribe(
+          { topics: [...group.topics], group: group.name, concurrency },
+          createMessageHandler(runtime, group, this.options.retry),
+        );
+        this.subscriptions.push(subscription);
+      }
+      await Promise.all(this.subscriptions.map((s) => s.ready));
+      await this.options.http?.start(this.syncHost(runtime));
+      this.state = 'running';
+      this.log.info(
+        { services: services.map((s) => s.name), broker: this.broker.name, store: this.store?.name ?? 'none', groups: [...registry.groups.keys()] },
+        'tandem app started',
+      );
+    } catch (error) {
+      this.state = 'stopped';
+      if (this.runtime) this.runtime.accepting = false;
+      await this.closeAll().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private syncHost(runtime: Runtime): SyncHost {
+    const app = this;
+    const endpoints = this.endpoints;
+    const byName = new Map([...runtime.deps.registry.sync].map(([name, reg]) => [name, reg]));
+    return {
+      endpoints,
+      invoke: (endpoint, input, request) => runtime.invoke(byName.get(endpoint.contract.name)!, input, request),
+      get accepting() {
+        return runtime.accepting;
+      },
+      health: () => app.health(),
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping' || this.state === 'created') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    const runtime = this.runtime!;
+    runtime.accepting = false;
+    const deadline = this.options.shutdownTimeoutMs ?? 10_000;
+    const closing = Promise.all(this.subscriptions.map((s) => s.close()));
+    const drained = await runtime.inFlight.drain(deadline);
+    if (!drained) {
+      this.log.warn({ inFlight: runtime.inFlight.size }, 'shutdown deadline passed; aborting in-flight handlers');
+      runtime.inFlight.abortAll(new ShuttingDownError('the app is stopping and its shutdown deadline passed'));
+    }
+    await closing;
+    this.subscriptions = [];
+    await this.closeAll();
+    this.state = 'stopped';
+    this.log.info({}, 'tandem app stopped');
+  }
+
+  private async closeAll(): Promise<void> {
+    await this.options.http?.stop();
+    await this.broker.close();
+    await this.options.clients?.close?.();
+    await this.store?.close?.();
+  }
+
+  call<C extends SyncContract>(contract: C, input: InputOf<C>, options: CallOptions = {}): Promise<OutputOf<C>> {
+    if (!this.runtime) return Promise.reject(new RegistrationError('app.call() before start(): start the app first'));
+    return this.runtime.call(contract, input, options) as Promise<OutputOf<C>>;
+  }
+
+  async publish<E extends EventContract>(event: E, data: DataOf<E>, options: PublishOptions & { source?: string } = {}): Promise<void> {
+    const parsed = await event.data.parseAsync(data);
+    await this.broker.publish([
+      encodeEvent(event, parsed, {
+        source: options.source ?? this.options.name ?? 'app',
+        ...(options.key !== undefined ? { key: options.key } : {}),
+        ...(options.headers ? { headers: options.headers } : {}),
+      }),
+    ]);
+  }
+
+  async health(): Promise<HealthReport> {
+    const checks: HealthReport['checks'] = {};
+    checks.runtime = { ok: this.state === 'running', detail: this.state };
+    checks.broker = this.broker.health?.() ?? { ok: this.state === 'running' };
+    if (this.store?.health) {
+      checks.store = await this.store.health().catch((error: unknown) => ({ ok: false, detail: String(error) }));
+    }
+    return { live: this.state !== 'stopped', ready: Object.values(checks).every((c) => c.ok), checks };
+  }
+}

@@ -1,0 +1,25 @@
+import type { SyncContract } from '../contracts/contracts.js';
+
+/** How a sync call to another service travels; @tandem/transport-http's client is one. */
+export interface CallTransport {
+  call(contract: SyncContract, input: unknown, call: OutboundCall): Promise<unknown>;
+  close?(): Promise<void>;
+}
+
+export interface OutboundCall {
+  /** Absolute deadline (epoch ms); the transport sends the remaining time to the callee. */
+  deadline?: number;
+  signal?: AbortSignal;
+  idempotencyKey?: string;
+  /** Correlation and causation headers to forward. */
+  headers: Record<string, string>;
+}
+
+/** Header names for sync calls between services. */
+export const CallHeader = {
+  correlationId: 'tandem-correlation-id',
+  causationId: 'tandem-causation-id',
+  /** Milliseconds the callee has left; it becomes the callee's `ctx.signal` deadline. */
+  timeout: 'tandem-timeout-ms',
+  idempotencyKey: 'idempotency-key',
+} as const;

@@ -1,0 +1,57 @@
+import { RegistrationError } from '../errors/errors.js';
+import type { ServiceDefinition, HandlerRegistration } from './service.js';
+
+export interface EventGroup {
+  readonly name: string;
+  /** Handlers by event type (contract name). */
+  readonly handlers: ReadonlyMap<string, HandlerRegistration>;
+  readonly topics: readonly string[];
+}
+
+/**
+ * Everything the app serves, checked once at start: one handler per command or query in
+ * the whole app, one handler per event type in a consumer group, unique service names.
+ */
+export class Registry {
+  readonly sync = new Map<string, HandlerRegistration>();
+  readonly groups = new Map<string, EventGroup>();
+
+  constructor(readonly services: readonly ServiceDefinition[]) {
+    const names = new Set<string>();
+    const problems: string[] = [];
+    const groupHandlers = new Map<string, Map<string, HandlerRegistration>>();
+    for (const svc of services) {
+      if (names.has(svc.name)) problems.push(`two services are named '${svc.name}'; service names must be unique in one app`);
+      names.add(svc.name);
+      for (const h of svc.handlers) {
+        if (h.kind !== h.contract.kind) {
+          problems.push(`${h.handlerName}: a ${h.kind} handler was given the ${h.contract.kind} contract '${h.contract.name}'`);
+          continue;
+        }
+        if (h.kind === 'event') {
+          const group = h.options.group ?? svc.name;
+          let handlers = groupHandlers.get(group);
+          if (!handlers) groupHandlers.set(group, (handlers = new Map()));
+          const other = handlers.get(h.contract.name);
+          if (other) {
+            problems.push(
+              `two handlers for event '${h.contract.name}' in consumer group '${group}': ${other.handlerName} and ${h.handlerName}; give one of them its own { group }`,
+            );
+          }
+          handlers.set(h.contract.name, h);
+          continue;
+        }
+        const other = this.sync.get(h.contract.name);
+        if (other) {
+          problems.push(`two handlers for ${h.kind} '${h.contract.name}': ${other.handlerName} (service ${other.service}) and ${h.handlerName} (service ${h.service})`);
+        }
+        this.sync.set(h.contract.name, h);
+      }
+    }
+    if (problems.length > 0) throw new RegistrationError(problems.join('\n'));
+    for (const [name, handlers] of groupHandlers) {
+      const topics = [...new Set([...handlers.values()].map((h) => (h.contract as { topic: string }).topic))];
+      this.groups.set(name, { name, handlers, topics });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { Store } from '../stores/store.js';
+import type { BrokerTransport } from '../transport/broker.js';
+import type { RunContext } from './context-factory.js';
+import type { Invocation } from './invocation.js';
+
+/** Returned instead of the handler's result when the inbox says the event was handled before. */
+export const DUPLICATE = Symbol('tandem.duplicate');
+
+/**
+ * Runs the handler as one unit: with a store, inside its transaction, where the inbox
+ * row (events), the handler's writes and the outbox rows commit together; without one,
+ * the events the handler published are sent after it succeeds and before it is acked or
+ * answered, so a handler that throws never sends anything.
+ */
+export async function runUnitOfWork(
+  inv: Invocation,
+  deps: { store: Store | undefined; broker: BrokerTransport; group?: string },
+): Promise<unknown> {
+  const ctx = inv.ctx as RunContext;
+  const { store, broker } = deps;
+  if (!store) {
+    const result = await inv.registration.fn(inv.input, ctx);
+    if (inv.pending.length > 0) await broker.publish(inv.pending.splice(0));
+    return result;
+  }
+  let publishAfterCommit = false;
+  const result = await store.transaction(async (tx) => {
+    ctx.tx = tx;
+    if (inv.message && deps.group !== undefined && store.inbox) {
+      const first = await store.inbox.record(tx, deps.group, inv.message.id);
+      if (!first) return DUPLICATE;
+    }
+    const value = await inv.registration.fn(inv.input, ctx);
+    if (inv.pending.length > 0) {
+      if (store.outbox) await store.outbox.append(tx, inv.pending.splice(0));
+      else publishAfterCommit = true;
+    }
+    return value;
+  });
+  if (publishAfterCommit) await broker.publish(inv.pending.splice(0));
+  return result;
+}

@@ -1,0 +1,3 @@
+export { runTransportConformance } from './conformance.js';
+export { conformanceMessage, bodyOf, eventually, sleep, deferred, uniqueName } from './harness.js';
+export type { TransportHarness } from './harness.js';

@@ -1,0 +1,103 @@
+/**
+ * The broker seam. A transport moves bytes and carries out dispositions; it never decides
+ * between ack, retry and dead-letter: the runtime does that once, for every broker.
+ */
+
+/** A message to publish. CloudEvents attributes travel in `headers` (see messages/headers.ts). */
+export interface OutgoingMessage {
+  /** Kafka topic or AMQP routing key. */
+  topic: string;
+  /** Partition / ordering key: messages with one key are handled in publish order. */
+  key?: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface MessageOrigin {
+  topic: string;
+  partition?: number;
+  offset?: string;
+  queue?: string;
+}
+
+export interface IncomingMessage extends OutgoingMessage {
+  /** The CloudEvents id (`ce-id`); the inbox deduplicates on it. */
+  id: string;
+  /** 1 on first delivery; a transport raises it when it redelivers for a retry. */
+  attempt: number;
+  receivedAt: number;
+  origin: MessageOrigin;
+}
+
+export type Disposition =
+  | { kind: 'ack' }
+  /** Deliver again to the same group, not before `delayMs`, carrying `attempt`. */
+  | { kind: 'retry'; delayMs: number; attempt: number }
+  /** Move to the group's dead-letter destination; `attempts` is how many were made. */
+  | { kind: 'dead-letter'; reason: string; error?: unknown; attempts: number };
+
+export interface SubscriptionSpec {
+  topics: string[];
+  /** Consumer group: every group gets every message; consumers in one group compete. */
+  group: string;
+  /** Most handler calls in flight at once for this subscription (keys run in order). */
+  concurrency: number;
+}
+
+export interface Subscription {
+  /** Resolves when the broker has assigned work to this consumer (Kafka: partitions). */
+  readonly ready: Promise<void>;
+  /** Stops intake, waits for in-flight handlers, settles what completed, then detaches. */
+  close(): Promise<void>;
+}
+
+export type MessageHandler = (message: IncomingMessage) => Promise<Disposition>;
+
+export interface TransportCapabilities {
+  /** Messages with one key reach a group in publish order. */
+  orderedByKey: boolean;
+  /** Delayed retry is carried by the broker (not an in-process timer that a crash loses). */
+  nativeDelay: boolean;
+  /** Messages survive a broker or process restart. */
+  persistent: boolean;
+}
+
+export interface BrokerTransport {
+  /** 'memory' | 'kafka' | 'rabbitmq' | ... */
+  readonly name: string;
+  readonly capabilities: TransportCapabilities;
+  connect(): Promise<void>;
+  /** Resolves once the broker has confirmed every message; rejects with BrokerError otherwise. */
+  publish(messages: OutgoingMessage[]): Promise<void>;
+  subscribe(spec: SubscriptionSpec, handle: MessageHandler): Promise<Subscription>;
+  /** Closes subscriptions (draining in-flight work), then the connection. */
+  close(): Promise<void>;
+  /** Dead letters of a group, to list and replay; every Tandem transport provides it. */
+  readonly deadLetters?: DeadLetterAccess;
+  /** Connection state for readiness probes; absent means "ready once connected". */
+  health?(): TransportHealth;
+}
+
+export interface TransportHealth {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface DeadLetter {
+  /** The original message id. */
+  id: string;
+  group: string;
+  message: OutgoingMessage;
+  reason: string;
+  error?: string;
+  attempts: number;
+  deadLetteredAt: string;
+  origin: MessageOrigin;
+}
+
+export interface DeadLetterAccess {
+  /** The oldest dead letters of a group first, without removing them. */
+  list(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;
+  /** Sends the chosen dead letters back to the group (attempt reset to 1) and removes them; returns how many. */
+  replay(group: string, ids: string[]): Promise<number>;
+}
