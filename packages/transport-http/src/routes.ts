@@ -1,0 +1,97 @@
+/**
+ * The route convention, shared by the server and the client so they always agree:
+ *
+ *   command  POST /commands/<name>     JSON body is the input
+ *   query    GET  /queries/<name>      input from the query string: `?input=<JSON>` or flat `?id=1&tag=a`
+ *
+ * A contract's `route` overrides it, and may name path parameters (`GET /orders/:id`),
+ * which are merged into the input.
+ */
+import type { RouteSpec, SyncContract } from '@tandem/core';
+
+export function routeOf(contract: SyncContract): RouteSpec {
+  if (contract.route) return contract.route;
+  return contract.kind === 'command' ? { method: 'POST', path: `/commands/${contract.name}` } : { method: 'GET', path: `/queries/${contract.name}` };
+}
+
+export function hasBody(method: string): boolean {
+  return method === 'POST' || method === 'PUT' || method === 'PATCH';
+}
+
+interface ParamRoute<T> {
+  segments: string[];
+  methods: Map<string, T>;
+}
+
+export interface RouteMatch<T> {
+  target: T;
+  params: Record<string, string>;
+}
+
+export type RouteLookup<T> = { found: RouteMatch<T> } | { allowed: string[] } | undefined;
+
+/** Exact paths by Map lookup; paths with `:params` by segment comparison. */
+export class RouteTable<T> {
+  private readonly exact = new Map<string, Map<string, T>>();
+  private readonly withParams: ParamRoute<T>[] = [];
+
+  add(route: RouteSpec, target: T): void {
+    const methods = route.path.includes('/:') ? this.paramMethods(route.path) : this.exactMethods(route.path);
+    if (methods.has(route.method)) throw new Error(`two handlers for ${route.method} ${route.path}`);
+    methods.set(route.method, target);
+  }
+
+  private exactMethods(path: string): Map<string, T> {
+    let methods = this.exact.get(path);
+    if (!methods) this.exact.set(path, (methods = new Map()));
+    return methods;
+  }
+
+  private paramMethods(path: string): Map<string, T> {
+    const segments = path.split('/');
+    const existing = this.withParams.find((r) => r.segments.join('/') === segments.join('/'));
+    if (existing) return existing.methods;
+    const route: ParamRoute<T> = { segments, methods: new Map() };
+    this.withParams.push(route);
+    return route.methods;
+  }
+
+  /** `{ found }`, `{ allowed }` when the path exists for other methods, or undefined for no such path. */
+  lookup(method: string, path: string): RouteLookup<T> {
+    const methods = this.exact.get(path);
+    if (methods) {
+      const target = methods.get(method);
+      return target !== undefined ? { found: { target, params: {} } } : { allowed: [...methods.keys()] };
+    }
+    const parts = path.split('/');
+    for (const route of this.withParams) {
+      if (route.segments.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      let matched = true;
+      for (let i = 0; i < parts.length; i++) {
+        const segment = route.segments[i]!;
+        if (segment.startsWith(':')) {
+          if (parts[i] === '') matched = false;
+          else params[segment.slice(1)] = decodeURIComponent(parts[i]!);
+        } else if (segment !== parts[i]) matched = false;
+        if (!matched) break;
+      }
+      if (!matched) continue;
+      const target = route.methods.get(method);
+      return target !== undefined ? { found: { target, params } } : { allowed: [...route.methods.keys()] };
+    }
+    return undefined;
+  }
+}
+
+/** Fills `:params` of a route path from the input (the client side of the convention). */
+export function fillPath(path: string, input: unknown): { path: string; used: Set<string> } {
+  const used = new Set<string>();
+  const filled = path.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
+    const value = (input as Record<string, unknown> | undefined)?.[name];
+    if (value === undefined || value === null) throw new TypeError(`route ${path} needs '${name}' in the input`);
+    used.add(name);
+    return encodeURIComponent(String(value));
+  });
+  return { path: filled, used };
+}

@@ -1,0 +1,212 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CallHeader,
+  createLogger,
+  MethodNotAllowedError,
+  RouteNotFoundError,
+  ShuttingDownError,
+  type InvokeRequest,
+  type Logger,
+  type SyncEndpoint,
+  type SyncHost,
+  type SyncServer,
+} from '@tandem/core';
+import { readJsonBody, readQueryInput } from './body.js';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import { hasBody, routeOf, RouteTable } from './routes.js';
+
+export interface AuthRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  endpoint: SyncEndpoint;
+}
+
+export interface HttpServerOptions {
+  /** Default 3000; 0 picks a free port (see `server.url`). */
+  port?: number;
+  /** Default '0.0.0.0'. */
+  host?: string;
+  /** Set false to serve only through `handler` mounted in another server. */
+  listen?: boolean;
+  /** Largest request body in bytes; larger ones get 413. Default 1 MiB. */
+  bodyLimit?: number;
+  /**
+   * Called before every command and query: return the caller's identity (it becomes
+   * `ctx.meta.principal`), or throw UnauthorizedError / ForbiddenError.
+   */
+  auth?: (request: AuthRequest) => string | undefined | Promise<string | undefined>;
+  /** Prefix for every route, e.g. '/api'. */
+  basePath?: string;
+  logger?: Logger;
+  /** How long stop() waits for open requests before closing their connections. Default 10 s. */
+  closeTimeoutMs?: number;
+}
+
+type Next = (error?: unknown) => void;
+
+export interface HttpServer extends SyncServer {
+  /** A node:http request listener; with express, unmatched paths go to `next()`. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse, next?: Next) => void;
+  /** The listening URL once started (with the real port when `port: 0`). */
+  readonly url: string | undefined;
+}
+
+const LIVE = '/health/live';
+const READY = '/health/ready';
+
+export function httpServer(options: HttpServerOptions = {}): HttpServer {
+  return new NodeHttpServer(options);
+}
+
+class NodeHttpServer implements HttpServer {
+  readonly name = 'http';
+  private host: SyncHost | undefined;
+  private routes = new RouteTable<SyncEndpoint>();
+  private server: Server | undefined;
+  private readonly log: Logger;
+  private readonly bodyLimit: number;
+  private readonly basePath: string;
+
+  constructor(private readonly options: HttpServerOptions) {
+    this.log = options.logger ?? createLogger({ level: 'warn' });
+    this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
+    this.basePath = (options.basePath ?? '').replace(/\/$/, '');
+  }
+
+  get url(): string | undefined {
+    const address = this.server?.address() as AddressInfo | null | undefined;
+    if (!address) return undefined;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}${this.basePath}`;
+  }
+
+  readonly handler = (req: IncomingMessage, res: ServerResponse, next?: Next): void => {
+    void this.handle(req, res, next);
+  };
+
+  async start(host: SyncHost): Promise<void> {
+    this.host = host;
+    const routes = new RouteTable<SyncEndpoint>();
+    for (const endpoint of host.endpoints) {
+      const route = endpoint.route ?? routeOf(endpoint.contract);
+      routes.add({ method: route.method, path: this.basePath + route.path }, endpoint);
+    }
+    this.routes = routes;
+    if (this.options.listen === false) return;
+    const server = createServer(this.handler);
+    server.keepAliveTimeout = 5_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 3000, this.options.host ?? '0.0.0.0', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Connections whose last response is still being written turn idle later; sweep them.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), this.options.closeTimeoutMs ?? 10_000);
+    await closed;
+    clearInterval(sweep);
+    clearTimeout(timer);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, next?: Next): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    try {
+      const host = this.host;
+      if (path === this.basePath + LIVE || path === this.basePath + READY) return await this.health(path, res);
+      if (!host) throw new ShuttingDownError('the server has not started yet');
+      const match = this.routes.lookup(method, path);
+      if (match === undefined) {
+        if (next) return next();
+        throw new RouteNotFoundError(`no command or query is served at ${method} ${path}`);
+      }
+      if ('allowed' in match) {
+        res.setHeader('allow', match.allowed.join(', '));
+        throw new MethodNotAllowedError(`${path} does not accept ${method}; use ${match.allowed.join(' or ')}`);
+      }
+      if (!host.accepting) {
+        res.setHeader('connection', 'close');
+        res.setHeader('retry-after', '1');
+        throw new ShuttingDownError('the service is shutting down; retry on another instance');
+      }
+      const endpoint = match.found.target;
+      let input = hasBody(method) ? await readJsonBody(req, this.bodyLimit) : readQueryInput(q < 0 ? '' : url.slice(q + 1));
+      if (Object.keys(match.found.params).length > 0) input = { ...(input as object), ...match.found.params };
+      const request = this.invokeRequest(req, res);
+      if (this.options.auth) {
+        const principal = await this.options.auth({ method, path, headers: req.headers, endpoint });
+        if (principal !== undefined) request.principal = principal;
+      }
+      const result = await host.invoke(endpoint, input, request);
+      if (res.destroyed) return;
+      if (!host.accepting) res.setHeader('connection', 'close');
+      if (result === undefined) {
+        res.writeHead(204).end();
+        return;
+      }
+      const json = JSON.stringify(result);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
+    } catch (error) {
+      this.fail(req, res, path, error);
+    }
+  }
+
+  private invokeRequest(req: IncomingMessage, res: ServerResponse): InvokeRequest {
+    const h = req.headers;
+    const controller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort(new ShuttingDownError('the client closed the connection'));
+    });
+    const request: InvokeRequest = { headers: h as Record<string, string>, signal: controller.signal };
+    const timeout = h[CallHeader.timeout];
+    if (typeof timeout === 'string' && /^\d+$/.test(timeout)) request.timeoutMs = Number(timeout);
+    const correlation = h[CallHeader.correlationId];
+    if (typeof correlation === 'string') request.correlationId = correlation;
+    const causation = h[CallHeader.causationId];
+    if (typeof causation === 'string') request.causationId = causation;
+    const key = h[CallHeader.idempotencyKey];
+    if (typeof key === 'string') request.idempotencyKey = key;
+    return request;
+  }
+
+  private async health(path: string, res: ServerResponse): Promise<void> {
+    if (!this.host) {
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"starting"}');
+      return;
+    }
+    const report = await this.host.health();
+    const ok = path.endsWith(LIVE) ? report.live : report.ready;
+    const body = JSON.stringify({ status: ok ? 'ok' : 'unavailable', checks: report.checks });
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void {
+    const problem = toProblem(error, path);
+    if (problem.status >= 500) this.log.error({ err: error, method: req.method, path }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const json = JSON.stringify(problem);
+    // A refused body may still be arriving: close the connection after answering, and
+    // discard the rest instead of buffering it.
+    if (!req.complete) res.setHeader('connection', 'close');
+    res.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(json) }).end(json);
+    if (!req.complete) req.resume();
+  }
+}
