@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors/errors.js';
+import { MemoryTransport } from '../transport/memory/memory-broker.js';
+import { fromEnv } from './from-env.js';
+import { brokerSchemes } from './schemes.js';
+
+describe('fromEnv', () => {
+  it('defaults to the in-process broker, no store and port 3000', async () => {
+    const config = await fromEnv({});
+    expect(config.broker).toBeInstanceOf(MemoryTransport);
+    expect(config.store).toBeUndefined();
+    expect(config.httpPort).toBe(3000);
+  });
+
+  it('names the variable and the accepted schemes for a typo', async () => {
+    await expect(fromEnv({ TANDEM_BROKER_URL: 'kafak://localhost:9092' })).rejects.toThrow(
+      "TANDEM_BROKER_URL: unknown scheme 'kafak'; expected memory, kafka, amqp or amqps",
+    );
+    await expect(fromEnv({ TANDEM_STORE_URL: 'mysql://x' })).rejects.toThrow(/TANDEM_STORE_URL: unknown scheme 'mysql'/);
+    await expect(fromEnv({ TANDEM_BROKER_URL: 'not a url' })).rejects.toThrow(/TANDEM_BROKER_URL: 'not a url' is not a URL/);
+  });
+
+  it('validates numbers and enums, naming the variable', async () => {
+    const error = await fromEnv({ TANDEM_HTTP_PORT: '70000' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^TANDEM_HTTP_PORT: .*got '70000'/);
+    await expect(fromEnv({ TANDEM_LOG_LEVEL: 'loud' })).rejects.toThrow(/^TANDEM_LOG_LEVEL/);
+  });
+
+  it('reads service URLs, several per service', async () => {
+    const config = await fromEnv({ TANDEM_SERVICE_INVENTORY_URL: 'http://a:1, http://b:2', TANDEM_SERVICE_PAYMENT_GATEWAY_URL: 'http://c:3' });
+    expect(config.serviceUrls).toEqual({ inventory: ['http://a:1', 'http://b:2'], 'payment-gateway': ['http://c:3'] });
+    await expect(fromEnv({ TANDEM_SERVICE_X_URL: 'ftp://nope' })).rejects.toThrow(/TANDEM_SERVICE_X_URL: 'ftp:\/\/nope' is not an http/);
+  });
+
+  it('says which package to install for a scheme whose adapter is missing', async () => {
+    brokerSchemes.set('nats', { packageName: '@tandem/transport-nats', exportName: 'brokerFromUrl' });
+    try {
+      await expect(fromEnv({ TANDEM_BROKER_URL: 'nats://127.0.0.1:4222' })).rejects.toThrow(
+        "TANDEM_BROKER_URL: scheme 'nats' needs the package @tandem/transport-nats; install it with npm install @tandem/transport-nats",
+      );
+    } finally {
+      brokerSchemes.delete('nats');
+    }
+  });
+
+  it('gives separate in-process brokers to differently named memory URLs', async () => {
+    const a = (await fromEnv({ TANDEM_BROKER_URL: 'memory://one' })).broker as MemoryTransport;
+    const b = (await fromEnv({ TANDEM_BROKER_URL: 'memory://two' })).broker as MemoryTransport;
+    const a2 = (await fromEnv({ TANDEM_BROKER_URL: 'memory://one' })).broker as MemoryTransport;
+    expect(a.broker).not.toBe(b.broker);
+    expect(a.broker).toBe(a2.broker);
+  });
+});

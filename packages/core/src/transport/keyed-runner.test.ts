@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { createKeyedRunner } from './keyed-runner.js';
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('keyed runner', () => {
+  it('keeps order per key and runs keys concurrently up to the bound', async () => {
+    const runner = createKeyedRunner(3);
+    const order = new Map<string, number[]>();
+    let running = 0;
+    let peak = 0;
+    const tasks = [];
+    for (let i = 0; i < 30; i++) {
+      const key = `k${i % 5}`;
+      tasks.push(
+        runner.run(key, async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await tick(Math.random() * 4);
+          order.set(key, [...(order.get(key) ?? []), i]);
+          running--;
+        }),
+      );
+    }
+    await Promise.all(tasks);
+    expect(peak).toBe(3);
+    for (const [key, seen] of order) expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(order.size).toBe(5);
+    expect(runner.size).toBe(0);
+  });
+
+  it('passes results and errors through and keeps going after a failure', async () => {
+    const runner = createKeyedRunner(1);
+    await expect(runner.run('a', async () => { throw new Error('x'); })).rejects.toThrow('x');
+    expect(await runner.run('a', async () => 7)).toBe(7);
+  });
+
+  it('resolves idle() once everything queued has run', async () => {
+    const runner = createKeyedRunner(2);
+    let done = 0;
+    for (let i = 0; i < 6; i++) void runner.run(String(i % 2), async () => (await tick(2), done++));
+    await runner.idle();
+    expect(done).toBe(6);
+  });
+
+  it('refuses a concurrency that is not a positive integer', () => {
+    expect(() => createKeyedRunner(0)).toThrow(RangeError);
+  });
+});
