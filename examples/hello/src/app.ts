@@ -4,7 +4,9 @@ import { Orders } from './orders.js';
 import { Shipping } from './shipping.js';
 
 /** Both services in one process, on whatever broker and store the environment names. */
-export async function buildApp(env: Record<string, string | undefined> = process.env): Promise<{ app: App; server: HttpServer; config: EnvConfig }> {
+export async function buildApp(
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ app: App; server: HttpServer; config: EnvConfig }> {
   const config = await fromEnv(env);
   const server = httpServer({ port: config.httpPort, host: config.httpHost });
   const app = createApp({

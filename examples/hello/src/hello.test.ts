@@ -5,7 +5,12 @@ import { buildApp } from './app.js';
 
 describe('hello example', () => {
   it('answers a placed order at once, and the shipment follows from the event', async () => {
-    const { app, server } = await buildApp({ TANDEM_HTTP_PORT: '0', TANDEM_HTTP_HOST: '127.0.0.1', TANDEM_LOG_LEVEL: 'silent', TANDEM_BROKER_URL: 'memory://hello-test' });
+    const { app, server } = await buildApp({
+      TANDEM_HTTP_PORT: '0',
+      TANDEM_HTTP_HOST: '127.0.0.1',
+      TANDEM_LOG_LEVEL: 'silent',
+      TANDEM_BROKER_URL: 'memory://hello-test',
+    });
     await app.start();
     try {
       const url = server.url!;

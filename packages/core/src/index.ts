@@ -36,7 +36,14 @@ export { createApp } from './runtime/app.js';
 export type { App, AppOptions, AppState } from './runtime/app.js';
 export type { HandlerContext, HandlerMeta, PublishOptions, CallOptions } from './runtime/handler-context.js';
 export type { Invocation } from './runtime/invocation.js';
-export type { SyncServer, SyncHost, SyncEndpoint, InvokeRequest, HealthReport, HealthCheck } from './runtime/sync-host.js';
+export type {
+  SyncServer,
+  SyncHost,
+  SyncEndpoint,
+  InvokeRequest,
+  HealthReport,
+  HealthCheck,
+} from './runtime/sync-host.js';
 export { CallHeader } from './runtime/call-transport.js';
 export type { CallTransport, OutboundCall } from './runtime/call-transport.js';
 
@@ -91,4 +98,12 @@ export type { KeyedRunner } from './transport/keyed-runner.js';
 export { deadLetterHeaders, readDeadLetter } from './transport/dead-letter.js';
 
 // Store seam
-export type { Store, OutboxStore, OutboxRecord, InboxStore, IdempotencyStore, IdempotencyBegin, StoredResponse } from './stores/store.js';
+export type {
+  Store,
+  OutboxStore,
+  OutboxRecord,
+  InboxStore,
+  IdempotencyStore,
+  IdempotencyBegin,
+  StoredResponse,
+} from './stores/store.js';

@@ -8,13 +8,16 @@ import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError 
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
-    throw new PayloadTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit} bytes`, { details: { limit } });
+    throw new PayloadTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit} bytes`, {
+      details: { limit },
+    });
   }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`, { details: { limit } });
+    if (size > limit)
+      throw new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`, { details: { limit } });
     chunks.push(chunk);
   }
   if (size === 0) return undefined;

@@ -50,18 +50,30 @@ class UndiciClient implements HttpClient {
         try {
           return new URL(u);
         } catch {
-          throw new ConfigError(`httpClient: service '${service}' has an invalid URL '${u}'; expected e.g. http://host:3000`);
+          throw new ConfigError(
+            `httpClient: service '${service}' has an invalid URL '${u}'; expected e.g. http://host:3000`,
+          );
         }
       });
       if (urls.length === 0) throw new ConfigError(`httpClient: service '${service}' has no URL`);
       const basePath = urls[0]!.pathname.replace(/\/$/, '');
       const poolOptions = { connections: options.connections ?? 32, keepAliveTimeout: 4_000 };
-      const dispatcher = urls.length === 1 ? new Pool(urls[0]!.origin, poolOptions) : new BalancedPool(urls.map((u) => u.origin), poolOptions);
+      const dispatcher =
+        urls.length === 1
+          ? new Pool(urls[0]!.origin, poolOptions)
+          : new BalancedPool(
+              urls.map((u) => u.origin),
+              poolOptions,
+            );
       this.dispatchers.set(service, { dispatcher, basePath });
     }
   }
 
-  async call<C extends SyncContract>(contract: C, input: InputOf<C>, options: ClientCallOptions = {}): Promise<OutputOf<C>> {
+  async call<C extends SyncContract>(
+    contract: C,
+    input: InputOf<C>,
+    options: ClientCallOptions = {},
+  ): Promise<OutputOf<C>> {
     const target = this.dispatchers.get(contract.service);
     if (!target) {
       throw new ConfigError(
@@ -75,8 +87,10 @@ class UndiciClient implements HttpClient {
     let body: string | undefined;
     if (hasBody(route.method)) body = JSON.stringify(input ?? {});
     else {
-      const rest = used.size > 0 ? Object.fromEntries(Object.entries(input as object).filter(([k]) => !used.has(k))) : input;
-      if (rest !== undefined && Object.keys(rest as object).length > 0) search = `?input=${encodeURIComponent(JSON.stringify(rest))}`;
+      const rest =
+        used.size > 0 ? Object.fromEntries(Object.entries(input as object).filter(([k]) => !used.has(k))) : input;
+      if (rest !== undefined && Object.keys(rest as object).length > 0)
+        search = `?input=${encodeURIComponent(JSON.stringify(rest))}`;
     }
     const deadline = options.deadline ?? Date.now() + (options.timeoutMs ?? this.timeoutMs);
     const remaining = deadline - Date.now();
@@ -95,7 +109,13 @@ class UndiciClient implements HttpClient {
 
     let response: Dispatcher.ResponseData;
     try {
-      response = await target.dispatcher.request({ method: route.method, path: target.basePath + path + search, headers, body, signal });
+      response = await target.dispatcher.request({
+        method: route.method,
+        path: target.basePath + path + search,
+        headers,
+        body,
+        signal,
+      });
     } catch (error) {
       throw this.transportError(error, where, timeoutSignal);
     }
@@ -111,11 +131,14 @@ class UndiciClient implements HttpClient {
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
-      throw status >= 500 ? new UnavailableError(`${where} answered HTTP ${status} with a body that is not JSON`) : new InternalError(`${where} answered with a body that is not JSON`);
+      throw status >= 500
+        ? new UnavailableError(`${where} answered HTTP ${status} with a body that is not JSON`)
+        : new InternalError(`${where} answered with a body that is not JSON`);
     }
     if (status >= 400) throw fromProblem(status, parsed, where);
     const output = contract.output.safeParse(parsed);
-    if (!output.success) throw new InternalError(`${where} answered with output that does not match '${contract.name}'`);
+    if (!output.success)
+      throw new InternalError(`${where} answered with output that does not match '${contract.name}'`);
     return output.data as OutputOf<C>;
   }
 

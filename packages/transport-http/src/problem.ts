@@ -3,7 +3,7 @@
  * and a problem type; the client reads `code` back into the same typed error. Stack
  * traces never leave the process, and unknown errors say nothing about their internals.
  */
-import { errorClassesByCode, InternalError, isTandemError, TandemError, UnavailableError } from '@tandem/core';
+import { errorClassesByCode, InternalError, isTandemError, type TandemError, UnavailableError } from '@tandem/core';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -49,7 +49,10 @@ const titles: Record<number, string> = {
 
 /** `urn:tandem:problem:validation` for TANDEM_VALIDATION, and so on. */
 export function problemType(code: string): string {
-  return `urn:tandem:problem:${code.replace(/^TANDEM_/, '').toLowerCase().replace(/_/g, '-')}`;
+  return `urn:tandem:problem:${code
+    .replace(/^TANDEM_/, '')
+    .toLowerCase()
+    .replace(/_/g, '-')}`;
 }
 
 export function statusOf(error: unknown): number {

@@ -11,7 +11,9 @@ import type { RouteSpec, SyncContract } from '@tandem/core';
 
 export function routeOf(contract: SyncContract): RouteSpec {
   if (contract.route) return contract.route;
-  return contract.kind === 'command' ? { method: 'POST', path: `/commands/${contract.name}` } : { method: 'GET', path: `/queries/${contract.name}` };
+  return contract.kind === 'command'
+    ? { method: 'POST', path: `/commands/${contract.name}` }
+    : { method: 'GET', path: `/queries/${contract.name}` };
 }
 
 export function hasBody(method: string): boolean {

@@ -145,7 +145,9 @@ class NodeHttpServer implements HttpServer {
         throw new ShuttingDownError('the service is shutting down; retry on another instance');
       }
       const endpoint = match.found.target;
-      let input = hasBody(method) ? await readJsonBody(req, this.bodyLimit) : readQueryInput(q < 0 ? '' : url.slice(q + 1));
+      let input = hasBody(method)
+        ? await readJsonBody(req, this.bodyLimit)
+        : readQueryInput(q < 0 ? '' : url.slice(q + 1));
       if (Object.keys(match.found.params).length > 0) input = { ...(input as object), ...match.found.params };
       const request = this.invokeRequest(req, res);
       if (this.options.auth) {
@@ -206,7 +208,9 @@ class NodeHttpServer implements HttpServer {
     // A refused body may still be arriving: close the connection after answering, and
     // discard the rest instead of buffering it.
     if (!req.complete) res.setHeader('connection', 'close');
-    res.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(json) }).end(json);
+    res
+      .writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(json) })
+      .end(json);
     if (!req.complete) req.resume();
   }
 }

@@ -76,7 +76,10 @@ describe('typed http client', () => {
 
 describe('ctx.call across two apps over HTTP', () => {
   it('makes a typed ctx.call to another app over HTTP, and a slow callee times out', async () => {
-    const Checkout = defineCommand('shop.checkout', { input: z.object({ sku: z.string() }), output: z.object({ orderId: z.string(), seen: z.string() }) });
+    const Checkout = defineCommand('shop.checkout', {
+      input: z.object({ sku: z.string() }),
+      output: z.object({ orderId: z.string(), seen: z.string() }),
+    });
     const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
     const clients = httpClient({ services: { orders: ctx.url } });
     const shop = createApp({

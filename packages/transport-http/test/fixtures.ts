@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { createApp, defineCommand, defineEvent, defineQuery, NotFoundError, service, silentLogger, type AppOptions } from '@tandem/core';
+import {
+  createApp,
+  defineCommand,
+  defineEvent,
+  defineQuery,
+  NotFoundError,
+  service,
+  silentLogger,
+  type AppOptions,
+} from '@tandem/core';
 import { httpServer, type HttpServerOptions } from '../src/index.js';
 
 export const PlaceOrder = defineCommand('orders.place', {

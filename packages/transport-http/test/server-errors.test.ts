@@ -43,16 +43,76 @@ describe('http server: answers', () => {
 
 describe('http server: bad input gets the exact status and problem type', () => {
   const cases: Array<[string, () => ReturnType<typeof send>, number, string, string]> = [
-    ['unknown route', () => send('POST', '/commands/orders.nope', '{}'), 404, 'urn:tandem:problem:route-not-found', 'TANDEM_ROUTE_NOT_FOUND'],
-    ['wrong method', () => send('GET', '/commands/orders.place'), 405, 'urn:tandem:problem:method-not-allowed', 'TANDEM_METHOD_NOT_ALLOWED'],
-    ['malformed JSON', () => send('POST', '/commands/orders.place', '{"sku": "a", qty: }'), 400, 'urn:tandem:problem:malformed-request', 'TANDEM_MALFORMED_REQUEST'],
-    ['malformed ?input', () => send('GET', '/queries/orders.get?input=%7Bnope'), 400, 'urn:tandem:problem:malformed-request', 'TANDEM_MALFORMED_REQUEST'],
-    ['schema violation', () => send('POST', '/commands/orders.place', JSON.stringify({ sku: '', qty: -1 })), 400, 'urn:tandem:problem:validation', 'TANDEM_VALIDATION'],
-    ['missing body', () => send('POST', '/commands/orders.place'), 400, 'urn:tandem:problem:validation', 'TANDEM_VALIDATION'],
-    ['body over the limit', () => send('POST', '/commands/orders.place', JSON.stringify({ sku: 'x'.repeat(2000), qty: 1 })), 413, 'urn:tandem:problem:payload-too-large', 'TANDEM_PAYLOAD_TOO_LARGE'],
-    ['non-JSON media type', () => send('POST', '/commands/orders.place', 'sku=a', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'urn:tandem:problem:unsupported-media-type', 'TANDEM_UNSUPPORTED_MEDIA_TYPE'],
-    ['a domain NotFoundError', () => send('GET', '/queries/orders.get?id=missing'), 404, 'urn:tandem:problem:not-found', 'TANDEM_NOT_FOUND'],
-    ['an unexpected handler error', () => send('POST', '/commands/orders.broken', '{}'), 500, 'urn:tandem:problem:internal', 'TANDEM_INTERNAL'],
+    [
+      'unknown route',
+      () => send('POST', '/commands/orders.nope', '{}'),
+      404,
+      'urn:tandem:problem:route-not-found',
+      'TANDEM_ROUTE_NOT_FOUND',
+    ],
+    [
+      'wrong method',
+      () => send('GET', '/commands/orders.place'),
+      405,
+      'urn:tandem:problem:method-not-allowed',
+      'TANDEM_METHOD_NOT_ALLOWED',
+    ],
+    [
+      'malformed JSON',
+      () => send('POST', '/commands/orders.place', '{"sku": "a", qty: }'),
+      400,
+      'urn:tandem:problem:malformed-request',
+      'TANDEM_MALFORMED_REQUEST',
+    ],
+    [
+      'malformed ?input',
+      () => send('GET', '/queries/orders.get?input=%7Bnope'),
+      400,
+      'urn:tandem:problem:malformed-request',
+      'TANDEM_MALFORMED_REQUEST',
+    ],
+    [
+      'schema violation',
+      () => send('POST', '/commands/orders.place', JSON.stringify({ sku: '', qty: -1 })),
+      400,
+      'urn:tandem:problem:validation',
+      'TANDEM_VALIDATION',
+    ],
+    [
+      'missing body',
+      () => send('POST', '/commands/orders.place'),
+      400,
+      'urn:tandem:problem:validation',
+      'TANDEM_VALIDATION',
+    ],
+    [
+      'body over the limit',
+      () => send('POST', '/commands/orders.place', JSON.stringify({ sku: 'x'.repeat(2000), qty: 1 })),
+      413,
+      'urn:tandem:problem:payload-too-large',
+      'TANDEM_PAYLOAD_TOO_LARGE',
+    ],
+    [
+      'non-JSON media type',
+      () => send('POST', '/commands/orders.place', 'sku=a', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'urn:tandem:problem:unsupported-media-type',
+      'TANDEM_UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
+      'a domain NotFoundError',
+      () => send('GET', '/queries/orders.get?id=missing'),
+      404,
+      'urn:tandem:problem:not-found',
+      'TANDEM_NOT_FOUND',
+    ],
+    [
+      'an unexpected handler error',
+      () => send('POST', '/commands/orders.broken', '{}'),
+      500,
+      'urn:tandem:problem:internal',
+      'TANDEM_INTERNAL',
+    ],
   ];
 
   for (const [what, call, status, type, code] of cases) {

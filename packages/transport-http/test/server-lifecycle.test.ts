@@ -7,7 +7,11 @@ import { httpServer } from '../src/index.js';
 import { ordersService, startApp } from './fixtures.js';
 
 const place = (url: string, body = { sku: 'a', qty: 1 }, headers: Record<string, string> = {}) =>
-  request(`${url}/commands/orders.place`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+  request(`${url}/commands/orders.place`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 
 describe('http server: auth hook', () => {
   it('passes the principal to the handler, and maps 401/403 from the hook', async () => {
@@ -21,7 +25,10 @@ describe('http server: auth hook', () => {
     try {
       const none = await place(url);
       expect(none.statusCode).toBe(401);
-      expect(await none.body.json()).toMatchObject({ type: 'urn:tandem:problem:unauthorized', code: 'TANDEM_UNAUTHORIZED' });
+      expect(await none.body.json()).toMatchObject({
+        type: 'urn:tandem:problem:unauthorized',
+        code: 'TANDEM_UNAUTHORIZED',
+      });
       const guest = await place(url, undefined, { authorization: 'Bearer guest' });
       expect(guest.statusCode).toBe(403);
       await guest.body.dump();
@@ -80,7 +87,10 @@ describe('graceful stop', () => {
     const late = await place(url);
     expect(late.statusCode).toBe(503);
     expect(late.headers['retry-after']).toBe('1');
-    expect(await late.body.json()).toMatchObject({ code: 'TANDEM_SHUTTING_DOWN', type: 'urn:tandem:problem:shutting-down' });
+    expect(await late.body.json()).toMatchObject({
+      code: 'TANDEM_SHUTTING_DOWN',
+      type: 'urn:tandem:problem:shutting-down',
+    });
     const ready = await request(`${url}/health/ready`);
     expect(ready.statusCode).toBe(503);
     await ready.body.dump();

@@ -16,8 +16,12 @@ describe('fromEnv', () => {
     await expect(fromEnv({ TANDEM_BROKER_URL: 'kafak://localhost:9092' })).rejects.toThrow(
       "TANDEM_BROKER_URL: unknown scheme 'kafak'; expected memory, kafka, amqp or amqps",
     );
-    await expect(fromEnv({ TANDEM_STORE_URL: 'mysql://x' })).rejects.toThrow(/TANDEM_STORE_URL: unknown scheme 'mysql'/);
-    await expect(fromEnv({ TANDEM_BROKER_URL: 'not a url' })).rejects.toThrow(/TANDEM_BROKER_URL: 'not a url' is not a URL/);
+    await expect(fromEnv({ TANDEM_STORE_URL: 'mysql://x' })).rejects.toThrow(
+      /TANDEM_STORE_URL: unknown scheme 'mysql'/,
+    );
+    await expect(fromEnv({ TANDEM_BROKER_URL: 'not a url' })).rejects.toThrow(
+      /TANDEM_BROKER_URL: 'not a url' is not a URL/,
+    );
   });
 
   it('validates numbers and enums, naming the variable', async () => {
@@ -28,9 +32,14 @@ describe('fromEnv', () => {
   });
 
   it('reads service URLs, several per service', async () => {
-    const config = await fromEnv({ TANDEM_SERVICE_INVENTORY_URL: 'http://a:1, http://b:2', TANDEM_SERVICE_PAYMENT_GATEWAY_URL: 'http://c:3' });
+    const config = await fromEnv({
+      TANDEM_SERVICE_INVENTORY_URL: 'http://a:1, http://b:2',
+      TANDEM_SERVICE_PAYMENT_GATEWAY_URL: 'http://c:3',
+    });
     expect(config.serviceUrls).toEqual({ inventory: ['http://a:1', 'http://b:2'], 'payment-gateway': ['http://c:3'] });
-    await expect(fromEnv({ TANDEM_SERVICE_X_URL: 'ftp://nope' })).rejects.toThrow(/TANDEM_SERVICE_X_URL: 'ftp:\/\/nope' is not an http/);
+    await expect(fromEnv({ TANDEM_SERVICE_X_URL: 'ftp://nope' })).rejects.toThrow(
+      /TANDEM_SERVICE_X_URL: 'ftp:\/\/nope' is not an http/,
+    );
   });
 
   it('says which package to install for a scheme whose adapter is missing', async () => {

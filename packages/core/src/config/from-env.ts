@@ -38,13 +38,18 @@ function parseUrl(variable: string, value: string, known: string[]): URL {
   return url;
 }
 
-async function resolveFactory<F>(variable: string, scheme: string, entry: { packageName?: string; exportName?: string; factory?: F }): Promise<F> {
+async function resolveFactory<F>(
+  variable: string,
+  scheme: string,
+  entry: { packageName?: string; exportName?: string; factory?: F },
+): Promise<F> {
   if (entry.factory) return entry.factory;
   let mod: Record<string, unknown>;
   try {
     mod = (await import(entry.packageName!)) as Record<string, unknown>;
   } catch (cause) {
-    const notFound = (cause as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(cause).includes(entry.packageName!);
+    const notFound =
+      (cause as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(cause).includes(entry.packageName!);
     throw new ConfigError(
       notFound
         ? `${variable}: scheme '${scheme}' needs the package ${entry.packageName}; install it with npm install ${entry.packageName}`
@@ -53,7 +58,8 @@ async function resolveFactory<F>(variable: string, scheme: string, entry: { pack
     );
   }
   const factory = mod[entry.exportName!];
-  if (typeof factory !== 'function') throw new ConfigError(`${variable}: ${entry.packageName} does not export ${entry.exportName}()`);
+  if (typeof factory !== 'function')
+    throw new ConfigError(`${variable}: ${entry.packageName} does not export ${entry.exportName}()`);
   return factory as F;
 }
 
@@ -88,7 +94,10 @@ export async function fromEnv(env: Record<string, string | undefined> = process.
   for (const [key, value] of Object.entries(env)) {
     const match = /^TANDEM_SERVICE_([A-Z0-9_]+)_URL$/.exec(key);
     if (!match || value === undefined) continue;
-    const urls = value.split(',').map((u) => u.trim()).filter(Boolean);
+    const urls = value
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
     for (const u of urls) {
       if (!URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol)) {
         throw new ConfigError(`${key}: '${u}' is not an http(s) URL`);

@@ -18,7 +18,13 @@ interface SchemeEntry<F> {
 }
 
 export const brokerSchemes = new Map<string, SchemeEntry<BrokerFactory>>([
-  ['memory', { factory: (url) => new MemoryTransport({ broker: MemoryBroker.shared(url.host + url.pathname.replace(/^\/$/, '')) }) }],
+  [
+    'memory',
+    {
+      factory: (url) =>
+        new MemoryTransport({ broker: MemoryBroker.shared(url.host + url.pathname.replace(/^\/$/, '')) }),
+    },
+  ],
   ['kafka', { packageName: '@tandem/transport-kafka', exportName: 'brokerFromUrl' }],
   ['amqp', { packageName: '@tandem/transport-rabbitmq', exportName: 'brokerFromUrl' }],
   ['amqps', { packageName: '@tandem/transport-rabbitmq', exportName: 'brokerFromUrl' }],

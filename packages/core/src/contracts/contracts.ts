@@ -23,13 +23,19 @@ interface SyncContractBase<N extends string, I extends Schema, O extends Schema>
   readonly description?: string;
 }
 
-export interface CommandContract<N extends string = string, I extends Schema = Schema, O extends Schema = Schema>
-  extends SyncContractBase<N, I, O> {
+export interface CommandContract<
+  N extends string = string,
+  I extends Schema = Schema,
+  O extends Schema = Schema,
+> extends SyncContractBase<N, I, O> {
   readonly kind: 'command';
 }
 
-export interface QueryContract<N extends string = string, I extends Schema = Schema, O extends Schema = Schema>
-  extends SyncContractBase<N, I, O> {
+export interface QueryContract<
+  N extends string = string,
+  I extends Schema = Schema,
+  O extends Schema = Schema,
+> extends SyncContractBase<N, I, O> {
   readonly kind: 'query';
 }
 
@@ -153,5 +159,7 @@ export function defineEvent<const N extends string, D extends Schema>(
 export function isContract(value: unknown): value is AnyContract {
   if (typeof value !== 'object' || value === null) return false;
   const kind = (value as { kind?: unknown }).kind;
-  return (kind === 'command' || kind === 'query' || kind === 'event') && typeof (value as AnyContract).name === 'string';
+  return (
+    (kind === 'command' || kind === 'query' || kind === 'event') && typeof (value as AnyContract).name === 'string'
+  );
 }

@@ -4,7 +4,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { createApp, describeService, RegistrationError, service, silentLogger, type ServiceDefinition } from '../index.js';
+import {
+  createApp,
+  describeService,
+  RegistrationError,
+  service,
+  silentLogger,
+  type ServiceDefinition,
+} from '../index.js';
 import { Command, OnEvent, Service } from './decorators.js';
 import * as viaVitest from './decorators.fixture.js';
 
@@ -21,9 +28,18 @@ function summary(def: ServiceDefinition) {
 
 /** The fixture compiled by tsc itself, importing this package's source by absolute path. */
 async function compiledByTsc(): Promise<typeof viaVitest> {
-  const source = readFileSync(join(here, 'decorators.fixture.ts'), 'utf8').replace("'@tandem/core'", JSON.stringify(join(here, '..', 'index.ts')));
+  const source = readFileSync(join(here, 'decorators.fixture.ts'), 'utf8').replace(
+    "'@tandem/core'",
+    JSON.stringify(join(here, '..', 'index.ts')),
+  );
   const out = ts.transpileModule(source, {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, experimentalDecorators: true, emitDecoratorMetadata: true, useDefineForClassFields: false },
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      useDefineForClassFields: false,
+    },
   });
   expect(out.outputText).toContain('__decorate');
   expect(out.outputText).toContain('design:paramtypes');
@@ -74,7 +90,9 @@ describe('decorators', () => {
       .start()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistrationError);
-    expect((error as Error).message).toMatch(/@Command on 'Broken.place' needs a command contract .* got undefined \(is the contract imported/);
+    expect((error as Error).message).toMatch(
+      /@Command on 'Broken.place' needs a command contract .* got undefined \(is the contract imported/,
+    );
   });
 
   it('fail at start for a decorator on a property', async () => {
@@ -83,19 +101,25 @@ describe('decorators', () => {
       @(OnEvent(viaVitest.Paid) as unknown as PropertyDecorator)
       handler = 1;
     }
-    await expect(createApp({ services: [Props], logger: silentLogger }).start()).rejects.toThrow(/'Props.handler': it is not a method/);
+    await expect(createApp({ services: [Props], logger: silentLogger }).start()).rejects.toThrow(
+      /'Props.handler': it is not a method/,
+    );
   });
 
   it('fail at start for two handlers of one command, naming both', async () => {
     const a = service('a').command(viaVitest.Place, async () => ({ id: '1' }));
     const b = service('b').command(viaVitest.Place, async () => ({ id: '2' }));
-    await expect(createApp({ services: [a, b], logger: silentLogger }).start()).rejects.toThrow(/two handlers for command 'orders.place'.*service a.*service b/);
+    await expect(createApp({ services: [a, b], logger: silentLogger }).start()).rejects.toThrow(
+      /two handlers for command 'orders.place'.*service a.*service b/,
+    );
   });
 
   it('fail at start for two handlers of one event in one group', async () => {
     const s = service('s')
       .onEvent(viaVitest.Paid, async function first() {})
       .onEvent(viaVitest.Paid, async function second() {});
-    await expect(createApp({ services: [s], logger: silentLogger }).start()).rejects.toThrow(/two handlers for event 'payments.paid' in consumer group 's': first and second/);
+    await expect(createApp({ services: [s], logger: silentLogger }).start()).rejects.toThrow(
+      /two handlers for event 'payments.paid' in consumer group 's': first and second/,
+    );
   });
 });

@@ -7,9 +7,23 @@
  * they record an error that names the tsconfig flag to set.
  */
 import 'reflect-metadata';
-import type { AnyContract, CommandContract, EventContract, ParsedDataOf, ParsedInputOf, QueryContract, ReturnOf } from '../contracts/contracts.js';
+import type {
+  AnyContract,
+  CommandContract,
+  EventContract,
+  ParsedDataOf,
+  ParsedInputOf,
+  QueryContract,
+  ReturnOf,
+} from '../contracts/contracts.js';
 import type { HandlerContext } from '../runtime/handler-context.js';
-import type { EventHandlerOptions, HandlerKind, HandlerOptions, HandlerRegistration, ServiceDefinition } from '../runtime/service.js';
+import type {
+  EventHandlerOptions,
+  HandlerKind,
+  HandlerOptions,
+  HandlerRegistration,
+  ServiceDefinition,
+} from '../runtime/service.js';
 import { RegistrationError } from '../errors/errors.js';
 import { isContract } from '../contracts/contracts.js';
 
@@ -41,7 +55,11 @@ export function Service(name: string): ClassDecorator {
 type Method<A, R> = (input: A, ctx: HandlerContext) => R;
 
 function handlerDecorator(kind: HandlerKind, label: string, contract: unknown, options: EventHandlerOptions) {
-  return (target: object, key?: string | symbol | { kind?: string; name?: unknown }, descriptor?: PropertyDescriptor): void => {
+  return (
+    target: object,
+    key?: string | symbol | { kind?: string; name?: unknown },
+    descriptor?: PropertyDescriptor,
+  ): void => {
     if (typeof key === 'object' && key !== null) {
       // A TC39 decorator call: (value, context). Record and report at start.
       const klass = (key as { metadata?: object }).metadata;
@@ -55,9 +73,12 @@ function handlerDecorator(kind: HandlerKind, label: string, contract: unknown, o
     }
     const owner = typeof target === 'function' ? target : target.constructor;
     const method = String(key);
-    const records: HandlerRecord[] = [...((Reflect.getOwnMetadata(HANDLERS_KEY, owner) as HandlerRecord[] | undefined) ?? [])];
+    const records: HandlerRecord[] = [
+      ...((Reflect.getOwnMetadata(HANDLERS_KEY, owner) as HandlerRecord[] | undefined) ?? []),
+    ];
     const record: HandlerRecord = { kind, contract, method, options };
-    if (typeof target === 'function') record.problem = `@${label} on static member '${owner.name}.${method}': decorate an instance method`;
+    if (typeof target === 'function')
+      record.problem = `@${label} on static member '${owner.name}.${method}': decorate an instance method`;
     else if (!descriptor || typeof descriptor.value !== 'function') {
       record.problem = `@${label} on '${owner.name}.${method}': it is not a method; decorate a method of the class`;
     } else if (!isContract(contract) || contract.kind !== kind) {
@@ -73,13 +94,16 @@ function standardDecoratorProblem(label: string): string {
 }
 
 function describe(value: unknown): string {
-  if (value === undefined) return 'undefined (is the contract imported before it is defined? check for an import cycle)';
+  if (value === undefined)
+    return 'undefined (is the contract imported before it is defined? check for an import cycle)';
   if (isContract(value)) return `the ${value.kind} '${value.name}'`;
   return typeof value;
 }
 
 export function Command<C extends CommandContract>(contract: C, options: HandlerOptions = {}) {
-  return handlerDecorator('command', 'Command', contract, options) as <T extends Method<ParsedInputOf<C>, Promise<ReturnOf<C>> | ReturnOf<C>>>(
+  return handlerDecorator('command', 'Command', contract, options) as <
+    T extends Method<ParsedInputOf<C>, Promise<ReturnOf<C>> | ReturnOf<C>>,
+  >(
     target: object,
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<T>,
@@ -87,7 +111,9 @@ export function Command<C extends CommandContract>(contract: C, options: Handler
 }
 
 export function Query<C extends QueryContract>(contract: C, options: HandlerOptions = {}) {
-  return handlerDecorator('query', 'Query', contract, options) as <T extends Method<ParsedInputOf<C>, Promise<ReturnOf<C>> | ReturnOf<C>>>(
+  return handlerDecorator('query', 'Query', contract, options) as <
+    T extends Method<ParsedInputOf<C>, Promise<ReturnOf<C>> | ReturnOf<C>>,
+  >(
     target: object,
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<T>,
@@ -95,7 +121,9 @@ export function Query<C extends QueryContract>(contract: C, options: HandlerOpti
 }
 
 export function OnEvent<E extends EventContract>(contract: E, options: EventHandlerOptions = {}) {
-  return handlerDecorator('event', 'OnEvent', contract, options) as <T extends Method<ParsedDataOf<E>, Promise<void> | void>>(
+  return handlerDecorator('event', 'OnEvent', contract, options) as <
+    T extends Method<ParsedDataOf<E>, Promise<void> | void>,
+  >(
     target: object,
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<T>,
@@ -103,7 +131,12 @@ export function OnEvent<E extends EventContract>(contract: E, options: EventHand
 }
 
 function isServiceDefinition(value: unknown): value is ServiceDefinition {
-  return typeof value === 'object' && value !== null && typeof (value as ServiceDefinition).name === 'string' && Array.isArray((value as ServiceDefinition).handlers);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ServiceDefinition).name === 'string' &&
+    Array.isArray((value as ServiceDefinition).handlers)
+  );
 }
 
 /** A class (instantiated with no arguments), an instance of a decorated class, or a ServiceDefinition. */
@@ -137,9 +170,9 @@ function collectHandlerRecords(klass: object): HandlerRecord[] {
   const out: HandlerRecord[] = [];
   for (let c: object | null = klass; c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
     const own = (Reflect.getOwnMetadata(HANDLERS_KEY, c) as HandlerRecord[] | undefined) ?? [];
-    const standard = ((c as Record<symbol, unknown>)[Symbol.for('Symbol.metadata')] as Record<symbol, HandlerRecord[]> | undefined)?.[
-      Symbol.for('tandem:handlers')
-    ];
+    const standard = (
+      (c as Record<symbol, unknown>)[Symbol.for('Symbol.metadata')] as Record<symbol, HandlerRecord[]> | undefined
+    )?.[Symbol.for('tandem:handlers')];
     for (const record of [...own, ...(standard ?? [])]) {
       const id = `${record.kind}:${record.method}:${isContract(record.contract) ? record.contract.name : ''}`;
       if (seen.has(id)) continue;

@@ -1,17 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, errorClassesByCode, isRetriable, NotFoundError, TandemError, TimeoutError, ValidationError } from './errors.js';
+import {
+  ConflictError,
+  errorClassesByCode,
+  isRetriable,
+  NotFoundError,
+  TandemError,
+  TimeoutError,
+  ValidationError,
+} from './errors.js';
 
 describe('errors', () => {
   it('carry a stable code, a retriable flag, details and cause', () => {
     const cause = new Error('root');
     const e = new ValidationError('bad input', { details: { issues: [] }, cause });
-    expect(e).toMatchObject({ code: 'TANDEM_VALIDATION', retriable: false, name: 'ValidationError', details: { issues: [] } });
+    expect(e).toMatchObject({
+      code: 'TANDEM_VALIDATION',
+      retriable: false,
+      name: 'ValidationError',
+      details: { issues: [] },
+    });
     expect(e.cause).toBe(cause);
     expect(new TimeoutError('slow').retriable).toBe(true);
   });
 
   it('answer instanceof by brand and code, so two installed copies agree', () => {
-    const foreign = Object.assign(Object.create(Error.prototype) as object, { code: 'TANDEM_NOT_FOUND', [Symbol.for('tandem.error')]: true });
+    const foreign = Object.assign(Object.create(Error.prototype) as object, {
+      code: 'TANDEM_NOT_FOUND',
+      [Symbol.for('tandem.error')]: true,
+    });
     expect(foreign).toBeInstanceOf(TandemError);
     expect(foreign).toBeInstanceOf(NotFoundError);
     expect(foreign).not.toBeInstanceOf(ConflictError);

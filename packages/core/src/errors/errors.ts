@@ -66,7 +66,11 @@ export type RouteNotFoundError = InstanceType<typeof RouteNotFoundError>;
 export const MethodNotAllowedError = errorClass('MethodNotAllowedError', 'TANDEM_METHOD_NOT_ALLOWED', false);
 export type MethodNotAllowedError = InstanceType<typeof MethodNotAllowedError>;
 /** The request's media type is not JSON. */
-export const UnsupportedMediaTypeError = errorClass('UnsupportedMediaTypeError', 'TANDEM_UNSUPPORTED_MEDIA_TYPE', false);
+export const UnsupportedMediaTypeError = errorClass(
+  'UnsupportedMediaTypeError',
+  'TANDEM_UNSUPPORTED_MEDIA_TYPE',
+  false,
+);
 export type UnsupportedMediaTypeError = InstanceType<typeof UnsupportedMediaTypeError>;
 /** The caller could not be authenticated. */
 export const UnauthorizedError = errorClass('UnauthorizedError', 'TANDEM_UNAUTHORIZED', false);
@@ -118,33 +122,35 @@ export const InternalError = errorClass('InternalError', 'TANDEM_INTERNAL', true
 export type InternalError = InstanceType<typeof InternalError>;
 
 /** Every built-in error class, by code, so a client can rebuild the typed error. */
-export const errorClassesByCode: ReadonlyMap<string, new (message: string, options?: TandemErrorOptions) => TandemError> =
-  new Map(
-    [
-      ValidationError,
-      MalformedRequestError,
-      PayloadTooLargeError,
-      RouteNotFoundError,
-      MethodNotAllowedError,
-      UnsupportedMediaTypeError,
-      UnauthorizedError,
-      ForbiddenError,
-      NotFoundError,
-      ConflictError,
-      NonRetryableError,
-      MalformedMessageError,
-      TimeoutError,
-      ShuttingDownError,
-      UnavailableError,
-      CircuitOpenError,
-      BrokerError,
-      IdempotencyInFlightError,
-      IdempotencyMismatchError,
-      ConfigError,
-      RegistrationError,
-      InternalError,
-    ].map((cls) => [builtInCodes.get(cls)!, cls]),
-  );
+export const errorClassesByCode: ReadonlyMap<
+  string,
+  new (message: string, options?: TandemErrorOptions) => TandemError
+> = new Map(
+  [
+    ValidationError,
+    MalformedRequestError,
+    PayloadTooLargeError,
+    RouteNotFoundError,
+    MethodNotAllowedError,
+    UnsupportedMediaTypeError,
+    UnauthorizedError,
+    ForbiddenError,
+    NotFoundError,
+    ConflictError,
+    NonRetryableError,
+    MalformedMessageError,
+    TimeoutError,
+    ShuttingDownError,
+    UnavailableError,
+    CircuitOpenError,
+    BrokerError,
+    IdempotencyInFlightError,
+    IdempotencyMismatchError,
+    ConfigError,
+    RegistrationError,
+    InternalError,
+  ].map((cls) => [builtInCodes.get(cls)!, cls]),
+);
 
 export function isTandemError(value: unknown): value is TandemError {
   return value instanceof TandemError;

@@ -15,7 +15,11 @@ function incoming(m: ReturnType<typeof encodeEvent>): IncomingMessage {
 
 describe('CloudEvents envelope', () => {
   it('writes the required attributes and Tandem extensions in binary mode', () => {
-    const m = encodeEvent(Shipped, { orderId: 'o1' }, { source: 'shipping', key: 'o1', causationId: 'c1', correlationId: 'r1' });
+    const m = encodeEvent(
+      Shipped,
+      { orderId: 'o1' },
+      { source: 'shipping', key: 'o1', causationId: 'c1', correlationId: 'r1' },
+    );
     expect(m.topic).toBe('shipping.shipped');
     expect(m.key).toBe('o1');
     expect(m.headers).toMatchObject({
@@ -36,12 +40,19 @@ describe('CloudEvents envelope', () => {
 
   it('reads back what it wrote', () => {
     const m = encodeEvent(Shipped, { orderId: 'o2' }, { source: 'shipping' });
-    expect(decodeEvent(incoming(m))).toMatchObject({ type: 'shipping.shipped', source: 'shipping', data: { orderId: 'o2' } });
+    expect(decodeEvent(incoming(m))).toMatchObject({
+      type: 'shipping.shipped',
+      source: 'shipping',
+      data: { orderId: 'o2' },
+    });
   });
 
   it('refuses messages that are not valid CloudEvents', () => {
     const m = incoming(encodeEvent(Shipped, { orderId: 'o3' }, { source: 's' }));
-    const without = (name: string) => ({ ...m, headers: Object.fromEntries(Object.entries(m.headers).filter(([k]) => k !== name)) });
+    const without = (name: string) => ({
+      ...m,
+      headers: Object.fromEntries(Object.entries(m.headers).filter(([k]) => k !== name)),
+    });
     expect(() => decodeEvent(without('ce-type'))).toThrow(MalformedMessageError);
     expect(() => decodeEvent(without('ce-id'))).toThrow(/lacks CloudEvents attributes: ce-id/);
     expect(() => decodeEvent({ ...m, headers: { ...m.headers, 'ce-specversion': '0.3' } })).toThrow(/specversion/);
@@ -55,7 +66,12 @@ describe('CloudEvents envelope', () => {
     expect(kafka).toEqual({ ce_id: '1', ce_type: 't', 'content-type': 'application/json', 'x-other': 'y' });
     expect(fromBindingHeaders(kafka, { prefix: 'ce_', contentTypeKey: 'content-type' })).toEqual(h);
     const amqp = toBindingHeaders(h, { prefix: 'cloudEvents_' });
-    expect(fromBindingHeaders({ ...amqp, 'cloudEvents:source': 's' }, { prefix: 'cloudEvents_', alternatePrefixes: ['cloudEvents:'] })).toMatchObject({
+    expect(
+      fromBindingHeaders(
+        { ...amqp, 'cloudEvents:source': 's' },
+        { prefix: 'cloudEvents_', alternatePrefixes: ['cloudEvents:'] },
+      ),
+    ).toMatchObject({
       'ce-id': '1',
       'ce-source': 's',
     });

@@ -72,10 +72,14 @@ export function decodeEvent(message: IncomingMessage): DecodedEvent {
   const h = message.headers;
   const missing = [Header.id, Header.source, Header.type, Header.specversion].filter((name) => !h[name]);
   if (missing.length > 0) {
-    throw new MalformedMessageError(`message on '${message.origin.topic}' lacks CloudEvents attributes: ${missing.join(', ')}`);
+    throw new MalformedMessageError(
+      `message on '${message.origin.topic}' lacks CloudEvents attributes: ${missing.join(', ')}`,
+    );
   }
   if (h[Header.specversion] !== '1.0') {
-    throw new MalformedMessageError(`message ${h[Header.id]}: unsupported CloudEvents specversion '${h[Header.specversion]}'; expected 1.0`);
+    throw new MalformedMessageError(
+      `message ${h[Header.id]}: unsupported CloudEvents specversion '${h[Header.specversion]}'; expected 1.0`,
+    );
   }
   const contentType = h[Header.contentType];
   if (contentType !== undefined && !/^application\/([\w.+-]*\+)?json\b/i.test(contentType)) {

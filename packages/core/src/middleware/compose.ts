@@ -5,7 +5,10 @@
  */
 export type Middleware<C> = (ctx: C, next: () => Promise<unknown>) => Promise<unknown>;
 
-export function compose<C>(middleware: ReadonlyArray<Middleware<C>>, last: (ctx: C) => Promise<unknown>): (ctx: C) => Promise<unknown> {
+export function compose<C>(
+  middleware: ReadonlyArray<Middleware<C>>,
+  last: (ctx: C) => Promise<unknown>,
+): (ctx: C) => Promise<unknown> {
   return (ctx: C) => {
     let index = -1;
     const dispatch = (i: number): Promise<unknown> => {

@@ -16,7 +16,9 @@ export function timeout(): Middleware<Invocation> {
     if (candidates.length === 0) return next();
     const deadline = Math.min(...candidates);
     const remaining = deadline - Date.now();
-    const error = new TimeoutError(`${inv.registration.handlerName} did not finish within its deadline (${Math.max(0, own ?? remaining)} ms)`);
+    const error = new TimeoutError(
+      `${inv.registration.handlerName} did not finish within its deadline (${Math.max(0, own ?? remaining)} ms)`,
+    );
     if (remaining <= 0) {
       inv.controller.abort(error);
       return Promise.reject(error);

@@ -44,7 +44,9 @@ export function validation(options: { checkOutput: boolean }): Middleware<Invoca
     if (!options.checkOutput || contract.kind === 'event') return result;
     const output = await contract.output.safeParseAsync(result);
     if (!output.success) {
-      throw new InternalError(`${inv.registration.handlerName} returned output that does not match '${contract.name}': ${summarise(issuesOf(output.error))}`);
+      throw new InternalError(
+        `${inv.registration.handlerName} returned output that does not match '${contract.name}': ${summarise(issuesOf(output.error))}`,
+      );
     }
     return output.data;
   };

@@ -3,7 +3,14 @@ import { NonRetryableError, ValidationError } from '../errors/errors.js';
 import { backoffDelay, decideRetry, resolveRetryPolicy } from './retry-policy.js';
 
 describe('retry policy', () => {
-  const policy = resolveRetryPolicy({ attempts: 6, immediateRetries: 2, initialDelayMs: 100, factor: 3, maxDelayMs: 1_000, jitter: 'none' });
+  const policy = resolveRetryPolicy({
+    attempts: 6,
+    immediateRetries: 2,
+    initialDelayMs: 100,
+    factor: 3,
+    maxDelayMs: 1_000,
+    jitter: 'none',
+  });
 
   it('retries at once, then with exponential backoff capped at the maximum, then gives up', () => {
     const err = new Error('transient');

@@ -18,7 +18,10 @@ import {
 } from '../index.js';
 import { eventually, sleep } from '../testing/harness.js';
 
-const Place = defineCommand('orders.place', { input: z.object({ sku: z.string() }), output: z.object({ id: z.string() }) });
+const Place = defineCommand('orders.place', {
+  input: z.object({ sku: z.string() }),
+  output: z.object({ id: z.string() }),
+});
 const Count = defineQuery('shipping.count', { input: z.object({}), output: z.object({ shipped: z.number() }) });
 const Placed = defineEvent('orders.placed', { data: z.object({ id: z.string(), sku: z.string() }) });
 
@@ -38,7 +41,12 @@ describe('app on the in-process broker', () => {
     const shipping = service('shipping')
       .onEvent(Placed, async ({ id }, ctx) => {
         shipped.push(id);
-        seen.push({ correlationId: ctx.meta.correlationId, causationId: ctx.meta.causationId, source: ctx.meta.event?.source, subject: ctx.meta.event?.subject });
+        seen.push({
+          correlationId: ctx.meta.correlationId,
+          causationId: ctx.meta.causationId,
+          source: ctx.meta.event?.source,
+          subject: ctx.meta.event?.subject,
+        });
       })
       .query(Count, async () => ({ shipped: shipped.length }));
     const app = createApp({ services: [orders, shipping], broker: isolated(), logger: silentLogger });
@@ -123,11 +131,20 @@ describe('app on the in-process broker', () => {
     await app.publish(Placed, { id: '1', sku: 'bad' });
     const valid = (await import('../messages/envelope.js')).encodeEvent(Placed, { id: 2 }, { source: 'test' });
     await broker.publish([valid]);
-    await broker.publish([{ topic: Placed.topic, headers: { [Header.id]: 'no-type' }, body: new TextEncoder().encode('{}') }]);
-    await broker.publish([{ ...valid, headers: { ...valid.headers, [Header.id]: 'not-json' }, body: new TextEncoder().encode('{oops') }]);
+    await broker.publish([
+      { topic: Placed.topic, headers: { [Header.id]: 'no-type' }, body: new TextEncoder().encode('{}') },
+    ]);
+    await broker.publish([
+      { ...valid, headers: { ...valid.headers, [Header.id]: 'not-json' }, body: new TextEncoder().encode('{oops') },
+    ]);
     await eventually('4 dead letters', async () => (await broker.deadLetters.list('strict')).length === 4);
     const reasons = (await broker.deadLetters.list('strict')).map((l) => l.reason).sort();
-    expect(reasons).toEqual(['malformed', 'malformed', 'non-retryable: TANDEM_NON_RETRYABLE', 'non-retryable: TANDEM_VALIDATION']);
+    expect(reasons).toEqual([
+      'malformed',
+      'malformed',
+      'non-retryable: TANDEM_NON_RETRYABLE',
+      'non-retryable: TANDEM_VALIDATION',
+    ]);
     expect(runs).toBe(1);
     await app.stop();
   });
@@ -182,7 +199,10 @@ describe('app on the in-process broker', () => {
       logger: silentLogger,
       middleware: [mw('outer'), mw('inner')],
       services: [
-        service('orders').command(Place, async ({ sku }, ctx) => (await ctx.publish(Placed, { id: sku, sku }), { id: sku })),
+        service('orders').command(
+          Place,
+          async ({ sku }, ctx) => (await ctx.publish(Placed, { id: sku, sku }), { id: sku }),
+        ),
         service('audit').onEvent(Placed, async () => void trail.push('handler>orders.placed')),
       ],
     });
@@ -191,12 +211,26 @@ describe('app on the in-process broker', () => {
     await eventually('event handled', () => trail.includes('outer<orders.placed'));
     await app.stop();
     const of = (contract: string) => trail.filter((t) => t.endsWith(contract));
-    expect(of('orders.place')).toEqual(['outer>orders.place', 'inner>orders.place', 'inner<orders.place', 'outer<orders.place']);
-    expect(of('orders.placed')).toEqual(['outer>orders.placed', 'inner>orders.placed', 'handler>orders.placed', 'inner<orders.placed', 'outer<orders.placed']);
+    expect(of('orders.place')).toEqual([
+      'outer>orders.place',
+      'inner>orders.place',
+      'inner<orders.place',
+      'outer<orders.place',
+    ]);
+    expect(of('orders.placed')).toEqual([
+      'outer>orders.placed',
+      'inner>orders.placed',
+      'handler>orders.placed',
+      'inner<orders.placed',
+      'outer<orders.placed',
+    ]);
   });
 
   it('offers the plain-function twins on the app itself', async () => {
-    const app = createApp({ broker: isolated(), logger: silentLogger, name: 'solo' }).command(Place, async ({ sku }) => ({ id: sku }));
+    const app = createApp({ broker: isolated(), logger: silentLogger, name: 'solo' }).command(
+      Place,
+      async ({ sku }) => ({ id: sku }),
+    );
     await app.start();
     expect(await app.call(Place, { sku: 'p' })).toEqual({ id: 'p' });
     expect(() => app.command(Place, async () => ({ id: '' }))).toThrow(/after start/);

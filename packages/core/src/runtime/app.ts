@@ -1,4 +1,12 @@
-import type { CommandContract, DataOf, EventContract, InputOf, OutputOf, QueryContract, SyncContract } from '../contracts/contracts.js';
+import type {
+  CommandContract,
+  DataOf,
+  EventContract,
+  InputOf,
+  OutputOf,
+  QueryContract,
+  SyncContract,
+} from '../contracts/contracts.js';
 import { describeService, type ServiceInput } from '../decorators/decorators.js';
 import { RegistrationError, ShuttingDownError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -14,7 +22,14 @@ import type { CallOptions, PublishOptions } from './handler-context.js';
 import type { Invocation } from './invocation.js';
 import { Registry } from './registry.js';
 import { Runtime } from './runtime.js';
-import { ServiceBuilder, type CommandHandler, type EventHandler, type EventHandlerOptions, type HandlerOptions, type QueryHandler } from './service.js';
+import {
+  ServiceBuilder,
+  type CommandHandler,
+  type EventHandler,
+  type EventHandlerOptions,
+  type HandlerOptions,
+  type QueryHandler,
+} from './service.js';
 import type { HealthReport, SyncEndpoint, SyncHost, SyncServer } from './sync-host.js';
 
 export interface AppOptions {
@@ -59,7 +74,11 @@ export interface App {
   /** A typed call, in process when this app serves the contract, else through `clients`. */
   call<C extends SyncContract>(contract: C, input: InputOf<C>, options?: CallOptions): Promise<OutputOf<C>>;
   /** Publishes an event from outside any handler (a script, a scheduler). */
-  publish<E extends EventContract>(event: E, data: DataOf<E>, options?: PublishOptions & { source?: string }): Promise<void>;
+  publish<E extends EventContract>(
+    event: E,
+    data: DataOf<E>,
+    options?: PublishOptions & { source?: string },
+  ): Promise<void>;
   health(): Promise<HealthReport>;
 }
 
@@ -79,7 +98,8 @@ class TandemApp implements App {
   constructor(private readonly options: AppOptions) {
     this.broker = options.broker ?? new MemoryTransport();
     this.store = options.store;
-    this.log = options.logger ?? createLogger({ level: (process.env.TANDEM_LOG_LEVEL as 'info' | undefined) ?? 'info' });
+    this.log =
+      options.logger ?? createLogger({ level: (process.env.TANDEM_LOG_LEVEL as 'info' | undefined) ?? 'info' });
     this.implicit = new ServiceBuilder(options.name ?? 'app');
   }
 
@@ -111,7 +131,8 @@ class TandemApp implements App {
   }
 
   private beforeStart(what: string): void {
-    if (this.state !== 'created') throw new RegistrationError(`app.${what}() after start(): register handlers before the app starts`);
+    if (this.state !== 'created')
+      throw new RegistrationError(`app.${what}() after start(): register handlers before the app starts`);
   }
 
   async start(): Promise<void> {
@@ -135,7 +156,10 @@ class TandemApp implements App {
       await this.broker.connect();
       runtime.accepting = true;
       for (const group of registry.groups.values()) {
-        const concurrency = Math.max(this.options.concurrency ?? 16, ...[...group.handlers.values()].map((h) => h.options.concurrency ?? 0));
+        const concurrency = Math.max(
+          this.options.concurrency ?? 16,
+          ...[...group.handlers.values()].map((h) => h.options.concurrency ?? 0),
+        );
         const subscription = await this.broker.subscribe(
           { topics: [...group.topics], group: group.name, concurrency },
           createMessageHandler(runtime, group, this.options.retry),
@@ -146,7 +170,12 @@ class TandemApp implements App {
       await this.options.http?.start(this.syncHost(runtime));
       this.state = 'running';
       this.log.info(
-        { services: services.map((s) => s.name), broker: this.broker.name, store: this.store?.name ?? 'none', groups: [...registry.groups.keys()] },
+        {
+          services: services.map((s) => s.name),
+          broker: this.broker.name,
+          store: this.store?.name ?? 'none',
+          groups: [...registry.groups.keys()],
+        },
         'tandem app started',
       );
     } catch (error) {
@@ -158,8 +187,8 @@ class TandemApp implements App {
   }
 
   private syncHost(runtime: Runtime): SyncHost {
-    const app = this;
     const endpoints = this.endpoints;
+    const health = () => this.health();
     const byName = new Map([...runtime.deps.registry.sync].map(([name, reg]) => [name, reg]));
     return {
       endpoints,
@@ -167,7 +196,7 @@ class TandemApp implements App {
       get accepting() {
         return runtime.accepting;
       },
-      health: () => app.health(),
+      health,
     };
   }
 
@@ -205,7 +234,11 @@ class TandemApp implements App {
     return this.runtime.call(contract, input, options) as Promise<OutputOf<C>>;
   }
 
-  async publish<E extends EventContract>(event: E, data: DataOf<E>, options: PublishOptions & { source?: string } = {}): Promise<void> {
+  async publish<E extends EventContract>(
+    event: E,
+    data: DataOf<E>,
+    options: PublishOptions & { source?: string } = {},
+  ): Promise<void> {
     const parsed = await event.data.parseAsync(data);
     await this.broker.publish([
       encodeEvent(event, parsed, {

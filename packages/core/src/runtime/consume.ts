@@ -13,7 +13,11 @@ import type { HandlerRegistration } from './service.js';
  * go to dead-letter at once; retryable ones are retried in process for the policy's
  * immediate retries, then handed back to the broker with a backoff delay.
  */
-export function createMessageHandler(runtime: Runtime, group: EventGroup, appRetry: Partial<RetryPolicy> | undefined): MessageHandler {
+export function createMessageHandler(
+  runtime: Runtime,
+  group: EventGroup,
+  appRetry: Partial<RetryPolicy> | undefined,
+): MessageHandler {
   const policies = new Map<HandlerRegistration, RetryPolicy>();
   for (const reg of group.handlers.values()) policies.set(reg, resolveRetryPolicy(appRetry, reg.options.retry));
   const log = runtime.deps.log.child({ group: group.name });
@@ -41,7 +45,11 @@ export function createMessageHandler(runtime: Runtime, group: EventGroup, appRet
         attempt,
         correlationId: event.correlationId ?? event.id,
         ...(event.causationId !== undefined ? { causationId: event.causationId } : {}),
-        event: { source: event.source, ...(event.time ? { time: event.time } : {}), ...(event.subject ? { subject: event.subject } : {}) },
+        event: {
+          source: event.source,
+          ...(event.time ? { time: event.time } : {}),
+          ...(event.subject ? { subject: event.subject } : {}),
+        },
         headers: message.headers,
       };
       try {
@@ -59,7 +67,10 @@ export function createMessageHandler(runtime: Runtime, group: EventGroup, appRet
           return { kind: 'retry', delayMs: decision.delayMs, attempt: attempt + 1 };
         }
         log.error(fields, `event handler failed; dead-lettered (${decision.reason})`);
-        const reason = decision.reason === 'non-retryable' && isTandemError(error) ? `${decision.reason}: ${error.code}` : decision.reason;
+        const reason =
+          decision.reason === 'non-retryable' && isTandemError(error)
+            ? `${decision.reason}: ${error.code}`
+            : decision.reason;
         return { kind: 'dead-letter', reason, error, attempts: attempt };
       }
     }

@@ -30,9 +30,12 @@ export class RunContext implements HandlerContext {
     const parsed = event.data.safeParse(data);
     if (!parsed.success) {
       const issues = issuesOf(parsed.error);
-      throw new ValidationError(`ctx.publish(${event.name}): data does not match the contract: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
-        details: { issues },
-      });
+      throw new ValidationError(
+        `ctx.publish(${event.name}): data does not match the contract: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        {
+          details: { issues },
+        },
+      );
     }
     this.pending.push(
       encodeEvent(event, parsed.data, {

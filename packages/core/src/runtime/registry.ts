@@ -21,11 +21,14 @@ export class Registry {
     const problems: string[] = [];
     const groupHandlers = new Map<string, Map<string, HandlerRegistration>>();
     for (const svc of services) {
-      if (names.has(svc.name)) problems.push(`two services are named '${svc.name}'; service names must be unique in one app`);
+      if (names.has(svc.name))
+        problems.push(`two services are named '${svc.name}'; service names must be unique in one app`);
       names.add(svc.name);
       for (const h of svc.handlers) {
         if (h.kind !== h.contract.kind) {
-          problems.push(`${h.handlerName}: a ${h.kind} handler was given the ${h.contract.kind} contract '${h.contract.name}'`);
+          problems.push(
+            `${h.handlerName}: a ${h.kind} handler was given the ${h.contract.kind} contract '${h.contract.name}'`,
+          );
           continue;
         }
         if (h.kind === 'event') {
@@ -43,7 +46,9 @@ export class Registry {
         }
         const other = this.sync.get(h.contract.name);
         if (other) {
-          problems.push(`two handlers for ${h.kind} '${h.contract.name}': ${other.handlerName} (service ${other.service}) and ${h.handlerName} (service ${h.service})`);
+          problems.push(
+            `two handlers for ${h.kind} '${h.contract.name}': ${other.handlerName} (service ${other.service}) and ${h.handlerName} (service ${h.service})`,
+          );
         }
         this.sync.set(h.contract.name, h);
       }

@@ -40,27 +40,51 @@ export class Runtime {
 
   constructor(readonly deps: RuntimeDeps) {
     const groupOf = new Map<HandlerRegistration, string>();
-    for (const group of deps.registry.groups.values()) for (const h of group.handlers.values()) groupOf.set(h, group.name);
+    for (const group of deps.registry.groups.values())
+      for (const h of group.handlers.values()) groupOf.set(h, group.name);
     for (const svc of deps.registry.services) {
       for (const reg of svc.handlers) {
         const group = groupOf.get(reg);
-        const chain = [...deps.middleware, ...(reg.options.middleware ?? []), validation({ checkOutput: deps.checkOutput }), timeout()];
+        const chain = [
+          ...deps.middleware,
+          ...(reg.options.middleware ?? []),
+          validation({ checkOutput: deps.checkOutput }),
+          timeout(),
+        ];
         const unit = { store: deps.store, broker: deps.broker, ...(group !== undefined ? { group } : {}) };
-        this.pipelines.set(reg, compose(chain, (inv) => runUnitOfWork(inv, unit)));
+        this.pipelines.set(
+          reg,
+          compose(chain, (inv) => runUnitOfWork(inv, unit)),
+        );
       }
     }
   }
 
   /** One run of a handler with a fresh context; `meta` says what started it. */
-  run(reg: HandlerRegistration, input: unknown, meta: HandlerMeta, options: { signal?: AbortSignal; message?: IncomingMessage } = {}): Promise<unknown> {
+  run(
+    reg: HandlerRegistration,
+    input: unknown,
+    meta: HandlerMeta,
+    options: { signal?: AbortSignal; message?: IncomingMessage } = {},
+  ): Promise<unknown> {
     const controller = new AbortController();
     if (options.signal) {
       if (options.signal.aborted) controller.abort(options.signal.reason);
       else options.signal.addEventListener('abort', () => controller.abort(options.signal!.reason), { once: true });
     }
     const pending: Invocation['pending'] = [];
-    const log = this.deps.log.child({ service: reg.service, handler: reg.handlerName, messageId: meta.messageId, correlationId: meta.correlationId });
-    const ctx = new RunContext({ log, call: (c, i, o, parent) => this.call(c, i, o, parent) }, meta, controller.signal, pending);
+    const log = this.deps.log.child({
+      service: reg.service,
+      handler: reg.handlerName,
+      messageId: meta.messageId,
+      correlationId: meta.correlationId,
+    });
+    const ctx = new RunContext(
+      { log, call: (c, i, o, parent) => this.call(c, i, o, parent) },
+      meta,
+      controller.signal,
+      pending,
+    );
     const inv: Invocation = {
       registration: reg,
       contract: reg.contract,
@@ -75,7 +99,10 @@ export class Runtime {
 
   /** A sync request from a server adapter (or an in-process call). */
   invoke(reg: HandlerRegistration, input: unknown, request: InvokeRequest): Promise<unknown> {
-    if (!this.accepting) return Promise.reject(new ShuttingDownError(`service '${reg.service}' is shutting down and takes no new requests`));
+    if (!this.accepting)
+      return Promise.reject(
+        new ShuttingDownError(`service '${reg.service}' is shutting down and takes no new requests`),
+      );
     const messageId = uuidv7();
     const meta: HandlerMeta = {
       kind: reg.kind,
@@ -95,9 +122,10 @@ export class Runtime {
 
   /** `ctx.call` and `app.call`: in process when this app serves the contract, else through the call transport. */
   call(contract: SyncContract, input: unknown, options: CallOptions, parent?: HandlerMeta): Promise<unknown> {
-    const deadlines = [parent?.deadline, options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined].filter(
-      (d): d is number => d !== undefined,
-    );
+    const deadlines = [
+      parent?.deadline,
+      options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined,
+    ].filter((d): d is number => d !== undefined);
     const deadline = deadlines.length > 0 ? Math.min(...deadlines) : undefined;
     const local = this.deps.registry.sync.get(contract.name);
     if (local) {

@@ -37,8 +37,14 @@ export type CommandHandler<C extends CommandContract> = (
   input: ParsedInputOf<C>,
   ctx: HandlerContext,
 ) => Promise<ReturnOf<C>> | ReturnOf<C>;
-export type QueryHandler<C extends QueryContract> = (input: ParsedInputOf<C>, ctx: HandlerContext) => Promise<ReturnOf<C>> | ReturnOf<C>;
-export type EventHandler<E extends EventContract> = (data: ParsedDataOf<E>, ctx: HandlerContext) => Promise<void> | void;
+export type QueryHandler<C extends QueryContract> = (
+  input: ParsedInputOf<C>,
+  ctx: HandlerContext,
+) => Promise<ReturnOf<C>> | ReturnOf<C>;
+export type EventHandler<E extends EventContract> = (
+  data: ParsedDataOf<E>,
+  ctx: HandlerContext,
+) => Promise<void> | void;
 
 export interface HandlerRegistration {
   readonly kind: HandlerKind;
@@ -73,8 +79,20 @@ export class ServiceBuilder implements ServiceDefinition {
     return this.add('event', contract, fn as HandlerRegistration['fn'], options);
   }
 
-  private add(kind: HandlerKind, contract: AnyContract, fn: HandlerRegistration['fn'], options: EventHandlerOptions): this {
-    this.handlers.push({ kind, contract, service: this.name, handlerName: fn.name || `${kind}#${this.handlers.length}`, fn, options });
+  private add(
+    kind: HandlerKind,
+    contract: AnyContract,
+    fn: HandlerRegistration['fn'],
+    options: EventHandlerOptions,
+  ): this {
+    this.handlers.push({
+      kind,
+      contract,
+      service: this.name,
+      handlerName: fn.name || `${kind}#${this.handlers.length}`,
+      fn,
+      options,
+    });
     return this;
   }
 }

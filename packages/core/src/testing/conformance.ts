@@ -4,8 +4,22 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Header } from '../messages/headers.js';
-import type { BrokerTransport, Disposition, IncomingMessage, MessageHandler, Subscription } from '../transport/broker.js';
-import { bodyOf, conformanceMessage, deferred, eventually, sleep, uniqueName, type TransportHarness } from './harness.js';
+import type {
+  BrokerTransport,
+  Disposition,
+  IncomingMessage,
+  MessageHandler,
+  Subscription,
+} from '../transport/broker.js';
+import {
+  bodyOf,
+  conformanceMessage,
+  deferred,
+  eventually,
+  sleep,
+  uniqueName,
+  type TransportHarness,
+} from './harness.js';
 
 export function runTransportConformance(harness: TransportHarness): void {
   const timeout = harness.timeoutMs ?? 30_000;
@@ -25,13 +39,17 @@ export function runTransportConformance(harness: TransportHarness): void {
     return full;
   }
 
-  async function subscribe(t: BrokerTransport, topic: string | string[], group: string, handle: MessageHandler, concurrency = 4): Promise<Subscription> {
+  async function subscribe(
+    t: BrokerTransport,
+    topic: string | string[],
+    group: string,
+    handle: MessageHandler,
+    concurrency = 4,
+  ): Promise<Subscription> {
     const s = await t.subscribe({ topics: Array.isArray(topic) ? topic : [topic], group, concurrency }, handle);
     await s.ready;
     return s;
   }
-
-  const ack = async (): Promise<Disposition> => ({ kind: 'ack' });
 
   afterEach(async () => {
     await Promise.allSettled(open.splice(0).map((t) => t.close()));
@@ -43,7 +61,9 @@ export function runTransportConformance(harness: TransportHarness): void {
       const t = await transport();
       const got: IncomingMessage[] = [];
       await subscribe(t, topic!, uniqueName('g-basic'), async (m) => (got.push(m), { kind: 'ack' }));
-      const sent = [1, 2, 3].map((n) => conformanceMessage(topic!, { n }, { key: 'k1', headers: { 'x-custom': `v${n}` } }));
+      const sent = [1, 2, 3].map((n) =>
+        conformanceMessage(topic!, { n }, { key: 'k1', headers: { 'x-custom': `v${n}` } }),
+      );
       await t.publish(sent);
       await eventually('3 messages', () => got.length >= 3);
       for (const [i, m] of got.entries()) {
@@ -114,7 +134,8 @@ export function runTransportConformance(harness: TransportHarness): void {
       );
       const keys = ['alpha', 'beta', 'gamma'];
       const sent = [];
-      for (let seq = 0; seq < 50; seq++) for (const key of keys) sent.push(conformanceMessage(topic!, { seq }, { key }));
+      for (let seq = 0; seq < 50; seq++)
+        for (const key of keys) sent.push(conformanceMessage(topic!, { seq }, { key }));
       await t.publish(sent);
       await eventually('150 handled', () => keys.every((k) => (seen.get(k)?.length ?? 0) >= 50), timeout - 2_000);
       for (const key of keys) expect(seen.get(key)).toEqual(Array.from({ length: 50 }, (_, i) => i));
@@ -143,32 +164,39 @@ export function runTransportConformance(harness: TransportHarness): void {
       expect(bodyOf(again[0]!)).toEqual({ n: 1 });
     });
 
-    it('retries after a delay, in the failing group only, with headers kept and attempt raised', { timeout }, async () => {
-      const [topic] = await topics('retry');
-      const t = await transport();
-      const failing: Array<{ m: IncomingMessage; at: number }> = [];
-      const healthy: string[] = [];
-      const delayMs = 500;
-      await subscribe(t, topic!, uniqueName('g-retry-fail'), async (m) => {
-        failing.push({ m, at: Date.now() });
-        return m.attempt < 2 ? { kind: 'retry', delayMs, attempt: m.attempt + 1 } : { kind: 'ack' };
-      });
-      await subscribe(t, topic!, uniqueName('g-retry-ok'), async (m) => (healthy.push(m.id), { kind: 'ack' }));
-      const message = conformanceMessage(topic!, { n: 1 }, { key: 'r', headers: { 'x-custom': 'kept' } });
-      await t.publish([message]);
-      await eventually('the retry', () => failing.length >= 2, delayMs + slack + 10_000);
-      const [first, second] = failing;
-      expect(second!.m.id).toBe(first!.m.id);
-      expect(first!.m.attempt).toBe(1);
-      expect(second!.m.attempt).toBe(2);
-      expect(second!.at - first!.at).toBeGreaterThanOrEqual(delayMs - 50);
-      expect(second!.at - first!.at).toBeLessThanOrEqual(delayMs + slack);
-      expect(second!.m.headers).toMatchObject({ 'x-custom': 'kept', [Header.traceparent]: message.headers[Header.traceparent] });
-      expect(bodyOf(second!.m)).toEqual({ n: 1 });
-      await sleep(300);
-      expect(healthy).toEqual([message.headers[Header.id]]);
-      expect(failing).toHaveLength(2);
-    });
+    it(
+      'retries after a delay, in the failing group only, with headers kept and attempt raised',
+      { timeout },
+      async () => {
+        const [topic] = await topics('retry');
+        const t = await transport();
+        const failing: Array<{ m: IncomingMessage; at: number }> = [];
+        const healthy: string[] = [];
+        const delayMs = 500;
+        await subscribe(t, topic!, uniqueName('g-retry-fail'), async (m) => {
+          failing.push({ m, at: Date.now() });
+          return m.attempt < 2 ? { kind: 'retry', delayMs, attempt: m.attempt + 1 } : { kind: 'ack' };
+        });
+        await subscribe(t, topic!, uniqueName('g-retry-ok'), async (m) => (healthy.push(m.id), { kind: 'ack' }));
+        const message = conformanceMessage(topic!, { n: 1 }, { key: 'r', headers: { 'x-custom': 'kept' } });
+        await t.publish([message]);
+        await eventually('the retry', () => failing.length >= 2, delayMs + slack + 10_000);
+        const [first, second] = failing;
+        expect(second!.m.id).toBe(first!.m.id);
+        expect(first!.m.attempt).toBe(1);
+        expect(second!.m.attempt).toBe(2);
+        expect(second!.at - first!.at).toBeGreaterThanOrEqual(delayMs - 50);
+        expect(second!.at - first!.at).toBeLessThanOrEqual(delayMs + slack);
+        expect(second!.m.headers).toMatchObject({
+          'x-custom': 'kept',
+          [Header.traceparent]: message.headers[Header.traceparent],
+        });
+        expect(bodyOf(second!.m)).toEqual({ n: 1 });
+        await sleep(300);
+        expect(healthy).toEqual([message.headers[Header.id]]);
+        expect(failing).toHaveLength(2);
+      },
+    );
 
     it('keeps other messages flowing while one is being retried', { timeout }, async () => {
       const [topic] = await topics('poison');
@@ -186,7 +214,9 @@ export function runTransportConformance(harness: TransportHarness): void {
       });
       await t.publish([conformanceMessage(topic!, { n: 0 }, { key: 'poison' })]);
       await eventually('the poison message was tried', () => poisonRuns >= 1);
-      await t.publish(Array.from({ length: 20 }, (_, i) => conformanceMessage(topic!, { n: i + 1 }, { key: `other-${i}` })));
+      await t.publish(
+        Array.from({ length: 20 }, (_, i) => conformanceMessage(topic!, { n: i + 1 }, { key: `other-${i}` })),
+      );
       await eventually('20 others handled', () => done.length >= 20);
       expect(poisonRuns).toBeLessThanOrEqual(2);
     });
@@ -218,7 +248,10 @@ export function runTransportConformance(harness: TransportHarness): void {
       expect(letter.origin.topic).toBe(topic);
       expect(letter.message.topic).toBe(topic);
       expect(letter.message.key).toBe('d');
-      expect(letter.message.headers).toMatchObject({ 'x-custom': 'kept', [Header.traceparent]: message.headers[Header.traceparent] });
+      expect(letter.message.headers).toMatchObject({
+        'x-custom': 'kept',
+        [Header.traceparent]: message.headers[Header.traceparent],
+      });
       expect(bodyOf(letter.message)).toEqual({ n: 7 });
       expect(letter.deadLetteredAt).toMatch(/^\d{4}-\d\d-\d\dT/);
 
@@ -226,31 +259,38 @@ export function runTransportConformance(harness: TransportHarness): void {
       await eventually('the replayed message is handled', () => runs.length >= 2);
       expect(runs[1]!.id).toBe(id);
       expect(runs[1]!.attempt).toBe(1);
-      await eventually('the replayed letter is gone', async () => !(await t.deadLetters!.list(group)).some((l) => l.id === id));
+      await eventually(
+        'the replayed letter is gone',
+        async () => !(await t.deadLetters!.list(group)).some((l) => l.id === id),
+      );
     });
 
-    it('closes gracefully: in-flight handlers finish and are settled, nothing is redelivered', { timeout }, async () => {
-      const [topic] = await topics('close');
-      const group = uniqueName('g-close');
-      const t = await transport();
-      const started = deferred();
-      let finished = false;
-      await subscribe(t, topic!, group, async () => {
-        started.resolve();
-        await sleep(300);
-        finished = true;
-        return { kind: 'ack' };
-      });
-      await t.publish([conformanceMessage(topic!, { n: 1 }, { key: 'c' })]);
-      await started.promise;
-      await t.close();
-      expect(finished).toBe(true);
-      await expect(t.publish([conformanceMessage(topic!, { n: 2 })])).rejects.toThrow();
-      const next = await transport();
-      const redelivered: string[] = [];
-      await subscribe(next, topic!, group, async (m) => (redelivered.push(m.id), { kind: 'ack' }));
-      await sleep(1_000);
-      expect(redelivered).toEqual([]);
-    });
+    it(
+      'closes gracefully: in-flight handlers finish and are settled, nothing is redelivered',
+      { timeout },
+      async () => {
+        const [topic] = await topics('close');
+        const group = uniqueName('g-close');
+        const t = await transport();
+        const started = deferred();
+        let finished = false;
+        await subscribe(t, topic!, group, async () => {
+          started.resolve();
+          await sleep(300);
+          finished = true;
+          return { kind: 'ack' };
+        });
+        await t.publish([conformanceMessage(topic!, { n: 1 }, { key: 'c' })]);
+        await started.promise;
+        await t.close();
+        expect(finished).toBe(true);
+        await expect(t.publish([conformanceMessage(topic!, { n: 2 })])).rejects.toThrow();
+        const next = await transport();
+        const redelivered: string[] = [];
+        await subscribe(next, topic!, group, async (m) => (redelivered.push(m.id), { kind: 'ack' }));
+        await sleep(1_000);
+        expect(redelivered).toEqual([]);
+      },
+    );
   });
 }

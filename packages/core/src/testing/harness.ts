@@ -26,7 +26,11 @@ export function uniqueName(prefix: string): string {
 const encoder = new TextEncoder();
 
 /** A message shaped like the ones Tandem publishes (CloudEvents headers, JSON body). */
-export function conformanceMessage(topic: string, body: unknown, options: { key?: string; headers?: Record<string, string> } = {}): OutgoingMessage {
+export function conformanceMessage(
+  topic: string,
+  body: unknown,
+  options: { key?: string; headers?: Record<string, string> } = {},
+): OutgoingMessage {
   return {
     topic,
     ...(options.key !== undefined ? { key: options.key } : {}),
@@ -48,7 +52,12 @@ export function bodyOf<T = unknown>(message: { body: Uint8Array }): T {
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes; then fails with `what`. */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  intervalMs = 20,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

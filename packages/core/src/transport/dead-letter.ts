@@ -56,7 +56,12 @@ export function readDeadLetter(stored: OutgoingMessage, fallbackGroup: string): 
   return {
     id: h[Header.id] ?? '',
     group: h[Header.group] ?? fallbackGroup,
-    message: { topic, ...(stored.key !== undefined ? { key: stored.key } : {}), headers: originalHeaders, body: stored.body },
+    message: {
+      topic,
+      ...(stored.key !== undefined ? { key: stored.key } : {}),
+      headers: originalHeaders,
+      body: stored.body,
+    },
     reason: h[Header.deadLetterReason] ?? 'unknown',
     ...(error !== undefined ? { error } : {}),
     attempts: Number(h[Header.deadLetterAttempts] ?? 0),

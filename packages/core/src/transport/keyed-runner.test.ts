@@ -24,14 +24,18 @@ describe('keyed runner', () => {
     }
     await Promise.all(tasks);
     expect(peak).toBe(3);
-    for (const [key, seen] of order) expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    for (const seen of order.values()) expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(order.size).toBe(5);
     expect(runner.size).toBe(0);
   });
 
   it('passes results and errors through and keeps going after a failure', async () => {
     const runner = createKeyedRunner(1);
-    await expect(runner.run('a', async () => { throw new Error('x'); })).rejects.toThrow('x');
+    await expect(
+      runner.run('a', async () => {
+        throw new Error('x');
+      }),
+    ).rejects.toThrow('x');
     expect(await runner.run('a', async () => 7)).toBe(7);
   });
 

@@ -147,7 +147,15 @@ export class MemoryGroup {
     }
     const headers = deadLetterHeaders(message, this.name, disposition);
     this.deadLetters.push(
-      readDeadLetter({ topic: message.topic, ...(message.key !== undefined ? { key: message.key } : {}), headers, body: message.body }, this.name),
+      readDeadLetter(
+        {
+          topic: message.topic,
+          ...(message.key !== undefined ? { key: message.key } : {}),
+          headers,
+          body: message.body,
+        },
+        this.name,
+      ),
     );
   }
 }
