@@ -62,6 +62,23 @@ export type { EnvConfig } from './config/from-env.js';
 export { registerBrokerScheme, registerStoreScheme } from './config/schemes.js';
 export type { BrokerFactory, StoreFactory } from './config/schemes.js';
 
+// Graceful shutdown
+export { stopOnSignals } from './runtime/stop-on-signals.js';
+export type { StopOnSignalsOptions } from './runtime/stop-on-signals.js';
+
+// Tracing and metrics (OpenTelemetry API only; register an SDK to record them)
+export { tandemTracer } from './tracing/tracer.js';
+export { injectTraceContext, extractTraceContext } from './tracing/propagation.js';
+export { traceSend, startProcessSpan, endProcessSpan, MessagingAttribute } from './tracing/messaging-spans.js';
+export type { ProcessSpan } from './tracing/messaging-spans.js';
+export { recordSpanError, errorType } from './tracing/span-errors.js';
+export { logTraceFields } from './tracing/log-fields.js';
+export { instrumentsFor } from './metrics/meter.js';
+export { runtimeInstruments, MetricName } from './metrics/runtime-metrics.js';
+export type { RuntimeInstruments } from './metrics/runtime-metrics.js';
+export { observeOutboxBacklog, observeBreakerStates, BreakerStateValue } from './metrics/gauges.js';
+export type { GaugeReading, GaugeSource, GaugeRegistration } from './metrics/gauges.js';
+
 // Logging
 export { createLogger, silentLogger } from './log/logger.js';
 export type { Logger, LogLevel, ConsoleLoggerOptions } from './log/logger.js';
@@ -101,9 +118,18 @@ export { deadLetterHeaders, readDeadLetter } from './transport/dead-letter.js';
 export type {
   Store,
   OutboxStore,
+  OutboxReader,
   OutboxRecord,
   InboxStore,
   IdempotencyStore,
   IdempotencyBegin,
   StoredResponse,
+  RetentionOptions,
 } from './stores/store.js';
+export { outboxBucket, fairShare, defaultRetention, DEFAULT_OUTBOX_BUCKETS } from './stores/store.js';
+export { MemoryStore, memoryStore } from './stores/memory-store.js';
+export type { MemoryStoreOptions } from './stores/memory-store.js';
+export { MemoryTx } from './stores/memory-tx.js';
+export { MemoryIdempotencyStore } from './stores/memory-idempotency.js';
+export { outboxRelay } from './outbox/relay.js';
+export type { OutboxRelay, RelayOptions, RelayStats } from './outbox/relay.js';

@@ -12,14 +12,29 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
       details: { limit },
     });
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit)
-      throw new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`, { details: { limit } });
-    chunks.push(chunk);
-  }
+  // Events rather than `for await`: the async iterator costs a promise and a tick per chunk
+  // and was a third of the request time in profiles of small JSON commands. No cleanup is
+  // needed: after 'end' or 'error' the request emits nothing more we listen for.
+  const { chunks, size } = await new Promise<{ chunks: Buffer[]; size: number }>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        reject(new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`, { details: { limit } }));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve({ chunks, size }));
+    // Also how a client that disconnects mid-body shows up ('aborted', ECONNRESET).
+    req.once('error', (error) =>
+      reject(new MalformedRequestError(`request body could not be read: ${error.message}`, { cause: error })),
+    );
+  });
   if (size === 0) return undefined;
   const type = req.headers['content-type'];
   if (type !== undefined && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {

@@ -1,18 +1,30 @@
-import { BalancedPool, Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { randomUUID } from 'node:crypto';
+import { BalancedPool, Pool, type Dispatcher } from 'undici';
 import {
   CallHeader,
+  CircuitOpenError,
   ConfigError,
-  InternalError,
-  TimeoutError,
-  UnavailableError,
+  instrumentsFor,
   type CallTransport,
+  type HealthCheck,
   type InputOf,
+  type Logger,
   type OutboundCall,
   type OutputOf,
   type SyncContract,
 } from '@tandem/core';
-import { fromProblem } from './problem.js';
+import { Breakers, type BreakerOptions, type BreakerSnapshot } from './breaker.js';
+import { isRetryableFault, resolveRetry, retryDelay, RetryBudget, sleep, type ResolvedRetry, type RetryOptions } from './client-retry.js';
+import { faultOf, httpStatusOf, sendOnce, type PreparedRequest } from './client-send.js';
+import { startClientSpan } from './http-tracing.js';
 import { fillPath, hasBody, routeOf } from './routes.js';
+
+export interface FallbackCall {
+  contract: SyncContract;
+  input: unknown;
+  /** CircuitOpenError, or the fault (timeout, no connection, 5xx) the call ended with. */
+  error: unknown;
+}
 
 export interface HttpClientOptions {
   /** Base URL(s) by service name; several URLs are balanced. */
@@ -23,6 +35,19 @@ export interface HttpClientOptions {
   connections?: number;
   /** Headers sent on every call (e.g. an API key). */
   headers?: Record<string, string>;
+  /**
+   * Retries with backoff and a retry budget, for calls that are safe to repeat: queries,
+   * and commands that carry an Idempotency-Key. `false` turns retries off.
+   */
+  retry?: RetryOptions | false;
+  /** 'auto' gives every command without a key a fresh Idempotency-Key, so it can be retried safely. Default 'off'. */
+  idempotencyKeys?: 'auto' | 'off';
+  /** One circuit breaker per service; `false` turns them off. */
+  breaker?: BreakerOptions | false;
+  /** Answers a call whose circuit is open or which failed with a fault; its value is returned instead. */
+  fallback?: (call: FallbackCall) => unknown;
+  /** Where breaker state changes are logged. */
+  logger?: Logger;
 }
 
 export interface ClientCallOptions extends Partial<OutboundCall> {
@@ -32,6 +57,9 @@ export interface ClientCallOptions extends Partial<OutboundCall> {
 export interface HttpClient extends CallTransport {
   /** A typed call: input and output types come from the contract. */
   call<C extends SyncContract>(contract: C, input: InputOf<C>, options?: ClientCallOptions): Promise<OutputOf<C>>;
+  /** Circuit breaker state and rolling counts, by service. */
+  breakers(): Record<string, BreakerSnapshot>;
+  health(): Record<string, HealthCheck>;
   close(): Promise<void>;
 }
 
@@ -39,118 +67,144 @@ export function httpClient(options: HttpClientOptions): HttpClient {
   return new UndiciClient(options);
 }
 
+interface Target {
+  dispatcher: Dispatcher;
+  origin: URL;
+  basePath: string;
+  budget: RetryBudget | undefined;
+}
+
+const clientInstruments = instrumentsFor('@tandem/transport-http', (meter) => ({
+  retries: meter.createCounter('tandem.client.retries', { description: 'Retried typed-client calls, and retries refused by the budget.', unit: '{retry}' }),
+}));
+
 class UndiciClient implements HttpClient {
-  private readonly dispatchers = new Map<string, { dispatcher: Dispatcher; basePath: string }>();
+  private readonly targets = new Map<string, Target>();
   private readonly timeoutMs: number;
+  private readonly retry: ResolvedRetry | undefined;
+  private readonly breakerSet: Breakers | undefined;
 
   constructor(private readonly options: HttpClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.retry = resolveRetry(options.retry);
     for (const [service, value] of Object.entries(options.services)) {
       const urls = (Array.isArray(value) ? value : [value]).map((u) => {
         try {
           return new URL(u);
         } catch {
-          throw new ConfigError(
-            `httpClient: service '${service}' has an invalid URL '${u}'; expected e.g. http://host:3000`,
-          );
+          throw new ConfigError(`httpClient: service '${service}' has an invalid URL '${u}'; expected e.g. http://host:3000`);
         }
       });
       if (urls.length === 0) throw new ConfigError(`httpClient: service '${service}' has no URL`);
-      const basePath = urls[0]!.pathname.replace(/\/$/, '');
       const poolOptions = { connections: options.connections ?? 32, keepAliveTimeout: 4_000 };
-      const dispatcher =
-        urls.length === 1
-          ? new Pool(urls[0]!.origin, poolOptions)
-          : new BalancedPool(
-              urls.map((u) => u.origin),
-              poolOptions,
-            );
-      this.dispatchers.set(service, { dispatcher, basePath });
+      const dispatcher = urls.length === 1 ? new Pool(urls[0]!.origin, poolOptions) : new BalancedPool(urls.map((u) => u.origin), poolOptions);
+      const budget = this.retry ? new RetryBudget(this.retry.budgetRatio, this.retry.budgetMinPerSecond) : undefined;
+      this.targets.set(service, { dispatcher, origin: urls[0]!, basePath: urls[0]!.pathname.replace(/\/$/, ''), budget });
+    }
+    this.breakerSet = options.breaker === false ? undefined : new Breakers(this.targets.keys(), options.breaker ?? {}, options.logger);
+  }
+
+  async call<C extends SyncContract>(contract: C, input: InputOf<C>, options: ClientCallOptions = {}): Promise<OutputOf<C>> {
+    try {
+      return (await this.callWithRetries(contract, input, options)) as OutputOf<C>;
+    } catch (error) {
+      if (this.options.fallback && (error instanceof CircuitOpenError || faultOf(error) !== undefined)) {
+        return (await this.options.fallback({ contract, input, error })) as OutputOf<C>;
+      }
+      throw error;
     }
   }
 
-  async call<C extends SyncContract>(
-    contract: C,
-    input: InputOf<C>,
-    options: ClientCallOptions = {},
-  ): Promise<OutputOf<C>> {
-    const target = this.dispatchers.get(contract.service);
+  private async callWithRetries(contract: SyncContract, input: unknown, options: ClientCallOptions): Promise<unknown> {
+    const target = this.targets.get(contract.service);
     if (!target) {
       throw new ConfigError(
         `no URL for service '${contract.service}' (needed by '${contract.name}'); add it to httpClient({ services: { ${contract.service}: 'http://host:port' } }) ` +
           `or set TANDEM_SERVICE_${contract.service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`,
       );
     }
+    const idempotencyKey =
+      options.idempotencyKey ?? (contract.kind === 'command' && this.options.idempotencyKeys === 'auto' ? randomUUID() : undefined);
+    const request = this.prepare(contract, input, target, options, idempotencyKey);
+    const policy = contract.kind === 'query' || idempotencyKey !== undefined ? this.retry : undefined;
+    target.budget?.deposit();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.attempt(contract, target, request, attempt);
+      } catch (error) {
+        const fault = faultOf(error);
+        if (!policy || attempt + 1 >= policy.attempts || !isRetryableFault(fault)) throw error;
+        const delay = retryDelay(policy, attempt + 1, fault?.retryAfterMs);
+        if (Date.now() + delay >= request.deadline) throw error;
+        const attributes = { 'tandem.breaker.target': contract.service, 'tandem.contract': contract.name };
+        if (!target.budget!.tryWithdraw()) {
+          clientInstruments().retries.add(1, { ...attributes, 'tandem.retry.outcome': 'budget_exhausted' });
+          throw error;
+        }
+        clientInstruments().retries.add(1, { ...attributes, 'tandem.retry.outcome': 'retried' });
+        await sleep(delay, options.signal);
+      }
+    }
+  }
+
+  private prepare(contract: SyncContract, input: unknown, target: Target, options: ClientCallOptions, idempotencyKey: string | undefined): PreparedRequest {
     const route = routeOf(contract);
     const { path, used } = fillPath(route.path, input);
     let search = '';
     let body: string | undefined;
     if (hasBody(route.method)) body = JSON.stringify(input ?? {});
     else {
-      const rest =
-        used.size > 0 ? Object.fromEntries(Object.entries(input as object).filter(([k]) => !used.has(k))) : input;
-      if (rest !== undefined && Object.keys(rest as object).length > 0)
-        search = `?input=${encodeURIComponent(JSON.stringify(rest))}`;
+      const rest = used.size > 0 ? Object.fromEntries(Object.entries(input as object).filter(([k]) => !used.has(k))) : input;
+      if (rest !== undefined && Object.keys(rest as object).length > 0) search = `?input=${encodeURIComponent(JSON.stringify(rest))}`;
     }
-    const deadline = options.deadline ?? Date.now() + (options.timeoutMs ?? this.timeoutMs);
-    const remaining = deadline - Date.now();
-    const where = `${route.method} ${contract.service}${path}`;
-    if (remaining <= 0) throw new TimeoutError(`${where}: the deadline passed before the call was sent`);
-    const headers: Record<string, string> = {
-      ...this.options.headers,
-      ...options.headers,
-      accept: 'application/json',
-      [CallHeader.timeout]: String(remaining),
-    };
+    const headers: Record<string, string> = { ...this.options.headers, ...options.headers, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (options.idempotencyKey !== undefined) headers[CallHeader.idempotencyKey] = options.idempotencyKey;
-    const timeoutSignal = AbortSignal.timeout(remaining);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeoutSignal]) : timeoutSignal;
-
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await target.dispatcher.request({
-        method: route.method,
-        path: target.basePath + path + search,
-        headers,
-        body,
-        signal,
-      });
-    } catch (error) {
-      throw this.transportError(error, where, timeoutSignal);
-    }
-    let text: string;
-    try {
-      text = await response.body.text();
-    } catch (error) {
-      throw this.transportError(error, where, timeoutSignal);
-    }
-    const status = response.statusCode;
-    if (status === 204) return undefined as OutputOf<C>;
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      throw status >= 500
-        ? new UnavailableError(`${where} answered HTTP ${status} with a body that is not JSON`)
-        : new InternalError(`${where} answered with a body that is not JSON`);
-    }
-    if (status >= 400) throw fromProblem(status, parsed, where);
-    const output = contract.output.safeParse(parsed);
-    if (!output.success)
-      throw new InternalError(`${where} answered with output that does not match '${contract.name}'`);
-    return output.data as OutputOf<C>;
+    if (idempotencyKey !== undefined) headers[CallHeader.idempotencyKey] = idempotencyKey;
+    return {
+      method: route.method,
+      path: target.basePath + path + search,
+      headers,
+      body,
+      deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? this.timeoutMs),
+      signal: options.signal,
+      where: `${route.method} ${contract.service}${path}`,
+    };
   }
 
-  private transportError(error: unknown, where: string, timeoutSignal: AbortSignal): Error {
-    if (timeoutSignal.aborted) return new TimeoutError(`${where}: no answer within the deadline`, { cause: error });
-    if (error instanceof undiciErrors.RequestAbortedError || (error as { name?: string }).name === 'AbortError') {
-      return new TimeoutError(`${where}: the call was aborted`, { cause: error });
+  /** One try: a CLIENT span around the breaker and the request. */
+  private async attempt(contract: SyncContract, target: Target, request: PreparedRequest, attempt: number): Promise<unknown> {
+    const route = routeOf(contract);
+    const span = startClientSpan({
+      method: route.method,
+      route: target.basePath + route.path,
+      origin: target.origin,
+      path: request.path,
+      contract: contract.name,
+      resendCount: attempt,
+    });
+    const headers = { ...request.headers };
+    span.inject(headers);
+    const send = () => sendOnce(target.dispatcher, contract, { ...request, headers });
+    try {
+      const result = await (this.breakerSet ? this.breakerSet.fire(contract.service, send) : send());
+      span.end(result.status);
+      return result.output;
+    } catch (error) {
+      span.end(httpStatusOf(error), error);
+      throw error;
     }
-    return new UnavailableError(`${where}: ${(error as Error).message}`, { cause: error });
+  }
+
+  breakers(): Record<string, BreakerSnapshot> {
+    return this.breakerSet?.snapshot() ?? {};
+  }
+
+  health(): Record<string, HealthCheck> {
+    return this.breakerSet?.health() ?? {};
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.dispatchers.values()].map(({ dispatcher }) => dispatcher.close()));
+    this.breakerSet?.close();
+    await Promise.all([...this.targets.values()].map(({ dispatcher }) => dispatcher.close()));
   }
 }

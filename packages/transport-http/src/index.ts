@@ -1,7 +1,11 @@
 export { httpServer } from './server.js';
 export type { HttpServer, HttpServerOptions, AuthRequest } from './server.js';
 export { httpClient } from './client.js';
-export type { HttpClient, HttpClientOptions, ClientCallOptions } from './client.js';
+export type { HttpClient, HttpClientOptions, ClientCallOptions, FallbackCall } from './client.js';
+export type { BreakerOptions, BreakerSnapshot, BreakerState } from './breaker.js';
+export type { RetryOptions } from './client-retry.js';
 export { routeOf } from './routes.js';
 export { toProblem, fromProblem, problemType, statusOf, PROBLEM_CONTENT_TYPE } from './problem.js';
 export type { Problem } from './problem.js';
+export { REPLAYED_HEADER } from './idempotency.js';
+export type { IdempotencyOptions } from './idempotency.js';

@@ -13,6 +13,8 @@ import {
   type SyncServer,
 } from '@tandem/core';
 import { readJsonBody, readQueryInput } from './body.js';
+import { recordServerError, startServerSpan } from './http-tracing.js';
+import { IdempotencyGate, type IdempotencyOptions } from './idempotency.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
 
@@ -40,6 +42,8 @@ export interface HttpServerOptions {
   /** Prefix for every route, e.g. '/api'. */
   basePath?: string;
   logger?: Logger;
+  /** Idempotency-Key handling for commands (see idempotency.ts); records go to the app's store by default. */
+  idempotency?: IdempotencyOptions;
   /** How long stop() waits for open requests before closing their connections. Default 10 s. */
   closeTimeoutMs?: number;
 }
@@ -68,11 +72,13 @@ class NodeHttpServer implements HttpServer {
   private readonly log: Logger;
   private readonly bodyLimit: number;
   private readonly basePath: string;
+  private readonly idempotency: IdempotencyGate;
 
   constructor(private readonly options: HttpServerOptions) {
     this.log = options.logger ?? createLogger({ level: 'warn' });
     this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
+    this.idempotency = new IdempotencyGate(options.idempotency);
   }
 
   get url(): string | undefined {
@@ -145,15 +151,19 @@ class NodeHttpServer implements HttpServer {
         throw new ShuttingDownError('the service is shutting down; retry on another instance');
       }
       const endpoint = match.found.target;
+      const trace = startServerSpan(req, res, this.basePath + (endpoint.route ?? routeOf(endpoint.contract)).path, path);
       let input = hasBody(method)
         ? await readJsonBody(req, this.bodyLimit)
         : readQueryInput(q < 0 ? '' : url.slice(q + 1));
       if (Object.keys(match.found.params).length > 0) input = { ...(input as object), ...match.found.params };
       const request = this.invokeRequest(req, res);
+      request.trace = trace;
       if (this.options.auth) {
         const principal = await this.options.auth({ method, path, headers: req.headers, endpoint });
         if (principal !== undefined) request.principal = principal;
       }
+      const idempotent = this.idempotency.plan(host, endpoint, request, method, path, input);
+      if (idempotent) return await this.idempotency.serve(idempotent, () => host.invoke(endpoint, input, request), res);
       const result = await host.invoke(endpoint, input, request);
       if (res.destroyed) return;
       if (!host.accepting) res.setHeader('connection', 'close');
@@ -170,11 +180,13 @@ class NodeHttpServer implements HttpServer {
 
   private invokeRequest(req: IncomingMessage, res: ServerResponse): InvokeRequest {
     const h = req.headers;
-    const controller = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) controller.abort(new ShuttingDownError('the client closed the connection'));
-    });
-    const request: InvokeRequest = { headers: h as Record<string, string>, signal: controller.signal };
+    const request: InvokeRequest = {
+      headers: h as Record<string, string>,
+      onCancel: (cancel) =>
+        res.once('close', () => {
+          if (!res.writableFinished) cancel(new ShuttingDownError('the client closed the connection'));
+        }),
+    };
     const timeout = h[CallHeader.timeout];
     if (typeof timeout === 'string' && /^\d+$/.test(timeout)) request.timeoutMs = Number(timeout);
     const correlation = h[CallHeader.correlationId];
@@ -199,6 +211,7 @@ class NodeHttpServer implements HttpServer {
 
   private fail(req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void {
     const problem = toProblem(error, path);
+    recordServerError(req, error, problem.status);
     if (problem.status >= 500) this.log.error({ err: error, method: req.method, path }, 'request failed');
     if (res.headersSent) {
       res.destroy();
@@ -208,6 +221,8 @@ class NodeHttpServer implements HttpServer {
     // A refused body may still be arriving: close the connection after answering, and
     // discard the rest instead of buffering it.
     if (!req.complete) res.setHeader('connection', 'close');
+    // An open circuit (and any error that knows) says when a retry may succeed.
+    if (typeof problem.retryAfterSeconds === 'number' && !res.hasHeader('retry-after')) res.setHeader('retry-after', String(problem.retryAfterSeconds));
     res
       .writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(json) })
       .end(json);

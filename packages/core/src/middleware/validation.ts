@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { core, type z } from 'zod';
 import { InternalError, ValidationError } from '../errors/errors.js';
 import type { Invocation } from '../runtime/invocation.js';
 import type { Middleware } from './compose.js';
@@ -24,30 +24,58 @@ function summarise(issues: ValidationIssue[]): string {
     .join('; ');
 }
 
+type Parsed = z.ZodSafeParseResult<unknown>;
+
+/**
+ * Parses synchronously when the schema allows it, which is most schemas and several times
+ * cheaper than the async path; schemas with async refinements or transforms make zod
+ * throw $ZodAsyncError from safeParse, and take the async path instead.
+ */
+export function safeParse(schema: z.ZodType, value: unknown): Parsed | Promise<Parsed> {
+  try {
+    return schema.safeParse(value);
+  } catch (error) {
+    if (error instanceof core.$ZodAsyncError) return schema.safeParseAsync(value);
+    throw error;
+  }
+}
+
+function then<T, R>(value: T | Promise<T>, fn: (value: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
 /**
  * Parses every input against its contract (replacing it with the parsed value, so zod
  * defaults and transforms apply) and, when `checkOutput` is on, checks what sync handlers
  * return: a mismatch there is the handler's bug, reported as an internal error.
  */
 export function validation(options: { checkOutput: boolean }): Middleware<Invocation> {
-  return async (inv, next) => {
+  return (inv, next) => {
     const contract = inv.contract;
     const schema = contract.kind === 'event' ? contract.data : contract.input;
-    const parsed = await schema.safeParseAsync(inv.input);
-    if (!parsed.success) {
-      const issues = issuesOf(parsed.error);
-      const what = contract.kind === 'event' ? 'data' : 'input';
-      throw new ValidationError(`${contract.name}: invalid ${what}: ${summarise(issues)}`, { details: { issues } });
-    }
-    inv.input = parsed.data;
-    const result = await next();
-    if (!options.checkOutput || contract.kind === 'event') return result;
-    const output = await contract.output.safeParseAsync(result);
-    if (!output.success) {
-      throw new InternalError(
-        `${inv.registration.handlerName} returned output that does not match '${contract.name}': ${summarise(issuesOf(output.error))}`,
-      );
-    }
-    return output.data;
+    const checkOutput = options.checkOutput && contract.kind !== 'event';
+    return Promise.resolve(
+      then(safeParse(schema, inv.input), (parsed) => {
+        if (!parsed.success) {
+          const issues = issuesOf(parsed.error);
+          const what = contract.kind === 'event' ? 'data' : 'input';
+          throw new ValidationError(`${contract.name}: invalid ${what}: ${summarise(issues)}`, {
+            details: { issues },
+          });
+        }
+        inv.input = parsed.data;
+        if (!checkOutput) return next();
+        return next().then((result) =>
+          then(safeParse(contract.output, result), (output) => {
+            if (!output.success) {
+              throw new InternalError(
+                `${inv.registration.handlerName} returned output that does not match '${contract.name}': ${summarise(issuesOf(output.error))}`,
+              );
+            }
+            return output.data;
+          }),
+        );
+      }),
+    );
   };
 }

@@ -11,6 +11,8 @@ import { describeService, type ServiceInput } from '../decorators/decorators.js'
 import { RegistrationError, ShuttingDownError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { encodeEvent } from '../messages/envelope.js';
+import { traceSend } from '../tracing/messaging-spans.js';
+import { outboxRelay, type OutboxRelay, type RelayOptions } from '../outbox/relay.js';
 import type { Middleware } from '../middleware/compose.js';
 import type { RetryPolicy } from '../retry/retry-policy.js';
 import type { Store } from '../stores/store.js';
@@ -39,6 +41,8 @@ export interface AppOptions {
   broker?: BrokerTransport;
   /** Outbox, inbox and idempotency records; without one, events are sent after the handler succeeds. */
   store?: Store;
+  /** The outbox relay this app runs when its store has an outbox; false runs none (another process relays). */
+  relay?: RelayOptions | false;
   /** Serves commands and queries, e.g. httpServer({ port: 3000 }) from @tandem/transport-http. */
   http?: SyncServer;
   /** Carries `ctx.call` to services this app does not serve, e.g. httpClient(...). */
@@ -94,6 +98,7 @@ class TandemApp implements App {
   private readonly implicit: ServiceBuilder;
   private runtime: Runtime | undefined;
   private subscriptions: Subscription[] = [];
+  private relay: OutboxRelay | undefined;
 
   constructor(private readonly options: AppOptions) {
     this.broker = options.broker ?? new MemoryTransport();
@@ -154,6 +159,10 @@ class TandemApp implements App {
       this.runtime = runtime;
       await this.store?.connect?.();
       await this.broker.connect();
+      if (this.store?.outbox && this.options.relay !== false) {
+        this.relay = outboxRelay(this.store.outbox, this.broker, { log: this.log, ...this.options.relay });
+        await this.relay.start();
+      }
       runtime.accepting = true;
       for (const group of registry.groups.values()) {
         const concurrency = Math.max(
@@ -197,6 +206,7 @@ class TandemApp implements App {
         return runtime.accepting;
       },
       health,
+      ...(this.store?.idempotency ? { idempotency: this.store.idempotency } : {}),
     };
   }
 
@@ -217,6 +227,8 @@ class TandemApp implements App {
     }
     await closing;
     this.subscriptions = [];
+    // Events committed by the handlers that just drained go out before the broker closes.
+    await this.relay?.stop({ drainMs: Math.min(deadline, 5_000) });
     await this.closeAll();
     this.state = 'stopped';
     this.log.info({}, 'tandem app stopped');
@@ -224,6 +236,7 @@ class TandemApp implements App {
 
   private async closeAll(): Promise<void> {
     await this.options.http?.stop();
+    await this.relay?.stop();
     await this.broker.close();
     await this.options.clients?.close?.();
     await this.store?.close?.();
@@ -240,19 +253,21 @@ class TandemApp implements App {
     options: PublishOptions & { source?: string } = {},
   ): Promise<void> {
     const parsed = await event.data.parseAsync(data);
-    await this.broker.publish([
-      encodeEvent(event, parsed, {
-        source: options.source ?? this.options.name ?? 'app',
-        ...(options.key !== undefined ? { key: options.key } : {}),
-        ...(options.headers ? { headers: options.headers } : {}),
-      }),
-    ]);
+    const message = encodeEvent(event, parsed, {
+      source: options.source ?? this.options.name ?? 'app',
+      ...(options.key !== undefined ? { key: options.key } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
+    traceSend(message, this.broker.name);
+    await this.broker.publish([message]);
   }
 
   async health(): Promise<HealthReport> {
     const checks: HealthReport['checks'] = {};
     checks.runtime = { ok: this.state === 'running', detail: this.state };
     checks.broker = this.broker.health?.() ?? { ok: this.state === 'running' };
+    if (this.relay) checks.outbox = this.relay.health();
+    Object.assign(checks, this.options.clients?.health?.());
     if (this.store?.health) {
       checks.store = await this.store.health().catch((error: unknown) => ({ ok: false, detail: String(error) }));
     }

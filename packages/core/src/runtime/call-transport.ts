@@ -1,9 +1,12 @@
 import type { SyncContract } from '../contracts/contracts.js';
+import type { HealthCheck } from './sync-host.js';
 
 /** How a sync call to another service travels; @tandem/transport-http's client is one. */
 export interface CallTransport {
   call(contract: SyncContract, input: unknown, call: OutboundCall): Promise<unknown>;
   close?(): Promise<void>;
+  /** Checks merged into the app's health report (the client's circuit breakers, by name). */
+  health?(): Record<string, HealthCheck>;
 }
 
 export interface OutboundCall {

@@ -1,6 +1,10 @@
 import { isTandemError } from '../errors/errors.js';
+import { runtimeInstruments } from '../metrics/runtime-metrics.js';
 import { decodeEvent } from '../messages/envelope.js';
 import { decideRetry, resolveRetryPolicy, type RetryPolicy } from '../retry/retry-policy.js';
+import { endProcessSpan, startProcessSpan, type ProcessSpan } from '../tracing/messaging-spans.js';
+import { logTraceFields } from '../tracing/log-fields.js';
+import { recordSpanError } from '../tracing/span-errors.js';
 import type { Disposition, IncomingMessage, MessageHandler } from '../transport/broker.js';
 import type { HandlerMeta } from './handler-context.js';
 import type { EventGroup } from './registry.js';
@@ -21,13 +25,32 @@ export function createMessageHandler(
   const policies = new Map<HandlerRegistration, RetryPolicy>();
   for (const reg of group.handlers.values()) policies.set(reg, resolveRetryPolicy(appRetry, reg.options.retry));
   const log = runtime.deps.log.child({ group: group.name });
+  const system = runtime.deps.broker.name;
+  const groupAttributes = { 'messaging.system': system, 'messaging.consumer.group.name': group.name };
 
+  // One CONSUMER `process` span per delivery, child of the producer's `send` span; the
+  // handler runs inside it, so its events and calls continue the same trace.
   return async (message: IncomingMessage): Promise<Disposition> => {
+    const process = startProcessSpan(message, system, group.name);
+    const disposition = await deliver(message, process);
+    endProcessSpan(process.span, disposition.kind);
+    if (disposition.kind === 'dead-letter') {
+      runtimeInstruments().deadLetters.add(1, {
+        ...groupAttributes,
+        'messaging.destination.name': message.origin.topic,
+        'tandem.dead_letter.reason': disposition.reason,
+      });
+    }
+    return disposition;
+  };
+
+  async function deliver(message: IncomingMessage, process: ProcessSpan): Promise<Disposition> {
     let event;
     try {
       event = decodeEvent(message);
     } catch (error) {
-      log.error({ err: error, topic: message.origin.topic }, 'dead-lettering a malformed message');
+      recordSpanError(process.span, error);
+      log.error({ err: error, topic: message.origin.topic, ...logTraceFields(process.context) }, 'dead-lettering a malformed message');
       return { kind: 'dead-letter', reason: 'malformed', error, attempts: message.attempt };
     }
     const reg = group.handlers.get(event.type);
@@ -36,6 +59,10 @@ export function createMessageHandler(
       return { kind: 'ack' };
     }
     const policy = policies.get(reg)!;
+    if (message.attempt === 1 && event.time !== undefined) {
+      const lag = (Date.now() - Date.parse(event.time)) / 1000;
+      if (lag >= 0) runtimeInstruments().consumerLag.record(lag, { ...groupAttributes, 'messaging.destination.name': message.origin.topic });
+    }
     for (let attempt = message.attempt; ; attempt++) {
       const meta: HandlerMeta = {
         kind: 'event',
@@ -53,11 +80,15 @@ export function createMessageHandler(
         headers: message.headers,
       };
       try {
-        await runtime.run(reg, event.data, meta, { message });
+        await runtime.run(reg, event.data, meta, { message, trace: process.context });
         return { kind: 'ack' };
       } catch (error) {
+        recordSpanError(process.span, error);
         const decision = decideRetry(policy, attempt, error);
-        const fields = { err: error, id: event.id, type: event.type, attempt, handler: reg.handlerName };
+        const fields = { err: error, id: event.id, type: event.type, attempt, handler: reg.handlerName, ...logTraceFields(process.context) };
+        if (decision.kind !== 'give-up') {
+          runtimeInstruments().consumerRetries.add(1, { ...groupAttributes, 'tandem.handler.name': reg.contract.name, 'tandem.retry.kind': decision.kind });
+        }
         if (decision.kind === 'immediate') {
           log.warn(fields, 'event handler failed; retrying at once');
           continue;
@@ -74,5 +105,5 @@ export function createMessageHandler(
         return { kind: 'dead-letter', reason, error, attempts: attempt };
       }
     }
-  };
+  }
 }

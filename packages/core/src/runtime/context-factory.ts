@@ -1,29 +1,53 @@
+import { context, type Context } from '@opentelemetry/api';
 import type { EventContract, SyncContract } from '../contracts/contracts.js';
 import { ValidationError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import { encodeEvent } from '../messages/envelope.js';
 import { issuesOf } from '../middleware/validation.js';
+import { logTraceFields } from '../tracing/log-fields.js';
+import { traceSend } from '../tracing/messaging-spans.js';
 import type { OutgoingMessage } from '../transport/broker.js';
 import type { CallOptions, HandlerContext, HandlerMeta, PublishOptions } from './handler-context.js';
+import type { RunAbort } from './run-abort.js';
+import type { HandlerRegistration } from './service.js';
 
 export interface ContextDeps {
   log: Logger;
   /** Routes `ctx.call` (in process or through the call transport). */
   call(contract: SyncContract, input: unknown, options: CallOptions, parent: HandlerMeta): Promise<unknown>;
+  /** `messaging.system` of the broker, for producer spans. */
+  system: string;
 }
 
 /** The concrete context; `tx` is set by the unit of work once its transaction is open. */
 export class RunContext implements HandlerContext {
   tx: unknown = undefined;
-  readonly log: Logger;
+  private childLog: Logger | undefined;
 
   constructor(
     private readonly deps: ContextDeps,
+    private readonly registration: HandlerRegistration,
     readonly meta: HandlerMeta,
-    readonly signal: AbortSignal,
+    private readonly abort: RunAbort,
     private readonly pending: OutgoingMessage[],
-  ) {
-    this.log = deps.log;
+    /** The trace context the run started in (the server or consumer span): events and calls continue it. */
+    private readonly otel: Context,
+  ) {}
+
+  /** Made on first use: most runs log nothing, and a child logger per run is not free. */
+  get log(): Logger {
+    if (this.childLog) return this.childLog;
+    const bindings = {
+      service: this.registration.service,
+      handler: this.registration.handlerName,
+      messageId: this.meta.messageId,
+      correlationId: this.meta.correlationId,
+    };
+    return (this.childLog = this.deps.log.child({ ...bindings, ...logTraceFields(this.otel) }));
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
   }
 
   async publish<E extends EventContract>(event: E, data: unknown, options: PublishOptions = {}): Promise<void> {
@@ -37,18 +61,18 @@ export class RunContext implements HandlerContext {
         },
       );
     }
-    this.pending.push(
-      encodeEvent(event, parsed.data, {
-        source: this.meta.service,
-        ...(options.key !== undefined ? { key: options.key } : {}),
-        correlationId: this.meta.correlationId,
-        causationId: this.meta.messageId,
-        ...(options.headers ? { headers: options.headers } : {}),
-      }),
-    );
+    const message = encodeEvent(event, parsed.data, {
+      source: this.meta.service,
+      ...(options.key !== undefined ? { key: options.key } : {}),
+      correlationId: this.meta.correlationId,
+      causationId: this.meta.messageId,
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
+    traceSend(message, this.deps.system, this.otel);
+    this.pending.push(message);
   }
 
   call<C extends SyncContract>(contract: C, input: unknown, options: CallOptions = {}): Promise<never> {
-    return this.deps.call(contract, input, options, this.meta) as Promise<never>;
+    return context.with(this.otel, () => this.deps.call(contract, input, options, this.meta)) as Promise<never>;
   }
 }

@@ -1,25 +1,43 @@
+import type { RunAbort } from './run-abort.js';
+
 /** Counts runs in progress so that stop() can wait for them, with a deadline. */
 export class InFlight {
   private count = 0;
   private waiters: Array<() => void> = [];
-  readonly controllers = new Set<AbortController>();
+  readonly controllers = new Set<RunAbort>();
 
   get size(): number {
     return this.count;
   }
 
-  async track<T>(controller: AbortController, run: () => Promise<T>): Promise<T> {
+  /** Plain promise callbacks instead of async/finally: this sits on every request's path. */
+  track<T>(controller: RunAbort, run: () => Promise<T>): Promise<T> {
     this.count++;
     this.controllers.add(controller);
+    let running: Promise<T>;
     try {
-      return await run();
-    } finally {
-      this.controllers.delete(controller);
-      if (--this.count === 0) {
-        const waiters = this.waiters;
-        this.waiters = [];
-        for (const wake of waiters) wake();
-      }
+      running = run();
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    return running.then(
+      (value) => {
+        this.settle(controller);
+        return value;
+      },
+      (error: unknown) => {
+        this.settle(controller);
+        throw error;
+      },
+    );
+  }
+
+  private settle(controller: RunAbort): void {
+    this.controllers.delete(controller);
+    if (--this.count === 0) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
     }
   }
 

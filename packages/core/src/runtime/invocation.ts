@@ -1,6 +1,7 @@
 import type { AnyContract } from '../contracts/contracts.js';
 import type { IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import type { HandlerContext } from './handler-context.js';
+import type { RunAbort } from './run-abort.js';
 import type { HandlerRegistration } from './service.js';
 
 /**
@@ -13,7 +14,7 @@ export interface Invocation {
   input: unknown;
   readonly ctx: HandlerContext;
   /** Aborting it aborts `ctx.signal`; the timeout middleware and shutdown use it. */
-  readonly controller: AbortController;
+  readonly controller: RunAbort;
   /** Events: the consumed message. */
   readonly message?: IncomingMessage;
   /** Events the handler published; sent (or written to the outbox) only if it succeeds. */

@@ -1,3 +1,4 @@
+import { context, type Context } from '@opentelemetry/api';
 import type { SyncContract } from '../contracts/contracts.js';
 import { ConfigError, ShuttingDownError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -5,12 +6,14 @@ import { uuidv7 } from '../messages/uuid.js';
 import { compose, type Middleware } from '../middleware/compose.js';
 import { timeout } from '../middleware/timeout.js';
 import { validation } from '../middleware/validation.js';
+import { handlerMetrics } from '../metrics/handler-metrics.js';
 import type { Store } from '../stores/store.js';
 import type { BrokerTransport, IncomingMessage } from '../transport/broker.js';
 import { CallHeader, type CallTransport } from './call-transport.js';
-import { RunContext } from './context-factory.js';
+import { RunContext, type ContextDeps } from './context-factory.js';
 import type { CallOptions, HandlerMeta } from './handler-context.js';
 import { InFlight } from './in-flight.js';
+import { RunAbort } from './run-abort.js';
 import type { Invocation } from './invocation.js';
 import type { Registry } from './registry.js';
 import type { HandlerRegistration } from './service.js';
@@ -27,18 +30,22 @@ export interface RuntimeDeps {
   checkOutput: boolean;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 type Pipeline = (inv: Invocation) => Promise<unknown>;
 
 /**
- * Runs handlers. Each handler's middleware chain is composed once at start:
- * app middleware, the handler's own, validation, timeout, then the unit of work.
+ * Runs handlers. Each handler's middleware chain is composed once at start: handler
+ * metrics, app middleware, the handler's own, validation, timeout, then the unit of work.
  */
 export class Runtime {
   readonly inFlight = new InFlight();
   accepting = false;
   private readonly pipelines = new Map<HandlerRegistration, Pipeline>();
+  private readonly contextDeps: ContextDeps;
 
   constructor(readonly deps: RuntimeDeps) {
+    this.contextDeps = { log: deps.log, call: (c, i, o, parent) => this.call(c, i, o, parent), system: deps.broker.name };
     const groupOf = new Map<HandlerRegistration, string>();
     for (const group of deps.registry.groups.values())
       for (const h of group.handlers.values()) groupOf.set(h, group.name);
@@ -46,6 +53,7 @@ export class Runtime {
       for (const reg of svc.handlers) {
         const group = groupOf.get(reg);
         const chain = [
+          handlerMetrics(),
           ...deps.middleware,
           ...(reg.options.middleware ?? []),
           validation({ checkOutput: deps.checkOutput }),
@@ -65,26 +73,12 @@ export class Runtime {
     reg: HandlerRegistration,
     input: unknown,
     meta: HandlerMeta,
-    options: { signal?: AbortSignal; message?: IncomingMessage } = {},
+    options: { signal?: AbortSignal; onCancel?: InvokeRequest['onCancel']; message?: IncomingMessage; trace?: Context } = {},
   ): Promise<unknown> {
-    const controller = new AbortController();
-    if (options.signal) {
-      if (options.signal.aborted) controller.abort(options.signal.reason);
-      else options.signal.addEventListener('abort', () => controller.abort(options.signal!.reason), { once: true });
-    }
+    const controller = new RunAbort();
+    if (options.signal) controller.follow(options.signal);
     const pending: Invocation['pending'] = [];
-    const log = this.deps.log.child({
-      service: reg.service,
-      handler: reg.handlerName,
-      messageId: meta.messageId,
-      correlationId: meta.correlationId,
-    });
-    const ctx = new RunContext(
-      { log, call: (c, i, o, parent) => this.call(c, i, o, parent) },
-      meta,
-      controller.signal,
-      pending,
-    );
+    const ctx = new RunContext(this.contextDeps, reg, meta, controller, pending, options.trace ?? context.active());
     const inv: Invocation = {
       registration: reg,
       contract: reg.contract,
@@ -94,6 +88,7 @@ export class Runtime {
       pending,
       ...(options.message ? { message: options.message } : {}),
     };
+    options.onCancel?.((reason) => controller.abort(reason));
     return this.inFlight.track(controller, () => this.pipelines.get(reg)!(inv));
   }
 
@@ -104,20 +99,21 @@ export class Runtime {
         new ShuttingDownError(`service '${reg.service}' is shutting down and takes no new requests`),
       );
     const messageId = uuidv7();
-    const meta: HandlerMeta = {
+    const meta: Mutable<HandlerMeta> = {
       kind: reg.kind,
       name: reg.contract.name,
       service: reg.service,
       messageId,
       attempt: 1,
       correlationId: request.correlationId ?? messageId,
-      ...(request.causationId !== undefined ? { causationId: request.causationId } : {}),
-      ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
-      ...(request.timeoutMs !== undefined ? { deadline: Date.now() + request.timeoutMs } : {}),
-      ...(request.principal !== undefined ? { principal: request.principal } : {}),
       headers: request.headers ?? {},
     };
-    return this.run(reg, input, meta, request.signal ? { signal: request.signal } : {});
+    // Assigned rather than spread: this runs for every request.
+    if (request.causationId !== undefined) meta.causationId = request.causationId;
+    if (request.idempotencyKey !== undefined) meta.idempotencyKey = request.idempotencyKey;
+    if (request.timeoutMs !== undefined) meta.deadline = Date.now() + request.timeoutMs;
+    if (request.principal !== undefined) meta.principal = request.principal;
+    return this.run(reg, input, meta, request);
   }
 
   /** `ctx.call` and `app.call`: in process when this app serves the contract, else through the call transport. */

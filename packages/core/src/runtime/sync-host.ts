@@ -1,4 +1,6 @@
+import type { Context } from '@opentelemetry/api';
 import type { RouteSpec, SyncContract } from '../contracts/contracts.js';
+import type { IdempotencyStore } from '../stores/store.js';
 
 /** A command or query the app serves, as a server adapter sees it. */
 export interface SyncEndpoint {
@@ -9,8 +11,13 @@ export interface SyncEndpoint {
 
 export interface InvokeRequest {
   headers?: Record<string, string>;
-  /** Aborts the run when the client goes away. */
+  /** Aborts the run when it aborts (an in-process caller's signal). */
   signal?: AbortSignal;
+  /**
+   * Called once with the run's abort function, for a server to call when its client goes
+   * away; cheaper than a signal per request, since most runs never read `ctx.signal`.
+   */
+  onCancel?: (cancel: (reason: unknown) => void) => void;
   /** The caller's remaining time in ms (from its deadline header). */
   timeoutMs?: number;
   idempotencyKey?: string;
@@ -18,6 +25,8 @@ export interface InvokeRequest {
   principal?: string;
   correlationId?: string;
   causationId?: string;
+  /** The OpenTelemetry context of the server span; the handler's events and calls continue its trace. */
+  trace?: Context;
 }
 
 export interface HealthCheck {
@@ -41,6 +50,8 @@ export interface SyncHost {
   /** False once stop() began: new requests get 503. */
   readonly accepting: boolean;
   health(): Promise<HealthReport>;
+  /** The app store's idempotency records, for servers that honour Idempotency-Key. */
+  readonly idempotency?: IdempotencyStore;
 }
 
 /** A server adapter: @tandem/transport-http's httpServer() is one. */

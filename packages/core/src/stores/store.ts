@@ -1,7 +1,7 @@
 /**
  * The store seam: one transaction per handler run, in which the handler's own writes,
  * the inbox row and the outbox rows commit together. Each piece is optional: a store
- * may offer only idempotency records (Redis), or all three (PostgreSQL).
+ * may offer only idempotency records and an inbox (Redis), or all three (PostgreSQL).
  */
 import type { OutgoingMessage } from '../transport/broker.js';
 
@@ -26,6 +26,26 @@ export interface OutboxRecord {
 export interface OutboxStore<Tx = unknown> {
   /** Writes messages in the caller's transaction; nothing is visible to the relay before commit. */
   append(tx: Tx, messages: OutgoingMessage[]): Promise<void>;
+  /**
+   * Opens a reader for a relay. Readers share the outbox by key range: each range has at
+   * most one owner at a time among all readers (all app instances), so order per key holds.
+   */
+  openReader(): Promise<OutboxReader>;
+}
+
+export interface OutboxReader {
+  /** Takes free key ranges up to a fair share of the live readers, releases any above it; returns how many it owns. */
+  balance(): Promise<number>;
+  /** The oldest committed, unpublished records in the ranges it owns, in order per key. */
+  claim(limit: number): Promise<OutboxRecord[]>;
+  /** Marks records the broker confirmed; they are removed after the store's retention period. */
+  markPublished(records: OutboxRecord[]): Promise<void>;
+  /** Resolves when records may have been committed since (LISTEN/NOTIFY, or a local signal), or after `timeoutMs`. */
+  waitForAppend(timeoutMs: number): Promise<void>;
+  /** False once the reader lost its connection (and with it its key ranges); the relay opens a new one. */
+  readonly alive: boolean;
+  /** Releases its key ranges. */
+  close(): Promise<void>;
 }
 
 export interface InboxStore<Tx = unknown> {
@@ -46,9 +66,42 @@ export type IdempotencyBegin =
   | { state: 'completed'; response: StoredResponse };
 
 export interface IdempotencyStore {
-  /** Claims (scope, key) for a request with this fingerprint, or says why it cannot. */
+  /**
+   * Claims (scope, key) for a request with this fingerprint, or says why it cannot. An
+   * unfinished claim lapses after `ttlMs` (a crashed instance does not block the key forever).
+   */
   begin(scope: string, key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyBegin>;
+  /** Stores the response for replay until `ttlMs` from now. */
   complete(scope: string, key: string, response: StoredResponse, ttlMs: number): Promise<void>;
   /** Forgets an unfinished claim (the request failed in a way the client may retry). */
   release(scope: string, key: string): Promise<void>;
+}
+
+/** How long records are kept, for stores that clean up themselves. */
+export interface RetentionOptions {
+  /** Published outbox rows. Default 1 hour. */
+  outboxMs?: number;
+  /** Inbox rows: a redelivery later than this is handled again. Default 7 days. */
+  inboxMs?: number;
+}
+
+export const defaultRetention: Required<RetentionOptions> = { outboxMs: 60 * 60_000, inboxMs: 7 * 24 * 60 * 60_000 };
+
+/** Ranges of keys (buckets) an outbox is split into; each is owned by one relay at a time. */
+export const DEFAULT_OUTBOX_BUCKETS = 32;
+
+/** A stable bucket for a key (FNV-1a); messages without a key are spread at random. */
+export function outboxBucket(key: string | undefined, buckets: number): number {
+  if (key === undefined) return Math.floor(Math.random() * buckets);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % buckets;
+}
+
+/** How many ranges a reader should own when `readers` share `buckets`. */
+export function fairShare(buckets: number, readers: number): number {
+  return Math.ceil(buckets / Math.max(1, readers));
 }

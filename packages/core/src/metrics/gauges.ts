@@ -1,0 +1,59 @@
+import type { Attributes, ObservableResult } from '@opentelemetry/api';
+import { instrumentsFor, METER_SCOPE } from './meter.js';
+import { MetricName } from './runtime-metrics.js';
+
+export interface GaugeReading {
+  value: number;
+  attributes?: Attributes;
+}
+
+/** Read on every metric collection; may be async (a store query, for instance). */
+export type GaugeSource = () => GaugeReading[] | Promise<GaugeReading[]>;
+
+export interface GaugeRegistration {
+  /** Stops observing this source (call it when the component closes). */
+  stop(): void;
+}
+
+/** Numeric breaker states for `tandem.circuit_breaker.state`. */
+export const BreakerStateValue = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+const sources = { [MetricName.outboxBacklog]: new Set<GaugeSource>(), [MetricName.breakerState]: new Set<GaugeSource>() };
+type GaugeName = keyof typeof sources;
+
+async function observeAll(name: GaugeName, result: ObservableResult<Attributes>): Promise<void> {
+  const readings = await Promise.all([...sources[name]].map((read) => Promise.resolve(read()).catch(() => [] as GaugeReading[])));
+  for (const list of readings) for (const r of list) result.observe(r.value, r.attributes);
+}
+
+const gauges = instrumentsFor(METER_SCOPE, (meter) => {
+  const backlog = meter.createObservableGauge(MetricName.outboxBacklog, { description: 'Outbox rows not yet published.', unit: '{message}' });
+  backlog.addCallback((result) => observeAll(MetricName.outboxBacklog, result));
+  const breaker = meter.createObservableGauge(MetricName.breakerState, {
+    description: 'Circuit breaker state per downstream target: 0 closed, 1 half-open, 2 open.',
+    unit: '1',
+  });
+  breaker.addCallback((result) => observeAll(MetricName.breakerState, result));
+  return { backlog, breaker };
+});
+
+function register(name: GaugeName, source: GaugeSource): GaugeRegistration {
+  // Register the OpenTelemetry SDK before creating the app and its clients: the gauge is
+  // bound to the meter provider that is global when its first source registers.
+  gauges();
+  sources[name].add(source);
+  return { stop: () => sources[name].delete(source) };
+}
+
+/**
+ * The hook an outbox store feeds: `read` returns how many rows wait to be published
+ * (per topic or partition if it likes, through attributes). Observed as `tandem.outbox.backlog`.
+ */
+export function observeOutboxBacklog(read: GaugeSource): GaugeRegistration {
+  return register(MetricName.outboxBacklog, read);
+}
+
+/** Observed as `tandem.circuit_breaker.state`; readings carry a `tandem.breaker.target` attribute. */
+export function observeBreakerStates(read: GaugeSource): GaugeRegistration {
+  return register(MetricName.breakerState, read);
+}

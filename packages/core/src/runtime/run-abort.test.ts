@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { RunAbort } from './run-abort.js';
+
+describe('RunAbort', () => {
+  it('makes a signal that aborts later with the reason', () => {
+    const run = new RunAbort();
+    const signal = run.signal;
+    expect(signal.aborted).toBe(false);
+    run.abort('late');
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('late');
+  });
+
+  it('remembers an abort that came before the signal was read', () => {
+    const run = new RunAbort();
+    run.abort('early');
+    run.abort('ignored');
+    expect(run.signal.aborted).toBe(true);
+    expect(run.signal.reason).toBe('early');
+  });
+
+  it("follows a caller's signal, before and after its own signal exists", () => {
+    const before = new AbortController();
+    const first = new RunAbort();
+    first.follow(before.signal);
+    before.abort('caller left');
+    expect(first.aborted).toBe(true);
+    expect(first.signal.reason).toBe('caller left');
+
+    const after = new AbortController();
+    const second = new RunAbort();
+    second.follow(after.signal);
+    const signal = second.signal;
+    after.abort('gone');
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('gone');
+  });
+});

@@ -1,0 +1,46 @@
+import { MemoryIdempotencyStore } from './memory-idempotency.js';
+import { MemoryInbox } from './memory-inbox.js';
+import { MemoryOutbox } from './memory-outbox.js';
+import { MemoryTx } from './memory-tx.js';
+import { DEFAULT_OUTBOX_BUCKETS, defaultRetention, type RetentionOptions, type Store } from './store.js';
+
+export interface MemoryStoreOptions {
+  /** Route ctx.publish through an in-memory outbox and relay. Default true. */
+  outbox?: boolean;
+  /** Key ranges of the outbox. Default 32. */
+  buckets?: number;
+  retention?: RetentionOptions;
+}
+
+/**
+ * A store in process memory: inbox, idempotency records and (optionally) an outbox with
+ * the same semantics as the database stores, minus durability. `ctx.tx` is a MemoryTx.
+ */
+export class MemoryStore implements Store<MemoryTx> {
+  readonly name = 'memory';
+  readonly outbox: MemoryOutbox | undefined;
+  readonly inbox: MemoryInbox;
+  readonly idempotency = new MemoryIdempotencyStore();
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const retention = { ...defaultRetention, ...options.retention };
+    this.inbox = new MemoryInbox(retention.inboxMs);
+    this.outbox = options.outbox === false ? undefined : new MemoryOutbox(options.buckets ?? DEFAULT_OUTBOX_BUCKETS);
+  }
+
+  async transaction<T>(fn: (tx: MemoryTx) => Promise<T>): Promise<T> {
+    const tx = new MemoryTx();
+    try {
+      const result = await fn(tx);
+      tx.settle(true);
+      return result;
+    } catch (error) {
+      tx.settle(false);
+      throw error;
+    }
+  }
+}
+
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  return new MemoryStore(options);
+}

@@ -1,0 +1,106 @@
+import { errors as undiciErrors, type Dispatcher } from 'undici';
+import { CallHeader, InternalError, TimeoutError, UnavailableError, type SyncContract } from '@tandem/core';
+import { fromProblem } from './problem.js';
+
+/**
+ * Why a request failed on the downstream's side: no answer in time, no connection, or a
+ * 5xx answer. Only faults count against a circuit breaker and only some are retried; a
+ * 4xx answer or a caller's own abort is not a fault.
+ */
+export interface Fault {
+  kind: 'timeout' | 'connection' | 'status';
+  status?: number;
+  /** From a Retry-After header on the answer. */
+  retryAfterMs?: number;
+}
+
+const faults = new WeakMap<object, Fault>();
+const statuses = new WeakMap<object, number>();
+
+export function faultOf(error: unknown): Fault | undefined {
+  return typeof error === 'object' && error !== null ? faults.get(error) : undefined;
+}
+
+/** The HTTP status of the answer an error was read from, if there was one. */
+export function httpStatusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null ? statuses.get(error) : undefined;
+}
+
+function fault<E extends Error>(error: E, f: Fault): E {
+  faults.set(error, f);
+  return error;
+}
+
+export interface PreparedRequest {
+  method: string;
+  /** Path with base path and query string. */
+  path: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  /** Absolute deadline (epoch ms). */
+  deadline: number;
+  /** The caller's own cancellation; not a fault of the downstream. */
+  signal: AbortSignal | undefined;
+  /** `POST orders/commands/orders.place`, for error messages. */
+  where: string;
+}
+
+export interface SendResult {
+  status: number;
+  output: unknown;
+}
+
+function retryAfterMs(headers: Dispatcher.ResponseData['headers']): number | undefined {
+  const value = headers['retry-after'];
+  if (typeof value !== 'string') return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Sends one request and reads the answer into the contract's output or a typed error. */
+export async function sendOnce(dispatcher: Dispatcher, contract: SyncContract, req: PreparedRequest): Promise<SendResult> {
+  const remaining = req.deadline - Date.now();
+  if (remaining <= 0) throw fault(new TimeoutError(`${req.where}: the deadline passed before the call was sent`), { kind: 'timeout' });
+  const timeoutSignal = AbortSignal.timeout(remaining);
+  const signal = req.signal ? AbortSignal.any([req.signal, timeoutSignal]) : timeoutSignal;
+  // The callee gets the time left as its own deadline (ctx.signal aborts at it).
+  req.headers[CallHeader.timeout] = String(remaining);
+
+  let response: Dispatcher.ResponseData;
+  let text: string;
+  try {
+    response = await dispatcher.request({ method: req.method as Dispatcher.HttpMethod, path: req.path, headers: req.headers, body: req.body, signal });
+    text = await response.body.text();
+  } catch (error) {
+    throw transportError(error, req.where, timeoutSignal);
+  }
+  const status = response.statusCode;
+  const serverFault: Fault | undefined = status >= 500 ? { kind: 'status', status } : undefined;
+  const after = serverFault ? retryAfterMs(response.headers) : undefined;
+  if (serverFault && after !== undefined) serverFault.retryAfterMs = after;
+  if (status === 204) return { status, output: undefined };
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    if (serverFault) throw fault(new UnavailableError(`${req.where} answered HTTP ${status} with a body that is not JSON`), serverFault);
+    throw new InternalError(`${req.where} answered with a body that is not JSON`);
+  }
+  if (status >= 400) {
+    const error = fromProblem(status, parsed, req.where);
+    statuses.set(error, status);
+    throw serverFault ? fault(error, serverFault) : error;
+  }
+  const output = contract.output.safeParse(parsed);
+  if (!output.success) throw new InternalError(`${req.where} answered with output that does not match '${contract.name}'`);
+  return { status, output: output.data };
+}
+
+function transportError(error: unknown, where: string, timeoutSignal: AbortSignal): Error {
+  if (timeoutSignal.aborted) return fault(new TimeoutError(`${where}: no answer within the deadline`, { cause: error }), { kind: 'timeout' });
+  if (error instanceof undiciErrors.RequestAbortedError || (error as { name?: string }).name === 'AbortError') {
+    return new TimeoutError(`${where}: the call was aborted`, { cause: error });
+  }
+  return fault(new UnavailableError(`${where}: ${(error as Error).message}`, { cause: error }), { kind: 'connection' });
+}

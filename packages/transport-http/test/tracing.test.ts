@@ -1,0 +1,206 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  createApp,
+  createLogger,
+  defineCommand,
+  defineEvent,
+  defineQuery,
+  memoryStore,
+  MemoryBroker,
+  MemoryTransport,
+  NotFoundError,
+  service,
+  silentLogger,
+  type App,
+  type Store,
+} from '@tandem/core';
+import { httpClient, httpServer, type HttpClient } from '../src/index.js';
+import { installOtel } from './otel.js';
+
+const PlaceOrder = defineCommand('orders.place', {
+  input: z.object({ sku: z.string() }),
+  output: z.object({ orderId: z.string() }),
+});
+const GetOrder = defineQuery('orders.get', { input: z.object({ id: z.string() }), output: z.object({ id: z.string(), sku: z.string() }) });
+const OrderPlaced = defineEvent('orders.placed', { data: z.object({ orderId: z.string() }) });
+
+const otel = installOtel();
+afterAll(() => otel.uninstall());
+
+/** orders serves HTTP and publishes; shipping consumes the event and calls orders back over HTTP. */
+async function startFlow(store: Store | undefined) {
+  const broker = new MemoryBroker();
+  const placed = new Map<string, string>();
+  const orders = service('orders')
+    .command(PlaceOrder, async ({ sku }, ctx) => {
+      const orderId = `o-${placed.size + 1}`;
+      placed.set(orderId, sku);
+      await ctx.publish(OrderPlaced, { orderId }, { key: orderId });
+      return { orderId };
+    })
+    .query(GetOrder, async ({ id }) => {
+      const sku = placed.get(id);
+      if (sku === undefined) throw new NotFoundError(`order ${id} does not exist`);
+      return { id, sku };
+    });
+  const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
+  const ordersApp = createApp({ services: [orders], http: server, broker: new MemoryTransport({ broker }), logger: silentLogger, ...(store ? { store, relay: { pollIntervalMs: 20 } } : {}) });
+  await ordersApp.start();
+
+  const lines: Record<string, unknown>[] = [];
+  let shipped!: (sku: string) => void;
+  const done = new Promise<string>((resolve) => (shipped = resolve));
+  const shippingClient = httpClient({ services: { orders: server.url! } });
+  const shipping = service('shipping').onEvent(OrderPlaced, async ({ orderId }, ctx) => {
+    ctx.log.info({ orderId }, 'shipping an order');
+    const order = await ctx.call(GetOrder, { id: orderId });
+    shipped(order.sku);
+  });
+  const shippingApp = createApp({
+    services: [shipping],
+    broker: new MemoryTransport({ broker }),
+    clients: shippingClient,
+    logger: createLogger({ level: 'info', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }),
+  });
+  await shippingApp.start();
+  const client = httpClient({ services: { orders: server.url! } });
+  return { ordersApp, shippingApp, client, done, lines };
+}
+
+function only(spans: ReadableSpan[], kind: SpanKind, name: string): ReadableSpan {
+  const found = spans.filter((s) => s.kind === kind && s.name === name);
+  expect(found, `one ${SpanKind[kind]} span named '${name}' in ${spans.map((s) => s.name).join(', ')}`).toHaveLength(1);
+  return found[0]!;
+}
+
+function expectChild(child: ReadableSpan, parent: ReadableSpan): void {
+  expect(child.spanContext().traceId).toBe(parent.spanContext().traceId);
+  expect(child.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
+}
+
+describe.each([
+  ['direct publish', () => undefined],
+  ['outbox and relay', () => memoryStore()],
+])('one trace from client to consumer (%s)', (_label, makeStore) => {
+  let flow: Awaited<ReturnType<typeof startFlow>>;
+  beforeAll(async () => {
+    otel.reset();
+    flow = await startFlow(makeStore());
+  });
+  afterAll(async () => {
+    await flow.client.close();
+    await flow.shippingApp.stop();
+    await flow.ordersApp.stop();
+  });
+
+  it('links client, server, producer, consumer and the consumer\'s own call in one trace', async () => {
+    const { orderId } = await flow.client.call(PlaceOrder, { sku: 'lamp' });
+    expect(await flow.done).toBe('lamp');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const spans = await otel.finishedSpans();
+
+    const client = only(spans, SpanKind.CLIENT, 'POST /commands/orders.place');
+    const server = only(spans, SpanKind.SERVER, 'POST /commands/orders.place');
+    const producer = only(spans, SpanKind.PRODUCER, 'send orders.placed');
+    const consumer = only(spans, SpanKind.CONSUMER, 'process orders.placed');
+    const callBack = only(spans, SpanKind.CLIENT, 'GET /queries/orders.get');
+    const served = only(spans, SpanKind.SERVER, 'GET /queries/orders.get');
+
+    expect(client.parentSpanContext).toBeUndefined();
+    expectChild(server, client);
+    expectChild(producer, server);
+    expectChild(consumer, producer);
+    expect(consumer.links.map((l) => l.context.spanId)).toEqual([producer.spanContext().spanId]);
+    expectChild(callBack, consumer);
+    expectChild(served, callBack);
+
+    expect(client.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'server.address': '127.0.0.1',
+      'http.response.status_code': 200,
+      'url.template': '/commands/orders.place',
+    });
+    expect(typeof client.attributes['server.port']).toBe('number');
+    expect(server.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.route': '/commands/orders.place',
+      'url.path': '/commands/orders.place',
+      'url.scheme': 'http',
+      'server.address': '127.0.0.1',
+      'http.response.status_code': 200,
+    });
+    expect(producer.attributes).toMatchObject({
+      'messaging.system': 'memory',
+      'messaging.destination.name': 'orders.placed',
+      'messaging.operation.type': 'send',
+    });
+    expect(consumer.attributes).toMatchObject({
+      'messaging.system': 'memory',
+      'messaging.destination.name': 'orders.placed',
+      'messaging.operation.type': 'process',
+      'messaging.consumer.group.name': 'shipping',
+      'messaging.message.id': producer.attributes['messaging.message.id'],
+    });
+    expect(served.status.code).toBe(SpanStatusCode.UNSET);
+    expect(orderId).toBe('o-1');
+
+    // Every log line written inside the handler carries the consumer span's ids.
+    const line = flow.lines.find((l) => l.msg === 'shipping an order');
+    expect(line).toMatchObject({ trace_id: consumer.spanContext().traceId, span_id: consumer.spanContext().spanId });
+  });
+
+  it('records handler duration and consumer lag with the metrics API', async () => {
+    const durations = await otel.metric('tandem.handler.duration');
+    const place = durations.find((p) => p.attributes['tandem.handler.name'] === 'orders.place');
+    expect(place?.attributes).toMatchObject({ 'tandem.handler.kind': 'command', 'tandem.outcome': 'success', 'tandem.service': 'orders' });
+    expect((place?.value as { count: number }).count).toBeGreaterThanOrEqual(1);
+    const lag = await otel.metric('tandem.consumer.lag');
+    expect(lag.find((p) => p.attributes['messaging.consumer.group.name'] === 'shipping')).toBeDefined();
+  });
+});
+
+describe('error status on HTTP spans', () => {
+  let app: App;
+  let client: HttpClient;
+  afterEach(() => otel.reset());
+  beforeAll(async () => {
+    const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
+    app = createApp({
+      services: [service('orders').query(GetOrder, async ({ id }) => {
+        if (id === 'crash') throw new Error('disk on fire');
+        throw new NotFoundError(`order ${id} does not exist`);
+      })],
+      http: server,
+      logger: silentLogger,
+    });
+    await app.start();
+    client = httpClient({ services: { orders: server.url! }, retry: false });
+  });
+  afterAll(async () => {
+    await client.close();
+    await app.stop();
+  });
+
+  it('marks a 4xx an error on the client span only, a 5xx on both', async () => {
+    otel.reset();
+    await expect(client.call(GetOrder, { id: 'nope' })).rejects.toBeInstanceOf(NotFoundError);
+    let spans = await otel.finishedSpans();
+    const client404 = only(spans, SpanKind.CLIENT, 'GET /queries/orders.get');
+    const server404 = only(spans, SpanKind.SERVER, 'GET /queries/orders.get');
+    expect(client404.status.code).toBe(SpanStatusCode.ERROR);
+    expect(client404.attributes).toMatchObject({ 'http.response.status_code': 404, 'error.type': '404' });
+    expect(server404.status.code).toBe(SpanStatusCode.UNSET);
+    expect(server404.attributes['http.response.status_code']).toBe(404);
+    otel.reset();
+
+    await expect(client.call(GetOrder, { id: 'crash' })).rejects.toThrow();
+    spans = await otel.finishedSpans();
+    const server500 = only(spans, SpanKind.SERVER, 'GET /queries/orders.get');
+    expect(server500.status.code).toBe(SpanStatusCode.ERROR);
+    expect(server500.attributes).toMatchObject({ 'http.response.status_code': 500, 'error.type': 'Error' });
+    expect(server500.events.some((e) => e.name === 'exception')).toBe(true);
+  });
+});
