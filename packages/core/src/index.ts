@@ -67,13 +67,18 @@ export { stopOnSignals } from './runtime/stop-on-signals.js';
 export type { StopOnSignalsOptions } from './runtime/stop-on-signals.js';
 
 // Tracing and metrics (OpenTelemetry API only; register an SDK to record them)
-export { tandemTracer } from './tracing/tracer.js';
+export { activeTracer, tandemTracer } from './tracing/tracer.js';
 export { injectTraceContext, extractTraceContext } from './tracing/propagation.js';
 export { traceSend, startProcessSpan, endProcessSpan, MessagingAttribute } from './tracing/messaging-spans.js';
 export type { ProcessSpan } from './tracing/messaging-spans.js';
 export { recordSpanError, errorType } from './tracing/span-errors.js';
 export { logTraceFields } from './tracing/log-fields.js';
+export { startHttpServerSpan, startHttpClientSpan } from './tracing/http-spans.js';
+export type { HttpServerSpan, HttpServerRequestInfo, HttpClientSpan, HttpClientRequestInfo } from './tracing/http-spans.js';
+/** The OpenTelemetry context type, for adapters that pass trace context without importing the API. */
+export type { Context as TraceContext } from '@opentelemetry/api';
 export { instrumentsFor } from './metrics/meter.js';
+export type { Instruments } from './metrics/meter.js';
 export { runtimeInstruments, MetricName } from './metrics/runtime-metrics.js';
 export type { RuntimeInstruments } from './metrics/runtime-metrics.js';
 export { observeOutboxBacklog, observeBreakerStates, BreakerStateValue } from './metrics/gauges.js';
@@ -133,3 +138,13 @@ export { MemoryTx } from './stores/memory-tx.js';
 export { MemoryIdempotencyStore } from './stores/memory-idempotency.js';
 export { outboxRelay } from './outbox/relay.js';
 export type { OutboxRelay, RelayOptions, RelayStats } from './outbox/relay.js';
+
+// Documentation from contracts: AsyncAPI, event flow, JSON Schema (OpenAPI is in @tandem/transport-http)
+export { describeApp } from './docs/app-model.js';
+export type { AppModel, SyncOperation, EventUse } from './docs/app-model.js';
+export { asyncApiDocument } from './docs/asyncapi.js';
+export type { AsyncApiOptions } from './docs/asyncapi.js';
+export { eventFlow } from './docs/event-flow.js';
+export type { EventFlow, FlowEdge } from './docs/event-flow.js';
+export { jsonSchemaOf } from './docs/json-schema.js';
+export type { JsonSchema } from './docs/json-schema.js';

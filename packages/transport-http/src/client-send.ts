@@ -1,5 +1,5 @@
 import { errors as undiciErrors, type Dispatcher } from 'undici';
-import { CallHeader, InternalError, TimeoutError, UnavailableError, type SyncContract } from '@tandem/core';
+import { CallHeader, InternalError, TimeoutError, UnavailableError, type SyncContract, type TraceContext } from '@tandem/core';
 import { fromProblem } from './problem.js';
 
 /**
@@ -41,6 +41,8 @@ export interface PreparedRequest {
   deadline: number;
   /** The caller's own cancellation; not a fault of the downstream. */
   signal: AbortSignal | undefined;
+  /** The caller's trace context, parent of the client spans. */
+  trace: TraceContext | undefined;
   /** `POST orders/commands/orders.place`, for error messages. */
   where: string;
 }
@@ -64,8 +66,9 @@ export async function sendOnce(dispatcher: Dispatcher, contract: SyncContract, r
   if (remaining <= 0) throw fault(new TimeoutError(`${req.where}: the deadline passed before the call was sent`), { kind: 'timeout' });
   const timeoutSignal = AbortSignal.timeout(remaining);
   const signal = req.signal ? AbortSignal.any([req.signal, timeoutSignal]) : timeoutSignal;
-  // The callee gets the time left as its own deadline (ctx.signal aborts at it).
-  req.headers[CallHeader.timeout] = String(remaining);
+  // The callee gets the time left as its own deadline (ctx.signal aborts at it), minus a
+  // little headroom so that its timeout answer arrives before this side gives up.
+  req.headers[CallHeader.timeout] = String(Math.max(1, remaining - Math.min(10, Math.floor(remaining / 10))));
 
   let response: Dispatcher.ResponseData;
   let text: string;

@@ -5,6 +5,7 @@ import {
   CircuitOpenError,
   ConfigError,
   instrumentsFor,
+  startHttpClientSpan,
   type CallTransport,
   type HealthCheck,
   type InputOf,
@@ -16,7 +17,7 @@ import {
 import { Breakers, type BreakerOptions, type BreakerSnapshot } from './breaker.js';
 import { isRetryableFault, resolveRetry, retryDelay, RetryBudget, sleep, type ResolvedRetry, type RetryOptions } from './client-retry.js';
 import { faultOf, httpStatusOf, sendOnce, type PreparedRequest } from './client-send.js';
-import { startClientSpan } from './http-tracing.js';
+import { TRACING_SCOPE } from './http-tracing.js';
 import { fillPath, hasBody, routeOf } from './routes.js';
 
 export interface FallbackCall {
@@ -167,6 +168,7 @@ class UndiciClient implements HttpClient {
       body,
       deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? this.timeoutMs),
       signal: options.signal,
+      trace: options.trace,
       where: `${route.method} ${contract.service}${path}`,
     };
   }
@@ -174,13 +176,14 @@ class UndiciClient implements HttpClient {
   /** One try: a CLIENT span around the breaker and the request. */
   private async attempt(contract: SyncContract, target: Target, request: PreparedRequest, attempt: number): Promise<unknown> {
     const route = routeOf(contract);
-    const span = startClientSpan({
+    const span = startHttpClientSpan(TRACING_SCOPE, {
       method: route.method,
       route: target.basePath + route.path,
       origin: target.origin,
       path: request.path,
-      contract: contract.name,
       resendCount: attempt,
+      parent: request.trace,
+      attributes: { 'tandem.contract': contract.name },
     });
     const headers = { ...request.headers };
     span.inject(headers);

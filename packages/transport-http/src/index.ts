@@ -9,3 +9,5 @@ export { toProblem, fromProblem, problemType, statusOf, PROBLEM_CONTENT_TYPE } f
 export type { Problem } from './problem.js';
 export { REPLAYED_HEADER } from './idempotency.js';
 export type { IdempotencyOptions } from './idempotency.js';
+export { openApiDocument } from './openapi.js';
+export type { OpenApiOptions } from './openapi.js';

@@ -53,6 +53,11 @@ type Next = (error?: unknown) => void;
 export interface HttpServer extends SyncServer {
   /** A node:http request listener; with express, unmatched paths go to `next()`. */
   readonly handler: (req: IncomingMessage, res: ServerResponse, next?: Next) => void;
+  /**
+   * Whether `req` is for this server (a command, query or health route), whatever its
+   * method; for frameworks that must decide before reading the body (fastify's onRequest).
+   */
+  handles(req: IncomingMessage): boolean;
   /** The listening URL once started (with the real port when `port: 0`). */
   readonly url: string | undefined;
 }
@@ -86,6 +91,14 @@ class NodeHttpServer implements HttpServer {
     if (!address) return undefined;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}${this.basePath}`;
+  }
+
+  handles(req: IncomingMessage): boolean {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path === this.basePath + LIVE || path === this.basePath + READY) return true;
+    return this.routes.lookup(req.method ?? 'GET', path) !== undefined;
   }
 
   readonly handler = (req: IncomingMessage, res: ServerResponse, next?: Next): void => {
@@ -182,10 +195,14 @@ class NodeHttpServer implements HttpServer {
     const h = req.headers;
     const request: InvokeRequest = {
       headers: h as Record<string, string>,
-      onCancel: (cancel) =>
-        res.once('close', () => {
-          if (!res.writableFinished) cancel(new ShuttingDownError('the client closed the connection'));
-        }),
+      onCancel: (cancel) => {
+        const gone = () => cancel(new ShuttingDownError('the client closed the connection'));
+        if (res.destroyed && !res.writableFinished) gone();
+        else
+          res.once('close', () => {
+            if (!res.writableFinished) gone();
+          });
+      },
     };
     const timeout = h[CallHeader.timeout];
     if (typeof timeout === 'string' && /^\d+$/.test(timeout)) request.timeoutMs = Number(timeout);

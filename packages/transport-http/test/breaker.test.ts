@@ -12,6 +12,7 @@ import {
   type App,
 } from '@tandem/core';
 import { httpClient, httpServer, type HttpClient, type HttpClientOptions } from '../src/index.js';
+import { installOtel } from './otel.js';
 
 const CheckStock = defineQuery('inventory.check', { input: z.object({ sku: z.string() }), output: z.object({ available: z.boolean() }) });
 const Reserve = defineCommand('gateway.reserve', { input: z.object({ sku: z.string() }), output: z.object({ available: z.boolean() }) });
@@ -21,6 +22,8 @@ let mode: 'ok' | 'slow-fail' | 'not-found' = 'ok';
 let hits = 0;
 let inventory: App;
 let inventoryUrl: string;
+const otel = installOtel();
+afterAll(() => otel.uninstall());
 
 beforeAll(async () => {
   const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
@@ -97,6 +100,8 @@ describe('circuit breaker per downstream service', () => {
     }
     expect(hits).toBe(before);
     expect(client.health()['breaker:inventory']).toEqual({ ok: false, detail: 'open' });
+    const gauge = await otel.metric('tandem.circuit_breaker.state');
+    expect(gauge).toContainEqual(expect.objectContaining({ value: 2, attributes: { 'tandem.breaker.target': 'inventory' } }));
 
     mode = 'ok';
     await new Promise((resolve) => setTimeout(resolve, 450));

@@ -1,8 +1,17 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { request } from 'undici';
-import { createApp, ForbiddenError, silentLogger, UnauthorizedError } from '@tandem/core';
+import {
+  createApp,
+  defineCommand,
+  ForbiddenError,
+  service,
+  ShuttingDownError,
+  silentLogger,
+  UnauthorizedError,
+} from '@tandem/core';
 import { httpServer } from '../src/index.js';
 import { ordersService, startApp } from './fixtures.js';
 
@@ -115,5 +124,40 @@ describe('graceful stop', () => {
     const res = await inFlight;
     expect(res.statusCode).toBe(200);
     expect(await res.body.json()).toEqual({ done: true, aborted: true });
+  });
+});
+
+describe('http server: client going away', () => {
+  it("aborts the handler's ctx.signal when the client closes the connection mid-request", async () => {
+    const contract = defineCommand('jobs.wait', { input: z.object({}), output: z.object({ done: z.boolean() }) });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    let reason: unknown;
+    const svc = service('jobs').command(contract, async (_input, ctx) => {
+      const signal = ctx.signal;
+      started();
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      reason = signal.reason;
+      return { done: false };
+    });
+    const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
+    const app = createApp({ services: [svc], http: server, logger: silentLogger, shutdownTimeoutMs: 2_000 });
+    await app.start();
+    try {
+      const client = new AbortController();
+      const call = request(`${server.url}/commands/jobs.wait`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+        signal: client.signal,
+      }).catch((error: unknown) => error);
+      await running;
+      client.abort();
+      await call;
+      await vi.waitFor(() => expect(reason).toBeInstanceOf(ShuttingDownError), { timeout: 2_000 });
+      expect((reason as Error).message).toMatch(/client closed the connection/);
+    } finally {
+      await app.stop();
+    }
   });
 });

@@ -42,6 +42,21 @@ describe('fromEnv', () => {
     );
   });
 
+  it('hands a host list, which is not a WHATWG URL, to the broker factory as the raw string', async () => {
+    let got: URL | string | undefined;
+    brokerSchemes.set('multi', { factory: (url) => ((got = url), new MemoryTransport()) });
+    try {
+      await fromEnv({ TANDEM_BROKER_URL: 'multi://a:9092,b:9093/x?y=1' });
+      expect(got).toBe('multi://a:9092,b:9093/x?y=1');
+      await fromEnv({ TANDEM_BROKER_URL: 'multi://a:9092' });
+      expect(got).toBeInstanceOf(URL);
+      await expect(fromEnv({ TANDEM_BROKER_URL: 'kafak://a:9092,b:9092' })).rejects.toThrow(/unknown scheme 'kafak'/);
+      await expect(fromEnv({ TANDEM_STORE_URL: 'redis://a:1,b:2' })).rejects.toThrow(/lists several hosts/);
+    } finally {
+      brokerSchemes.delete('multi');
+    }
+  });
+
   it('says which package to install for a scheme whose adapter is missing', async () => {
     brokerSchemes.set('nats', { packageName: '@tandem/transport-nats', exportName: 'brokerFromUrl' });
     try {

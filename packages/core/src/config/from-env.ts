@@ -25,17 +25,21 @@ const envSchema = z.object({
   TANDEM_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
-function parseUrl(variable: string, value: string, known: string[]): URL {
+/** `scheme://a:1,b:2/...`: a host list, which WHATWG URL parsing rejects. */
+const MULTI_HOST = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?[^/?#]*,/i;
+
+function parseUrl(variable: string, value: string, known: string[]): { scheme: string; url: URL | string } {
   const expected = `expected ${known.slice(0, -1).join(', ')} or ${known.at(-1)}`;
   let url: URL;
   try {
-    url = new URL(value);
+    // Validate a host list through its first host; the factory gets the whole string.
+    url = new URL(MULTI_HOST.test(value) ? value.replace(/,[^/?#]*/, '') : value);
   } catch {
     throw new ConfigError(`${variable}: '${value}' is not a URL; ${expected} (e.g. memory://)`);
   }
   const scheme = url.protocol.replace(/:$/, '');
   if (!known.includes(scheme)) throw new ConfigError(`${variable}: unknown scheme '${scheme}'; ${expected}`);
-  return url;
+  return { scheme, url: MULTI_HOST.test(value) ? value : url };
 }
 
 async function resolveFactory<F>(
@@ -65,16 +69,15 @@ async function resolveFactory<F>(
 
 /** Builds the broker from a URL (`memory://`, `kafka://host:9092`, `amqp://user:pass@host/vhost`). */
 export async function brokerFromUrl(value: string, variable = 'TANDEM_BROKER_URL'): Promise<BrokerTransport> {
-  const url = parseUrl(variable, value, [...brokerSchemes.keys()]);
-  const scheme = url.protocol.slice(0, -1);
+  const { scheme, url } = parseUrl(variable, value, [...brokerSchemes.keys()]);
   const factory = await resolveFactory<BrokerFactory>(variable, scheme, brokerSchemes.get(scheme)!);
   return factory(url);
 }
 
 /** Builds the store from a URL (`memory://`, `pglite://./data`, `postgres://...`, `redis://...`). */
 export async function storeFromUrl(value: string, variable = 'TANDEM_STORE_URL'): Promise<Store | undefined> {
-  const url = parseUrl(variable, value, [...storeSchemes.keys()]);
-  const scheme = url.protocol.slice(0, -1);
+  const { scheme, url } = parseUrl(variable, value, [...storeSchemes.keys()]);
+  if (typeof url === 'string') throw new ConfigError(`${variable}: '${value}' lists several hosts; a store takes one`);
   const factory = await resolveFactory<StoreFactory>(variable, scheme, storeSchemes.get(scheme)!);
   return factory(url);
 }

@@ -7,7 +7,11 @@ import type { Store } from '../stores/store.js';
 import type { BrokerTransport } from '../transport/broker.js';
 import { MemoryBroker, MemoryTransport } from '../transport/memory/memory-broker.js';
 
-export type BrokerFactory = (url: URL) => BrokerTransport | Promise<BrokerTransport>;
+/**
+ * Gets a URL, or the raw string when the URL lists several hosts (`kafka://a:9092,b:9092`),
+ * which a WHATWG URL cannot represent.
+ */
+export type BrokerFactory = (url: URL | string) => BrokerTransport | Promise<BrokerTransport>;
 export type StoreFactory = (url: URL) => Store | undefined | Promise<Store | undefined>;
 
 interface SchemeEntry<F> {
@@ -21,8 +25,10 @@ export const brokerSchemes = new Map<string, SchemeEntry<BrokerFactory>>([
   [
     'memory',
     {
-      factory: (url) =>
-        new MemoryTransport({ broker: MemoryBroker.shared(url.host + url.pathname.replace(/^\/$/, '')) }),
+      factory: (value) => {
+        const url = typeof value === 'string' ? new URL(value) : value;
+        return new MemoryTransport({ broker: MemoryBroker.shared(url.host + url.pathname.replace(/^\/$/, '')) });
+      },
     },
   ],
   ['kafka', { packageName: '@tandem/transport-kafka', exportName: 'brokerFromUrl' }],

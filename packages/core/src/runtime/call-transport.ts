@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { SyncContract } from '../contracts/contracts.js';
 import type { HealthCheck } from './sync-host.js';
 
@@ -14,6 +15,8 @@ export interface OutboundCall {
   deadline?: number;
   signal?: AbortSignal;
   idempotencyKey?: string;
+  /** The caller's OpenTelemetry context: the client span is its child (the active context otherwise). */
+  trace?: Context;
   /** Correlation and causation headers to forward. */
   headers: Record<string, string>;
 }

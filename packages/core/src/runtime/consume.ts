@@ -59,7 +59,7 @@ export function createMessageHandler(
       return { kind: 'ack' };
     }
     const policy = policies.get(reg)!;
-    if (message.attempt === 1 && event.time !== undefined) {
+    if (message.attempt === 1 && event.time !== undefined && runtimeInstruments().enabled) {
       const lag = (Date.now() - Date.parse(event.time)) / 1000;
       if (lag >= 0) runtimeInstruments().consumerLag.record(lag, { ...groupAttributes, 'messaging.destination.name': message.origin.topic });
     }

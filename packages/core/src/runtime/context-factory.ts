@@ -1,4 +1,4 @@
-import { context, type Context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import type { EventContract, SyncContract } from '../contracts/contracts.js';
 import { ValidationError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -14,7 +14,7 @@ import type { HandlerRegistration } from './service.js';
 export interface ContextDeps {
   log: Logger;
   /** Routes `ctx.call` (in process or through the call transport). */
-  call(contract: SyncContract, input: unknown, options: CallOptions, parent: HandlerMeta): Promise<unknown>;
+  call(contract: SyncContract, input: unknown, options: CallOptions, parent: HandlerMeta, trace: Context): Promise<unknown>;
   /** `messaging.system` of the broker, for producer spans. */
   system: string;
 }
@@ -73,6 +73,6 @@ export class RunContext implements HandlerContext {
   }
 
   call<C extends SyncContract>(contract: C, input: unknown, options: CallOptions = {}): Promise<never> {
-    return context.with(this.otel, () => this.deps.call(contract, input, options, this.meta)) as Promise<never>;
+    return this.deps.call(contract, input, options, this.meta, this.otel) as Promise<never>;
   }
 }

@@ -36,3 +36,24 @@ describe('RunAbort', () => {
     expect(signal.reason).toBe('gone');
   });
 });
+
+describe('RunAbort sources', () => {
+  it('asks a cancellation source to listen only once the signal is read', () => {
+    const run = new RunAbort();
+    let cancel: ((reason: unknown) => void) | undefined;
+    run.onSignalRead((abort) => (cancel = abort));
+    expect(cancel).toBeUndefined();
+    const signal = run.signal;
+    expect(cancel).toBeDefined();
+    cancel!('client left');
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('client left');
+  });
+
+  it('hands a source registered after the read the abort at once', () => {
+    const run = new RunAbort();
+    const signal = run.signal;
+    run.onSignalRead((abort) => abort('already gone'));
+    expect(signal.reason).toBe('already gone');
+  });
+});

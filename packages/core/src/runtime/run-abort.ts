@@ -8,11 +8,21 @@ export class RunAbort {
   private controller: AbortController | undefined;
   private reasonBox: { reason: unknown } | undefined;
   private parent: AbortSignal | undefined;
+  private sources: Array<(abort: (reason: unknown) => void) => void> | undefined;
 
   /** Aborts this run when `signal` (a caller's) aborts. */
   follow(signal: AbortSignal): void {
     if (signal.aborted) this.abort(signal.reason);
     else this.parent = signal;
+  }
+
+  /**
+   * Registers a cancellation source (a server's "client went away") only once the signal
+   * is read: until then nobody could observe the abort, so there is nothing to listen for.
+   */
+  onSignalRead(source: (abort: (reason: unknown) => void) => void): void {
+    if (this.controller !== undefined) source((reason) => this.abort(reason));
+    else (this.sources ??= []).push(source);
   }
 
   get aborted(): boolean {
@@ -29,6 +39,7 @@ export class RunAbort {
         const parent = this.parent;
         parent.addEventListener('abort', () => this.abort(parent.reason), { once: true });
       }
+      if (this.sources) for (const source of this.sources.splice(0)) source((reason) => this.abort(reason));
     }
     return this.controller.signal;
   }

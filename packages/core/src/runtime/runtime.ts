@@ -1,4 +1,5 @@
 import { context, type Context } from '@opentelemetry/api';
+import { activeTracer } from '../tracing/tracer.js';
 import type { SyncContract } from '../contracts/contracts.js';
 import { ConfigError, ShuttingDownError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -45,7 +46,7 @@ export class Runtime {
   private readonly contextDeps: ContextDeps;
 
   constructor(readonly deps: RuntimeDeps) {
-    this.contextDeps = { log: deps.log, call: (c, i, o, parent) => this.call(c, i, o, parent), system: deps.broker.name };
+    this.contextDeps = { log: deps.log, call: (c, i, o, parent, trace) => this.call(c, i, o, parent, trace), system: deps.broker.name };
     const groupOf = new Map<HandlerRegistration, string>();
     for (const group of deps.registry.groups.values())
       for (const h of group.handlers.values()) groupOf.set(h, group.name);
@@ -88,8 +89,12 @@ export class Runtime {
       pending,
       ...(options.message ? { message: options.message } : {}),
     };
-    options.onCancel?.((reason) => controller.abort(reason));
-    return this.inFlight.track(controller, () => this.pipelines.get(reg)!(inv));
+    if (options.onCancel) controller.onSignalRead(options.onCancel);
+    const pipeline = this.pipelines.get(reg)!;
+    // With a tracing SDK, the handler runs with its server or consumer span active, so
+    // spans the user's own instrumentation makes inside it (a database call) nest there.
+    if (options.trace && activeTracer()) return this.inFlight.track(controller, () => context.with(options.trace!, () => pipeline(inv)));
+    return this.inFlight.track(controller, () => pipeline(inv));
   }
 
   /** A sync request from a server adapter (or an in-process call). */
@@ -117,7 +122,7 @@ export class Runtime {
   }
 
   /** `ctx.call` and `app.call`: in process when this app serves the contract, else through the call transport. */
-  call(contract: SyncContract, input: unknown, options: CallOptions, parent?: HandlerMeta): Promise<unknown> {
+  call(contract: SyncContract, input: unknown, options: CallOptions, parent?: HandlerMeta, trace?: Context): Promise<unknown> {
     const deadlines = [
       parent?.deadline,
       options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined,
@@ -131,6 +136,7 @@ export class Runtime {
         ...(deadline !== undefined ? { timeoutMs: deadline - Date.now() } : {}),
         ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
         ...(parent ? { correlationId: parent.correlationId, causationId: parent.messageId } : {}),
+        ...(trace ? { trace } : {}),
       });
     }
     const clients = this.deps.clients;
@@ -153,6 +159,7 @@ export class Runtime {
       ...(deadline !== undefined ? { deadline } : {}),
       ...(options.signal ? { signal: options.signal } : parent ? {} : {}),
       ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+      ...(trace ? { trace } : {}),
     });
   }
 }

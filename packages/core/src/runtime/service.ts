@@ -23,6 +23,12 @@ export interface HandlerOptions {
   timeoutMs?: number;
   /** Middleware for this handler only, inside the app-wide middleware. */
   middleware?: Middleware<Invocation>[];
+  /**
+   * Events this handler may publish. Only documentation reads it (the AsyncAPI document and
+   * the event-flow graph); an event with no declared publisher is attributed to the service
+   * its name starts with.
+   */
+  publishes?: readonly EventContract[];
 }
 
 export interface EventHandlerOptions extends HandlerOptions {

@@ -14,8 +14,9 @@ export interface InvokeRequest {
   /** Aborts the run when it aborts (an in-process caller's signal). */
   signal?: AbortSignal;
   /**
-   * Called once with the run's abort function, for a server to call when its client goes
-   * away; cheaper than a signal per request, since most runs never read `ctx.signal`.
+   * Called with the run's abort function once the handler first reads `ctx.signal`, for a
+   * server to call when its client goes away (or at once if it already has). Most runs
+   * never read the signal, so most requests never pay for the listener.
    */
   onCancel?: (cancel: (reason: unknown) => void) => void;
   /** The caller's remaining time in ms (from its deadline header). */

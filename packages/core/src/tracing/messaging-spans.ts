@@ -1,9 +1,9 @@
-import { context, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { Header } from '../messages/headers.js';
 import type { IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import { extractTraceContext, injectTraceContext } from './propagation.js';
 import { recordSpanError } from './span-errors.js';
-import { tandemTracer } from './tracer.js';
+import { activeTracer } from './tracer.js';
 
 /** Attribute names from the OpenTelemetry messaging semantic conventions. */
 export const MessagingAttribute = {
@@ -13,7 +13,6 @@ export const MessagingAttribute = {
   operationName: 'messaging.operation.name',
   messageId: 'messaging.message.id',
   conversationId: 'messaging.message.conversation_id',
-  bodySize: 'messaging.message.body.size',
   consumerGroup: 'messaging.consumer.group.name',
   partition: 'messaging.destination.partition.id',
   deliveryAttempt: 'tandem.delivery.attempt',
@@ -25,7 +24,6 @@ function messageAttributes(message: OutgoingMessage, system: string, operation: 
     [MessagingAttribute.destination]: message.topic,
     [MessagingAttribute.operationType]: operation,
     [MessagingAttribute.operationName]: operation,
-    [MessagingAttribute.bodySize]: message.body.byteLength,
   };
   const id = message.headers[Header.id];
   if (id !== undefined) attributes[MessagingAttribute.messageId] = id;
@@ -40,7 +38,9 @@ function messageAttributes(message: OutgoingMessage, system: string, operation: 
  * message, through the outbox too, so the consumer's span joins the same trace.
  */
 export function traceSend(message: OutgoingMessage, system: string, parent: Context = context.active()): void {
-  const span = tandemTracer().startSpan(
+  const tracer = activeTracer();
+  if (!tracer) return;
+  const span = tracer.startSpan(
     `send ${message.topic}`,
     { kind: SpanKind.PRODUCER, attributes: messageAttributes(message, system, 'send') },
     parent,
@@ -56,14 +56,18 @@ export interface ProcessSpan {
 }
 
 /** Starts the CONSUMER `process <topic>` span of a delivery, child of (and linked to) the producer's span. */
+const NO_PROCESS_SPAN: ProcessSpan = { span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT), context: ROOT_CONTEXT };
+
 export function startProcessSpan(message: IncomingMessage, system: string, group: string): ProcessSpan {
+  const tracer = activeTracer();
+  if (!tracer) return NO_PROCESS_SPAN;
   const parent = extractTraceContext(message.headers);
   const producer = trace.getSpanContext(parent);
   const attributes = messageAttributes(message, system, 'process');
   attributes[MessagingAttribute.consumerGroup] = group;
   attributes[MessagingAttribute.deliveryAttempt] = message.attempt;
   if (message.origin.partition !== undefined) attributes[MessagingAttribute.partition] = String(message.origin.partition);
-  const span = tandemTracer().startSpan(
+  const span = tracer.startSpan(
     `process ${message.origin.topic}`,
     { kind: SpanKind.CONSUMER, attributes, ...(producer ? { links: [{ context: producer }] } : {}) },
     parent,

@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import { brokerFromUrl } from '../config/from-env.js';
+import { ConfigError } from '../errors/errors.js';
+import type { BrokerTransport, DeadLetter, DeadLetterAccess } from '../transport/broker.js';
+import type { CliIo } from './io.js';
+
+export const deadLettersUsage = `Usage:
+  tandem dead-letters list   --group G [--broker URL] [--limit N] [--json]
+  tandem dead-letters replay --group G (--id ID [--id ID ...] | --all) [--broker URL]
+
+The broker comes from --broker or TANDEM_BROKER_URL (memory://, kafka://host:9092, amqp://user:pass@host/vhost).
+`;
+
+const options = {
+  group: { type: 'string' },
+  broker: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+  id: { type: 'string', multiple: true },
+  all: { type: 'boolean' },
+} as const;
+
+/** `tandem dead-letters list|replay`: inspects and replays a consumer group's dead letters on any Tandem transport. */
+export async function deadLetters(args: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== 'list' && action !== 'replay') {
+    io.stderr.write(`tandem dead-letters: expected 'list' or 'replay'${action ? `, got '${action}'` : ''}\n\n${deadLettersUsage}`);
+    return 2;
+  }
+  const { values } = parseArgs({ args: rest, options, strict: true, allowPositionals: false });
+  if (!values.group) throw new ConfigError(`tandem dead-letters ${action}: --group is required (the consumer group, usually the service name)`);
+  const url = values.broker ?? io.env.TANDEM_BROKER_URL;
+  if (!url) throw new ConfigError(`tandem dead-letters ${action}: pass --broker URL or set TANDEM_BROKER_URL`);
+  const broker = await brokerFromUrl(url, values.broker ? '--broker' : 'TANDEM_BROKER_URL');
+  try {
+    await broker.connect();
+    const access = deadLetterAccessOf(broker);
+    if (action === 'list') {
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ConfigError(`--limit: expected a positive integer, got '${values.limit}'`);
+      const letters = await access.list(values.group, limit !== undefined ? { limit } : {});
+      io.stdout.write(values.json ? letters.map((l) => JSON.stringify(toJson(l))).join('\n') + (letters.length ? '\n' : '') : table(letters));
+      return 0;
+    }
+    if (values.all === (values.id !== undefined)) {
+      throw new ConfigError('tandem dead-letters replay: pass either --id ID (repeatable) or --all');
+    }
+    const ids = values.all ? (await access.list(values.group)).map((l) => l.id) : values.id!;
+    const replayed = ids.length > 0 ? await access.replay(values.group, ids) : 0;
+    io.stdout.write(`replayed ${replayed} of ${ids.length} dead letter(s) to group '${values.group}'\n`);
+    return replayed === ids.length ? 0 : 1;
+  } finally {
+    await broker.close();
+  }
+}
+
+function deadLetterAccessOf(broker: BrokerTransport): DeadLetterAccess {
+  if (!broker.deadLetters) throw new ConfigError(`the ${broker.name} transport does not provide dead-letter access (DeadLetterAccess)`);
+  return broker.deadLetters;
+}
+
+function toJson(letter: DeadLetter): Record<string, unknown> {
+  return {
+    id: letter.id,
+    group: letter.group,
+    topic: letter.message.topic,
+    key: letter.message.key,
+    reason: letter.reason,
+    error: letter.error,
+    attempts: letter.attempts,
+    deadLetteredAt: letter.deadLetteredAt,
+    origin: letter.origin,
+    headers: letter.message.headers,
+    body: new TextDecoder().decode(letter.message.body),
+  };
+}
+
+function table(letters: DeadLetter[]): string {
+  if (letters.length === 0) return 'no dead letters\n';
+  const rows = [
+    ['ID', 'TOPIC', 'KEY', 'ATTEMPTS', 'REASON', 'DEAD-LETTERED AT', 'ERROR'],
+    ...letters.map((l) => [l.id, l.message.topic, l.message.key ?? '', String(l.attempts), l.reason, l.deadLetteredAt, (l.error ?? '').slice(0, 80)]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}

@@ -1,0 +1,31 @@
+import { isTandemError } from '../errors/errors.js';
+import { deadLetters, deadLettersUsage } from './dead-letters.js';
+import type { CliIo } from './io.js';
+
+const usage = `tandem: operate a Tandem service
+
+${deadLettersUsage}`;
+
+/** The `tandem` command: argv without the node and script paths; returns the exit code. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'dead-letters':
+        return await deadLetters(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(usage);
+        return command === undefined ? 2 : 0;
+      default:
+        io.stderr.write(`tandem: unknown command '${command}'\n\n${usage}`);
+        return 2;
+    }
+  } catch (error) {
+    const known = isTandemError(error) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    io.stderr.write(`tandem: ${(error as Error).message}\n`);
+    return known ? 2 : 1;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * An AsyncAPI 3.0 document for the events an app publishes and consumes: one channel per
+ * event (its topic / routing key), a `send` operation per publishing service and a
+ * `receive` operation per consumer group, message payloads from the contracts' schemas,
+ * and the CloudEvents binary-mode headers every Tandem message carries.
+ */
+import { Header } from '../messages/headers.js';
+import { dataschemaOf } from '../messages/envelope.js';
+import type { AppModel } from './app-model.js';
+import { jsonSchemaOf, type JsonSchema } from './json-schema.js';
+
+export interface AsyncApiOptions {
+  title: string;
+  version: string;
+  description?: string;
+  /** e.g. `{ production: { host: 'kafka:9092', protocol: 'kafka' } }`. */
+  servers?: Record<string, { host: string; protocol: string; description?: string }>;
+}
+
+const SCHEMA_FORMAT = 'application/schema+json;version=draft-07';
+
+/** AsyncAPI keys allow letters, digits, '.', '-' and '_'; contract names already fit. */
+function key(...parts: string[]): string {
+  return parts.join('.').replace(/[^a-zA-Z0-9.\-_]/g, '_');
+}
+
+const cloudEventHeaders: JsonSchema = {
+  type: 'object',
+  description:
+    'CloudEvents 1.0 attributes in binary mode, in the canonical form; each transport maps them to its protocol binding (ce_ for Kafka, cloudEvents_ for AMQP).',
+  required: [Header.specversion, Header.id, Header.source, Header.type],
+  properties: {
+    [Header.specversion]: { type: 'string', const: '1.0' },
+    [Header.id]: { type: 'string', description: 'UUIDv7; consumers deduplicate on it (inbox).' },
+    [Header.source]: { type: 'string', description: 'The publishing service.' },
+    [Header.type]: { type: 'string', description: 'The event name.' },
+    [Header.time]: { type: 'string', format: 'date-time' },
+    [Header.dataschema]: { type: 'string' },
+    [Header.subject]: { type: 'string', description: 'The partition / ordering key.' },
+    [Header.partitionkey]: {
+      type: 'string',
+      description: 'The partition / ordering key (CloudEvents partitioning extension).',
+    },
+    [Header.correlationid]: { type: 'string' },
+    [Header.causationid]: { type: 'string' },
+    [Header.traceparent]: { type: 'string', description: 'W3C trace context.' },
+    [Header.tracestate]: { type: 'string' },
+  },
+};
+
+export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): JsonSchema {
+  const channels: JsonSchema = {};
+  const operations: JsonSchema = {};
+  const messages: JsonSchema = {};
+  for (const { contract, publishers, consumers } of model.events) {
+    const channelId = key(contract.name);
+    const messageId = key(contract.name, `v${contract.version}`);
+    messages[messageId] = {
+      name: contract.name,
+      title: contract.name,
+      ...(contract.description ? { summary: contract.description } : {}),
+      contentType: 'application/json',
+      headers: { schemaFormat: SCHEMA_FORMAT, schema: cloudEventHeaders },
+      payload: { schemaFormat: SCHEMA_FORMAT, schema: jsonSchemaOf(contract.data, 'output', 'draft-7') },
+      correlationId: { location: `$message.header#/${Header.id}` },
+      'x-dataschema': dataschemaOf(contract),
+    };
+    channels[channelId] = {
+      address: contract.topic,
+      ...(contract.description ? { description: contract.description } : {}),
+      messages: { [messageId]: { $ref: `#/components/messages/${messageId}` } },
+    };
+    const ref = { $ref: `#/channels/${channelId}/messages/${messageId}` };
+    for (const service of publishers) {
+      operations[key(service, 'send', contract.name)] = {
+        action: 'send',
+        channel: { $ref: `#/channels/${channelId}` },
+        summary: `${service} publishes ${contract.name}`,
+        messages: [ref],
+      };
+    }
+    for (const consumer of consumers) {
+      operations[key(consumer.group, 'receive', contract.name)] = {
+        action: 'receive',
+        channel: { $ref: `#/channels/${channelId}` },
+        summary: `consumer group ${consumer.group} (${consumer.handlerName})`,
+        messages: [ref],
+      };
+    }
+  }
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: options.title,
+      version: options.version,
+      ...(options.description ? { description: options.description } : {}),
+    },
+    ...(options.servers ? { servers: options.servers } : {}),
+    defaultContentType: 'application/json',
+    channels,
+    operations,
+    components: { messages },
+  };
+}

@@ -1,0 +1,61 @@
+import { Parser } from '@asyncapi/parser';
+import { describe, expect, it } from 'vitest';
+import { describeApp } from './app-model.js';
+import { asyncApiDocument } from './asyncapi.js';
+import { eventFlow } from './event-flow.js';
+import { shopServices } from './docs.fixture.js';
+
+describe('generated documents', () => {
+  const model = describeApp(shopServices);
+
+  it('attributes publishers by declaration, else by the name owner, and lists consumers by group', () => {
+    const byName = Object.fromEntries(model.events.map((e) => [e.contract.name, e]));
+    expect(byName['orders.placed']!.publishers).toEqual(['orders']);
+    expect(byName['orders.placed']!.consumers.map((c) => c.group).sort()).toEqual([
+      'billing',
+      'notifications',
+      'shipping',
+    ]);
+    expect(byName['shipping.scheduled']!.publishers).toEqual(['shipping']);
+    // Declared by nobody: the owning service by name.
+    expect(byName['ledger.posted']!.publishers).toEqual(['ledger']);
+    expect(model.sync.map((s) => s.contract.name)).toEqual(['orders.cancel', 'orders.get', 'orders.place']);
+  });
+
+  it('writes an AsyncAPI 3.0 document that the AsyncAPI parser accepts without errors', async () => {
+    const doc = asyncApiDocument(model, {
+      title: 'shop',
+      version: '1.0.0',
+      servers: { local: { host: 'localhost:9092', protocol: 'kafka' } },
+    });
+    const { document, diagnostics } = await new Parser().parse(JSON.stringify(doc));
+    const errors = diagnostics.filter((d) => d.severity === 0);
+    expect(errors).toEqual([]);
+    expect(document).toBeDefined();
+    expect(
+      document!
+        .channels()
+        .all()
+        .map((c) => c.address())
+        .sort(),
+    ).toEqual(['billing.invoiced', 'ledger.posted', 'orders.placed', 'shipping.scheduled']);
+    const actions = document!
+      .operations()
+      .all()
+      .map((o) => `${o.action()} ${o.channels().all()[0]!.address()}`);
+    expect(actions).toContain('send orders.placed');
+    expect(actions).toContain('receive orders.placed');
+    const payload = doc.components as { messages: Record<string, { payload: { schema: { required: string[] } } }> };
+    expect(payload.messages['orders.placed.v1']!.payload.schema.required).toEqual(['orderId', 'sku']);
+    expect(Object.keys(payload.messages)).toContain('shipping.scheduled.v2');
+  });
+
+  it('draws the event flow between services and flags the billing ⇄ ledger cycle', () => {
+    const flow = eventFlow(model);
+    expect(flow.edges).toContainEqual({ from: 'orders', to: 'shipping', event: 'orders.placed' });
+    expect(flow.edges).toContainEqual({ from: 'shipping', to: 'notifications', event: 'shipping.scheduled' });
+    expect(flow.cycles).toEqual([['billing', 'ledger', 'billing']]);
+    expect(flow.mermaid).toContain('billing ==>|billing.invoiced| ledger');
+    expect(flow.mermaid).toContain('orders -->|orders.placed| shipping');
+  });
+});
