@@ -12,7 +12,7 @@ export default tseslint.config(
       'coverage/**',
       '.data/**',
       '**/.data/**',
-      'bench/results/**',
+      'bench/results/**', 'docs/.samples/**',
     ],
   },
   js.configs.recommended,

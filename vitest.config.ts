@@ -9,10 +9,11 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'examples/*/src/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
-      'docs/**/*.test.ts',
+      'docs/*.test.ts',
+      'test/**/*.test.ts',
     ],
     testTimeout: 20_000,
     hookTimeout: 60_000,
-    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
+    reporters: ['default', ['json', { outputFile: process.env.TANDEM_VITEST_REPORT ?? '.vitest-report.json' }]],
   },
 });

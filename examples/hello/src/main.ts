@@ -1,3 +1,4 @@
+import { stopOnSignals } from '@tandem/core';
 import { buildApp } from './app.js';
 
 const { app, config } = await buildApp();
@@ -6,8 +7,4 @@ console.log(`hello example listening on http://127.0.0.1:${config.httpPort}
   place an order:  curl -s -X POST http://127.0.0.1:${config.httpPort}/commands/orders.place -H 'content-type: application/json' -d '{"customer":"ada","items":[{"sku":"tea","qty":2}]}'
   see its status:  curl -s 'http://127.0.0.1:${config.httpPort}/queries/shipping.get?orderId=<orderId>'`);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void app.stop().then(() => process.exit(0));
-  });
-}
+stopOnSignals(app);

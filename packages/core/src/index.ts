@@ -74,7 +74,12 @@ export type { ProcessSpan } from './tracing/messaging-spans.js';
 export { recordSpanError, errorType } from './tracing/span-errors.js';
 export { logTraceFields } from './tracing/log-fields.js';
 export { startHttpServerSpan, startHttpClientSpan } from './tracing/http-spans.js';
-export type { HttpServerSpan, HttpServerRequestInfo, HttpClientSpan, HttpClientRequestInfo } from './tracing/http-spans.js';
+export type {
+  HttpServerSpan,
+  HttpServerRequestInfo,
+  HttpClientSpan,
+  HttpClientRequestInfo,
+} from './tracing/http-spans.js';
 /** The OpenTelemetry context type, for adapters that pass trace context without importing the API. */
 export type { Context as TraceContext } from '@opentelemetry/api';
 export { instrumentsFor } from './metrics/meter.js';

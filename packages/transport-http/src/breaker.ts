@@ -1,5 +1,12 @@
 import CircuitBreaker from 'opossum';
-import { BreakerStateValue, CircuitOpenError, observeBreakerStates, type GaugeRegistration, type HealthCheck, type Logger } from '@tandem/core';
+import {
+  BreakerStateValue,
+  CircuitOpenError,
+  observeBreakerStates,
+  type GaugeRegistration,
+  type HealthCheck,
+  type Logger,
+} from '@tandem/core';
 import { faultOf } from './client-send.js';
 
 export interface BreakerOptions {
@@ -49,7 +56,10 @@ export class Breakers {
     this.resetTimeoutMs = options.resetTimeoutMs ?? 10_000;
     for (const target of targets) this.breakers.set(target, this.create(target));
     this.gauge = observeBreakerStates(() =>
-      [...this.breakers.keys()].map((target) => ({ value: BreakerStateValue[this.state(target)], attributes: { 'tandem.breaker.target': target } })),
+      [...this.breakers.keys()].map((target) => ({
+        value: BreakerStateValue[this.state(target)],
+        attributes: { 'tandem.breaker.target': target },
+      })),
     );
   }
 
@@ -67,7 +77,10 @@ export class Breakers {
     });
     breaker.on('open', () => {
       this.openedAt.set(target, Date.now());
-      this.log?.warn({ target, resetTimeoutMs: this.resetTimeoutMs }, 'circuit opened: calls to this service fail fast');
+      this.log?.warn(
+        { target, resetTimeoutMs: this.resetTimeoutMs },
+        'circuit opened: calls to this service fail fast',
+      );
     });
     breaker.on('halfOpen', () => this.log?.info({ target }, 'circuit half-open: letting one probe through'));
     breaker.on('close', () => this.log?.info({ target }, 'circuit closed: the service answers again'));

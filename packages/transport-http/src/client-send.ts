@@ -1,5 +1,12 @@
 import { errors as undiciErrors, type Dispatcher } from 'undici';
-import { CallHeader, InternalError, TimeoutError, UnavailableError, type SyncContract, type TraceContext } from '@tandem/core';
+import {
+  CallHeader,
+  InternalError,
+  TimeoutError,
+  UnavailableError,
+  type SyncContract,
+  type TraceContext,
+} from '@tandem/core';
 import { fromProblem } from './problem.js';
 
 /**
@@ -61,9 +68,14 @@ function retryAfterMs(headers: Dispatcher.ResponseData['headers']): number | und
 }
 
 /** Sends one request and reads the answer into the contract's output or a typed error. */
-export async function sendOnce(dispatcher: Dispatcher, contract: SyncContract, req: PreparedRequest): Promise<SendResult> {
+export async function sendOnce(
+  dispatcher: Dispatcher,
+  contract: SyncContract,
+  req: PreparedRequest,
+): Promise<SendResult> {
   const remaining = req.deadline - Date.now();
-  if (remaining <= 0) throw fault(new TimeoutError(`${req.where}: the deadline passed before the call was sent`), { kind: 'timeout' });
+  if (remaining <= 0)
+    throw fault(new TimeoutError(`${req.where}: the deadline passed before the call was sent`), { kind: 'timeout' });
   const timeoutSignal = AbortSignal.timeout(remaining);
   const signal = req.signal ? AbortSignal.any([req.signal, timeoutSignal]) : timeoutSignal;
   // The callee gets the time left as its own deadline (ctx.signal aborts at it), minus a
@@ -73,7 +85,13 @@ export async function sendOnce(dispatcher: Dispatcher, contract: SyncContract, r
   let response: Dispatcher.ResponseData;
   let text: string;
   try {
-    response = await dispatcher.request({ method: req.method as Dispatcher.HttpMethod, path: req.path, headers: req.headers, body: req.body, signal });
+    response = await dispatcher.request({
+      method: req.method as Dispatcher.HttpMethod,
+      path: req.path,
+      headers: req.headers,
+      body: req.body,
+      signal,
+    });
     text = await response.body.text();
   } catch (error) {
     throw transportError(error, req.where, timeoutSignal);
@@ -87,7 +105,11 @@ export async function sendOnce(dispatcher: Dispatcher, contract: SyncContract, r
   try {
     parsed = text === '' ? undefined : JSON.parse(text);
   } catch {
-    if (serverFault) throw fault(new UnavailableError(`${req.where} answered HTTP ${status} with a body that is not JSON`), serverFault);
+    if (serverFault)
+      throw fault(
+        new UnavailableError(`${req.where} answered HTTP ${status} with a body that is not JSON`),
+        serverFault,
+      );
     throw new InternalError(`${req.where} answered with a body that is not JSON`);
   }
   if (status >= 400) {
@@ -96,12 +118,14 @@ export async function sendOnce(dispatcher: Dispatcher, contract: SyncContract, r
     throw serverFault ? fault(error, serverFault) : error;
   }
   const output = contract.output.safeParse(parsed);
-  if (!output.success) throw new InternalError(`${req.where} answered with output that does not match '${contract.name}'`);
+  if (!output.success)
+    throw new InternalError(`${req.where} answered with output that does not match '${contract.name}'`);
   return { status, output: output.data };
 }
 
 function transportError(error: unknown, where: string, timeoutSignal: AbortSignal): Error {
-  if (timeoutSignal.aborted) return fault(new TimeoutError(`${where}: no answer within the deadline`, { cause: error }), { kind: 'timeout' });
+  if (timeoutSignal.aborted)
+    return fault(new TimeoutError(`${where}: no answer within the deadline`, { cause: error }), { kind: 'timeout' });
   if (error instanceof undiciErrors.RequestAbortedError || (error as { name?: string }).name === 'AbortError') {
     return new TimeoutError(`${where}: the call was aborted`, { cause: error });
   }

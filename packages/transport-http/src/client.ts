@@ -15,7 +15,15 @@ import {
   type SyncContract,
 } from '@tandem/core';
 import { Breakers, type BreakerOptions, type BreakerSnapshot } from './breaker.js';
-import { isRetryableFault, resolveRetry, retryDelay, RetryBudget, sleep, type ResolvedRetry, type RetryOptions } from './client-retry.js';
+import {
+  isRetryableFault,
+  resolveRetry,
+  retryDelay,
+  RetryBudget,
+  sleep,
+  type ResolvedRetry,
+  type RetryOptions,
+} from './client-retry.js';
 import { faultOf, httpStatusOf, sendOnce, type PreparedRequest } from './client-send.js';
 import { TRACING_SCOPE } from './http-tracing.js';
 import { fillPath, hasBody, routeOf } from './routes.js';
@@ -76,7 +84,10 @@ interface Target {
 }
 
 const clientInstruments = instrumentsFor('@tandem/transport-http', (meter) => ({
-  retries: meter.createCounter('tandem.client.retries', { description: 'Retried typed-client calls, and retries refused by the budget.', unit: '{retry}' }),
+  retries: meter.createCounter('tandem.client.retries', {
+    description: 'Retried typed-client calls, and retries refused by the budget.',
+    unit: '{retry}',
+  }),
 }));
 
 class UndiciClient implements HttpClient {
@@ -93,19 +104,37 @@ class UndiciClient implements HttpClient {
         try {
           return new URL(u);
         } catch {
-          throw new ConfigError(`httpClient: service '${service}' has an invalid URL '${u}'; expected e.g. http://host:3000`);
+          throw new ConfigError(
+            `httpClient: service '${service}' has an invalid URL '${u}'; expected e.g. http://host:3000`,
+          );
         }
       });
       if (urls.length === 0) throw new ConfigError(`httpClient: service '${service}' has no URL`);
       const poolOptions = { connections: options.connections ?? 32, keepAliveTimeout: 4_000 };
-      const dispatcher = urls.length === 1 ? new Pool(urls[0]!.origin, poolOptions) : new BalancedPool(urls.map((u) => u.origin), poolOptions);
+      const dispatcher =
+        urls.length === 1
+          ? new Pool(urls[0]!.origin, poolOptions)
+          : new BalancedPool(
+              urls.map((u) => u.origin),
+              poolOptions,
+            );
       const budget = this.retry ? new RetryBudget(this.retry.budgetRatio, this.retry.budgetMinPerSecond) : undefined;
-      this.targets.set(service, { dispatcher, origin: urls[0]!, basePath: urls[0]!.pathname.replace(/\/$/, ''), budget });
+      this.targets.set(service, {
+        dispatcher,
+        origin: urls[0]!,
+        basePath: urls[0]!.pathname.replace(/\/$/, ''),
+        budget,
+      });
     }
-    this.breakerSet = options.breaker === false ? undefined : new Breakers(this.targets.keys(), options.breaker ?? {}, options.logger);
+    this.breakerSet =
+      options.breaker === false ? undefined : new Breakers(this.targets.keys(), options.breaker ?? {}, options.logger);
   }
 
-  async call<C extends SyncContract>(contract: C, input: InputOf<C>, options: ClientCallOptions = {}): Promise<OutputOf<C>> {
+  async call<C extends SyncContract>(
+    contract: C,
+    input: InputOf<C>,
+    options: ClientCallOptions = {},
+  ): Promise<OutputOf<C>> {
     try {
       return (await this.callWithRetries(contract, input, options)) as OutputOf<C>;
     } catch (error) {
@@ -125,7 +154,8 @@ class UndiciClient implements HttpClient {
       );
     }
     const idempotencyKey =
-      options.idempotencyKey ?? (contract.kind === 'command' && this.options.idempotencyKeys === 'auto' ? randomUUID() : undefined);
+      options.idempotencyKey ??
+      (contract.kind === 'command' && this.options.idempotencyKeys === 'auto' ? randomUUID() : undefined);
     const request = this.prepare(contract, input, target, options, idempotencyKey);
     const policy = contract.kind === 'query' || idempotencyKey !== undefined ? this.retry : undefined;
     target.budget?.deposit();
@@ -137,7 +167,7 @@ class UndiciClient implements HttpClient {
         if (!policy || attempt + 1 >= policy.attempts || !isRetryableFault(fault)) throw error;
         const delay = retryDelay(policy, attempt + 1, fault?.retryAfterMs);
         if (Date.now() + delay >= request.deadline) throw error;
-        const attributes = { 'tandem.breaker.target': contract.service, 'tandem.contract': contract.name };
+        const attributes = { 'tandem.client.target': contract.service, 'tandem.contract': contract.name };
         if (!target.budget!.tryWithdraw()) {
           clientInstruments().retries.add(1, { ...attributes, 'tandem.retry.outcome': 'budget_exhausted' });
           throw error;
@@ -148,15 +178,23 @@ class UndiciClient implements HttpClient {
     }
   }
 
-  private prepare(contract: SyncContract, input: unknown, target: Target, options: ClientCallOptions, idempotencyKey: string | undefined): PreparedRequest {
+  private prepare(
+    contract: SyncContract,
+    input: unknown,
+    target: Target,
+    options: ClientCallOptions,
+    idempotencyKey: string | undefined,
+  ): PreparedRequest {
     const route = routeOf(contract);
     const { path, used } = fillPath(route.path, input);
     let search = '';
     let body: string | undefined;
     if (hasBody(route.method)) body = JSON.stringify(input ?? {});
     else {
-      const rest = used.size > 0 ? Object.fromEntries(Object.entries(input as object).filter(([k]) => !used.has(k))) : input;
-      if (rest !== undefined && Object.keys(rest as object).length > 0) search = `?input=${encodeURIComponent(JSON.stringify(rest))}`;
+      const rest =
+        used.size > 0 ? Object.fromEntries(Object.entries(input as object).filter(([k]) => !used.has(k))) : input;
+      if (rest !== undefined && Object.keys(rest as object).length > 0)
+        search = `?input=${encodeURIComponent(JSON.stringify(rest))}`;
     }
     const headers: Record<string, string> = { ...this.options.headers, ...options.headers, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -174,7 +212,12 @@ class UndiciClient implements HttpClient {
   }
 
   /** One try: a CLIENT span around the breaker and the request. */
-  private async attempt(contract: SyncContract, target: Target, request: PreparedRequest, attempt: number): Promise<unknown> {
+  private async attempt(
+    contract: SyncContract,
+    target: Target,
+    request: PreparedRequest,
+    attempt: number,
+  ): Promise<unknown> {
     const route = routeOf(contract);
     const span = startHttpClientSpan(TRACING_SCOPE, {
       method: route.method,

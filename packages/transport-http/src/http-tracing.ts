@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startHttpServerSpan, type HttpServerSpan, type TraceContext } from '@tandem/core';
 
 export const TRACING_SCOPE = '@tandem/transport-http';
-const serverSpans = new WeakMap<IncomingMessage, HttpServerSpan>();
+// On the request itself: a WeakMap entry per request costs the GC more than a property.
+const kServerSpan = Symbol('tandem.serverSpan');
+type TracedRequest = IncomingMessage & { [kServerSpan]?: HttpServerSpan };
 
 const HOST = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/;
 
@@ -11,7 +13,12 @@ const HOST = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/;
  * Starts the SERVER span of a request matched to `route` and ends it when the response
  * closes. Returns the context the handler runs in; undefined without a tracing SDK.
  */
-export function startServerSpan(req: IncomingMessage, res: ServerResponse, route: string, path: string): TraceContext | undefined {
+export function startServerSpan(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: string,
+  path: string,
+): TraceContext | undefined {
   const host = req.headers.host ? HOST.exec(req.headers.host) : null;
   const span = startHttpServerSpan(TRACING_SCOPE, {
     method: req.method ?? 'GET',
@@ -26,12 +33,13 @@ export function startServerSpan(req: IncomingMessage, res: ServerResponse, route
     userAgent: req.headers['user-agent'],
   });
   if (!span) return undefined;
-  serverSpans.set(req, span);
+  if (!span.recording) return span.context;
+  (req as TracedRequest)[kServerSpan] = span;
   res.once('close', () => span.end(res.statusCode, !res.writableFinished));
   return span.context;
 }
 
 /** Records the error a request failed with on its server span. */
 export function recordServerError(req: IncomingMessage, error: unknown, status: number): void {
-  serverSpans.get(req)?.fail(error, status);
+  (req as TracedRequest)[kServerSpan]?.fail(error, status);
 }

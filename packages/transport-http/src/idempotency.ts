@@ -51,14 +51,23 @@ export class IdempotencyGate {
   }
 
   /** The idempotent request, when this is a command that carries a key; undefined otherwise. */
-  plan(host: SyncHost, endpoint: SyncEndpoint, request: InvokeRequest, method: string, path: string, input: unknown): IdempotentRequest | undefined {
+  plan(
+    host: SyncHost,
+    endpoint: SyncEndpoint,
+    request: InvokeRequest,
+    method: string,
+    path: string,
+    input: unknown,
+  ): IdempotentRequest | undefined {
     const key = request.idempotencyKey;
     if (key === undefined || endpoint.contract.kind !== 'command') return undefined;
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw new MalformedRequestError(`Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters (got ${key.length})`);
     }
     const store = this.options.store ?? host.idempotency ?? (this.fallback ??= new MemoryIdempotencyStore());
-    const fingerprint = createHash('sha256').update(`${method} ${path}\n${JSON.stringify(input) ?? ''}`).digest('base64url');
+    const fingerprint = createHash('sha256')
+      .update(`${method} ${path}\n${JSON.stringify(input) ?? ''}`)
+      .digest('base64url');
     return { store, scope: `${endpoint.contract.name} ${request.principal ?? ''}`, key, fingerprint, path };
   }
 
@@ -68,10 +77,14 @@ export class IdempotencyGate {
     const begun = await store.begin(scope, key, plan.fingerprint, this.lockTtlMs);
     if (begun.state === 'in-flight') {
       res.setHeader('retry-after', '1');
-      throw new IdempotencyInFlightError(`a request with Idempotency-Key '${key}' is still being processed; retry later`);
+      throw new IdempotencyInFlightError(
+        `a request with Idempotency-Key '${key}' is still being processed; retry later`,
+      );
     }
     if (begun.state === 'mismatch') {
-      throw new IdempotencyMismatchError(`Idempotency-Key '${key}' was already used with a different request; use a new key`);
+      throw new IdempotencyMismatchError(
+        `Idempotency-Key '${key}' was already used with a different request; use a new key`,
+      );
     }
     if (begun.state === 'completed') return send(res, begun.response, true);
 
@@ -84,7 +97,11 @@ export class IdempotencyGate {
         await store.release(scope, key).catch(() => undefined);
         throw error;
       }
-      response = { status: problem.status, headers: { 'content-type': PROBLEM_CONTENT_TYPE }, body: JSON.stringify(problem) };
+      response = {
+        status: problem.status,
+        headers: { 'content-type': PROBLEM_CONTENT_TYPE },
+        body: JSON.stringify(problem),
+      };
     }
     try {
       await store.complete(scope, key, response, this.ttlMs);

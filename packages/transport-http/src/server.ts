@@ -164,7 +164,12 @@ class NodeHttpServer implements HttpServer {
         throw new ShuttingDownError('the service is shutting down; retry on another instance');
       }
       const endpoint = match.found.target;
-      const trace = startServerSpan(req, res, this.basePath + (endpoint.route ?? routeOf(endpoint.contract)).path, path);
+      const trace = startServerSpan(
+        req,
+        res,
+        this.basePath + (endpoint.route ?? routeOf(endpoint.contract)).path,
+        path,
+      );
       let input = hasBody(method)
         ? await readJsonBody(req, this.bodyLimit)
         : readQueryInput(q < 0 ? '' : url.slice(q + 1));
@@ -239,7 +244,8 @@ class NodeHttpServer implements HttpServer {
     // discard the rest instead of buffering it.
     if (!req.complete) res.setHeader('connection', 'close');
     // An open circuit (and any error that knows) says when a retry may succeed.
-    if (typeof problem.retryAfterSeconds === 'number' && !res.hasHeader('retry-after')) res.setHeader('retry-after', String(problem.retryAfterSeconds));
+    if (typeof problem.retryAfterSeconds === 'number' && !res.hasHeader('retry-after'))
+      res.setHeader('retry-after', String(problem.retryAfterSeconds));
     res
       .writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(json) })
       .end(json);

@@ -14,8 +14,14 @@ import {
 import { httpClient, httpServer, type HttpClient, type HttpClientOptions } from '../src/index.js';
 import { installOtel } from './otel.js';
 
-const CheckStock = defineQuery('inventory.check', { input: z.object({ sku: z.string() }), output: z.object({ available: z.boolean() }) });
-const Reserve = defineCommand('gateway.reserve', { input: z.object({ sku: z.string() }), output: z.object({ available: z.boolean() }) });
+const CheckStock = defineQuery('inventory.check', {
+  input: z.object({ sku: z.string() }),
+  output: z.object({ available: z.boolean() }),
+});
+const Reserve = defineCommand('gateway.reserve', {
+  input: z.object({ sku: z.string() }),
+  output: z.object({ available: z.boolean() }),
+});
 
 const SLOW_FAILURE_MS = 150;
 let mode: 'ok' | 'slow-fail' | 'not-found' = 'ok';
@@ -81,7 +87,8 @@ describe('circuit breaker per downstream service', () => {
   it('never opens on 4xx answers', async () => {
     const client = breakerClient();
     mode = 'not-found';
-    for (let i = 0; i < 12; i++) await expect(client.call(CheckStock, { sku: 'nope' })).rejects.toBeInstanceOf(NotFoundError);
+    for (let i = 0; i < 12; i++)
+      await expect(client.call(CheckStock, { sku: 'nope' })).rejects.toBeInstanceOf(NotFoundError);
     expect(client.breakers().inventory).toMatchObject({ state: 'closed', failures: 0, fires: 12 });
     await client.close();
   });
@@ -101,7 +108,9 @@ describe('circuit breaker per downstream service', () => {
     expect(hits).toBe(before);
     expect(client.health()['breaker:inventory']).toEqual({ ok: false, detail: 'open' });
     const gauge = await otel.metric('tandem.circuit_breaker.state');
-    expect(gauge).toContainEqual(expect.objectContaining({ value: 2, attributes: { 'tandem.breaker.target': 'inventory' } }));
+    expect(gauge).toContainEqual(
+      expect.objectContaining({ value: 2, attributes: { 'tandem.breaker.target': 'inventory' } }),
+    );
 
     mode = 'ok';
     await new Promise((resolve) => setTimeout(resolve, 450));
@@ -126,9 +135,13 @@ describe('circuit breaker per downstream service', () => {
     const client = breakerClient({ fallback: ({ error }) => ({ available: false, because: (error as Error).name }) });
     mode = 'slow-fail';
     // Faults also reach the fallback, so the circuit opens without the caller seeing errors.
-    for (let i = 0; i < 4; i++) await expect(client.call(CheckStock, { sku: 'lamp' })).resolves.toMatchObject({ available: false });
+    for (let i = 0; i < 4; i++)
+      await expect(client.call(CheckStock, { sku: 'lamp' })).resolves.toMatchObject({ available: false });
     expect(client.breakers().inventory?.state).toBe('open');
-    await expect(client.call(CheckStock, { sku: 'lamp' })).resolves.toEqual({ available: false, because: 'CircuitOpenError' });
+    await expect(client.call(CheckStock, { sku: 'lamp' })).resolves.toEqual({
+      available: false,
+      because: 'CircuitOpenError',
+    });
     await client.close();
   });
 

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createApp, defineCommand, service, ShuttingDownError, silentLogger, TimeoutError, type App } from '@tandem/core';
+import {
+  createApp,
+  defineCommand,
+  service,
+  ShuttingDownError,
+  silentLogger,
+  TimeoutError,
+  type App,
+} from '@tandem/core';
 import { httpClient, httpServer, type HttpClient } from '../src/index.js';
 
 const Crunch = defineCommand('reports.crunch', { input: z.object({}), output: z.object({ finished: z.boolean() }) });
@@ -60,7 +68,8 @@ afterAll(async () => {
 });
 
 async function waitForAbort(): Promise<void> {
-  for (let i = 0; i < 100 && seen.abortedAfterMs === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 100 && seen.abortedAfterMs === undefined; i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /**
@@ -77,7 +86,11 @@ function expectAbortedAtTheDeadline(): void {
 
 describe('deadline propagation', () => {
   it('a 100 ms deadline set with ctx.call reaches the slow callee as an aborted ctx.signal', async () => {
-    const response = await fetch(`${callerUrl}/commands/frontdesk.report`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const response = await fetch(`${callerUrl}/commands/frontdesk.report`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(response.status).toBe(504);
     expect(await response.json()).toMatchObject({ code: 'TANDEM_TIMEOUT' });
     await waitForAbort();

@@ -1,11 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createApp, defineCommand, defineQuery, NotFoundError, service, silentLogger, UnavailableError, type App } from '@tandem/core';
+import {
+  createApp,
+  defineCommand,
+  defineQuery,
+  NotFoundError,
+  service,
+  silentLogger,
+  UnavailableError,
+  type App,
+} from '@tandem/core';
 import { httpClient, httpServer, type HttpClient } from '../src/index.js';
 import { installOtel } from './otel.js';
 
-const Quote = defineQuery('pricing.quote', { input: z.object({ sku: z.string() }), output: z.object({ price: z.number() }) });
-const Charge = defineCommand('pricing.charge', { input: z.object({ amount: z.number() }), output: z.object({ ok: z.boolean() }) });
+const Quote = defineQuery('pricing.quote', {
+  input: z.object({ sku: z.string() }),
+  output: z.object({ price: z.number() }),
+});
+const Charge = defineCommand('pricing.charge', {
+  input: z.object({ amount: z.number() }),
+  output: z.object({ ok: z.boolean() }),
+});
 
 /** The next `failures` calls answer 503 (or 404), then calls succeed. */
 let failures = 0;

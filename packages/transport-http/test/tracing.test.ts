@@ -1,5 +1,24 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+} from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  ATTR_URL_TEMPLATE,
+} from '@opentelemetry/semantic-conventions/incubating';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -24,7 +43,10 @@ const PlaceOrder = defineCommand('orders.place', {
   input: z.object({ sku: z.string() }),
   output: z.object({ orderId: z.string() }),
 });
-const GetOrder = defineQuery('orders.get', { input: z.object({ id: z.string() }), output: z.object({ id: z.string(), sku: z.string() }) });
+const GetOrder = defineQuery('orders.get', {
+  input: z.object({ id: z.string() }),
+  output: z.object({ id: z.string(), sku: z.string() }),
+});
 const OrderPlaced = defineEvent('orders.placed', { data: z.object({ orderId: z.string() }) });
 
 const otel = installOtel();
@@ -47,7 +69,13 @@ async function startFlow(store: Store | undefined) {
       return { id, sku };
     });
   const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
-  const ordersApp = createApp({ services: [orders], http: server, broker: new MemoryTransport({ broker }), logger: silentLogger, ...(store ? { store, relay: { pollIntervalMs: 20 } } : {}) });
+  const ordersApp = createApp({
+    services: [orders],
+    http: server,
+    broker: new MemoryTransport({ broker }),
+    logger: silentLogger,
+    ...(store ? { store, relay: { pollIntervalMs: 20 } } : {}),
+  });
   await ordersApp.start();
 
   const lines: Record<string, unknown>[] = [];
@@ -96,7 +124,7 @@ describe.each([
     await flow.ordersApp.stop();
   });
 
-  it('links client, server, producer, consumer and the consumer\'s own call in one trace', async () => {
+  it("links client, server, producer, consumer and the consumer's own call in one trace", async () => {
     const { orderId } = await flow.client.call(PlaceOrder, { sku: 'lamp' });
     expect(await flow.done).toBe('lamp');
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -117,32 +145,36 @@ describe.each([
     expectChild(callBack, consumer);
     expectChild(served, callBack);
 
+    // Attribute names checked against the OpenTelemetry semantic-conventions package.
     expect(client.attributes).toMatchObject({
-      'http.request.method': 'POST',
-      'server.address': '127.0.0.1',
-      'http.response.status_code': 200,
-      'url.template': '/commands/orders.place',
+      [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+      [ATTR_SERVER_ADDRESS]: '127.0.0.1',
+      [ATTR_HTTP_RESPONSE_STATUS_CODE]: 200,
+      [ATTR_URL_TEMPLATE]: '/commands/orders.place',
     });
-    expect(typeof client.attributes['server.port']).toBe('number');
+    expect(typeof client.attributes[ATTR_SERVER_PORT]).toBe('number');
     expect(server.attributes).toMatchObject({
-      'http.request.method': 'POST',
-      'http.route': '/commands/orders.place',
-      'url.path': '/commands/orders.place',
-      'url.scheme': 'http',
-      'server.address': '127.0.0.1',
-      'http.response.status_code': 200,
+      [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+      [ATTR_HTTP_ROUTE]: '/commands/orders.place',
+      [ATTR_URL_PATH]: '/commands/orders.place',
+      [ATTR_URL_SCHEME]: 'http',
+      [ATTR_SERVER_ADDRESS]: '127.0.0.1',
+      [ATTR_HTTP_RESPONSE_STATUS_CODE]: 200,
     });
     expect(producer.attributes).toMatchObject({
-      'messaging.system': 'memory',
-      'messaging.destination.name': 'orders.placed',
-      'messaging.operation.type': 'send',
+      [ATTR_MESSAGING_SYSTEM]: 'memory',
+      [ATTR_MESSAGING_DESTINATION_NAME]: 'orders.placed',
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
+      [ATTR_MESSAGING_OPERATION_NAME]: 'send',
     });
+    expect(producer.attributes[ATTR_MESSAGING_MESSAGE_ID]).toMatch(/^[0-9a-f-]{36}$/);
     expect(consumer.attributes).toMatchObject({
-      'messaging.system': 'memory',
-      'messaging.destination.name': 'orders.placed',
-      'messaging.operation.type': 'process',
-      'messaging.consumer.group.name': 'shipping',
-      'messaging.message.id': producer.attributes['messaging.message.id'],
+      [ATTR_MESSAGING_SYSTEM]: 'memory',
+      [ATTR_MESSAGING_DESTINATION_NAME]: 'orders.placed',
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+      [ATTR_MESSAGING_OPERATION_NAME]: 'process',
+      [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: 'shipping',
+      [ATTR_MESSAGING_MESSAGE_ID]: producer.attributes[ATTR_MESSAGING_MESSAGE_ID],
     });
     expect(served.status.code).toBe(SpanStatusCode.UNSET);
     expect(orderId).toBe('o-1');
@@ -155,7 +187,11 @@ describe.each([
   it('records handler duration and consumer lag with the metrics API', async () => {
     const durations = await otel.metric('tandem.handler.duration');
     const place = durations.find((p) => p.attributes['tandem.handler.name'] === 'orders.place');
-    expect(place?.attributes).toMatchObject({ 'tandem.handler.kind': 'command', 'tandem.outcome': 'success', 'tandem.service': 'orders' });
+    expect(place?.attributes).toMatchObject({
+      'tandem.handler.kind': 'command',
+      'tandem.outcome': 'success',
+      'tandem.service': 'orders',
+    });
     expect((place?.value as { count: number }).count).toBeGreaterThanOrEqual(1);
     const lag = await otel.metric('tandem.consumer.lag');
     expect(lag.find((p) => p.attributes['messaging.consumer.group.name'] === 'shipping')).toBeDefined();
@@ -169,10 +205,12 @@ describe('error status on HTTP spans', () => {
   beforeAll(async () => {
     const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
     app = createApp({
-      services: [service('orders').query(GetOrder, async ({ id }) => {
-        if (id === 'crash') throw new Error('disk on fire');
-        throw new NotFoundError(`order ${id} does not exist`);
-      })],
+      services: [
+        service('orders').query(GetOrder, async ({ id }) => {
+          if (id === 'crash') throw new Error('disk on fire');
+          throw new NotFoundError(`order ${id} does not exist`);
+        }),
+      ],
       http: server,
       logger: silentLogger,
     });
@@ -191,7 +229,7 @@ describe('error status on HTTP spans', () => {
     const client404 = only(spans, SpanKind.CLIENT, 'GET /queries/orders.get');
     const server404 = only(spans, SpanKind.SERVER, 'GET /queries/orders.get');
     expect(client404.status.code).toBe(SpanStatusCode.ERROR);
-    expect(client404.attributes).toMatchObject({ 'http.response.status_code': 404, 'error.type': '404' });
+    expect(client404.attributes).toMatchObject({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: 404, [ATTR_ERROR_TYPE]: '404' });
     expect(server404.status.code).toBe(SpanStatusCode.UNSET);
     expect(server404.attributes['http.response.status_code']).toBe(404);
     otel.reset();

@@ -16,6 +16,11 @@ export interface MockKafka {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Creates a topic ("name" or "name:partitions") on the running cluster; rejects if it exists. */
   createTopic(spec: string): Promise<void>;
+  /**
+   * Makes the next requests of one type fail, one error code each, in order (fault tests).
+   * `apiKey` is the Kafka protocol request type (0 Produce, 1 Fetch, 8 OffsetCommit, 11 JoinGroup, ...).
+   */
+  failNextRequests(apiKey: number, errorCodes: number[]): Promise<void>;
   /** Stops the broker (SIGTERM, SIGKILL after 5 s); safe to call more than once. */
   stop(): Promise<void>;
 }

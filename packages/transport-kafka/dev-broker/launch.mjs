@@ -36,7 +36,9 @@ export async function startMockKafka({ topics = [], brokers = 1, timeoutMs = 100
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   child.stdin.on('error', () => {}); // EPIPE after the child exited is reported via 'exit'
 
   const lines = createInterface({ input: child.stdout });
@@ -48,7 +50,10 @@ export async function startMockKafka({ topics = [], brokers = 1, timeoutMs = 100
       child.kill('SIGKILL');
       reject(new Error(`mock-kafka did not report BOOTSTRAP within ${timeoutMs} ms\n${stderr}`));
     }, timeoutMs);
-    child.once('error', (err) => { clearTimeout(timer); reject(err); });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`mock-kafka exited (${signal ?? code}) before it was ready\n${stderr}`.trim()));
@@ -58,11 +63,11 @@ export async function startMockKafka({ topics = [], brokers = 1, timeoutMs = 100
       if (line.startsWith('BOOTSTRAP=')) {
         clearTimeout(timer);
         resolve(line.slice('BOOTSTRAP='.length));
-      } else if (line.startsWith('CREATED ') || line.startsWith('ERROR ')) {
+      } else if (line.startsWith('CREATED ') || line.startsWith('PUSHED ') || line.startsWith('ERROR ')) {
         const p = pending.shift();
         if (!p) return;
         if (pending.length === 0) child.stdout.unref();
-        if (line.startsWith('CREATED ')) p.resolve();
+        if (!line.startsWith('ERROR ')) p.resolve();
         else p.reject(new Error(`mock-kafka: ${line.slice('ERROR '.length)}`));
       }
     });
@@ -72,6 +77,15 @@ export async function startMockKafka({ topics = [], brokers = 1, timeoutMs = 100
   // the event loop, and when this process exits the child sees stdin EOF.
   for (const handle of [child, child.stdin, child.stdout, child.stderr]) handle.unref();
 
+  function ask(line) {
+    return new Promise((resolve, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) return reject(new Error('mock-kafka exited'));
+      pending.push({ resolve, reject });
+      child.stdout.ref(); // an awaited answer must keep the process alive
+      child.stdin.write(`${line}\n`);
+    });
+  }
+
   let stopping = null;
   return {
     bootstrap,
@@ -79,12 +93,11 @@ export async function startMockKafka({ topics = [], brokers = 1, timeoutMs = 100
     exited,
     /** Creates a topic ("name" or "name:partitions") on the running cluster. */
     createTopic(spec) {
-      return new Promise((resolve, reject) => {
-        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error('mock-kafka exited'));
-        pending.push({ resolve, reject });
-        child.stdout.ref(); // an awaited answer must keep the process alive
-        child.stdin.write(`${spec}\n`);
-      });
+      return ask(spec);
+    },
+    /** Makes the next requests of one type (Kafka ApiKey, e.g. 1 = Fetch) fail with these error codes. */
+    failNextRequests(apiKey, errorCodes) {
+      return ask(`!errors ${apiKey} ${errorCodes.join(' ')}`);
     },
     stop() {
       stopping ??= (async () => {

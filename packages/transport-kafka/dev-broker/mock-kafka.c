@@ -9,6 +9,9 @@
  *   stdout: "BOOTSTRAP=127.0.0.1:PORT[,...]" once the cluster is ready;
  *           with --stdin-topics, "CREATED name:N" or "ERROR name: reason" per
  *           line read from stdin.
+ *   With --stdin-topics a line "!errors <ApiKey> <code> [<code>...]" makes the
+ *   next requests of that type fail with those Kafka error codes (fault tests);
+ *   answered "PUSHED <ApiKey> <count>" or "ERROR ...".
  */
 #include <errno.h>
 #include <poll.h>
@@ -77,6 +80,39 @@ static int create_topic(rd_kafka_mock_cluster_t *mc, char *spec, int announce) {
                 fflush(stdout);
         }
         return 0;
+}
+
+/* "!errors <ApiKey> <code> [<code>...]": the next requests of that type fail. */
+static void push_errors(rd_kafka_mock_cluster_t *mc, char *args) {
+        rd_kafka_resp_err_t errs[64];
+        size_t cnt = 0;
+        char *save = NULL, *tok, *end;
+        long api;
+
+        tok = strtok_r(args, " ", &save);
+        api = tok ? strtol(tok, &end, 10) : -1;
+        if (!tok || *end || api < 0 || api > 32767) {
+                printf("ERROR !errors: expected an ApiKey number\n");
+                fflush(stdout);
+                return;
+        }
+        while ((tok = strtok_r(NULL, " ", &save)) && cnt < 64) {
+                long code = strtol(tok, &end, 10);
+                if (*end) {
+                        printf("ERROR !errors: bad error code \"%s\"\n", tok);
+                        fflush(stdout);
+                        return;
+                }
+                errs[cnt++] = (rd_kafka_resp_err_t)code;
+        }
+        if (cnt == 0) {
+                printf("ERROR !errors: give at least one error code\n");
+                fflush(stdout);
+                return;
+        }
+        rd_kafka_mock_push_request_errors_array(mc, (int16_t)api, cnt, errs);
+        printf("PUSHED %ld %zu\n", api, cnt);
+        fflush(stdout);
 }
 
 static void usage(const char *argv0) {
@@ -203,7 +239,9 @@ int main(int argc, char **argv) {
                                 *nl = '\0';
                                 if (nl > line && nl[-1] == '\r')
                                         nl[-1] = '\0';
-                                if (stdin_topics && *line)
+                                if (stdin_topics && !strncmp(line, "!errors ", 8))
+                                        push_errors(mc, line + 8);
+                                else if (stdin_topics && *line)
                                         create_topic(mc, line, 1);
                                 len -= (size_t)(nl + 1 - line);
                                 memmove(line, nl + 1, len + 1);

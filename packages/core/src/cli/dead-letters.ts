@@ -24,11 +24,16 @@ const options = {
 export async function deadLetters(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args;
   if (action !== 'list' && action !== 'replay') {
-    io.stderr.write(`tandem dead-letters: expected 'list' or 'replay'${action ? `, got '${action}'` : ''}\n\n${deadLettersUsage}`);
+    io.stderr.write(
+      `tandem dead-letters: expected 'list' or 'replay'${action ? `, got '${action}'` : ''}\n\n${deadLettersUsage}`,
+    );
     return 2;
   }
   const { values } = parseArgs({ args: rest, options, strict: true, allowPositionals: false });
-  if (!values.group) throw new ConfigError(`tandem dead-letters ${action}: --group is required (the consumer group, usually the service name)`);
+  if (!values.group)
+    throw new ConfigError(
+      `tandem dead-letters ${action}: --group is required (the consumer group, usually the service name)`,
+    );
   const url = values.broker ?? io.env.TANDEM_BROKER_URL;
   if (!url) throw new ConfigError(`tandem dead-letters ${action}: pass --broker URL or set TANDEM_BROKER_URL`);
   const broker = await brokerFromUrl(url, values.broker ? '--broker' : 'TANDEM_BROKER_URL');
@@ -37,9 +42,14 @@ export async function deadLetters(args: string[], io: CliIo): Promise<number> {
     const access = deadLetterAccessOf(broker);
     if (action === 'list') {
       const limit = values.limit === undefined ? undefined : Number(values.limit);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ConfigError(`--limit: expected a positive integer, got '${values.limit}'`);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+        throw new ConfigError(`--limit: expected a positive integer, got '${values.limit}'`);
       const letters = await access.list(values.group, limit !== undefined ? { limit } : {});
-      io.stdout.write(values.json ? letters.map((l) => JSON.stringify(toJson(l))).join('\n') + (letters.length ? '\n' : '') : table(letters));
+      io.stdout.write(
+        values.json
+          ? letters.map((l) => JSON.stringify(toJson(l))).join('\n') + (letters.length ? '\n' : '')
+          : table(letters),
+      );
       return 0;
     }
     if (values.all === (values.id !== undefined)) {
@@ -55,7 +65,8 @@ export async function deadLetters(args: string[], io: CliIo): Promise<number> {
 }
 
 function deadLetterAccessOf(broker: BrokerTransport): DeadLetterAccess {
-  if (!broker.deadLetters) throw new ConfigError(`the ${broker.name} transport does not provide dead-letter access (DeadLetterAccess)`);
+  if (!broker.deadLetters)
+    throw new ConfigError(`the ${broker.name} transport does not provide dead-letter access (DeadLetterAccess)`);
   return broker.deadLetters;
 }
 
@@ -79,8 +90,25 @@ function table(letters: DeadLetter[]): string {
   if (letters.length === 0) return 'no dead letters\n';
   const rows = [
     ['ID', 'TOPIC', 'KEY', 'ATTEMPTS', 'REASON', 'DEAD-LETTERED AT', 'ERROR'],
-    ...letters.map((l) => [l.id, l.message.topic, l.message.key ?? '', String(l.attempts), l.reason, l.deadLetteredAt, (l.error ?? '').slice(0, 80)]),
+    ...letters.map((l) => [
+      l.id,
+      l.message.topic,
+      l.message.key ?? '',
+      String(l.attempts),
+      l.reason,
+      l.deadLetteredAt,
+      (l.error ?? '').slice(0, 80),
+    ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

@@ -7,7 +7,11 @@ import { main } from './main.js';
 function io() {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} } };
+  return {
+    out,
+    err,
+    io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} },
+  };
 }
 
 describe('tandem CLI', () => {
@@ -18,38 +22,64 @@ describe('tandem CLI', () => {
     let failing = true;
     const handled: string[] = [];
     await transport.subscribe({ topics: [topic], group: 'billing', concurrency: 1 }, async (m) => {
-      if (failing) return { kind: 'dead-letter', reason: 'non-retryable', error: new Error('card declined'), attempts: 1 };
+      if (failing)
+        return { kind: 'dead-letter', reason: 'non-retryable', error: new Error('card declined'), attempts: 1 };
       handled.push(m.id);
       return { kind: 'ack' };
     });
-    const messages = [conformanceMessage(topic, { n: 1 }, { key: 'a' }), conformanceMessage(topic, { n: 2 }, { key: 'b' }), conformanceMessage(topic, { n: 3 }, { key: 'c' })];
+    const messages = [
+      conformanceMessage(topic, { n: 1 }, { key: 'a' }),
+      conformanceMessage(topic, { n: 2 }, { key: 'b' }),
+      conformanceMessage(topic, { n: 3 }, { key: 'c' }),
+    ];
     await transport.publish(messages);
     const ids = messages.map((m) => m.headers[Header.id]!);
     await eventually('three dead letters', async () => (await transport.deadLetters.list('billing')).length === 3);
     const [first, ...others] = (await transport.deadLetters.list('billing')).map((l) => l.id);
 
     const listed = io();
-    expect(await main(['dead-letters', 'list', '--group', 'billing', '--broker', `memory://${name}`], listed.io)).toBe(0);
+    expect(await main(['dead-letters', 'list', '--group', 'billing', '--broker', `memory://${name}`], listed.io)).toBe(
+      0,
+    );
     expect(listed.out.join('')).toContain('card declined');
     for (const id of [first, ...others]) expect(listed.out.join('')).toContain(id);
 
     const json = io();
-    expect(await main(['dead-letters', 'list', '--group', 'billing', '--json', '--limit', '1'], { ...json.io, env: { TANDEM_BROKER_URL: `memory://${name}` } })).toBe(0);
+    expect(
+      await main(['dead-letters', 'list', '--group', 'billing', '--json', '--limit', '1'], {
+        ...json.io,
+        env: { TANDEM_BROKER_URL: `memory://${name}` },
+      }),
+    ).toBe(0);
     expect(JSON.parse(json.out.join(''))).toMatchObject({ id: first, reason: 'non-retryable', attempts: 1, topic });
 
     failing = false;
     const one = io();
-    expect(await main(['dead-letters', 'replay', '--group', 'billing', '--id', first!, '--broker', `memory://${name}`], one.io)).toBe(0);
+    expect(
+      await main(
+        ['dead-letters', 'replay', '--group', 'billing', '--id', first!, '--broker', `memory://${name}`],
+        one.io,
+      ),
+    ).toBe(0);
     expect(one.out.join('')).toContain('replayed 1 of 1');
     await eventually('the replayed message is handled', () => handled.length === 1);
     expect(handled).toEqual([first]);
 
     const rest = io();
-    expect(await main(['dead-letters', 'replay', '--group', 'billing', '--all', '--broker', `memory://${name}`], rest.io)).toBe(0);
+    expect(
+      await main(['dead-letters', 'replay', '--group', 'billing', '--all', '--broker', `memory://${name}`], rest.io),
+    ).toBe(0);
     await eventually('all replayed', () => handled.length === 3);
     expect(await transport.deadLetters.list('billing')).toEqual([]);
     expect(new Set(handled)).toEqual(new Set(ids));
     await transport.close();
+  });
+
+  it('prints the PostgreSQL store DDL for a migration tool', async () => {
+    const out = io();
+    expect(await main(['store-sql', '--schema', 'billing'], out.io)).toBe(0);
+    expect(out.out.join('')).toContain('CREATE TABLE IF NOT EXISTS "billing"."tandem_outbox"');
+    expect(out.out.join('')).toContain('"billing"."tandem_idempotency"');
   });
 
   it('explains what is missing, with exit code 2', async () => {
@@ -63,7 +93,9 @@ describe('tandem CLI', () => {
     expect(await main(['dead-letters', 'list', '--group', 'g', '--broker', 'kafak://x'], badScheme.io)).toBe(2);
     expect(badScheme.err.join('')).toContain("--broker: unknown scheme 'kafak'");
     const both = io();
-    expect(await main(['dead-letters', 'replay', '--group', 'g', '--broker', 'memory://', '--all', '--id', 'x'], both.io)).toBe(2);
+    expect(
+      await main(['dead-letters', 'replay', '--group', 'g', '--broker', 'memory://', '--all', '--id', 'x'], both.io),
+    ).toBe(2);
     const unknown = io();
     expect(await main(['dead-lettres'], unknown.io)).toBe(2);
     expect(unknown.err.join('')).toContain("unknown command 'dead-lettres'");

@@ -1,10 +1,14 @@
 import { isTandemError } from '../errors/errors.js';
 import { deadLetters, deadLettersUsage } from './dead-letters.js';
+import { docs, docsUsage } from './docs.js';
 import type { CliIo } from './io.js';
+import { storeSql, storeSqlUsage } from './store-sql.js';
 
 const usage = `tandem: operate a Tandem service
 
-${deadLettersUsage}`;
+${deadLettersUsage}
+${storeSqlUsage}
+${docsUsage}`;
 
 /** The `tandem` command: argv without the node and script paths; returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -13,6 +17,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     switch (command) {
       case 'dead-letters':
         return await deadLetters(rest, io);
+      case 'store-sql':
+        return await storeSql(rest, io);
+      case 'docs':
+        return await docs(rest, io);
       case undefined:
       case 'help':
       case '--help':

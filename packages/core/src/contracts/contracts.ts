@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { RegistrationError } from '../errors/errors.js';
 
+/** A zod schema: contracts validate inputs, outputs and event data with it. */
 export type Schema = z.ZodType;
 
 /** Where the HTTP transport serves a sync contract, when the default route does not fit. */
@@ -23,6 +24,7 @@ interface SyncContractBase<N extends string, I extends Schema, O extends Schema>
   readonly description?: string;
 }
 
+/** A command: a request that changes something, answered synchronously (POST /commands/<name>). */
 export interface CommandContract<
   N extends string = string,
   I extends Schema = Schema,
@@ -31,6 +33,7 @@ export interface CommandContract<
   readonly kind: 'command';
 }
 
+/** A query: a read without side effects, answered synchronously (GET /queries/<name>). */
 export interface QueryContract<
   N extends string = string,
   I extends Schema = Schema,
@@ -39,6 +42,7 @@ export interface QueryContract<
   readonly kind: 'query';
 }
 
+/** An event: a fact a service publishes and any number of consumer groups handle. */
 export interface EventContract<N extends string = string, D extends Schema = Schema> {
   readonly kind: 'event';
   readonly name: N;
@@ -52,15 +56,22 @@ export interface EventContract<N extends string = string, D extends Schema = Sch
   readonly description?: string;
 }
 
+/** A command or a query: what `ctx.call` and the HTTP server take. */
 export type SyncContract = CommandContract | QueryContract;
+/** Any contract: command, query or event. */
 export type AnyContract = SyncContract | EventContract;
 
 /** What a caller passes in / gets back, and what a handler receives / returns. */
 export type InputOf<C extends SyncContract> = z.input<C['input']>;
+/** What a command or query handler receives (after parsing). */
 export type ParsedInputOf<C extends SyncContract> = z.output<C['input']>;
+/** What a caller gets back from a command or query. */
 export type OutputOf<C extends SyncContract> = z.output<C['output']>;
+/** What a command or query handler may return (before output parsing). */
 export type ReturnOf<C extends SyncContract> = z.input<C['output']>;
+/** What `ctx.publish` takes for an event. */
 export type DataOf<E extends EventContract> = z.input<E['data']>;
+/** What an event handler receives (after parsing). */
 export type ParsedDataOf<E extends EventContract> = z.output<E['data']>;
 
 // Dots separate segments; each starts with a letter. These names become HTTP paths,
@@ -82,6 +93,7 @@ function checkSchema(where: string, schema: unknown): void {
   }
 }
 
+/** Options of `defineCommand` and `defineQuery`. */
 export interface SyncContractOptions<I extends Schema, O extends Schema> {
   input: I;
   output: O;
@@ -90,6 +102,7 @@ export interface SyncContractOptions<I extends Schema, O extends Schema> {
   description?: string;
 }
 
+/** Defines a command: its name ('orders.place', owner first), input and output schemas, and optional route. */
 export function defineCommand<const N extends string, I extends Schema, O extends Schema>(
   name: N,
   options: SyncContractOptions<I, O>,
@@ -97,6 +110,7 @@ export function defineCommand<const N extends string, I extends Schema, O extend
   return defineSync('command', name, options);
 }
 
+/** Defines a query: its name ('orders.get'), input and output schemas, and optional route. */
 export function defineQuery<const N extends string, I extends Schema, O extends Schema>(
   name: N,
   options: SyncContractOptions<I, O>,
@@ -127,6 +141,7 @@ function defineSync<K extends 'command' | 'query', N extends string, I extends S
   }) as unknown as K extends 'command' ? CommandContract<N, I, O> : QueryContract<N, I, O>;
 }
 
+/** Options of `defineEvent`. */
 export interface EventContractOptions<D extends Schema> {
   data: D;
   version?: number;
@@ -135,6 +150,7 @@ export interface EventContractOptions<D extends Schema> {
   description?: string;
 }
 
+/** Defines an event: its name ('orders.placed'), data schema, version and topic. */
 export function defineEvent<const N extends string, D extends Schema>(
   name: N,
   options: EventContractOptions<D>,
@@ -156,6 +172,7 @@ export function defineEvent<const N extends string, D extends Schema>(
   });
 }
 
+/** True for values made by `defineCommand`, `defineQuery` or `defineEvent`. */
 export function isContract(value: unknown): value is AnyContract {
   if (typeof value !== 'object' || value === null) return false;
   const kind = (value as { kind?: unknown }).kind;

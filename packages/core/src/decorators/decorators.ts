@@ -43,6 +43,7 @@ interface HandlerRecord {
   problem?: string;
 }
 
+/** Marks a class as a service named `name`; its decorated methods are its handlers. */
 export function Service(name: string): ClassDecorator {
   return (target: object) => {
     if (typeof target !== 'function') {
@@ -100,6 +101,7 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/** Marks a method as the handler of a command contract. */
 export function Command<C extends CommandContract>(contract: C, options: HandlerOptions = {}) {
   return handlerDecorator('command', 'Command', contract, options) as <
     T extends Method<ParsedInputOf<C>, Promise<ReturnOf<C>> | ReturnOf<C>>,
@@ -110,6 +112,7 @@ export function Command<C extends CommandContract>(contract: C, options: Handler
   ) => void;
 }
 
+/** Marks a method as the handler of a query contract. */
 export function Query<C extends QueryContract>(contract: C, options: HandlerOptions = {}) {
   return handlerDecorator('query', 'Query', contract, options) as <
     T extends Method<ParsedInputOf<C>, Promise<ReturnOf<C>> | ReturnOf<C>>,
@@ -120,6 +123,7 @@ export function Query<C extends QueryContract>(contract: C, options: HandlerOpti
   ) => void;
 }
 
+/** Marks a method as a handler of an event contract, in the service's consumer group unless `group` says otherwise. */
 export function OnEvent<E extends EventContract>(contract: E, options: EventHandlerOptions = {}) {
   return handlerDecorator('event', 'OnEvent', contract, options) as <
     T extends Method<ParsedDataOf<E>, Promise<void> | void>,
@@ -142,6 +146,7 @@ function isServiceDefinition(value: unknown): value is ServiceDefinition {
 /** A class (instantiated with no arguments), an instance of a decorated class, or a ServiceDefinition. */
 export type ServiceInput = ServiceDefinition | object | (new () => object);
 
+/** Reads a decorated class or instance into a ServiceDefinition, reporting every decorator mistake at once. */
 export function describeService(input: ServiceInput): ServiceDefinition {
   if (isServiceDefinition(input)) return input;
   const instance = (typeof input === 'function' ? new (input as new () => object)() : input) as Record<string, unknown>;

@@ -6,12 +6,14 @@ import type { EventContract, SyncContract } from '../contracts/contracts.js';
 import { describeService, type ServiceInput } from '../decorators/decorators.js';
 import { Registry } from '../runtime/registry.js';
 
+/** A command or query an app serves, with its service and handler. */
 export interface SyncOperation {
   contract: SyncContract;
   service: string;
   handlerName: string;
 }
 
+/** An event with the services that publish it and the groups that consume it. */
 export interface EventUse {
   contract: EventContract;
   /** Services that publish it: declared with `publishes`, else the service that owns the name. */
@@ -20,12 +22,14 @@ export interface EventUse {
   consumers: Array<{ service: string; group: string; handlerName: string }>;
 }
 
+/** What the document generators read: services, sync operations and events. */
 export interface AppModel {
   services: string[];
   sync: SyncOperation[];
   events: EventUse[];
 }
 
+/** Builds the AppModel of a set of services, with the same checks as `createApp`. */
 export function describeApp(
   inputs: readonly ServiceInput[],
   options: { events?: readonly EventContract[] } = {},

@@ -9,6 +9,7 @@ import { dataschemaOf } from '../messages/envelope.js';
 import type { AppModel } from './app-model.js';
 import { jsonSchemaOf, type JsonSchema } from './json-schema.js';
 
+/** Title, version, description and servers of a generated AsyncAPI document. */
 export interface AsyncApiOptions {
   title: string;
   version: string;
@@ -48,6 +49,7 @@ const cloudEventHeaders: JsonSchema = {
   },
 };
 
+/** An AsyncAPI 3.0 document for an app's events: channels, send/receive operations, payload schemas. */
 export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): JsonSchema {
   const channels: JsonSchema = {};
   const operations: JsonSchema = {};

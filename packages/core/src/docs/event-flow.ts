@@ -6,12 +6,14 @@
  */
 import type { AppModel } from './app-model.js';
 
+/** One service's event reaching another service. */
 export interface FlowEdge {
   from: string;
   to: string;
   event: string;
 }
 
+/** The edges between services, the cycles among them, and a Mermaid chart. */
 export interface EventFlow {
   edges: FlowEdge[];
   /** Each cycle as the services on it, in order, the first repeated at the end. */
@@ -20,6 +22,7 @@ export interface EventFlow {
   mermaid: string;
 }
 
+/** Which service's events reach which services, flagging cycles between services. */
 export function eventFlow(model: AppModel): EventFlow {
   const edges: FlowEdge[] = [];
   for (const { contract, publishers, consumers } of model.events) {

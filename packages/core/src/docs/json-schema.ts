@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Schema } from '../contracts/contracts.js';
 
+/** A JSON Schema document as a plain object. */
 export type JsonSchema = Record<string, unknown>;
 
 /**

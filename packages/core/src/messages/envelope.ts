@@ -10,6 +10,7 @@ import type { IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import { Header } from './headers.js';
 import { uuidv7 } from './uuid.js';
 
+/** Source, key, correlation and extra headers of an encoded event. */
 export interface EnvelopeOptions {
   /** The publishing service (CloudEvents `source`). */
   source: string;
@@ -26,10 +27,12 @@ export interface EnvelopeOptions {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** The CloudEvents `dataschema` of a contract: urn:tandem:event:<name>:v<version>. */
 export function dataschemaOf(contract: EventContract): string {
   return `urn:tandem:event:${contract.name}:v${contract.version}`;
 }
 
+/** Encodes event data as a CloudEvents binary-mode message in Tandem's canonical headers. */
 export function encodeEvent(contract: EventContract, data: unknown, options: EnvelopeOptions): OutgoingMessage {
   const id = options.id ?? uuidv7();
   const headers: Record<string, string> = {
@@ -56,6 +59,7 @@ export function encodeEvent(contract: EventContract, data: unknown, options: Env
   };
 }
 
+/** A decoded event: its CloudEvents attributes and JSON data. */
 export interface DecodedEvent {
   id: string;
   type: string;

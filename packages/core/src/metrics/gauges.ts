@@ -18,16 +18,24 @@ export interface GaugeRegistration {
 /** Numeric breaker states for `tandem.circuit_breaker.state`. */
 export const BreakerStateValue = { closed: 0, 'half-open': 1, open: 2 } as const;
 
-const sources = { [MetricName.outboxBacklog]: new Set<GaugeSource>(), [MetricName.breakerState]: new Set<GaugeSource>() };
+const sources = {
+  [MetricName.outboxBacklog]: new Set<GaugeSource>(),
+  [MetricName.breakerState]: new Set<GaugeSource>(),
+};
 type GaugeName = keyof typeof sources;
 
 async function observeAll(name: GaugeName, result: ObservableResult<Attributes>): Promise<void> {
-  const readings = await Promise.all([...sources[name]].map((read) => Promise.resolve(read()).catch(() => [] as GaugeReading[])));
+  const readings = await Promise.all(
+    [...sources[name]].map((read) => Promise.resolve(read()).catch(() => [] as GaugeReading[])),
+  );
   for (const list of readings) for (const r of list) result.observe(r.value, r.attributes);
 }
 
 const gauges = instrumentsFor(METER_SCOPE, (meter) => {
-  const backlog = meter.createObservableGauge(MetricName.outboxBacklog, { description: 'Outbox rows not yet published.', unit: '{message}' });
+  const backlog = meter.createObservableGauge(MetricName.outboxBacklog, {
+    description: 'Outbox rows not yet published.',
+    unit: '{message}',
+  });
   backlog.addCallback((result) => observeAll(MetricName.outboxBacklog, result));
   const breaker = meter.createObservableGauge(MetricName.breakerState, {
     description: 'Circuit breaker state per downstream target: 0 closed, 1 half-open, 2 open.',

@@ -36,6 +36,12 @@ export const runtimeInstruments = instrumentsFor<RuntimeInstruments>(METER_SCOPE
     unit: 's',
     advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS, 30, 60, 300] },
   }),
-  consumerRetries: meter.createCounter(MetricName.consumerRetries, { description: 'Event handler retries, immediate and delayed.', unit: '{retry}' }),
-  deadLetters: meter.createCounter(MetricName.deadLetters, { description: 'Events sent to a dead-letter destination.', unit: '{message}' }),
+  consumerRetries: meter.createCounter(MetricName.consumerRetries, {
+    description: 'Event handler retries, immediate and delayed.',
+    unit: '{retry}',
+  }),
+  deadLetters: meter.createCounter(MetricName.deadLetters, {
+    description: 'Events sent to a dead-letter destination.',
+    unit: '{message}',
+  }),
 }));

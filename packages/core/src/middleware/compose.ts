@@ -5,6 +5,7 @@
  */
 export type Middleware<C> = (ctx: C, next: () => Promise<unknown>) => Promise<unknown>;
 
+/** Composes middleware around `last` into one function, outermost first. */
 export function compose<C>(
   middleware: ReadonlyArray<Middleware<C>>,
   last: (ctx: C) => Promise<unknown>,

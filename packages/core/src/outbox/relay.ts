@@ -94,7 +94,10 @@ class Relay implements OutboxRelay {
   health(): TransportHealth {
     if (!this.loop || this.stopping) return { ok: false, detail: 'relay not running' };
     const ok = this.reader?.alive ?? false;
-    return { ok, detail: `owns ${this.stats.owned} key ranges; published ${this.stats.published}${this.stats.lastError ? `; last error: ${this.stats.lastError}` : ''}` };
+    return {
+      ok,
+      detail: `owns ${this.stats.owned} key ranges; published ${this.stats.published}${this.stats.lastError ? `; last error: ${this.stats.lastError}` : ''}`,
+    };
   }
 
   private async run(): Promise<void> {
@@ -114,7 +117,10 @@ class Relay implements OutboxRelay {
         const records = await this.reader.claim(this.batchSize);
         if (records.length === 0) {
           if (this.stopping) break;
-          await Promise.race([this.reader.waitForAppend(Math.max(1, Math.min(this.pollMs, nextBalance - Date.now()))), this.stopped]);
+          await Promise.race([
+            this.reader.waitForAppend(Math.max(1, Math.min(this.pollMs, nextBalance - Date.now()))),
+            this.stopped,
+          ]);
           continue;
         }
         await this.broker.publish(records.map((r) => r.message));
@@ -133,7 +139,9 @@ class Relay implements OutboxRelay {
         delay = Math.min(delay * 2, 10_000);
       }
     }
-    await this.reader?.close().catch((error: unknown) => this.log.warn({ err: error }, 'closing the outbox reader failed'));
+    await this.reader
+      ?.close()
+      .catch((error: unknown) => this.log.warn({ err: error }, 'closing the outbox reader failed'));
     this.reader = undefined;
     this.stats.owned = 0;
   }

@@ -50,7 +50,10 @@ export function createMessageHandler(
       event = decodeEvent(message);
     } catch (error) {
       recordSpanError(process.span, error);
-      log.error({ err: error, topic: message.origin.topic, ...logTraceFields(process.context) }, 'dead-lettering a malformed message');
+      log.error(
+        { err: error, topic: message.origin.topic, ...logTraceFields(process.context) },
+        'dead-lettering a malformed message',
+      );
       return { kind: 'dead-letter', reason: 'malformed', error, attempts: message.attempt };
     }
     const reg = group.handlers.get(event.type);
@@ -61,7 +64,11 @@ export function createMessageHandler(
     const policy = policies.get(reg)!;
     if (message.attempt === 1 && event.time !== undefined && runtimeInstruments().enabled) {
       const lag = (Date.now() - Date.parse(event.time)) / 1000;
-      if (lag >= 0) runtimeInstruments().consumerLag.record(lag, { ...groupAttributes, 'messaging.destination.name': message.origin.topic });
+      if (lag >= 0)
+        runtimeInstruments().consumerLag.record(lag, {
+          ...groupAttributes,
+          'messaging.destination.name': message.origin.topic,
+        });
     }
     for (let attempt = message.attempt; ; attempt++) {
       const meta: HandlerMeta = {
@@ -85,9 +92,20 @@ export function createMessageHandler(
       } catch (error) {
         recordSpanError(process.span, error);
         const decision = decideRetry(policy, attempt, error);
-        const fields = { err: error, id: event.id, type: event.type, attempt, handler: reg.handlerName, ...logTraceFields(process.context) };
+        const fields = {
+          err: error,
+          id: event.id,
+          type: event.type,
+          attempt,
+          handler: reg.handlerName,
+          ...logTraceFields(process.context),
+        };
         if (decision.kind !== 'give-up') {
-          runtimeInstruments().consumerRetries.add(1, { ...groupAttributes, 'tandem.handler.name': reg.contract.name, 'tandem.retry.kind': decision.kind });
+          runtimeInstruments().consumerRetries.add(1, {
+            ...groupAttributes,
+            'tandem.handler.name': reg.contract.name,
+            'tandem.retry.kind': decision.kind,
+          });
         }
         if (decision.kind === 'immediate') {
           log.warn(fields, 'event handler failed; retrying at once');

@@ -14,7 +14,14 @@ import type { HandlerRegistration } from './service.js';
 export interface ContextDeps {
   log: Logger;
   /** Routes `ctx.call` (in process or through the call transport). */
-  call(contract: SyncContract, input: unknown, options: CallOptions, parent: HandlerMeta, trace: Context): Promise<unknown>;
+  call(
+    contract: SyncContract,
+    input: unknown,
+    options: CallOptions,
+    parent: HandlerMeta,
+    trace: Context,
+    caller: RunContext,
+  ): Promise<unknown>;
   /** `messaging.system` of the broker, for producer spans. */
   system: string;
 }
@@ -73,6 +80,11 @@ export class RunContext implements HandlerContext {
   }
 
   call<C extends SyncContract>(contract: C, input: unknown, options: CallOptions = {}): Promise<never> {
-    return this.deps.call(contract, input, options, this.meta, this.otel) as Promise<never>;
+    return this.deps.call(contract, input, options, this.meta, this.otel, this) as Promise<never>;
+  }
+
+  /** Takes the events of an in-process callee that joined this run's unit of work. */
+  adopt(messages: OutgoingMessage[]): void {
+    this.pending.push(...messages);
   }
 }

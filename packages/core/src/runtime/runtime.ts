@@ -46,7 +46,11 @@ export class Runtime {
   private readonly contextDeps: ContextDeps;
 
   constructor(readonly deps: RuntimeDeps) {
-    this.contextDeps = { log: deps.log, call: (c, i, o, parent, trace) => this.call(c, i, o, parent, trace), system: deps.broker.name };
+    this.contextDeps = {
+      log: deps.log,
+      call: (c, i, o, parent, trace, caller) => this.call(c, i, o, parent, trace, caller),
+      system: deps.broker.name,
+    };
     const groupOf = new Map<HandlerRegistration, string>();
     for (const group of deps.registry.groups.values())
       for (const h of group.handlers.values()) groupOf.set(h, group.name);
@@ -74,7 +78,13 @@ export class Runtime {
     reg: HandlerRegistration,
     input: unknown,
     meta: HandlerMeta,
-    options: { signal?: AbortSignal; onCancel?: InvokeRequest['onCancel']; message?: IncomingMessage; trace?: Context } = {},
+    options: {
+      signal?: AbortSignal;
+      onCancel?: InvokeRequest['onCancel'];
+      message?: IncomingMessage;
+      trace?: Context;
+      joined?: RunContext;
+    } = {},
   ): Promise<unknown> {
     const controller = new RunAbort();
     if (options.signal) controller.follow(options.signal);
@@ -88,17 +98,19 @@ export class Runtime {
       controller,
       pending,
       ...(options.message ? { message: options.message } : {}),
+      ...(options.joined ? { joined: options.joined } : {}),
     };
     if (options.onCancel) controller.onSignalRead(options.onCancel);
     const pipeline = this.pipelines.get(reg)!;
     // With a tracing SDK, the handler runs with its server or consumer span active, so
     // spans the user's own instrumentation makes inside it (a database call) nest there.
-    if (options.trace && activeTracer()) return this.inFlight.track(controller, () => context.with(options.trace!, () => pipeline(inv)));
+    if (options.trace && activeTracer())
+      return this.inFlight.track(controller, () => context.with(options.trace!, () => pipeline(inv)));
     return this.inFlight.track(controller, () => pipeline(inv));
   }
 
   /** A sync request from a server adapter (or an in-process call). */
-  invoke(reg: HandlerRegistration, input: unknown, request: InvokeRequest): Promise<unknown> {
+  invoke(reg: HandlerRegistration, input: unknown, request: InvokeRequest, joined?: RunContext): Promise<unknown> {
     if (!this.accepting)
       return Promise.reject(
         new ShuttingDownError(`service '${reg.service}' is shutting down and takes no new requests`),
@@ -118,11 +130,18 @@ export class Runtime {
     if (request.idempotencyKey !== undefined) meta.idempotencyKey = request.idempotencyKey;
     if (request.timeoutMs !== undefined) meta.deadline = Date.now() + request.timeoutMs;
     if (request.principal !== undefined) meta.principal = request.principal;
-    return this.run(reg, input, meta, request);
+    return this.run(reg, input, meta, joined ? { ...request, joined } : request);
   }
 
   /** `ctx.call` and `app.call`: in process when this app serves the contract, else through the call transport. */
-  call(contract: SyncContract, input: unknown, options: CallOptions, parent?: HandlerMeta, trace?: Context): Promise<unknown> {
+  call(
+    contract: SyncContract,
+    input: unknown,
+    options: CallOptions,
+    parent?: HandlerMeta,
+    trace?: Context,
+    caller?: RunContext,
+  ): Promise<unknown> {
     const deadlines = [
       parent?.deadline,
       options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined,
@@ -137,7 +156,7 @@ export class Runtime {
         ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
         ...(parent ? { correlationId: parent.correlationId, causationId: parent.messageId } : {}),
         ...(trace ? { trace } : {}),
-      });
+      }, caller);
     }
     const clients = this.deps.clients;
     if (!clients) {

@@ -16,8 +16,10 @@ import type { RetryPolicy } from '../retry/retry-policy.js';
 import type { HandlerContext } from './handler-context.js';
 import type { Invocation } from './invocation.js';
 
+/** Which kind of contract a handler serves. */
 export type HandlerKind = 'command' | 'query' | 'event';
 
+/** Options of a command or query handler. */
 export interface HandlerOptions {
   /** Deadline for one run; the handler's `ctx.signal` aborts when it passes. */
   timeoutMs?: number;
@@ -31,6 +33,7 @@ export interface HandlerOptions {
   publishes?: readonly EventContract[];
 }
 
+/** Options of an event handler: consumer group, retry policy, concurrency. */
 export interface EventHandlerOptions extends HandlerOptions {
   /** Consumer group; the service name by default. One handler per event type per group. */
   group?: string;
@@ -39,19 +42,23 @@ export interface EventHandlerOptions extends HandlerOptions {
   concurrency?: number;
 }
 
+/** A command handler: parsed input and the context in, the output out. */
 export type CommandHandler<C extends CommandContract> = (
   input: ParsedInputOf<C>,
   ctx: HandlerContext,
 ) => Promise<ReturnOf<C>> | ReturnOf<C>;
+/** A query handler: parsed input and the context in, the output out. */
 export type QueryHandler<C extends QueryContract> = (
   input: ParsedInputOf<C>,
   ctx: HandlerContext,
 ) => Promise<ReturnOf<C>> | ReturnOf<C>;
+/** An event handler: parsed event data and the context in; throwing asks for a retry. */
 export type EventHandler<E extends EventContract> = (
   data: ParsedDataOf<E>,
   ctx: HandlerContext,
 ) => Promise<void> | void;
 
+/** One handler as the runtime registers it. */
 export interface HandlerRegistration {
   readonly kind: HandlerKind;
   readonly contract: AnyContract;
@@ -62,6 +69,7 @@ export interface HandlerRegistration {
   readonly options: EventHandlerOptions;
 }
 
+/** A service: a name and its handlers, whether from decorators or `service()`. */
 export interface ServiceDefinition {
   readonly name: string;
   readonly handlers: readonly HandlerRegistration[];

@@ -23,6 +23,17 @@ export async function runUnitOfWork(
     if (inv.pending.length > 0) await broker.publish(inv.pending.splice(0));
     return result;
   }
+  if (inv.joined && inv.joined.tx !== undefined) {
+    // An in-process sync call joins its caller's transaction instead of opening its own:
+    // a second transaction would wait for a connection the caller holds (PGlite has one;
+    // a pg pool can run dry under load). Its writes and events commit with the caller's.
+    const tx = inv.joined.tx;
+    ctx.tx = tx;
+    const run = async () => inv.registration.fn(inv.input, ctx);
+    const value = store.nested ? await store.nested(tx, run) : await run();
+    if (inv.pending.length > 0) inv.joined.adopt(inv.pending.splice(0));
+    return value;
+  }
   let publishAfterCommit = false;
   const result = await store.transaction(async (tx) => {
     ctx.tx = tx;

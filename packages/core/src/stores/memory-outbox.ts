@@ -31,7 +31,8 @@ export class MemoryOutbox implements OutboxStore<MemoryTx> {
     const copies = messages.map((m) => ({ ...m, headers: { ...m.headers } }));
     tx.onSettle((committed) => {
       if (!committed) return;
-      for (const message of copies) this.rows.push({ seq: ++this.seq, bucket: outboxBucket(message.key, this.buckets), message });
+      for (const message of copies)
+        this.rows.push({ seq: ++this.seq, bucket: outboxBucket(message.key, this.buckets), message });
       for (const wake of this.waiters) wake();
       this.waiters.clear();
     });

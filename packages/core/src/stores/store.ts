@@ -11,6 +11,12 @@ export interface Store<Tx = unknown> {
   close?(): Promise<void>;
   /** Runs `fn` in one transaction and commits when it resolves; rolls back when it throws. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` inside `tx` so that what it wrote is undone alone when it throws (a SQL
+   * savepoint). An in-process sync call joins its caller's transaction through it, so a
+   * callee that fails leaves nothing behind even when the caller catches the error.
+   */
+  nested?<T>(tx: Tx, fn: () => Promise<T>): Promise<T>;
   readonly outbox?: OutboxStore<Tx>;
   readonly inbox?: InboxStore<Tx>;
   readonly idempotency?: IdempotencyStore;

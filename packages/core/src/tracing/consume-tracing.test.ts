@@ -1,7 +1,12 @@
 import { context, metrics, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -17,7 +22,10 @@ const Poison = defineEvent('jobs.poison', { data: z.object({ n: z.number() }) })
 
 const spans = new InMemorySpanExporter();
 const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
-const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 60_000 });
+const reader = new PeriodicExportingMetricReader({
+  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+  exportIntervalMillis: 60_000,
+});
 const meterProvider = new MeterProvider({ readers: [reader] });
 let app: App;
 let settled!: () => void;
@@ -25,7 +33,9 @@ const bothHandled = new Promise<void>((resolve) => (settled = resolve));
 
 async function metric(name: string) {
   const { resourceMetrics } = await reader.collect();
-  return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name)?.dataPoints ?? [];
+  return (
+    resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name)?.dataPoints ?? []
+  );
 }
 
 beforeAll(async () => {
@@ -81,7 +91,10 @@ describe('consumer spans and metrics', () => {
 
     const poison = all.find((s) => s.name === 'process jobs.poison')!;
     expect(poison.status.code).toBe(SpanStatusCode.ERROR);
-    expect(poison.attributes).toMatchObject({ 'tandem.disposition': 'dead-letter', 'error.type': 'TANDEM_NON_RETRYABLE' });
+    expect(poison.attributes).toMatchObject({
+      'tandem.disposition': 'dead-letter',
+      'error.type': 'TANDEM_NON_RETRYABLE',
+    });
   });
 
   it('counts retries and dead letters, and handler outcomes', async () => {
@@ -89,18 +102,27 @@ describe('consumer spans and metrics', () => {
     expect(retries).toEqual([
       expect.objectContaining({
         value: 1,
-        attributes: expect.objectContaining({ 'tandem.handler.name': 'jobs.flaky', 'tandem.retry.kind': 'immediate', 'messaging.consumer.group.name': 'jobs' }),
+        attributes: expect.objectContaining({
+          'tandem.handler.name': 'jobs.flaky',
+          'tandem.retry.kind': 'immediate',
+          'messaging.consumer.group.name': 'jobs',
+        }),
       }),
     ]);
     const deadLetters = await metric('tandem.consumer.dead_letters');
     expect(deadLetters).toEqual([
       expect.objectContaining({
         value: 1,
-        attributes: expect.objectContaining({ 'messaging.destination.name': 'jobs.poison', 'tandem.dead_letter.reason': 'non-retryable: TANDEM_NON_RETRYABLE' }),
+        attributes: expect.objectContaining({
+          'messaging.destination.name': 'jobs.poison',
+          'tandem.dead_letter.reason': 'non-retryable: TANDEM_NON_RETRYABLE',
+        }),
       }),
     ]);
     const durations = await metric('tandem.handler.duration');
-    const outcomes = durations.map((p) => `${String(p.attributes['tandem.handler.name'])}:${String(p.attributes['tandem.outcome'])}`).sort();
+    const outcomes = durations
+      .map((p) => `${String(p.attributes['tandem.handler.name'])}:${String(p.attributes['tandem.outcome'])}`)
+      .sort();
     expect(outcomes).toEqual(['jobs.flaky:error', 'jobs.flaky:success', 'jobs.poison:error']);
   });
 });

@@ -43,6 +43,8 @@ export interface HttpServerRequestInfo {
 export interface HttpServerSpan {
   /** The context to run the handler in: the span is active there. */
   readonly context: Context;
+  /** False when the sampler dropped this trace: there is nothing to end or record. */
+  readonly recording: boolean;
   /** Records the error a request failed with: the span's error for a 5xx, `error.type` only for a 4xx. */
   fail(error: unknown, status: number): void;
   end(status: number, aborted?: boolean): void;
@@ -68,6 +70,7 @@ export function startHttpServerSpan(scope: string, info: HttpServerRequestInfo):
   const span = tracer.startSpan(`${method} ${info.route}`, { kind: SpanKind.SERVER, attributes }, parent);
   return {
     context: trace.setSpan(parent, span),
+    recording: span.isRecording(),
     fail(error, status) {
       if (status >= 500) recordSpanError(span, error);
       else span.setAttribute('error.type', errorType(error));
@@ -105,7 +108,11 @@ export interface HttpClientSpan {
   end(status: number | undefined, error?: unknown): void;
 }
 
-const NO_CLIENT_SPAN: HttpClientSpan = { span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT), inject: () => undefined, end: () => undefined };
+const NO_CLIENT_SPAN: HttpClientSpan = {
+  span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
+  inject: () => undefined,
+  end: () => undefined,
+};
 
 /** Starts the CLIENT span of one HTTP request (one per attempt); a no-op while no tracing SDK is registered. */
 export function startHttpClientSpan(scope: string, info: HttpClientRequestInfo): HttpClientSpan {

@@ -1,4 +1,13 @@
-import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { Header } from '../messages/headers.js';
 import type { IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import { extractTraceContext, injectTraceContext } from './propagation.js';
@@ -66,7 +75,8 @@ export function startProcessSpan(message: IncomingMessage, system: string, group
   const attributes = messageAttributes(message, system, 'process');
   attributes[MessagingAttribute.consumerGroup] = group;
   attributes[MessagingAttribute.deliveryAttempt] = message.attempt;
-  if (message.origin.partition !== undefined) attributes[MessagingAttribute.partition] = String(message.origin.partition);
+  if (message.origin.partition !== undefined)
+    attributes[MessagingAttribute.partition] = String(message.origin.partition);
   const span = tracer.startSpan(
     `process ${message.origin.topic}`,
     { kind: SpanKind.CONSUMER, attributes, ...(producer ? { links: [{ context: producer }] } : {}) },

@@ -4,7 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Header } from '../messages/headers.js';
 import { extractTraceContext, injectTraceContext } from './propagation.js';
 
-const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
+const spanContext = {
+  traceId: '0af7651916cd43dd8448eb211c80319c',
+  spanId: 'b7ad6b7169203331',
+  traceFlags: TraceFlags.SAMPLED,
+};
 
 afterEach(() => propagation.disable());
 
@@ -19,7 +23,10 @@ describe('trace context in message headers', () => {
 
   it('keeps tracestate too', () => {
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    const headers = { [Header.traceparent]: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', [Header.tracestate]: 'vendor=abc' };
+    const headers = {
+      [Header.traceparent]: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      [Header.tracestate]: 'vendor=abc',
+    };
     const out: Record<string, string> = {};
     injectTraceContext(out, extractTraceContext(headers));
     expect(out).toEqual(headers);

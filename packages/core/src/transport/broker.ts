@@ -13,6 +13,7 @@ export interface OutgoingMessage {
   body: Uint8Array;
 }
 
+/** Where a message was read from: topic, and partition and offset (Kafka) or queue (AMQP). */
 export interface MessageOrigin {
   topic: string;
   partition?: number;
@@ -20,6 +21,7 @@ export interface MessageOrigin {
   queue?: string;
 }
 
+/** A delivered message with its id, attempt and origin. */
 export interface IncomingMessage extends OutgoingMessage {
   /** The CloudEvents id (`ce-id`); the inbox deduplicates on it. */
   id: string;
@@ -29,6 +31,7 @@ export interface IncomingMessage extends OutgoingMessage {
   origin: MessageOrigin;
 }
 
+/** What the runtime decided for a delivered message: ack, retry after a delay, or dead-letter. */
 export type Disposition =
   | { kind: 'ack' }
   /** Deliver again to the same group, not before `delayMs`, carrying `attempt`. */
@@ -36,6 +39,7 @@ export type Disposition =
   /** Move to the group's dead-letter destination; `attempts` is how many were made. */
   | { kind: 'dead-letter'; reason: string; error?: unknown; attempts: number };
 
+/** What to consume: topics, consumer group and concurrency. */
 export interface SubscriptionSpec {
   topics: string[];
   /** Consumer group: every group gets every message; consumers in one group compete. */
@@ -44,6 +48,7 @@ export interface SubscriptionSpec {
   concurrency: number;
 }
 
+/** A running consumer. */
 export interface Subscription {
   /** Resolves when the broker has assigned work to this consumer (Kafka: partitions). */
   readonly ready: Promise<void>;
@@ -51,8 +56,10 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/** Handles one delivered message and says what to do with it. */
 export type MessageHandler = (message: IncomingMessage) => Promise<Disposition>;
 
+/** What a transport guarantees, for the runtime and for documentation. */
 export interface TransportCapabilities {
   /** Messages with one key reach a group in publish order. */
   orderedByKey: boolean;
@@ -62,6 +69,7 @@ export interface TransportCapabilities {
   persistent: boolean;
 }
 
+/** The broker seam every event transport implements (memory, RabbitMQ, Kafka). */
 export interface BrokerTransport {
   /** 'memory' | 'kafka' | 'rabbitmq' | ... */
   readonly name: string;
@@ -78,11 +86,13 @@ export interface BrokerTransport {
   health?(): TransportHealth;
 }
 
+/** A transport's connection state for readiness probes. */
 export interface TransportHealth {
   ok: boolean;
   detail?: string;
 }
 
+/** A message in a group's dead-letter destination, with why and when it got there. */
 export interface DeadLetter {
   /** The original message id. */
   id: string;
@@ -95,6 +105,7 @@ export interface DeadLetter {
   origin: MessageOrigin;
 }
 
+/** Lists and replays a group's dead letters; the `tandem dead-letters` CLI uses it. */
 export interface DeadLetterAccess {
   /** The oldest dead letters of a group first, without removing them. */
   list(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;

@@ -1,0 +1,5 @@
+export * from './inventory.js';
+export * from './payments.js';
+export * from './orders.js';
+export * from './shipping.js';
+export * from './notifications.js';

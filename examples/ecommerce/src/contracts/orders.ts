@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { defineCommand, defineEvent, defineQuery } from '@tandem/core';
+import { LineItem } from './inventory.js';
+
+export const OrderStatus = z.enum(['accepted', 'rejected', 'shipped', 'cancelled']);
+
+export const PlaceOrder = defineCommand('orders.place', {
+  description: 'Reserves stock and authorises payment synchronously, then answers; shipping follows as events.',
+  input: z.object({
+    customer: z.string().min(1),
+    email: z.email(),
+    card: z.string().min(4),
+    items: z.array(LineItem).min(1).max(20),
+  }),
+  output: z.object({ orderId: z.string(), status: OrderStatus, reason: z.string().optional() }),
+});
+
+export const CancelOrder = defineCommand('orders.cancel', {
+  route: { method: 'POST', path: '/orders/:orderId/cancel' },
+  input: z.object({ orderId: z.string() }),
+  output: z.object({ orderId: z.string(), status: OrderStatus }),
+});
+
+export const GetOrder = defineQuery('orders.get', {
+  route: { method: 'GET', path: '/orders/:orderId' },
+  input: z.object({ orderId: z.string() }),
+  output: z.object({
+    orderId: z.string(),
+    customer: z.string(),
+    total: z.number(),
+    status: OrderStatus,
+    reason: z.string().nullable(),
+    placedAt: z.string(),
+    updatedAt: z.string(),
+  }),
+});
+
+export const OrderPlaced = defineEvent('orders.placed', {
+  description: 'An order was accepted: stock reserved and payment authorised.',
+  data: z.object({
+    orderId: z.string(),
+    customer: z.string(),
+    email: z.string(),
+    items: z.array(LineItem),
+    total: z.number(),
+  }),
+});
+
+export const OrderCancelled = defineEvent('orders.cancelled', {
+  data: z.object({ orderId: z.string(), customer: z.string() }),
+});

@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { defineEvent, defineQuery } from '@tandem/core';
+
+export const ShipmentScheduled = defineEvent('shipping.scheduled', {
+  description: 'A parcel for the order has a carrier and a tracking number.',
+  data: z.object({ orderId: z.string(), customer: z.string(), email: z.string(), tracking: z.string() }),
+});
+
+export const GetShipment = defineQuery('shipping.get', {
+  input: z.object({ orderId: z.string() }),
+  output: z.object({ orderId: z.string(), tracking: z.string(), status: z.enum(['scheduled', 'cancelled']) }),
+});

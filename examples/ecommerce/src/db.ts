@@ -1,0 +1,45 @@
+import { ConfigError, type HandlerContext, type Store } from '@tandem/core';
+import type { Queryable } from '@tandem/store-postgres';
+
+/**
+ * The shop keeps its own rows in the same PostgreSQL (or PGlite) database as Tandem's
+ * outbox and inbox, so a handler's writes and its events commit together.
+ */
+export function db(ctx: HandlerContext): Queryable {
+  const tx = ctx.tx as Queryable | undefined;
+  if (!tx) throw new ConfigError('the shop needs a SQL store: set TANDEM_STORE_URL to pglite://./path or postgres://...');
+  return tx;
+}
+
+/** Each service's tables; statements are idempotent so every process can run them at start. */
+export const schema: Record<string, string[]> = {
+  inventory: [
+    `CREATE TABLE IF NOT EXISTS shop_stock (sku text PRIMARY KEY, available integer NOT NULL CHECK (available >= 0))`,
+    `CREATE TABLE IF NOT EXISTS shop_reservations (order_id text NOT NULL, sku text NOT NULL, qty integer NOT NULL,
+       released boolean NOT NULL DEFAULT false, PRIMARY KEY (order_id, sku))`,
+    `INSERT INTO shop_stock (sku, available) VALUES ('tea', 1000000), ('coffee', 1000000), ('mug', 1000000), ('rare-vinyl', 1)
+       ON CONFLICT (sku) DO NOTHING`,
+  ],
+  payments: [
+    `CREATE TABLE IF NOT EXISTS shop_payments (order_id text PRIMARY KEY, amount numeric NOT NULL, status text NOT NULL,
+       updated_at timestamptz NOT NULL DEFAULT now())`,
+  ],
+  orders: [
+    `CREATE TABLE IF NOT EXISTS shop_orders (order_id text PRIMARY KEY, customer text NOT NULL, email text NOT NULL,
+       total numeric NOT NULL, status text NOT NULL, reason text, placed_at timestamptz NOT NULL DEFAULT now(),
+       updated_at timestamptz NOT NULL DEFAULT now())`,
+  ],
+  shipping: [
+    `CREATE TABLE IF NOT EXISTS shop_shipments (order_id text PRIMARY KEY, tracking text NOT NULL, status text NOT NULL)`,
+  ],
+  notifications: [
+    `CREATE TABLE IF NOT EXISTS shop_notifications (message_id text PRIMARY KEY, order_id text NOT NULL, kind text NOT NULL,
+       email text NOT NULL, body text NOT NULL, sent_at timestamptz NOT NULL DEFAULT now())`,
+  ],
+};
+
+export async function migrateShop(store: Store, services: readonly string[]): Promise<void> {
+  await store.transaction(async (tx) => {
+    for (const name of services) for (const statement of schema[name] ?? []) await (tx as Queryable).query(statement);
+  });
+}

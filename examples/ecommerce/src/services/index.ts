@@ -1,0 +1,8 @@
+import { Inventory } from './inventory.js';
+import { Notifications } from './notifications.js';
+import { Orders } from './orders.js';
+import { Payments } from './payments.js';
+import { Shipping } from './shipping.js';
+
+/** All five services, for `tandem docs --module examples/ecommerce/dist/services/index.js`. */
+export const services = [new Orders(), new Inventory(), new Payments(), new Shipping(), new Notifications()];

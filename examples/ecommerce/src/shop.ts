@@ -1,0 +1,95 @@
+import {
+  createApp,
+  createLogger,
+  fromEnv,
+  type App,
+  type EnvConfig,
+  type Invocation,
+  type Logger,
+  type Middleware,
+  type ServiceInput,
+} from '@tandem/core';
+import { httpClient, httpServer, type HttpServer } from '@tandem/transport-http';
+import { migrateShop } from './db.js';
+import { Inventory } from './services/inventory.js';
+import { Notifications, type Mailer } from './services/notifications.js';
+import { Orders } from './services/orders.js';
+import { Payments } from './services/payments.js';
+import { Shipping } from './services/shipping.js';
+
+export const ALL_SERVICES = ['orders', 'inventory', 'payments', 'shipping', 'notifications'] as const;
+export type ShopService = (typeof ALL_SERVICES)[number];
+
+/** Where the shop keeps its data when TANDEM_STORE_URL is not set: survives a restart. */
+export const DEFAULT_STORE_URL = 'pglite://./.data/shop';
+
+export interface ShopOptions {
+  /** Overrides the mailer of the notifications service (tests use one they can break and mend). */
+  mailer?: Mailer;
+  logger?: Logger;
+  /** App-wide middleware, e.g. to count handler runs (the load script does). */
+  middleware?: Middleware<Invocation>[];
+}
+
+export interface Shop {
+  app: App;
+  server: HttpServer;
+  config: EnvConfig;
+  services: ShopService[];
+}
+
+/**
+ * The whole shop in one process by default, or the services named in SHOP_SERVICES (one
+ * process per service), on whatever broker and store the environment names. Calls to
+ * services not in this process go over HTTP to TANDEM_SERVICE_<NAME>_URL.
+ */
+export async function buildShop(env: Record<string, string | undefined> = process.env, options: ShopOptions = {}): Promise<Shop> {
+  const config = await fromEnv({ TANDEM_STORE_URL: DEFAULT_STORE_URL, ...stripUndefined(env) });
+  const services = selectServices(env.SHOP_SERVICES);
+  if (!config.store) throw new Error('the shop needs a SQL store: set TANDEM_STORE_URL to pglite://./path or postgres://...');
+  await config.store.connect?.();
+  await migrateShop(config.store, services);
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const server = httpServer({ port: config.httpPort, host: config.httpHost, logger });
+  const remote = Object.keys(config.serviceUrls).length > 0;
+  const app = createApp({
+    services: services.map((name) => instantiate(name, options)),
+    broker: config.broker,
+    store: config.store,
+    http: server,
+    ...(options.middleware ? { middleware: options.middleware } : {}),
+    ...(remote ? { clients: httpClient({ services: config.serviceUrls, timeoutMs: 2_000, logger }) } : {}),
+    logger,
+  });
+  return { app, server, config, services };
+}
+
+function instantiate(name: ShopService, options: ShopOptions): ServiceInput {
+  switch (name) {
+    case 'orders':
+      return new Orders();
+    case 'inventory':
+      return new Inventory();
+    case 'payments':
+      return new Payments();
+    case 'shipping':
+      return new Shipping();
+    case 'notifications':
+      return options.mailer ? new Notifications(options.mailer) : new Notifications();
+  }
+}
+
+function selectServices(value: string | undefined): ShopService[] {
+  if (!value) return [...ALL_SERVICES];
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(ALL_SERVICES as readonly string[]).includes(name)) {
+      throw new Error(`SHOP_SERVICES: unknown service '${name}'; expected some of ${ALL_SERVICES.join(', ')}`);
+    }
+  }
+  return names as ShopService[];
+}
+
+function stripUndefined(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}

@@ -1,0 +1,52 @@
+import { request } from 'undici';
+import { eventually } from '@tandem/core/testing';
+import type { Shop } from '../src/shop.js';
+
+export interface Placed {
+  orderId: string;
+  status: string;
+  reason?: string;
+}
+
+export async function placeOrder(base: string, body: Record<string, unknown>): Promise<{ status: number; body: Placed }> {
+  const res = await request(`${base}/commands/orders.place`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.statusCode, body: (await res.body.json()) as Placed };
+}
+
+export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
+  const res = await request(url);
+  return { status: res.statusCode, body: (await res.body.json()) as T };
+}
+
+export const anOrder = (overrides: Record<string, unknown> = {}) => ({
+  customer: 'ada',
+  email: 'ada@example.com',
+  card: '4242-4242-4242-4242',
+  items: [{ sku: 'tea', qty: 2 }],
+  ...overrides,
+});
+
+/** Waits until the order is shipped and its two notifications (confirmed, shipped) are recorded. */
+export async function untilShippedAndNotified(base: string, orderId: string, timeoutMs = 10_000): Promise<void> {
+  await eventually(
+    `order ${orderId} shipped and notified`,
+    async () => {
+      const order = await getJson<{ status: string }>(`${base}/orders/${orderId}`);
+      const notes = await getJson<{ notifications: Array<{ kind: string }> }>(
+        `${base}/queries/notifications.list?orderId=${orderId}`,
+      );
+      const kinds = notes.body.notifications.map((n) => n.kind).sort();
+      return order.body.status === 'shipped' && kinds.join() === 'order-confirmed,shipped';
+    },
+    timeoutMs,
+    25,
+  );
+}
+
+export function baseOf(shop: Shop): string {
+  return shop.server.url!;
+}

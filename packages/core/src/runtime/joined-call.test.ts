@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  ConflictError,
+  createApp,
+  defineCommand,
+  defineEvent,
+  MemoryBroker,
+  memoryStore,
+  MemoryTransport,
+  service,
+  silentLogger,
+} from '../index.js';
+import { sleep } from '../testing/harness.js';
+
+const Reserve = defineCommand('stock.reserve', { input: z.object({ sku: z.string() }), output: z.object({ ok: z.boolean() }) });
+const Place = defineCommand('orders.place', { input: z.object({ sku: z.string(), fail: z.boolean() }), output: z.object({ ok: z.boolean() }) });
+const Reserved = defineEvent('stock.reserved', { data: z.object({ sku: z.string() }) });
+
+describe('an in-process ctx.call with a store', () => {
+  it("joins the caller's unit of work: its events are sent only if the caller commits", async () => {
+    const broker = new MemoryTransport({ broker: new MemoryBroker() });
+    const seen: string[] = [];
+    let callerTx: unknown;
+    let calleeTx: unknown;
+    const stock = service('stock').command(Reserve, async ({ sku }, ctx) => {
+      calleeTx = ctx.tx;
+      if (sku === 'none') throw new ConflictError('out of stock');
+      await ctx.publish(Reserved, { sku });
+      return { ok: true };
+    });
+    const orders = service('orders')
+      .command(Place, async ({ sku, fail }, ctx) => {
+        callerTx = ctx.tx;
+        await ctx.call(Reserve, { sku });
+        if (fail) throw new Error('the caller failed after the call');
+        return { ok: true };
+      })
+      .onEvent(Reserved, async ({ sku }) => void seen.push(sku));
+    const app = createApp({ services: [stock, orders], broker, store: memoryStore(), logger: silentLogger });
+    await app.start();
+    try {
+      await expect(app.call(Place, { sku: 'tea', fail: false })).resolves.toEqual({ ok: true });
+      expect(calleeTx).toBe(callerTx);
+      await expect(app.call(Place, { sku: 'mug', fail: true })).rejects.toThrow(/caller failed/);
+      await expect(app.call(Place, { sku: 'none', fail: false })).rejects.toBeInstanceOf(ConflictError);
+      await sleep(300);
+      expect(seen).toEqual(['tea']);
+    } finally {
+      await app.stop();
+    }
+  });
+});

@@ -1,0 +1,29 @@
+import { ConfigError, type Store } from '@tandem/core';
+import { pgliteStore, postgresStore } from './store.js';
+
+/**
+ * TANDEM_STORE_URL for this package: `postgres://user:pass@host:5432/db` (or postgresql://)
+ * and `pglite://./data` (a directory, relative to the working directory), `pglite:///abs/path`,
+ * or `pglite://memory`. `?schema=name` picks the PostgreSQL schema for the tables.
+ */
+export function storeFromUrl(url: URL): Store {
+  const schema = url.searchParams.get('schema') ?? undefined;
+  const tables = schema !== undefined ? { schema } : {};
+  switch (url.protocol) {
+    case 'postgres:':
+    case 'postgresql:': {
+      const connection = new URL(url.href);
+      connection.searchParams.delete('schema');
+      return postgresStore({ connectionString: connection.href, ...tables });
+    }
+    case 'pglite:': {
+      const dir = decodeURIComponent(url.host + url.pathname);
+      const dataDir = dir === '' || dir === 'memory' ? undefined : dir;
+      return pgliteStore({ ...(dataDir !== undefined ? { dataDir } : {}), ...tables });
+    }
+    default:
+      throw new ConfigError(
+        `TANDEM_STORE_URL: @tandem/store-postgres does not handle '${url.protocol}'; expected postgres://, postgresql:// or pglite://`,
+      );
+  }
+}

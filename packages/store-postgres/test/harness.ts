@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import type { StoreHarness } from '@tandem/core/testing';
+import { httpServer } from '@tandem/transport-http';
+import type { Queryable, SqlStore } from '../src/index.js';
+
+export const PG_URL = process.env.TANDEM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A schema per test file, so suites running side by side never share tables or relay locks. */
+export function testSchema(): string {
+  return `t_${randomBytes(5).toString('hex')}`;
+}
+
+/** The conformance harness over stores that share one schema; side effects go to `<schema>.effects`. */
+export function sqlHarness<Tx>(
+  name: string,
+  schema: string,
+  create: () => SqlStore<Tx>,
+  admin: () => Queryable,
+  within: (tx: Tx) => Queryable,
+): StoreHarness<Tx> {
+  return {
+    name,
+    create: async () => create(),
+    effects: {
+      async write(tx, id) {
+        await within(tx).query(`INSERT INTO "${schema}".effects (id) VALUES ($1)`, [id]);
+      },
+      async count(id) {
+        const { rows } = await admin().query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "${schema}".effects WHERE id = $1`,
+          [id],
+        );
+        return rows[0]!.n;
+      },
+    },
+    httpServer: () => httpServer({ port: 0, host: '127.0.0.1' }),
+  };
+}

@@ -1,0 +1,135 @@
+import { fromEnv, MemoryBroker, MemoryTransport, outboxRelay, encodeEvent, defineEvent } from '@tandem/core';
+import { eventually, serviceAvailable } from '@tandem/core/testing';
+import pg from 'pg';
+import { z } from 'zod';
+import { afterAll, describe, expect, it } from 'vitest';
+import { migrationSql, postgresStore, storeFromUrl, type SqlStore } from '../src/index.js';
+import { PG_URL, testSchema } from './harness.js';
+
+const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
+  await client.connect();
+  await client.end();
+});
+
+const Ping = defineEvent('pings.sent', { data: z.object({ n: z.number() }) });
+
+describe.skipIf(!available)('store-postgres specifics on PostgreSQL', () => {
+  const schema = testSchema();
+  const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
+  const stores: SqlStore<unknown>[] = [];
+  const open = async (options: { retention?: { outboxMs?: number; inboxMs?: number } } = {}) => {
+    const store = postgresStore({
+      connectionString: PG_URL,
+      schema,
+      cleanupIntervalMs: 0,
+      ...options,
+    }) as SqlStore<unknown>;
+    await store.connect();
+    stores.push(store);
+    return store;
+  };
+  afterAll(async () => {
+    for (const store of stores) await store.close();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  });
+
+  it('migrates idempotently, also when instances start together', async () => {
+    await Promise.all([open(), open(), open()]);
+    await open();
+    const { rows } = await admin.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
+      [schema],
+    );
+    expect(rows.map((r) => r.table_name)).toEqual(['tandem_idempotency', 'tandem_inbox', 'tandem_outbox']);
+    expect(migrationSql({ schema: 'app' })).toContain('CREATE TABLE IF NOT EXISTS "app"."tandem_outbox"');
+  });
+
+  it('splits the key ranges between live readers and takes them back when one leaves', async () => {
+    const store = await open();
+    const a = await store.outbox.openReader();
+    const b = await store.outbox.openReader().catch(async (error: unknown) => {
+      await a.close();
+      throw error;
+    });
+    try {
+      expect(await a.balance()).toBe(16);
+      expect(await b.balance()).toBe(16);
+      await a.close();
+      expect(await b.balance()).toBe(32);
+      const c = await store.outbox.openReader();
+      expect(await c.balance()).toBe(0);
+      expect(await b.balance()).toBe(16);
+      expect(await c.balance()).toBe(16);
+      await c.close();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a relay whose connection is killed reconnects and keeps publishing', async () => {
+    const store = await open();
+    const broker = new MemoryBroker();
+    const seen: number[] = [];
+    const observer = new MemoryTransport({ broker });
+    await observer.subscribe({ topics: [Ping.topic], group: 'observer', concurrency: 1 }, async (m) => {
+      seen.push(JSON.parse(new TextDecoder().decode(m.body)).n);
+      return { kind: 'ack' };
+    });
+    const relay = outboxRelay(store.outbox, new MemoryTransport({ broker }), {
+      retryDelayMs: 20,
+      pollIntervalMs: 100,
+      balanceIntervalMs: 100,
+    });
+    await relay.start();
+    const send = (n: number) =>
+      store.transaction((tx) => store.outbox.append(tx, [encodeEvent(Ping, { n }, { source: 'test', key: 'k' })]));
+    await send(1);
+    await eventually('first event', () => seen.length === 1);
+    // Kill every session holding this outbox's key-range locks: the relay's own connection.
+    await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = ($1::int)::oid`,
+      [store.tables.bucketSpace],
+    );
+    await send(2);
+    await eventually('the relay reconnected and published the next event', () => seen.includes(2));
+    await relay.stop();
+    await observer.close();
+  });
+
+  it('deletes published outbox rows, old inbox rows and expired idempotency records', async () => {
+    const store = await open({ retention: { outboxMs: 0, inboxMs: 0 } });
+    await store.transaction(async (tx) => {
+      await store.outbox.append(tx, [encodeEvent(Ping, { n: 1 }, { source: 'test' })]);
+      await store.inbox.record(tx, 'g', 'm1');
+    });
+    await store.idempotency.begin('scope', 'k', 'fp', 1);
+    const reader = await store.outbox.openReader();
+    await reader.balance();
+    await reader.markPublished(await reader.claim(1_000));
+    await reader.close();
+    await new Promise((r) => setTimeout(r, 20));
+    const removed = await store.cleanup();
+    expect(removed.outbox).toBeGreaterThanOrEqual(1);
+    expect(removed.inbox).toBeGreaterThanOrEqual(1);
+    expect(removed.idempotency).toBeGreaterThanOrEqual(1);
+    const { rows } = await admin.query(
+      `SELECT count(*)::int AS n FROM "${schema}".tandem_outbox WHERE published_at IS NOT NULL`,
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('TANDEM_STORE_URL selects PostgreSQL or PGlite', async () => {
+    const url = new URL(`${PG_URL}?schema=${schema}`);
+    const pgStore = storeFromUrl(url);
+    expect(pgStore.name).toBe('postgres');
+    expect(storeFromUrl(new URL('pglite://./data')).name).toBe('pglite');
+    const config = await fromEnv({ TANDEM_STORE_URL: 'pglite://memory' });
+    expect(config.store?.name).toBe('pglite');
+    await config.store!.connect!();
+    expect(await config.store!.health!()).toMatchObject({ ok: true });
+    await config.store!.close!();
+  });
+});

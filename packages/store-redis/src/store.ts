@@ -1,0 +1,82 @@
+import { defaultRetention, type RetentionOptions, type Store } from '@tandem/core';
+import { Redis, type RedisOptions } from 'ioredis';
+import { RedisIdempotencyStore } from './idempotency.js';
+import { RedisInbox } from './inbox.js';
+import { RedisTx } from './redis-tx.js';
+import { defineScripts } from './scripts.js';
+
+export interface RedisStoreOptions {
+  /** `redis://host:6379/0`; ignored when `client` is given. */
+  url?: string;
+  /** Your own ioredis client; the store never quits it. */
+  client?: Redis;
+  /** Options for the client the store makes. */
+  redis?: RedisOptions;
+  /** Prefix of every key. Default 'tandem:'. */
+  keyPrefix?: string;
+  /** `inboxMs`: how long handled message ids are remembered. Default 7 days. */
+  retention?: Pick<RetentionOptions, 'inboxMs'>;
+  /** How long a message being handled blocks its duplicates, should its consumer die. Default 60 s. */
+  inboxClaimMs?: number;
+}
+
+/**
+ * Inbox and idempotency records on Redis (no outbox: Redis cannot join the transaction of
+ * the handler's own database writes). `ctx.tx` is a RedisTx: the inbox record becomes
+ * final when the handler succeeds and is undone when it fails.
+ */
+export class RedisStore implements Store<RedisTx> {
+  readonly name = 'redis';
+  readonly inbox: RedisInbox;
+  readonly idempotency: RedisIdempotencyStore;
+  readonly redis: Redis;
+  private readonly ownsClient: boolean;
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.ownsClient = !options.client;
+    this.redis =
+      options.client ??
+      (options.url !== undefined
+        ? new Redis(options.url, { lazyConnect: true, ...options.redis })
+        : new Redis({ lazyConnect: true, ...options.redis }));
+    defineScripts(this.redis);
+    const prefix = options.keyPrefix ?? 'tandem:';
+    this.inbox = new RedisInbox(
+      this.redis,
+      prefix,
+      options.retention?.inboxMs ?? defaultRetention.inboxMs,
+      options.inboxClaimMs ?? 60_000,
+    );
+    this.idempotency = new RedisIdempotencyStore(this.redis, prefix);
+  }
+
+  async connect(): Promise<void> {
+    if (this.redis.status === 'wait') await this.redis.connect();
+    await this.redis.ping();
+  }
+
+  async transaction<T>(fn: (tx: RedisTx) => Promise<T>): Promise<T> {
+    const tx = new RedisTx();
+    let result: T;
+    try {
+      result = await fn(tx);
+    } catch (error) {
+      await tx.settle(false);
+      throw error;
+    }
+    await tx.settle(true);
+    return result;
+  }
+
+  async health(): Promise<{ ok: boolean; detail?: string }> {
+    return { ok: this.redis.status === 'ready', detail: `redis ${this.redis.status}` };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient && this.redis.status !== 'end') await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+export function redisStore(options: RedisStoreOptions = {}): RedisStore {
+  return new RedisStore(options);
+}

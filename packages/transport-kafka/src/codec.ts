@@ -1,0 +1,149 @@
+/**
+ * Tandem messages to Kafka records and back, in the CloudEvents Kafka binding's binary
+ * mode: every `ce-<attr>` header travels as `ce_<attr>`, `content-type` stays
+ * `content-type`, the body is the event data, and the record key is the partition key
+ * (the binding maps the `partitionkey` extension to the key). W3C trace context is also
+ * written as plain `traceparent` / `tracestate` headers, which is what Kafka
+ * instrumentations that know nothing of CloudEvents read.
+ */
+import { Header, toBindingHeaders, type IncomingMessage, type MessageOrigin, type OutgoingMessage } from '@tandem/core';
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+
+export const KAFKA_BINDING = { prefix: 'ce_' } as const;
+/** Tandem's own (HTTP binding) prefix for CloudEvents attributes, see core messages/headers.ts. */
+const CE_PREFIX = 'ce-';
+
+/** Headers the transport adds to retry records; they never reach a handler. */
+export const RetryHeader = {
+  due: 'tandem-retry-due',
+} as const;
+
+const TRANSPORT_HEADERS: readonly string[] = [
+  RetryHeader.due,
+  Header.originTopic,
+  Header.originPartition,
+  Header.originOffset,
+  Header.group,
+];
+
+function asBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** The Kafka record of a message; `extra` headers (transport bookkeeping) are added as they are. */
+export function encodeRecord(message: OutgoingMessage, extra?: Record<string, string>): Message {
+  const headers: IHeaders = toBindingHeaders(message.headers, KAFKA_BINDING);
+  const traceparent = message.headers[Header.traceparent];
+  const tracestate = message.headers[Header.tracestate];
+  if (traceparent !== undefined) headers.traceparent = traceparent;
+  if (tracestate !== undefined) headers.tracestate = tracestate;
+  if (extra) Object.assign(headers, extra);
+  const key = message.key ?? message.headers[Header.partitionkey];
+  return { key: key ?? null, value: asBuffer(message.body), headers };
+}
+
+/** Header values as text: kafkajs hands out Buffers (or arrays of them for repeated names). */
+export function textHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const name of Object.keys(headers)) {
+    const raw = headers[name];
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    if (value !== undefined) out[name] = typeof value === 'string' ? value : value.toString('utf8');
+  }
+  return out;
+}
+
+const BOOKKEEPING = new Set(TRANSPORT_HEADERS);
+
+/**
+ * Tandem's form of record headers (`ce-*`), trace context folded into the CloudEvents
+ * extension. This is `fromBindingHeaders` for the Kafka binding done in one pass, as it
+ * runs for every consumed record. Given `bookkeeping`, the transport's own headers go there
+ * instead of into the result.
+ */
+export function decodeHeaders(
+  headers: IHeaders | undefined,
+  bookkeeping?: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  let traceparent: string | undefined;
+  let tracestate: string | undefined;
+  for (const name of Object.keys(headers)) {
+    const raw = headers[name];
+    const first = Array.isArray(raw) ? raw[0] : raw;
+    if (first === undefined) continue;
+    const value = typeof first === 'string' ? first : first.toString('utf8');
+    const lower = name.toLowerCase();
+    if (lower.startsWith(KAFKA_BINDING.prefix)) out[CE_PREFIX + lower.slice(KAFKA_BINDING.prefix.length)] = value;
+    else if (lower === 'traceparent') traceparent = value;
+    else if (lower === 'tracestate') tracestate = value;
+    else if (bookkeeping && BOOKKEEPING.has(lower)) bookkeeping[lower] = value;
+    else out[name] = value;
+  }
+  if (traceparent !== undefined) out[Header.traceparent] ??= traceparent;
+  if (tracestate !== undefined) out[Header.tracestate] ??= tracestate;
+  return out;
+}
+
+function attemptOf(value: string | undefined): number {
+  const attempt = Number(value);
+  return Number.isInteger(attempt) && attempt >= 1 ? attempt : 1;
+}
+
+export interface DecodedRecord {
+  message: IncomingMessage;
+  /** When a retry record may be handled (epoch ms); absent for first deliveries. */
+  due?: number;
+}
+
+/**
+ * A consumed record as the runtime sees it. `topic` is the Tandem topic: the one the
+ * record was published to, or for a retry record the one it first came from, together
+ * with its first partition and offset, so dead letters name where a message began.
+ */
+export function decodeRecord(record: KafkaMessage, where: { tandemTopic: string; partition: number }): DecodedRecord {
+  const bookkeeping: Record<string, string> = {};
+  const headers = decodeHeaders(record.headers, bookkeeping);
+  const originTopic = bookkeeping[Header.originTopic];
+  const dueText = bookkeeping[RetryHeader.due];
+  const isRetry = dueText !== undefined && originTopic !== undefined;
+  const topic = isRetry ? originTopic : where.tandemTopic;
+  let origin: MessageOrigin;
+  if (isRetry) {
+    const partition = bookkeeping[Header.originPartition];
+    const offset = bookkeeping[Header.originOffset];
+    origin = {
+      topic,
+      ...(partition !== undefined ? { partition: Number(partition) } : {}),
+      ...(offset !== undefined ? { offset } : {}),
+    };
+  } else origin = { topic, partition: where.partition, offset: record.offset };
+  const key = record.key === null ? headers[Header.partitionkey] : record.key.toString('utf8');
+  const message: IncomingMessage = {
+    topic,
+    ...(key !== undefined ? { key } : {}),
+    headers,
+    body: record.value ?? new Uint8Array(0),
+    // Not from Tandem: a position-based id stays the same on redelivery, so the inbox still deduplicates.
+    id: headers[Header.id] ?? `${origin.topic}/${origin.partition ?? ''}/${origin.offset ?? ''}`,
+    attempt: attemptOf(headers[Header.attempt]),
+    receivedAt: Date.now(),
+    origin,
+  };
+  const due = isRetry ? Number(dueText) : NaN;
+  return Number.isFinite(due) ? { message, due } : { message };
+}
+
+/** A retry record: the message as received plus its next attempt, due time, origin and group. */
+export function encodeRetryRecord(message: IncomingMessage, group: string, attempt: number, due: number): Message {
+  const extra: Record<string, string> = {
+    [RetryHeader.due]: String(due),
+    [Header.group]: group,
+    [Header.originTopic]: message.origin.topic,
+  };
+  if (message.origin.partition !== undefined) extra[Header.originPartition] = String(message.origin.partition);
+  if (message.origin.offset !== undefined) extra[Header.originOffset] = message.origin.offset;
+  return encodeRecord({ ...message, headers: { ...message.headers, [Header.attempt]: String(attempt) } }, extra);
+}

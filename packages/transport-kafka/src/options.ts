@@ -1,0 +1,82 @@
+import type { Logger } from '@tandem/core';
+import type { Kafka, KafkaConfig, SASLOptions } from 'kafkajs';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { KafkaTopicNames } from './names.js';
+
+export interface KafkaTransportOptions {
+  /** Bootstrap brokers, `host:port`. Required unless `client` is given. */
+  brokers?: string[];
+  /** kafkajs client id (default `tandem`). */
+  clientId?: string;
+  /** TLS: `true` for the system CAs, or node:tls options (ca, cert, key, servername, ...). */
+  ssl?: boolean | TlsOptions;
+  /** SASL (plain, scram-sha-256, scram-sha-512, aws, oauthbearer) as kafkajs takes it. */
+  sasl?: SASLOptions;
+  /** Further kafkajs client settings (timeouts, retry); `brokers`, `ssl` and `sasl` above win. */
+  kafka?: Omit<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>;
+  /** Use this kafkajs client instead of creating one (the options above are then ignored). */
+  client?: Kafka;
+
+  /** Topic names; defaults: `<prefix><topic>`, `<prefix><group>.retry.<level>`, `<prefix><group>.dlq`. */
+  names?: Partial<KafkaTopicNames>;
+  /** Prefix for the default topic names (e.g. `staging.`). */
+  topicPrefix?: string;
+  /**
+   * Create missing topics with the admin API before publishing to or subscribing to them
+   * (default true). Turn off when the cluster forbids it or cannot do it (librdkafka's
+   * mock cluster has no CreateTopics: create its topics in the launcher instead).
+   */
+  createTopics?: boolean;
+  /** Partitions and replication for topics this transport creates (default: the broker's defaults). */
+  topicDefaults?: { numPartitions?: number; replicationFactor?: number };
+
+  /**
+   * Idempotent producer (default true): broker-side deduplication of producer retries, so a
+   * retried send never writes a record twice or out of order. kafkajs asks the cluster's
+   * controller for a producer id; librdkafka's mock cluster names a controller that does
+   * not exist, so tests against it turn this off.
+   */
+  idempotent?: boolean;
+  /** Longest a published record waits to join a batch (default 2 ms). */
+  lingerMs?: number;
+  /** Most records in one produce request (default 1,000). */
+  maxBatchMessages?: number;
+
+  /** Delay levels (ms) of each group's retry topics (default 1s, 10s, 1m, 10m, 1h). */
+  retryLevelsMs?: readonly number[];
+  /** A new group starts at the oldest retained message (default true) or only sees new ones. */
+  fromBeginning?: boolean;
+  /** Messages fetched but not finished, per subscription, before its partitions are paused (default 2,000). */
+  maxBufferedMessages?: number;
+  /** How often finished offsets are committed (default 100 ms); close commits at once. */
+  commitIntervalMs?: number;
+  /** kafkajs consumer session timeout (default 30,000 ms): how long a dead member keeps its partitions. */
+  sessionTimeoutMs?: number;
+  /** kafkajs consumer heartbeat interval (default 3,000 ms). */
+  heartbeatIntervalMs?: number;
+  /** Longest a fetch waits for data (default 200 ms); bounds how late a resumed retry partition is read. */
+  maxWaitTimeMs?: number;
+  /** Partitions handled at once by the kafkajs runner (default 4). */
+  partitionsConsumedConcurrently?: number;
+
+  /** Where the transport (and kafkajs, at warn and above) logs. Default: silent. */
+  logger?: Logger;
+}
+
+export interface ResolvedKafkaOptions {
+  names: KafkaTopicNames;
+  createTopics: boolean;
+  idempotent: boolean;
+  topicDefaults: { numPartitions: number; replicationFactor: number };
+  lingerMs: number;
+  maxBatchMessages: number;
+  retryLevelsMs: number[];
+  fromBeginning: boolean;
+  maxBufferedMessages: number;
+  commitIntervalMs: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxWaitTimeMs: number;
+  partitionsConsumedConcurrently: number;
+  logger: Logger;
+}

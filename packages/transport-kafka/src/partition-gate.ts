@@ -1,0 +1,75 @@
+/**
+ * Which partitions a consumer has paused, and why. A partition is paused while a retry
+ * record at its head is not due yet (`holdUntil`), or while the subscription has too much
+ * unfinished work (`pressure`); it is resumed only when neither reason is left.
+ */
+import type { Consumer } from 'kafkajs';
+
+interface Paused {
+  topic: string;
+  partition: number;
+  timer?: NodeJS.Timeout;
+  pressure: boolean;
+}
+
+export class PartitionGate {
+  private readonly paused = new Map<string, Paused>();
+  private pressured = 0;
+  private closed = false;
+
+  constructor(private readonly consumer: Pick<Consumer, 'pause' | 'resume'>) {}
+
+  private entry(topic: string, partition: number): Paused {
+    const id = `${topic}\u0000${partition}`;
+    let e = this.paused.get(id);
+    if (!e) {
+      e = { topic, partition, pressure: false };
+      this.paused.set(id, e);
+      this.consumer.pause([{ topic, partitions: [partition] }]);
+    }
+    return e;
+  }
+
+  private release(e: Paused): void {
+    if (e.timer || e.pressure || this.closed) return;
+    this.paused.delete(`${e.topic}\u0000${e.partition}`);
+    this.consumer.resume([{ topic: e.topic, partitions: [e.partition] }]);
+  }
+
+  /** Pauses the partition until `due` (epoch ms); the fetch then resumes at the unresolved record. */
+  holdUntil(topic: string, partition: number, due: number): void {
+    const e = this.entry(topic, partition);
+    if (e.timer) return;
+    e.timer = setTimeout(() => {
+      e.timer = undefined;
+      this.release(e);
+    }, due - Date.now());
+  }
+
+  /** Pauses the partition until `relieve()`. */
+  pressure(topic: string, partition: number): void {
+    const e = this.entry(topic, partition);
+    if (!e.pressure) this.pressured++;
+    e.pressure = true;
+  }
+
+  get underPressure(): boolean {
+    return this.pressured > 0;
+  }
+
+  /** Lifts the back-pressure pause from every partition. */
+  relieve(): void {
+    if (this.pressured === 0) return;
+    this.pressured = 0;
+    for (const e of [...this.paused.values()]) {
+      e.pressure = false;
+      this.release(e);
+    }
+  }
+
+  /** Stops every timer; nothing is resumed any more (the consumer is closing). */
+  close(): void {
+    this.closed = true;
+    for (const e of this.paused.values()) clearTimeout(e.timer);
+  }
+}

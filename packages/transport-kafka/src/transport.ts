@@ -1,0 +1,218 @@
+/**
+ * The Kafka broker transport on kafkajs: an idempotent producer with bounded batching,
+ * one consumer per subscription (consumer group), per-group retry topics by delay level
+ * and a per-group dead-letter topic. See README.md for names, settings and guarantees.
+ */
+import {
+  BrokerError,
+  ConfigError,
+  silentLogger,
+  type BrokerTransport,
+  type MessageHandler,
+  type OutgoingMessage,
+  type Subscription,
+  type SubscriptionSpec,
+  type TransportCapabilities,
+  type TransportHealth,
+} from '@tandem/core';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { encodeRecord } from './codec.js';
+import { KafkaDeadLetters } from './dead-letters.js';
+import { DispositionWriter } from './dispositions.js';
+import { GroupConsumer } from './group-consumer.js';
+import { kafkaLogCreator } from './log.js';
+import { defaultTopicNames, DEFAULT_RETRY_LEVELS_MS, normaliseLevels } from './names.js';
+import type { KafkaTransportOptions, ResolvedKafkaOptions } from './options.js';
+import { BatchingProducer, type TopicRecord } from './producer.js';
+import { TopicCreator } from './topics.js';
+
+function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
+  const names = { ...defaultTopicNames(options.topicPrefix), ...options.names };
+  return {
+    names,
+    createTopics: options.createTopics ?? true,
+    idempotent: options.idempotent ?? true,
+    topicDefaults: {
+      numPartitions: options.topicDefaults?.numPartitions ?? -1,
+      replicationFactor: options.topicDefaults?.replicationFactor ?? -1,
+    },
+    lingerMs: options.lingerMs ?? 2,
+    maxBatchMessages: options.maxBatchMessages ?? 1_000,
+    retryLevelsMs: normaliseLevels(options.retryLevelsMs ?? DEFAULT_RETRY_LEVELS_MS),
+    fromBeginning: options.fromBeginning ?? true,
+    maxBufferedMessages: options.maxBufferedMessages ?? 2_000,
+    commitIntervalMs: options.commitIntervalMs ?? 100,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3_000,
+    maxWaitTimeMs: options.maxWaitTimeMs ?? 200,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
+    logger: options.logger ?? silentLogger,
+  };
+}
+
+export class KafkaTransport implements BrokerTransport {
+  readonly name = 'kafka';
+  readonly capabilities: TransportCapabilities = { orderedByKey: true, nativeDelay: true, persistent: true };
+  readonly deadLetters: KafkaDeadLetters;
+
+  private readonly options: ResolvedKafkaOptions;
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private batching: BatchingProducer | undefined;
+  private admin: Admin | undefined;
+  private topics: TopicCreator | undefined;
+  private writer: DispositionWriter | undefined;
+  private readonly subscriptions = new Set<GroupConsumer>();
+  private state: 'new' | 'connecting' | 'open' | 'closing' | 'closed' = 'new';
+  private connecting: Promise<void> | undefined;
+  private closed: Promise<void> | undefined;
+
+  constructor(raw: KafkaTransportOptions) {
+    this.options = resolveOptions(raw);
+    if (raw.client) this.kafka = raw.client;
+    else {
+      if (!raw.brokers || raw.brokers.length === 0)
+        throw new ConfigError('kafka transport: give brokers (e.g. ["localhost:9092"]) or a kafkajs client');
+      this.kafka = new Kafka({
+        clientId: 'tandem',
+        logLevel: logLevel.WARN,
+        logCreator: kafkaLogCreator(this.options.logger),
+        ...raw.kafka,
+        ...(raw.clientId !== undefined ? { clientId: raw.clientId } : {}),
+        brokers: raw.brokers,
+        ...(raw.ssl !== undefined ? { ssl: raw.ssl } : {}),
+        ...(raw.sasl !== undefined ? { sasl: raw.sasl } : {}),
+      });
+    }
+    this.deadLetters = new KafkaDeadLetters({
+      kafka: () => this.kafka,
+      admin: () => this.requireOpen().admin,
+      send: (records) => this.send(records),
+      names: this.options.names,
+      replayLevelMs: this.options.retryLevelsMs[0]!,
+      maxWaitTimeMs: this.options.maxWaitTimeMs,
+      prepare: (topic) => this.requireOpen().topics.ensure([topic]),
+    });
+  }
+
+  connect(): Promise<void> {
+    if (this.state === 'closing' || this.state === 'closed')
+      return Promise.reject(new BrokerError('kafka transport: connect() after close(); create a new transport'));
+    this.connecting ??= this.open();
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    this.state = 'connecting';
+    const producer = this.kafka.producer({
+      idempotent: this.options.idempotent,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+    });
+    const admin = this.kafka.admin();
+    try {
+      await Promise.all([producer.connect(), admin.connect()]);
+    } catch (cause) {
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+      this.connecting = undefined;
+      this.state = 'new';
+      throw new BrokerError(
+        `kafka: could not connect to the brokers: ${(cause as Error).message}; check the bootstrap list, TLS and SASL settings`,
+        { cause },
+      );
+    }
+    this.producer = producer;
+    this.admin = admin;
+    this.batching = new BatchingProducer(producer, {
+      lingerMs: this.options.lingerMs,
+      maxBatchMessages: this.options.maxBatchMessages,
+    });
+    this.topics = new TopicCreator(this.options.createTopics ? admin : undefined, this.options.topicDefaults);
+    this.writer = new DispositionWriter(
+      (records) => this.send(records),
+      this.options.names,
+      this.options.retryLevelsMs,
+      this.options.logger.child({ transport: 'kafka' }),
+    );
+    this.state = 'open';
+  }
+
+  private requireOpen(): { batching: BatchingProducer; admin: Admin; topics: TopicCreator; writer: DispositionWriter } {
+    if (this.state === 'closed')
+      throw new BrokerError('kafka transport is closed; create a new one to publish or subscribe');
+    if (!this.batching || !this.admin || !this.topics || !this.writer)
+      throw new BrokerError('kafka transport is not connected; call connect() first');
+    return { batching: this.batching, admin: this.admin, topics: this.topics, writer: this.writer };
+  }
+
+  /** Sends records to Kafka topics as they are (retry, dead-letter and replay records use it too). */
+  private async send(records: TopicRecord[]): Promise<void> {
+    const { batching, topics } = this.requireOpen();
+    await topics.ensure(records.map((r) => r.topic));
+    await batching.send(records);
+  }
+
+  async publish(messages: OutgoingMessage[]): Promise<void> {
+    if (this.state === 'closing' || this.state === 'closed')
+      throw new BrokerError('kafka transport is closed; publish before close() or create a new transport');
+    await this.send(messages.map((m) => ({ topic: this.options.names.event(m.topic), record: encodeRecord(m) })));
+  }
+
+  async subscribe(spec: SubscriptionSpec, handle: MessageHandler): Promise<Subscription> {
+    const { topics, writer } = this.requireOpen();
+    if (this.state !== 'open') throw new BrokerError('kafka transport is closing; subscribe before close()');
+    const names = this.options.names;
+    const eventTopics = new Map(spec.topics.map((t) => [names.event(t), t] as const));
+    const retryTopics = this.options.retryLevelsMs.map((level) => names.retry(spec.group, level));
+    await topics.ensure([...eventTopics.keys(), ...retryTopics]);
+    const consumer = new GroupConsumer(
+      { group: spec.group, eventTopics, retryTopics, concurrency: spec.concurrency },
+      handle,
+      {
+        kafka: this.kafka,
+        options: this.options,
+        writer,
+        log: this.options.logger.child({ transport: 'kafka', group: spec.group }),
+      },
+    );
+    this.subscriptions.add(consumer);
+    try {
+      await consumer.start();
+    } catch (cause) {
+      this.subscriptions.delete(consumer);
+      await consumer.close().catch(() => undefined);
+      throw new BrokerError(
+        `kafka: subscribing group ${spec.group} to ${spec.topics.join(', ')} failed: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    return {
+      ready: consumer.ready,
+      close: async () => {
+        this.subscriptions.delete(consumer);
+        await consumer.close();
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.state = 'closing';
+      await this.connecting?.catch(() => undefined);
+      const subscriptions = [...this.subscriptions];
+      this.subscriptions.clear();
+      await Promise.allSettled(subscriptions.map((s) => s.close()));
+      await this.deadLetters.close();
+      await this.batching?.drain();
+      await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
+      this.state = 'closed';
+    })();
+    return this.closed;
+  }
+
+  health(): TransportHealth {
+    if (this.state !== 'open') return { ok: false, detail: `kafka transport is ${this.state}` };
+    const down = [...this.subscriptions].map((s) => s.down).filter((d) => d !== undefined);
+    return down.length === 0 ? { ok: true } : { ok: false, detail: down.join('; ') };
+  }
+}

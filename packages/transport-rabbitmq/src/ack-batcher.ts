@@ -1,0 +1,113 @@
+/**
+ * Acknowledges a channel's deliveries with as few frames as correctness allows. Handlers
+ * finish out of delivery order (keys run concurrently), so a single `basic.ack` with
+ * `multiple` may only cover the longest prefix of deliveries that are all settled; that
+ * prefix is acked with one frame per tick. A consumer that acks each message separately
+ * spends most of its CPU writing one small frame per message (a syscall each).
+ *
+ * Deliveries settled behind one still running are acked one by one in the same tick, so
+ * a slow handler never holds back acks and, through the prefetch window, the flow of the
+ * others. A requeue is sent at once. RabbitMQ refuses (closing the channel) a `multiple`
+ * ack that names a delivery no longer outstanding, so the frame always names one that is.
+ */
+import type { Message } from 'amqplib';
+
+/** The part of an amqplib channel this needs. */
+export interface AckChannel {
+  ack(message: Message, allUpTo?: boolean): void;
+  nack(message: Message, allUpTo?: boolean, requeue?: boolean): void;
+}
+
+interface Entry {
+  message: Message;
+  /** 'acked': to be acked; 'done': acked or requeued on the wire. */
+  state: 'pending' | 'acked' | 'done';
+}
+
+export class AckBatcher {
+  private readonly entries = new Map<Message, Entry>();
+  private order: Entry[] = [];
+  private head = 0;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(private readonly channel: AckChannel) {}
+
+  /** Records a delivery, in the order the broker sent it. */
+  received(message: Message): void {
+    const entry: Entry = { message, state: 'pending' };
+    this.entries.set(message, entry);
+    this.order.push(entry);
+  }
+
+  ack(message: Message): void {
+    const entry = this.take(message);
+    if (!entry) return;
+    entry.state = 'acked';
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // After the current microtasks: every handler that finished in this turn joins one frame.
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  /** Returns the message to the queue now. */
+  requeue(message: Message): void {
+    const entry = this.take(message);
+    if (!entry) return;
+    this.safely(() => this.channel.nack(message, false, true));
+    entry.state = 'done';
+  }
+
+  /** Sends every pending ack now (also before the channel closes gracefully). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.closed) return;
+    let upTo: Entry | undefined;
+    while (this.head < this.order.length && this.order[this.head]!.state !== 'pending') {
+      const entry = this.order[this.head++]!;
+      if (entry.state === 'acked') {
+        upTo = entry;
+        entry.state = 'done';
+      }
+    }
+    if (upTo) this.safely(() => this.channel.ack(upTo.message, true));
+    for (let i = this.head; i < this.order.length && !this.closed; i++) {
+      const entry = this.order[i]!;
+      if (entry.state !== 'acked') continue;
+      this.safely(() => this.channel.ack(entry.message));
+      entry.state = 'done';
+    }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The channel is gone: nothing more can be acked on it. */
+  discard(): void {
+    this.closed = true;
+    this.entries.clear();
+    this.order = [];
+    this.head = 0;
+  }
+
+  /**
+   * amqplib throws when the channel is already closing (the broker closed it, or the
+   * connection is going); its 'close' event follows. Those deliveries come back anyway.
+   */
+  private safely(send: () => void): void {
+    try {
+      send();
+    } catch {
+      this.discard();
+    }
+  }
+
+  private take(message: Message): Entry | undefined {
+    if (this.closed) return undefined;
+    const entry = this.entries.get(message);
+    if (entry) this.entries.delete(message);
+    return entry;
+  }
+}

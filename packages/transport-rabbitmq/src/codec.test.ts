@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { Header, type OutgoingMessage } from '@tandem/core';
+import type { Message } from 'amqplib';
+import { decodeDelivery, encodeMessage } from './codec.js';
+
+const message: OutgoingMessage = {
+  topic: 'orders.placed',
+  key: 'o-1',
+  headers: {
+    [Header.id]: 'id-1',
+    [Header.specversion]: '1.0',
+    [Header.type]: 'orders.placed',
+    [Header.source]: 'orders',
+    [Header.contentType]: 'application/json',
+    [Header.traceparent]: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    'x-custom': 'v',
+  },
+  body: new TextEncoder().encode('{"id":"o-1"}'),
+};
+
+function delivered(exchange: string, routingKey: string, publish: ReturnType<typeof encodeMessage>): Message {
+  return {
+    content: publish.content,
+    fields: { exchange, routingKey, deliveryTag: 1, redelivered: false },
+    properties: { ...publish.options, headers: { ...publish.options.headers } },
+  } as unknown as Message;
+}
+
+describe('AMQP codec (CloudEvents AMQP binding, binary mode)', () => {
+  it('writes ce- headers as cloudEvents_ properties and content-type as the AMQP property', () => {
+    const out = encodeMessage(message, 'tandem.events', 'orders.placed', false);
+    expect(out.options).toMatchObject({
+      contentType: 'application/json',
+      messageId: 'id-1',
+      persistent: true,
+      mandatory: false,
+    });
+    expect(out.options.headers).toEqual({
+      cloudEvents_id: 'id-1',
+      cloudEvents_specversion: '1.0',
+      cloudEvents_type: 'orders.placed',
+      cloudEvents_source: 'orders',
+      cloudEvents_traceparent: message.headers[Header.traceparent],
+      cloudEvents_partitionkey: 'o-1',
+      'x-custom': 'v',
+    });
+  });
+
+  it('reads back what it wrote: key, id, headers, attempt 1, topic from the routing key', () => {
+    const m = decodeDelivery(
+      delivered('tandem.events', 'orders.placed', encodeMessage(message, 'tandem.events', 'orders.placed', false)),
+      'tandem.events',
+      'q',
+    );
+    expect(m).toMatchObject({
+      topic: 'orders.placed',
+      key: 'o-1',
+      id: 'id-1',
+      attempt: 1,
+      origin: { topic: 'orders.placed', queue: 'q' },
+    });
+    expect(m.headers).toMatchObject(message.headers);
+  });
+
+  it('takes the topic and attempt of a retried message from its headers, and drops broker bookkeeping', () => {
+    const retried = encodeMessage(
+      {
+        ...message,
+        headers: {
+          ...message.headers,
+          [Header.attempt]: '3',
+          [Header.originTopic]: 'orders.placed',
+          [Header.group]: 'g',
+        },
+      },
+      '',
+      'tandem.delay.g.1s',
+      true,
+    );
+    const raw = delivered('', 'tandem.group.g', retried);
+    (raw.properties.headers as Record<string, unknown>)['x-death'] = [
+      { count: 1, reason: 'expired', queue: 'tandem.delay.g.1s' },
+    ];
+    const m = decodeDelivery(raw, 'tandem.events', 'tandem.group.g');
+    expect(m).toMatchObject({ topic: 'orders.placed', attempt: 3 });
+    expect(m.headers).not.toHaveProperty('x-death');
+    expect(m.headers).not.toHaveProperty(Header.originTopic);
+    expect(m.headers).not.toHaveProperty(Header.group);
+  });
+
+  it('gives a message without a CloudEvents id the AMQP message id, or a fresh one', () => {
+    const bare = {
+      content: Buffer.from('x'),
+      fields: { exchange: 'e', routingKey: 't' },
+      properties: { headers: {}, messageId: 'amqp-1' },
+    } as unknown as Message;
+    expect(decodeDelivery(bare, 'e', 'q').id).toBe('amqp-1');
+    bare.properties.messageId = undefined;
+    expect(decodeDelivery(bare, 'e', 'q').id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

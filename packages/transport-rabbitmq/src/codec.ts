@@ -1,0 +1,136 @@
+/**
+ * Tandem messages to AMQP and back, in the CloudEvents AMQP binding's binary mode:
+ * every `ce-<attr>` header becomes the application property `cloudEvents_<attr>`
+ * (`cloudEvents:<attr>` is read too), `content-type` becomes the AMQP content-type
+ * property, other headers (W3C `traceparent`, custom ones) pass through unchanged.
+ * The message key travels as the CloudEvents partitioning extension
+ * (`cloudEvents_partitionkey`), which is what it means; when both are set, the key wins.
+ */
+import { Header, uuidv7, type IncomingMessage, type OutgoingMessage } from '@tandem/core';
+import type { Message, Options } from 'amqplib';
+
+const CE_PREFIX = 'ce-';
+
+/** The CloudEvents AMQP binding's application-property prefix Tandem writes, and the alternative it also reads. */
+export const AMQP_BINDING: { readonly prefix: string; readonly alternatePrefixes: string[] } = {
+  prefix: 'cloudEvents_',
+  alternatePrefixes: ['cloudEvents:'],
+};
+
+/** Set by the transport on messages it sends through the default exchange (retries, replays, dead letters). */
+const TRANSPORT_HEADERS = [Header.originTopic, Header.group];
+
+export interface AmqpPublish {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  options: Options.Publish;
+}
+
+function asBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/**
+ * The AMQP form of a message. `exchange`/`routingKey` say where it goes: the events
+ * exchange with the topic, or the default exchange with a queue name.
+ */
+export function encodeMessage(
+  message: OutgoingMessage,
+  exchange: string,
+  routingKey: string,
+  mandatory: boolean,
+  /** The AMQP message id when the message has no `ce-id` (a malformed message being dead-lettered). */
+  fallbackId?: string,
+): AmqpPublish {
+  // One pass instead of core's toBindingHeaders plus a rest spread: this runs for every
+  // message published, and the generic version cost several microseconds each.
+  const headers: Record<string, string> = {};
+  let contentType: string | undefined;
+  const source = message.headers;
+  for (const name in source) {
+    const value = source[name]!;
+    if (name.startsWith(CE_PREFIX)) headers[AMQP_BINDING.prefix + name.slice(CE_PREFIX.length)] = value;
+    else if (name === Header.contentType) contentType = value;
+    else headers[name] = value;
+  }
+  if (message.key !== undefined) headers[`${AMQP_BINDING.prefix}partitionkey`] = message.key;
+  const id = source[Header.id] ?? fallbackId;
+  const options: Options.Publish = { persistent: true, headers, mandatory };
+  if (id !== undefined) options.messageId = id;
+  if (contentType !== undefined) options.contentType = contentType;
+  return { exchange, routingKey, content: asBuffer(message.body), options };
+}
+
+/** The x-death bookkeeping RabbitMQ adds when a delay queue hands a message back. */
+function isBrokerBookkeeping(name: string): boolean {
+  return name === 'x-death' || name.startsWith('x-first-death-') || name.startsWith('x-last-death-');
+}
+
+/**
+ * Every header of a received message in Tandem's form (`ce-*`, `content-type`).
+ * Values that are not text (numbers, booleans) are written as text; tables and arrays,
+ * which no Tandem header uses, are left out.
+ */
+export function decodeHeaders(message: Message): Record<string, string> {
+  // One pass instead of core's fromBindingHeaders over a copy: it runs for every delivery.
+  // Both binding prefixes ('cloudEvents_' and 'cloudEvents:') are 12 characters long and
+  // matched case-insensitively, as the binding allows.
+  const headers: Record<string, string> = {};
+  const table = message.properties.headers;
+  if (table) {
+    for (const name in table) {
+      const value: unknown = table[name];
+      let text: string;
+      if (typeof value === 'string') text = value;
+      else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+        text = String(value);
+      else if (Buffer.isBuffer(value)) text = value.toString('utf8');
+      else continue;
+      if (isBindingName(name)) headers[CE_PREFIX + name.slice(BINDING_PREFIX_LENGTH).toLowerCase()] = text;
+      else if (!isBrokerBookkeeping(name)) headers[name] = text;
+    }
+  }
+  const contentType: unknown = message.properties.contentType;
+  if (typeof contentType === 'string') headers[Header.contentType] = contentType;
+  return headers;
+}
+
+const BINDING_PREFIX_LENGTH = 12;
+
+function isBindingName(name: string): boolean {
+  if (name.length <= BINDING_PREFIX_LENGTH) return false;
+  const separator = name.charCodeAt(BINDING_PREFIX_LENGTH - 1);
+  if (separator !== 95 /* _ */ && separator !== 58 /* : */) return false;
+  return name.slice(0, BINDING_PREFIX_LENGTH - 1).toLowerCase() === 'cloudevents';
+}
+
+function attemptOf(value: string | undefined): number {
+  const attempt = Number(value);
+  return Number.isInteger(attempt) && attempt >= 1 ? attempt : 1;
+}
+
+/**
+ * A delivery as the runtime sees it. The topic is the routing key when the message came
+ * through the events exchange; after a retry or replay (through the default exchange)
+ * it is the one recorded in `tandem-origin-topic`.
+ */
+export function decodeDelivery(message: Message, eventsExchange: string, queue: string): IncomingMessage {
+  const headers = decodeHeaders(message);
+  const viaExchange = message.fields.exchange === eventsExchange;
+  const topic = viaExchange ? message.fields.routingKey : (headers[Header.originTopic] ?? message.fields.routingKey);
+  for (const name of TRANSPORT_HEADERS) delete headers[name];
+  const key = headers[Header.partitionkey];
+  const messageId: unknown = message.properties.messageId;
+  return {
+    topic,
+    ...(key !== undefined ? { key } : {}),
+    headers,
+    body: message.content,
+    // A message without ce-id (not from Tandem) still needs an id to be dead-lettered and replayed.
+    id: headers[Header.id] ?? (typeof messageId === 'string' && messageId !== '' ? messageId : uuidv7()),
+    attempt: attemptOf(headers[Header.attempt]),
+    receivedAt: Date.now(),
+    origin: { topic, queue },
+  };
+}
