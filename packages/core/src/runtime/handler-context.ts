@@ -12,7 +12,7 @@ export interface PublishOptions {
 export interface CallOptions {
   /** Milliseconds the callee may take; the smaller of this and the caller's own deadline applies. */
   timeoutMs?: number;
-  /** For commands: replays the stored response if this key was already used (see docs/idempotency.md). */
+  /** For commands: replays the stored response if this key was already used (see docs/reliability.md). */
   idempotencyKey?: string;
   signal?: AbortSignal;
   headers?: Record<string, string>;
