@@ -1,6 +1,6 @@
 /** node:http glue for the HTTP spans of @tandem/core (OpenTelemetry semantic conventions). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startHttpServerSpan, type HttpServerSpan, type TraceContext } from '@tandem/core';
+import { activeTracer, startHttpServerSpan, type HttpServerSpan, type TraceContext } from '@tandem/core';
 
 export const TRACING_SCOPE = '@tandem/transport-http';
 // On the request itself: a WeakMap entry per request costs the GC more than a property.
@@ -19,6 +19,8 @@ export function startServerSpan(
   route: string,
   path: string,
 ): TraceContext | undefined {
+  // Checked first: the attributes below read headers and the socket's peer address.
+  if (!activeTracer(TRACING_SCOPE)) return undefined;
   const host = req.headers.host ? HOST.exec(req.headers.host) : null;
   const span = startHttpServerSpan(TRACING_SCOPE, {
     method: req.method ?? 'GET',

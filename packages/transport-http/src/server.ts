@@ -73,6 +73,8 @@ class NodeHttpServer implements HttpServer {
   readonly name = 'http';
   private host: SyncHost | undefined;
   private routes = new RouteTable<SyncEndpoint>();
+  /** The matched route's template (`/orders/:id`) by endpoint, for the server span's `http.route`. */
+  private routeTemplates = new Map<SyncEndpoint, string>();
   private server: Server | undefined;
   private readonly log: Logger;
   private readonly bodyLimit: number;
@@ -108,10 +110,13 @@ class NodeHttpServer implements HttpServer {
   async start(host: SyncHost): Promise<void> {
     this.host = host;
     const routes = new RouteTable<SyncEndpoint>();
+    const templates = new Map<SyncEndpoint, string>();
     for (const endpoint of host.endpoints) {
       const route = endpoint.route ?? routeOf(endpoint.contract);
       routes.add({ method: route.method, path: this.basePath + route.path }, endpoint);
+      templates.set(endpoint, this.basePath + route.path);
     }
+    this.routeTemplates = templates;
     this.routes = routes;
     if (this.options.listen === false) return;
     const server = createServer(this.handler);
@@ -164,12 +169,7 @@ class NodeHttpServer implements HttpServer {
         throw new ShuttingDownError('the service is shutting down; retry on another instance');
       }
       const endpoint = match.found.target;
-      const trace = startServerSpan(
-        req,
-        res,
-        this.basePath + (endpoint.route ?? routeOf(endpoint.contract)).path,
-        path,
-      );
+      const trace = startServerSpan(req, res, this.routeTemplates.get(endpoint)!, path);
       let input = hasBody(method)
         ? await readJsonBody(req, this.bodyLimit)
         : readQueryInput(q < 0 ? '' : url.slice(q + 1));
