@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { BalancedPool, Pool, type Dispatcher } from 'undici';
 import {
   CallHeader,
   CircuitOpenError,
@@ -14,6 +13,8 @@ import {
   type OutputOf,
   type SyncContract,
 } from '@tandem/core';
+import { Balancer, type InstanceSnapshot } from './balancer.js';
+import { resolvePassiveHealth, type PassiveHealthOptions } from './balancer-health.js';
 import { Breakers, type BreakerOptions, type BreakerSnapshot } from './breaker.js';
 import {
   isRetryableFault,
@@ -25,6 +26,8 @@ import {
   type RetryOptions,
 } from './client-retry.js';
 import { faultOf, httpStatusOf, sendOnce, type PreparedRequest } from './client-send.js';
+import { ServiceEndpoints, type DnsDiscoveryOptions } from './discovery.js';
+import { settingFor } from './discovery-url.js';
 import { TRACING_SCOPE } from './http-tracing.js';
 import { fillPath, hasBody, routeOf } from './routes.js';
 
@@ -36,8 +39,17 @@ export interface FallbackCall {
 }
 
 export interface HttpClientOptions {
-  /** Base URL(s) by service name; several URLs are balanced. */
+  /**
+   * Base URL(s) by service name; several URLs, and every address a DNS name gives, are
+   * balanced. `http://host:3000/base` is one instance, `dns+http://name:3000` every A/AAAA
+   * address of `name`, `dns+srv+http://_http._tcp.name` every SRV target (Kubernetes
+   * headless services); names are resolved again every `dns.refreshMs`.
+   */
   services: Record<string, string | string[]>;
+  /** The DNS resolver (node:dns/promises by default) and how often names are re-resolved (default 5 s). */
+  dns?: DnsDiscoveryOptions;
+  /** Passive health per instance: faults in a row take an instance out of rotation for a backoff period. */
+  instanceHealth?: PassiveHealthOptions;
   /** Default per-call timeout in ms when the caller has no deadline. Default 10 s. */
   timeoutMs?: number;
   /** Keep-alive connections per origin. Default 32. */
@@ -68,6 +80,10 @@ export interface HttpClient extends CallTransport {
   call<C extends SyncContract>(contract: C, input: InputOf<C>, options?: ClientCallOptions): Promise<OutputOf<C>>;
   /** Circuit breaker state and rolling counts, by service. */
   breakers(): Record<string, BreakerSnapshot>;
+  /** The instances of each service and whether they are in rotation. */
+  instances(): Record<string, InstanceSnapshot[]>;
+  /** Resolves every DNS name now; rejects, naming the service and the setting, when one does not resolve. */
+  ready(): Promise<void>;
   health(): Record<string, HealthCheck>;
   close(): Promise<void>;
 }
@@ -77,9 +93,7 @@ export function httpClient(options: HttpClientOptions): HttpClient {
 }
 
 interface Target {
-  dispatcher: Dispatcher;
-  origin: URL;
-  basePath: string;
+  endpoints: ServiceEndpoints;
   budget: RetryBudget | undefined;
 }
 
@@ -99,32 +113,14 @@ class UndiciClient implements HttpClient {
   constructor(private readonly options: HttpClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retry = resolveRetry(options.retry);
+    const poolOptions = { connections: options.connections ?? 32, keepAliveTimeout: 4_000 };
+    const health = resolvePassiveHealth(options.instanceHealth);
     for (const [service, value] of Object.entries(options.services)) {
-      const urls = (Array.isArray(value) ? value : [value]).map((u) => {
-        try {
-          return new URL(u);
-        } catch {
-          throw new ConfigError(
-            `httpClient: service '${service}' has an invalid URL '${u}'; expected e.g. http://host:3000`,
-          );
-        }
-      });
-      if (urls.length === 0) throw new ConfigError(`httpClient: service '${service}' has no URL`);
-      const poolOptions = { connections: options.connections ?? 32, keepAliveTimeout: 4_000 };
-      const dispatcher =
-        urls.length === 1
-          ? new Pool(urls[0]!.origin, poolOptions)
-          : new BalancedPool(
-              urls.map((u) => u.origin),
-              poolOptions,
-            );
+      const urls = Array.isArray(value) ? value : [value];
+      const balancer = new Balancer(service, poolOptions, health, options.logger);
+      const endpoints = new ServiceEndpoints(service, urls, balancer, options.dns ?? {}, options.logger);
       const budget = this.retry ? new RetryBudget(this.retry.budgetRatio, this.retry.budgetMinPerSecond) : undefined;
-      this.targets.set(service, {
-        dispatcher,
-        origin: urls[0]!,
-        basePath: urls[0]!.pathname.replace(/\/$/, ''),
-        budget,
-      });
+      this.targets.set(service, { endpoints, budget });
     }
     this.breakerSet =
       options.breaker === false ? undefined : new Breakers(this.targets.keys(), options.breaker ?? {}, options.logger);
@@ -149,14 +145,16 @@ class UndiciClient implements HttpClient {
     const target = this.targets.get(contract.service);
     if (!target) {
       throw new ConfigError(
-        `no URL for service '${contract.service}' (needed by '${contract.name}'); add it to httpClient({ services: { ${contract.service}: 'http://host:port' } }) ` +
-          `or set TANDEM_SERVICE_${contract.service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`,
+        `no URL for service '${contract.service}' (needed by '${contract.name}'): ${settingFor(contract.service)}`,
       );
     }
+    const deadline = options.deadline ?? Date.now() + (options.timeoutMs ?? this.timeoutMs);
+    const resolving = target.endpoints.readyWithin(deadline, options.signal);
+    if (resolving) await resolving;
     const idempotencyKey =
       options.idempotencyKey ??
       (contract.kind === 'command' && this.options.idempotencyKeys === 'auto' ? randomUUID() : undefined);
-    const request = this.prepare(contract, input, target, options, idempotencyKey);
+    const request = this.prepare(contract, input, target, { ...options, deadline }, idempotencyKey);
     const policy = contract.kind === 'query' || idempotencyKey !== undefined ? this.retry : undefined;
     target.budget?.deposit();
     for (let attempt = 0; ; attempt++) {
@@ -201,7 +199,7 @@ class UndiciClient implements HttpClient {
     if (idempotencyKey !== undefined) headers[CallHeader.idempotencyKey] = idempotencyKey;
     return {
       method: route.method,
-      path: target.basePath + path + search,
+      path: target.endpoints.basePath + path + search,
       headers,
       body,
       deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? this.timeoutMs),
@@ -221,8 +219,8 @@ class UndiciClient implements HttpClient {
     const route = routeOf(contract);
     const span = startHttpClientSpan(TRACING_SCOPE, {
       method: route.method,
-      route: target.basePath + route.path,
-      origin: target.origin,
+      route: target.endpoints.basePath + route.path,
+      origin: target.endpoints.logical,
       path: request.path,
       resendCount: attempt,
       parent: request.trace,
@@ -230,7 +228,8 @@ class UndiciClient implements HttpClient {
     });
     const headers = { ...request.headers };
     span.inject(headers);
-    const send = () => sendOnce(target.dispatcher, contract, { ...request, headers });
+    const send = () =>
+      target.endpoints.balancer.send((dispatcher) => sendOnce(dispatcher, contract, { ...request, headers }));
     try {
       const result = await (this.breakerSet ? this.breakerSet.fire(contract.service, send) : send());
       span.end(result.status);
@@ -245,12 +244,23 @@ class UndiciClient implements HttpClient {
     return this.breakerSet?.snapshot() ?? {};
   }
 
+  instances(): Record<string, InstanceSnapshot[]> {
+    const out: Record<string, InstanceSnapshot[]> = {};
+    for (const [service, { endpoints }] of this.targets) out[service] = endpoints.balancer.snapshot();
+    return out;
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all([...this.targets.values()].map(({ endpoints }) => endpoints.ready()));
+  }
+
   health(): Record<string, HealthCheck> {
     return this.breakerSet?.health() ?? {};
   }
 
   async close(): Promise<void> {
     this.breakerSet?.close();
-    await Promise.all([...this.targets.values()].map(({ dispatcher }) => dispatcher.close()));
+    for (const { endpoints } of this.targets.values()) endpoints.close();
+    await Promise.all([...this.targets.values()].map(({ endpoints }) => endpoints.balancer.close()));
   }
 }
