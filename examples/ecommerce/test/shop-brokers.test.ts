@@ -9,10 +9,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@tandem/core';
 import { probeTcp, serviceAvailable } from '@tandem/core/testing';
 import { startMockKafka, type MockKafka } from '../../../packages/transport-kafka/dev-broker/launch.mjs';
+import { sharedBrokerUse } from '../../../packages/transport-rabbitmq/test/support/broker-lock.js';
 import { buildShop } from '../src/shop.js';
 import { anOrder, baseOf, placeOrder, untilShippedAndNotified } from './support.js';
 
 const run = randomBytes(3).toString('hex');
+// RabbitMQ's restart test stops the broker; it waits for this file, and this file for it.
+sharedBrokerUse();
 const shopTopics = ['orders.placed', 'orders.cancelled', 'payments.failed', 'shipping.scheduled'];
 
 let kafka: MockKafka | undefined;

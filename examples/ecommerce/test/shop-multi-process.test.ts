@@ -10,9 +10,12 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, probeTcp, serviceAvailable } from '@tandem/core/testing';
+import { sharedBrokerUse } from '../../../packages/transport-rabbitmq/test/support/broker-lock.js';
 import { anOrder, getJson, placeOrder } from './support.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// RabbitMQ's restart test stops the broker; it waits for this file, and this file for it.
+sharedBrokerUse();
 const root = join(here, '..', '..', '..');
 const database = `shop_${randomBytes(4).toString('hex')}`;
 const basePort = 43100 + Math.floor(Math.random() * 800);
