@@ -6,7 +6,10 @@ import { createInterface } from 'node:readline';
 const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
 
 export async function startServer(script, { cpu = 0, env = {} } = {}) {
-  const args = [script];
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" profiles the servers (--cpu-prof is
+  // not allowed in NODE_OPTIONS, and the load generator should not be profiled anyway).
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, script];
   const command = hasTaskset ? 'taskset' : process.execPath;
   const argv = hasTaskset ? ['-c', String(cpu), process.execPath, ...args] : args;
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
@@ -25,11 +28,25 @@ export async function startServer(script, { cpu = 0, env = {} } = {}) {
   });
   return {
     url,
+    /** The server's process id (taskset execs node in place, so this is node's), for /proc readings. */
+    pid: child.pid,
     /** The server's own CPU time (user + system) in microseconds, from reportCpuOnSignal(). */
     cpuMicros() {
       return new Promise((resolve) => {
         cpuReadings.push(resolve);
         child.kill('SIGUSR2');
+      });
+    },
+    /** Resolves with the match of the next stdout line that matches `pattern`. */
+    nextLine(pattern) {
+      return new Promise((resolve) => {
+        const onLine = (line) => {
+          const match = pattern.exec(line);
+          if (!match) return;
+          lines.off('line', onLine);
+          resolve(match);
+        };
+        lines.on('line', onLine);
       });
     },
     async stop() {

@@ -1,0 +1,21 @@
+// Tandem: an app with one event handler on the Kafka transport (CloudEvents binary mode,
+// zod-validated data, offsets committed after the handler).
+import { createApp, defineEvent, service, silentLogger } from '@tandem/core';
+import { KafkaTransport } from '@tandem/transport-kafka';
+import { countHandled, PlaceOrder, ready } from './drain-counter.mjs';
+import { brokers, group, topic } from './kafka-env.mjs';
+
+const OrderPlaced = defineEvent('orders.placed', { data: PlaceOrder, topic });
+const orders = service('orders').onEvent(OrderPlaced, async () => countHandled(), { group });
+// The mock cluster has no CreateTopics and no controller for the idempotent producer.
+const broker = new KafkaTransport({
+  brokers,
+  clientId: 'bench-tandem',
+  createTopics: false,
+  idempotent: false,
+  logger: silentLogger,
+});
+const app = createApp({ services: [orders], broker, logger: silentLogger });
+await app.start();
+ready(topic);
+process.on('SIGTERM', () => void app.stop().then(() => process.exit(0)));

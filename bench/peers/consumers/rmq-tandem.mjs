@@ -1,0 +1,13 @@
+// Tandem: an app with one @OnEvent-style handler on the RabbitMQ transport; Tandem decodes
+// the CloudEvent, validates its data with the contract's zod schema and acks.
+import { createApp, defineEvent, service, silentLogger } from '@tandem/core';
+import { RabbitMQTransport } from '@tandem/transport-rabbitmq';
+import { countHandled, name, PlaceOrder, prefetch, ready, url } from './drain-counter.mjs';
+
+const OrderPlaced = defineEvent('orders.placed', { data: PlaceOrder });
+const orders = service('orders').onEvent(OrderPlaced, async () => countHandled());
+const broker = new RabbitMQTransport({ url, prefix: name, prefetch, logger: silentLogger });
+const app = createApp({ services: [orders], broker, logger: silentLogger });
+await app.start();
+ready(name);
+process.on('SIGTERM', () => void app.stop().then(() => process.exit(0)));
