@@ -39,8 +39,18 @@ export class TandemError extends Error {
 
 const builtInCodes = new WeakMap<object, string>();
 
+/**
+ * A built-in error class: constructed like TandemError, with a fixed `code` and
+ * `retriable`; `instanceof` matches by code. Named so that declarations stay one line per
+ * class instead of repeating the class shape.
+ */
+export interface TandemErrorClass {
+  new (message: string, options?: TandemErrorOptions): TandemError;
+  readonly prototype: TandemError;
+}
+
 /** Declares a TandemError subclass with a fixed code and retriable flag. */
-function errorClass(name: string, code: string, retriable: boolean) {
+function errorClass(name: string, code: string, retriable: boolean): TandemErrorClass {
   const cls = class extends TandemError {
     override readonly code: string = code;
     override readonly retriable: boolean = retriable;
@@ -122,10 +132,7 @@ export const InternalError = errorClass('InternalError', 'TANDEM_INTERNAL', true
 export type InternalError = InstanceType<typeof InternalError>;
 
 /** Every built-in error class, by code, so a client can rebuild the typed error. */
-export const errorClassesByCode: ReadonlyMap<
-  string,
-  new (message: string, options?: TandemErrorOptions) => TandemError
-> = new Map(
+export const errorClassesByCode: ReadonlyMap<string, TandemErrorClass> = new Map(
   [
     ValidationError,
     MalformedRequestError,
