@@ -9,10 +9,9 @@
 // each server's own CPU time per request.
 //
 //   npm run build -w bench && node bench/tracing.mjs [--rounds 5] [--seconds 5] [--connections 20]
-import autocannon from 'autocannon';
+import { loadOrders } from './lib/order-load.mjs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { body } from './http-overhead/payload.mjs';
 import { startServer, pinSelf } from './lib/server-process.mjs';
 import { fixed, median, table } from './lib/stats.mjs';
 
@@ -51,16 +50,7 @@ const modes = [
   },
 ];
 
-function load(url, seconds) {
-  return autocannon({
-    url: `${url}/commands/orders.place`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections,
-    duration: seconds,
-  });
-}
+const load = (url, seconds) => loadOrders(url, { seconds, connections });
 
 async function measure(servers, seconds) {
   const before = await Promise.all(servers.map((s) => s.cpuMicros()));

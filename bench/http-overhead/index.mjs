@@ -4,10 +4,9 @@
 // round, then the medians and Tandem's throughput as a ratio of the bare handler's.
 //
 //   npm run bench:http-overhead -- [--rounds 5] [--seconds 5] [--connections 50]
-import autocannon from 'autocannon';
+import { loadOrders } from '../lib/order-load.mjs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { body } from './payload.mjs';
 import { startServer, pinSelf } from '../lib/server-process.mjs';
 import { fixed, median, table } from '../lib/stats.mjs';
 
@@ -27,16 +26,7 @@ const targets = [
   { name: 'tandem', script: fileURLToPath(new URL('./tandem-server.mjs', import.meta.url)) },
 ];
 
-function load(url, seconds) {
-  return autocannon({
-    url: `${url}/commands/orders.place`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections,
-    duration: seconds,
-  });
-}
+const load = (url, seconds) => loadOrders(url, { seconds, connections });
 
 pinSelf(1);
 const results = new Map(targets.map((t) => [t.name, []]));

@@ -4,11 +4,10 @@
 // rotates. Reports medians of req/s, p50/p99 latency, server CPU per request and peak RSS.
 //
 //   node bench/peers/http.mjs [--rounds 3] [--seconds 5] [--connections 50] [--json out.json]
-import autocannon from 'autocannon';
+import { loadOrders } from '../lib/order-load.mjs';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { body } from '../http-overhead/payload.mjs';
 import { pinSelf, startServer } from '../lib/server-process.mjs';
 import { peakRssBytes } from '../lib/peak-rss.mjs';
 import { fixed, median, table } from '../lib/stats.mjs';
@@ -34,16 +33,7 @@ const targets = [
   { name: 'moleculer', role: 'peer', script: script('./http-moleculer.mjs') },
 ];
 
-function load(url, seconds) {
-  return autocannon({
-    url: `${url}/commands/orders.place`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections,
-    duration: seconds,
-  });
-}
+const load = (url, seconds) => loadOrders(url, { seconds, connections });
 
 async function measure(target) {
   const server = await startServer(target.script, { cpu: 0, env: { NODE_ENV: 'production' } });
