@@ -65,6 +65,12 @@ export interface HttpServer extends SyncServer {
 const LIVE = '/health/live';
 const READY = '/health/ready';
 
+/** The path of a request target, without its query string. */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
 export function httpServer(options: HttpServerOptions = {}): HttpServer {
   return new NodeHttpServer(options);
 }
@@ -79,12 +85,16 @@ class NodeHttpServer implements HttpServer {
   private readonly log: Logger;
   private readonly bodyLimit: number;
   private readonly basePath: string;
+  private readonly livePath: string;
+  private readonly readyPath: string;
   private readonly idempotency: IdempotencyGate;
 
   constructor(private readonly options: HttpServerOptions) {
     this.log = options.logger ?? createLogger({ level: 'warn' });
     this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
+    this.livePath = this.basePath + LIVE;
+    this.readyPath = this.basePath + READY;
     this.idempotency = new IdempotencyGate(options.idempotency);
   }
 
@@ -95,11 +105,13 @@ class NodeHttpServer implements HttpServer {
     return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}${this.basePath}`;
   }
 
+  private isHealthPath(path: string): boolean {
+    return path === this.livePath || path === this.readyPath;
+  }
+
   handles(req: IncomingMessage): boolean {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    if (path === this.basePath + LIVE || path === this.basePath + READY) return true;
+    const path = pathOf(req.url ?? '/');
+    if (this.isHealthPath(path)) return true;
     return this.routes.lookup(req.method ?? 'GET', path) !== undefined;
   }
 
@@ -147,12 +159,11 @@ class NodeHttpServer implements HttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse, next?: Next): Promise<void> {
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const path = pathOf(url);
     const method = req.method ?? 'GET';
     try {
       const host = this.host;
-      if (path === this.basePath + LIVE || path === this.basePath + READY) return await this.health(path, res);
+      if (this.isHealthPath(path)) return await this.health(path, res);
       if (!host) throw new ShuttingDownError('the server has not started yet');
       const match = this.routes.lookup(method, path);
       if (match === undefined) {
@@ -172,7 +183,7 @@ class NodeHttpServer implements HttpServer {
       const trace = startServerSpan(req, res, this.routeTemplates.get(endpoint)!, path);
       let input = hasBody(method)
         ? await readJsonBody(req, this.bodyLimit)
-        : readQueryInput(q < 0 ? '' : url.slice(q + 1));
+        : readQueryInput(url.length > path.length ? url.slice(path.length + 1) : '');
       if (Object.keys(match.found.params).length > 0) input = { ...(input as object), ...match.found.params };
       const request = this.invokeRequest(req, res);
       request.trace = trace;

@@ -142,21 +142,25 @@ export class Runtime {
     trace?: Context,
     caller?: RunContext,
   ): Promise<unknown> {
-    const deadlines = [
-      parent?.deadline,
-      options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined,
-    ].filter((d): d is number => d !== undefined);
-    const deadline = deadlines.length > 0 ? Math.min(...deadlines) : undefined;
+    // The sooner of the caller's own deadline and this call's timeout, if either is set.
+    const own = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined;
+    const inherited = parent?.deadline;
+    const deadline = own === undefined ? inherited : inherited === undefined ? own : Math.min(own, inherited);
     const local = this.deps.registry.sync.get(contract.name);
     if (local) {
-      return this.invoke(local, input, {
-        headers: options.headers ?? {},
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(deadline !== undefined ? { timeoutMs: deadline - Date.now() } : {}),
-        ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
-        ...(parent ? { correlationId: parent.correlationId, causationId: parent.messageId } : {}),
-        ...(trace ? { trace } : {}),
-      }, caller);
+      return this.invoke(
+        local,
+        input,
+        {
+          headers: options.headers ?? {},
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(deadline !== undefined ? { timeoutMs: deadline - Date.now() } : {}),
+          ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+          ...(parent ? { correlationId: parent.correlationId, causationId: parent.messageId } : {}),
+          ...(trace ? { trace } : {}),
+        },
+        caller,
+      );
     }
     const clients = this.deps.clients;
     if (!clients) {
