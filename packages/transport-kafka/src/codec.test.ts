@@ -1,4 +1,4 @@
-import { Header, type OutgoingMessage } from '@tandem/core';
+import { Header, toBindingHeaders, type OutgoingMessage } from '@tandem/core';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, encodeRetryRecord, RetryHeader } from './codec.js';
@@ -51,6 +51,20 @@ describe('Kafka CloudEvents binding (binary mode)', () => {
       'x-custom': 'kept',
     });
     expect(Buffer.from(record.value as Buffer).toString()).toBe('{"n":1}');
+  });
+
+  it('names headers as the Kafka binding does, for every record and past the names it remembers', () => {
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 1_500; i++) many[i % 2 ? `ce-ext${i}` : `x-h${i}`] = String(i);
+    for (let round = 0; round < 2; round++) {
+      const record = encodeRecord({ ...message, headers: { ...message.headers, ...many } });
+      expect(record.headers).toEqual({
+        ...toBindingHeaders({ ...message.headers, ...many }, { prefix: 'ce_' }),
+        traceparent,
+        tracestate: 'vendor=1',
+      });
+    }
+    expect(encodeRecord(message).headers).toMatchObject({ ce_id: 'id-1', 'x-custom': 'kept' });
   });
 
   it('uses the partitionkey extension as the key when no key is given', () => {

@@ -6,7 +6,7 @@
  * written as plain `traceparent` / `tracestate` headers, which is what Kafka
  * instrumentations that know nothing of CloudEvents read.
  */
-import { Header, toBindingHeaders, type IncomingMessage, type MessageOrigin, type OutgoingMessage } from '@tandem/core';
+import { Header, type IncomingMessage, type MessageOrigin, type OutgoingMessage } from '@tandem/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 
 export const KAFKA_BINDING = { prefix: 'ce_' } as const;
@@ -30,15 +30,39 @@ function asBuffer(body: Uint8Array): Buffer {
   return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
-/** The Kafka record of a message; `extra` headers (transport bookkeeping) are added as they are. */
+/** Most distinct header names remembered by `wireName`; past it, names are renamed each time. */
+const MAX_WIRE_NAMES = 512;
+const wireNames = new Map<string, string>();
+
+/**
+ * The Kafka binding's name of a Tandem header (`ce-id` -> `ce_id`, others unchanged). The
+ * same few names come with every record, so each is renamed once and the remembered string
+ * is reused: no new string per header per record for kafkajs to measure and copy.
+ */
+function wireName(name: string): string {
+  let wire = wireNames.get(name);
+  if (wire === undefined) {
+    wire = name.startsWith(CE_PREFIX) ? KAFKA_BINDING.prefix + name.slice(CE_PREFIX.length) : name;
+    if (wireNames.size < MAX_WIRE_NAMES) wireNames.set(name, wire);
+  }
+  return wire;
+}
+
+/**
+ * The Kafka record of a message; `extra` headers (transport bookkeeping) are added as they
+ * are. This is `toBindingHeaders` for the Kafka binding done in one pass, as it runs for
+ * every published record.
+ */
 export function encodeRecord(message: OutgoingMessage, extra?: Record<string, string>): Message {
-  const headers: IHeaders = toBindingHeaders(message.headers, KAFKA_BINDING);
-  const traceparent = message.headers[Header.traceparent];
-  const tracestate = message.headers[Header.tracestate];
+  const source = message.headers;
+  const headers: IHeaders = {};
+  for (const name of Object.keys(source)) headers[wireName(name)] = source[name]!;
+  const traceparent = source[Header.traceparent];
+  const tracestate = source[Header.tracestate];
   if (traceparent !== undefined) headers.traceparent = traceparent;
   if (tracestate !== undefined) headers.tracestate = tracestate;
   if (extra) Object.assign(headers, extra);
-  const key = message.key ?? message.headers[Header.partitionkey];
+  const key = message.key ?? source[Header.partitionkey];
   return { key: key ?? null, value: asBuffer(message.body), headers };
 }
 

@@ -56,6 +56,40 @@ describe('BatchingProducer', () => {
     await Promise.all([second, third]);
   });
 
+  it('waits out lingerMs for more records while idle', async () => {
+    const { producer, batches, answers } = fakeProducer();
+    const batching = new BatchingProducer(producer, { lingerMs: 20, maxBatchMessages: 100 });
+    const first = batching.send([rec('a', 1)]);
+    await tick();
+    const second = batching.send([rec('a', 2)]);
+    expect(batches).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.topicMessages![0]!.messages).toHaveLength(2);
+    answers[0]!.resolve();
+    await Promise.all([first, second]);
+  });
+
+  it('sends what callers publish on being answered on the next tick, together, without a new linger', async () => {
+    const { producer, batches, answers } = fakeProducer();
+    const batching = new BatchingProducer(producer, { lingerMs: 60_000, maxBatchMessages: 3 });
+    const again: Array<Promise<void>> = [];
+    const answered = (n: number) => () => {
+      again.push(batching.send([rec('a', n)]));
+    };
+    const first = batching.send([rec('a', 1), rec('a', 2), rec('a', 3)]).then(answered(10)); // full: sent at once
+    expect(batches).toHaveLength(1);
+    answers[0]!.resolve();
+    await first;
+    const second = batching.send([rec('a', 11)]);
+    expect(batches).toHaveLength(1);
+    await tick();
+    expect(batches).toHaveLength(2);
+    expect(batches[1]!.topicMessages![0]!.messages.map((m) => m.key)).toEqual(['k10', 'k11']);
+    answers[1]!.resolve();
+    await Promise.all([...again, second]);
+  });
+
   it('sends at once when maxBatchMessages is reached, without splitting one call', async () => {
     const { producer, batches, answers } = fakeProducer();
     const batching = new BatchingProducer(producer, { lingerMs: 60_000, maxBatchMessages: 3 });

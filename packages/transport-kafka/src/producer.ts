@@ -2,8 +2,11 @@
  * Publishing with bounded batching. Records handed to `send` wait at most `lingerMs`
  * (or until `maxBatchMessages` are queued) and go out in one `sendBatch` with acks=all;
  * while a batch is in flight the next one accumulates, so throughput grows with load and
- * latency stays bounded without load. One batch in flight at a time is also what the
- * idempotent producer needs to keep sequence numbers, and so per-key order, intact.
+ * latency stays bounded without load. Records sent in reaction to a batch's answer join the
+ * next batch without a linger: closed-loop publishers (publish, await, publish) would
+ * otherwise leave the connection idle for `lingerMs` after every answer. One batch in
+ * flight at a time is also what the idempotent producer needs to keep sequence numbers,
+ * and so per-key order, intact.
  * Each caller's promise settles with the broker's answer for the batch its records went in.
  */
 import { BrokerError } from '@tandem/core';
@@ -96,6 +99,9 @@ export class BatchingProducer {
     answer();
     // What queued up meanwhile has waited long enough.
     if (this.queue.length > 0) this.flush();
+    // Callers answered just now often publish again at once; their records go out together on
+    // the next turn of the event loop instead of waiting out a fresh linger.
+    else this.immediate ??= setImmediate(() => this.flush());
   }
 }
 

@@ -7,6 +7,8 @@ import type { Admin } from 'kafkajs';
 
 export class TopicCreator {
   private readonly known = new Map<string, Promise<void>>();
+  /** Topics whose creation has finished (or that already existed). */
+  private readonly created = new Set<string>();
 
   constructor(
     private readonly admin: Admin | undefined,
@@ -28,9 +30,9 @@ export class TopicCreator {
           })),
         })
         .then(
-          () => undefined,
+          () => this.markCreated(missing),
           (cause: unknown) => {
-            if (isAlreadyExists(cause)) return;
+            if (isAlreadyExists(cause)) return this.markCreated(missing);
             for (const t of missing) this.known.delete(t);
             throw new BrokerError(
               `kafka: creating topic(s) ${missing.join(', ')} failed: ${(cause as Error).message}; create them yourself and set createTopics: false`,
@@ -41,6 +43,23 @@ export class TopicCreator {
       for (const t of missing) this.known.set(t, creation);
     }
     await Promise.all([...new Set(topics)].map((t) => this.known.get(t)));
+  }
+
+  /**
+   * `ensure` for the topics of `records`, or undefined when there is nothing to wait for
+   * (creation is off, or every topic exists already): publishing, which calls this for every
+   * batch, then neither builds a topic list nor waits a turn.
+   */
+  ensureFor(records: readonly { topic: string }[]): Promise<void> | undefined {
+    if (!this.admin) return undefined;
+    for (const { topic } of records) {
+      if (!this.created.has(topic)) return this.ensure(records.map((r) => r.topic));
+    }
+    return undefined;
+  }
+
+  private markCreated(topics: readonly string[]): void {
+    for (const t of topics) this.created.add(t);
   }
 }
 

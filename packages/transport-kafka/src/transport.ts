@@ -148,7 +148,8 @@ export class KafkaTransport implements BrokerTransport {
   /** Sends records to Kafka topics as they are (retry, dead-letter and replay records use it too). */
   private async send(records: TopicRecord[]): Promise<void> {
     const { batching, topics } = this.requireOpen();
-    await topics.ensure(records.map((r) => r.topic));
+    const creating = topics.ensureFor(records);
+    if (creating) await creating;
     await batching.send(records);
   }
 
