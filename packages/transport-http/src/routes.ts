@@ -27,26 +27,31 @@ interface ParamRoute<T> {
 
 export interface RouteMatch<T> {
   target: T;
-  params: Record<string, string>;
+  /** The path's `:params`; absent for routes without any. */
+  params?: Record<string, string>;
 }
 
 export type RouteLookup<T> = { found: RouteMatch<T> } | { allowed: string[] } | undefined;
 
-/** Exact paths by Map lookup; paths with `:params` by segment comparison. */
+/**
+ * Exact paths by Map lookup; paths with `:params` by segment comparison. An exact path's
+ * answers are built once, so looking one up allocates nothing.
+ */
 export class RouteTable<T> {
-  private readonly exact = new Map<string, Map<string, T>>();
+  private readonly exact = new Map<string, Map<string, RouteLookup<T>>>();
   private readonly withParams: ParamRoute<T>[] = [];
 
   add(route: RouteSpec, target: T): void {
-    const methods = route.path.includes('/:') ? this.paramMethods(route.path) : this.exactMethods(route.path);
-    if (methods.has(route.method)) throw new Error(`two handlers for ${route.method} ${route.path}`);
-    methods.set(route.method, target);
-  }
-
-  private exactMethods(path: string): Map<string, T> {
-    let methods = this.exact.get(path);
-    if (!methods) this.exact.set(path, (methods = new Map()));
-    return methods;
+    if (route.path.includes('/:')) {
+      const methods = this.paramMethods(route.path);
+      if (methods.has(route.method)) throw new Error(`two handlers for ${route.method} ${route.path}`);
+      methods.set(route.method, target);
+      return;
+    }
+    let answers = this.exact.get(route.path);
+    if (!answers) this.exact.set(route.path, (answers = new Map()));
+    if (answers.has(route.method)) throw new Error(`two handlers for ${route.method} ${route.path}`);
+    answers.set(route.method, { found: { target } });
   }
 
   private paramMethods(path: string): Map<string, T> {
@@ -60,11 +65,8 @@ export class RouteTable<T> {
 
   /** `{ found }`, `{ allowed }` when the path exists for other methods, or undefined for no such path. */
   lookup(method: string, path: string): RouteLookup<T> {
-    const methods = this.exact.get(path);
-    if (methods) {
-      const target = methods.get(method);
-      return target !== undefined ? { found: { target, params: {} } } : { allowed: [...methods.keys()] };
-    }
+    const answers = this.exact.get(path);
+    if (answers) return answers.get(method) ?? { allowed: [...answers.keys()] };
     const parts = path.split('/');
     for (const route of this.withParams) {
       if (route.segments.length !== parts.length) continue;

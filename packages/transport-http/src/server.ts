@@ -75,12 +75,16 @@ export function httpServer(options: HttpServerOptions = {}): HttpServer {
   return new NodeHttpServer(options);
 }
 
+/** What a route leads to: the endpoint, and its path template (`/orders/:id`) for the server span's `http.route`. */
+interface Served {
+  endpoint: SyncEndpoint;
+  template: string;
+}
+
 class NodeHttpServer implements HttpServer {
   readonly name = 'http';
   private host: SyncHost | undefined;
-  private routes = new RouteTable<SyncEndpoint>();
-  /** The matched route's template (`/orders/:id`) by endpoint, for the server span's `http.route`. */
-  private routeTemplates = new Map<SyncEndpoint, string>();
+  private routes = new RouteTable<Served>();
   private server: Server | undefined;
   private readonly log: Logger;
   private readonly bodyLimit: number;
@@ -121,14 +125,12 @@ class NodeHttpServer implements HttpServer {
 
   async start(host: SyncHost): Promise<void> {
     this.host = host;
-    const routes = new RouteTable<SyncEndpoint>();
-    const templates = new Map<SyncEndpoint, string>();
+    const routes = new RouteTable<Served>();
     for (const endpoint of host.endpoints) {
       const route = endpoint.route ?? routeOf(endpoint.contract);
-      routes.add({ method: route.method, path: this.basePath + route.path }, endpoint);
-      templates.set(endpoint, this.basePath + route.path);
+      const template = this.basePath + route.path;
+      routes.add({ method: route.method, path: template }, { endpoint, template });
     }
-    this.routeTemplates = templates;
     this.routes = routes;
     if (this.options.listen === false) return;
     const server = createServer(this.handler);
@@ -179,12 +181,13 @@ class NodeHttpServer implements HttpServer {
         res.setHeader('retry-after', '1');
         throw new ShuttingDownError('the service is shutting down; retry on another instance');
       }
-      const endpoint = match.found.target;
-      const trace = startServerSpan(req, res, this.routeTemplates.get(endpoint)!, path);
+      const { endpoint, template } = match.found.target;
+      const trace = startServerSpan(req, res, template, path);
       let input = hasBody(method)
         ? await readJsonBody(req, this.bodyLimit)
         : readQueryInput(url.length > path.length ? url.slice(path.length + 1) : '');
-      if (Object.keys(match.found.params).length > 0) input = { ...(input as object), ...match.found.params };
+      const params = match.found.params;
+      if (params) input = { ...(input as object), ...params };
       const request = this.invokeRequest(req, res);
       request.trace = trace;
       if (this.options.auth) {

@@ -10,7 +10,11 @@ const fixture = fileURLToPath(new URL('../docs/docs.fixture.ts', import.meta.url
 function io() {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} } };
+  return {
+    out,
+    err,
+    io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} },
+  };
 }
 
 describe('tandem docs', () => {
@@ -19,12 +23,18 @@ describe('tandem docs', () => {
 
   it('writes OpenAPI, AsyncAPI and the event flow, and flags cycles', async () => {
     const run = io();
-    const code = await main(['docs', '--module', fixture, '--export', 'shopServices', '--out', dir, '--title', 'shop'], run.io);
+    const code = await main(
+      ['docs', '--module', fixture, '--export', 'shopServices', '--out', dir, '--title', 'shop'],
+      run.io,
+    );
     expect(code).toBe(0);
     const openapi = JSON.parse(readFileSync(join(dir, 'openapi.json'), 'utf8')) as { openapi: string; paths: object };
     expect(openapi.openapi).toBe('3.1.0');
     expect(Object.keys(openapi.paths)).toContain('/commands/orders.place');
-    const asyncapi = JSON.parse(readFileSync(join(dir, 'asyncapi.json'), 'utf8')) as { asyncapi: string; info: { title: string } };
+    const asyncapi = JSON.parse(readFileSync(join(dir, 'asyncapi.json'), 'utf8')) as {
+      asyncapi: string;
+      info: { title: string };
+    };
     expect(asyncapi).toMatchObject({ asyncapi: '3.0.0', info: { title: 'shop' } });
     const flow = readFileSync(join(dir, 'event-flow.md'), 'utf8');
     expect(flow).toContain('```mermaid');
@@ -34,7 +44,12 @@ describe('tandem docs', () => {
 
   it('fails on cycles when asked, and names a missing export', async () => {
     const cycles = io();
-    expect(await main(['docs', '--module', fixture, '--export', 'shopServices', '--out', dir, '--fail-on-cycles'], cycles.io)).toBe(1);
+    expect(
+      await main(
+        ['docs', '--module', fixture, '--export', 'shopServices', '--out', dir, '--fail-on-cycles'],
+        cycles.io,
+      ),
+    ).toBe(1);
     const missing = io();
     expect(await main(['docs', '--module', fixture, '--out', dir], missing.io)).toBe(2);
     expect(missing.err.join('')).toMatch(/has no array export 'services'; export your services, or pass --export NAME/);

@@ -33,13 +33,16 @@ type OpenApiWriter = (model: AppModel, options: { title: string; version: string
 /** `tandem docs`: API documents and the event-flow graph from an app's registered contracts. */
 export async function docs(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
-  if (!values.module) throw new ConfigError('tandem docs: --module FILE is required (the compiled module exporting your services)');
+  if (!values.module)
+    throw new ConfigError('tandem docs: --module FILE is required (the compiled module exporting your services)');
   const file = isAbsolute(values.module) ? values.module : resolve(values.module);
   const name = values.export ?? 'services';
   const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const services = mod[name];
   if (!Array.isArray(services)) {
-    throw new ConfigError(`tandem docs: ${values.module} has no array export '${name}'; export your services, or pass --export NAME`);
+    throw new ConfigError(
+      `tandem docs: ${values.module} has no array export '${name}'; export your services, or pass --export NAME`,
+    );
   }
   const model = describeApp(services as ServiceInput[]);
   const info = { title: values.title ?? 'Tandem services', version: values.version ?? '1.0.0' };

@@ -16,9 +16,8 @@ export function compose<C>(
       if (i <= index) return Promise.reject(new Error('next() called more than once in one middleware'));
       index = i;
       const fn = middleware[i];
-      if (fn === undefined) return last(ctx);
       try {
-        return fn(ctx, () => dispatch(i + 1));
+        return fn === undefined ? last(ctx) : fn(ctx, () => dispatch(i + 1));
       } catch (error) {
         return Promise.reject(error);
       }

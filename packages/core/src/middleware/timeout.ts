@@ -1,18 +1,17 @@
 import { TimeoutError } from '../errors/errors.js';
-import type { Invocation } from '../runtime/invocation.js';
-import type { Middleware } from './compose.js';
+import type { Step } from './stage.js';
 
 /**
  * Ends a run at its deadline: the earlier of the handler's `timeoutMs` and the caller's
  * deadline (`ctx.meta.deadline`). `ctx.signal` aborts with a TimeoutError so the handler's
  * own I/O can stop, and the run rejects at once whether or not the handler listens.
  */
-export function timeout(): Middleware<Invocation> {
-  return (inv, next) => {
+export function withDeadline(next: Step): Step {
+  return (inv) => {
     const own = inv.registration.options.timeoutMs;
     const callers = inv.ctx.meta.deadline;
     // Most runs have neither; this sits on every request's path, so no arrays here.
-    if (own === undefined && callers === undefined) return next();
+    if (own === undefined && callers === undefined) return next(inv);
     const deadline = Math.min(callers ?? Infinity, own === undefined ? Infinity : Date.now() + own);
     const remaining = deadline - Date.now();
     const error = new TimeoutError(
@@ -27,7 +26,7 @@ export function timeout(): Middleware<Invocation> {
         inv.controller.abort(error);
         reject(error);
       }, remaining);
-      next().then(
+      next(inv).then(
         (value) => {
           clearTimeout(timer);
           resolve(value);

@@ -1,7 +1,7 @@
 import { core, type z } from 'zod';
 import { InternalError, ValidationError } from '../errors/errors.js';
 import type { Invocation } from '../runtime/invocation.js';
-import type { Middleware } from './compose.js';
+import type { Step } from './stage.js';
 
 export interface ValidationIssue {
   path: string;
@@ -46,36 +46,40 @@ function then<T, R>(value: T | Promise<T>, fn: (value: T) => R | Promise<R>): R 
 
 /**
  * Parses every input against its contract (replacing it with the parsed value, so zod
- * defaults and transforms apply) and, when `checkOutput` is on, checks what sync handlers
- * return: a mismatch there is the handler's bug, reported as an internal error.
+ * defaults and transforms apply) before `next`, and, when `checkOutput` is on, checks what
+ * sync handlers return: a mismatch there is the handler's bug, reported as an internal error.
  */
-export function validation(options: { checkOutput: boolean }): Middleware<Invocation> {
-  return (inv, next) => {
+export function validated(next: Step, options: { checkOutput: boolean }): Step {
+  return (inv) => {
     const contract = inv.contract;
     const schema = contract.kind === 'event' ? contract.data : contract.input;
-    const checkOutput = options.checkOutput && contract.kind !== 'event';
-    return Promise.resolve(
-      then(safeParse(schema, inv.input), (parsed) => {
-        if (!parsed.success) {
-          const issues = issuesOf(parsed.error);
-          const what = contract.kind === 'event' ? 'data' : 'input';
-          throw new ValidationError(`${contract.name}: invalid ${what}: ${summarise(issues)}`, {
-            details: { issues },
-          });
-        }
-        inv.input = parsed.data;
-        if (!checkOutput) return next();
-        return next().then((result) =>
-          then(safeParse(contract.output, result), (output) => {
-            if (!output.success) {
-              throw new InternalError(
-                `${inv.registration.handlerName} returned output that does not match '${contract.name}': ${summarise(issuesOf(output.error))}`,
-              );
-            }
-            return output.data;
-          }),
-        );
-      }),
-    );
+    const parsed = safeParse(schema, inv.input);
+    if (parsed instanceof Promise) return parsed.then((p) => afterInput(inv, p, next, options.checkOutput));
+    try {
+      return afterInput(inv, parsed, next, options.checkOutput);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
+}
+
+function afterInput(inv: Invocation, parsed: Parsed, next: Step, checkOutput: boolean): Promise<unknown> {
+  const contract = inv.contract;
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    const what = contract.kind === 'event' ? 'data' : 'input';
+    throw new ValidationError(`${contract.name}: invalid ${what}: ${summarise(issues)}`, { details: { issues } });
+  }
+  inv.input = parsed.data;
+  if (!checkOutput || contract.kind === 'event') return next(inv);
+  return next(inv).then((result) =>
+    then(safeParse(contract.output, result), (output) => {
+      if (!output.success) {
+        throw new InternalError(
+          `${inv.registration.handlerName} returned output that does not match '${contract.name}': ${summarise(issuesOf(output.error))}`,
+        );
+      }
+      return output.data;
+    }),
+  );
 }

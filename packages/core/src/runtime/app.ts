@@ -198,10 +198,13 @@ class TandemApp implements App {
   private syncHost(runtime: Runtime): SyncHost {
     const endpoints = this.endpoints;
     const health = () => this.health();
-    const byName = new Map([...runtime.deps.registry.sync].map(([name, reg]) => [name, reg]));
+    const registry = runtime.deps.registry.sync;
+    // By the endpoint object a server got from `endpoints`: an identity lookup per request.
+    const byEndpoint = new Map(endpoints.map((endpoint) => [endpoint, registry.get(endpoint.contract.name)!]));
     return {
       endpoints,
-      invoke: (endpoint, input, request) => runtime.invoke(byName.get(endpoint.contract.name)!, input, request),
+      invoke: (endpoint, input, request) =>
+        runtime.invoke(byEndpoint.get(endpoint) ?? registry.get(endpoint.contract.name)!, input, request),
       get accepting() {
         return runtime.accepting;
       },

@@ -4,19 +4,24 @@ import type { RunAbort } from './run-abort.js';
 export class InFlight {
   private count = 0;
   private waiters: Array<() => void> = [];
-  readonly controllers = new Set<RunAbort>();
+  /**
+   * Runs whose `ctx.signal` was made: only they can see an abort, so only they are kept
+   * here (see RunAbort.watchedBy). Most runs never read the signal and cost no entry.
+   */
+  private readonly listening = new Set<RunAbort>();
+  private abortedWith: { reason: unknown } | undefined;
 
   get size(): number {
     return this.count;
   }
 
   /** Plain promise callbacks instead of async/finally: this sits on every request's path. */
-  track<T>(controller: RunAbort, run: () => Promise<T>): Promise<T> {
+  track<A, T>(controller: RunAbort, run: (arg: A) => Promise<T>, arg: A): Promise<T> {
     this.count++;
-    this.controllers.add(controller);
+    controller.watchedBy = this;
     let running: Promise<T>;
     try {
-      running = run();
+      running = run(arg);
     } catch (error) {
       running = Promise.reject(error);
     }
@@ -32,8 +37,14 @@ export class InFlight {
     );
   }
 
+  /** Called by a tracked run when its signal is first made. */
+  watch(controller: RunAbort): void {
+    if (this.abortedWith) controller.abort(this.abortedWith.reason);
+    else this.listening.add(controller);
+  }
+
   private settle(controller: RunAbort): void {
-    this.controllers.delete(controller);
+    if (this.listening.size > 0) this.listening.delete(controller);
     if (--this.count === 0) {
       const waiters = this.waiters;
       this.waiters = [];
@@ -53,7 +64,9 @@ export class InFlight {
     });
   }
 
+  /** Aborts every run's signal, including signals that runs still in progress make later. */
   abortAll(reason: unknown): void {
-    for (const controller of this.controllers) controller.abort(reason);
+    this.abortedWith = { reason };
+    for (const controller of this.listening) controller.abort(reason);
   }
 }

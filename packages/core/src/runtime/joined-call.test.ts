@@ -13,8 +13,14 @@ import {
 } from '../index.js';
 import { sleep } from '../testing/harness.js';
 
-const Reserve = defineCommand('stock.reserve', { input: z.object({ sku: z.string() }), output: z.object({ ok: z.boolean() }) });
-const Place = defineCommand('orders.place', { input: z.object({ sku: z.string(), fail: z.boolean() }), output: z.object({ ok: z.boolean() }) });
+const Reserve = defineCommand('stock.reserve', {
+  input: z.object({ sku: z.string() }),
+  output: z.object({ ok: z.boolean() }),
+});
+const Place = defineCommand('orders.place', {
+  input: z.object({ sku: z.string(), fail: z.boolean() }),
+  output: z.object({ ok: z.boolean() }),
+});
 const Reserved = defineEvent('stock.reserved', { data: z.object({ sku: z.string() }) });
 
 describe('an in-process ctx.call with a store', () => {

@@ -5,10 +5,13 @@
  * signal made later starts out aborted.
  */
 export class RunAbort {
-  private controller: AbortController | undefined;
-  private reasonBox: { reason: unknown } | undefined;
-  private parent: AbortSignal | undefined;
-  private sources: Array<(abort: (reason: unknown) => void) => void> | undefined;
+  // Initialised, so every RunAbort has one shape from the start.
+  private controller: AbortController | undefined = undefined;
+  private reasonBox: { reason: unknown } | undefined = undefined;
+  private parent: AbortSignal | undefined = undefined;
+  private sources: Array<(abort: (reason: unknown) => void) => void> | undefined = undefined;
+  /** The app's in-flight runs, told when this run's signal is made so a forced stop can abort it. */
+  watchedBy: { watch(run: RunAbort): void } | undefined = undefined;
 
   /** Aborts this run when `signal` (a caller's) aborts. */
   follow(signal: AbortSignal): void {
@@ -40,6 +43,7 @@ export class RunAbort {
         parent.addEventListener('abort', () => this.abort(parent.reason), { once: true });
       }
       if (this.sources) for (const source of this.sources.splice(0)) source((reason) => this.abort(reason));
+      this.watchedBy?.watch(this);
     }
     return this.controller.signal;
   }

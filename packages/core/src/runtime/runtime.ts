@@ -5,9 +5,10 @@ import { ConfigError, ShuttingDownError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import { uuidv7 } from '../messages/uuid.js';
 import { compose, type Middleware } from '../middleware/compose.js';
-import { timeout } from '../middleware/timeout.js';
-import { validation } from '../middleware/validation.js';
-import { handlerMetrics } from '../metrics/handler-metrics.js';
+import type { Step } from '../middleware/stage.js';
+import { withDeadline } from '../middleware/timeout.js';
+import { validated } from '../middleware/validation.js';
+import { measured } from '../metrics/handler-metrics.js';
 import type { Store } from '../stores/store.js';
 import type { BrokerTransport, IncomingMessage } from '../transport/broker.js';
 import { CallHeader, type CallTransport } from './call-transport.js';
@@ -33,16 +34,14 @@ export interface RuntimeDeps {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-type Pipeline = (inv: Invocation) => Promise<unknown>;
-
 /**
- * Runs handlers. Each handler's middleware chain is composed once at start: handler
- * metrics, app middleware, the handler's own, validation, timeout, then the unit of work.
+ * Runs handlers. Each handler's pipeline is built once at start, outermost first: handler
+ * metrics, app middleware, the handler's own, validation, deadline, then the unit of work.
  */
 export class Runtime {
   readonly inFlight = new InFlight();
   accepting = false;
-  private readonly pipelines = new Map<HandlerRegistration, Pipeline>();
+  private readonly pipelines = new Map<HandlerRegistration, Step>();
   private readonly contextDeps: ContextDeps;
 
   constructor(readonly deps: RuntimeDeps) {
@@ -57,18 +56,13 @@ export class Runtime {
     for (const svc of deps.registry.services) {
       for (const reg of svc.handlers) {
         const group = groupOf.get(reg);
-        const chain = [
-          handlerMetrics(),
-          ...deps.middleware,
-          ...(reg.options.middleware ?? []),
-          validation({ checkOutput: deps.checkOutput }),
-          timeout(),
-        ];
         const unit = { store: deps.store, broker: deps.broker, ...(group !== undefined ? { group } : {}) };
-        this.pipelines.set(
-          reg,
-          compose(chain, (inv) => runUnitOfWork(inv, unit)),
+        const inner = validated(
+          withDeadline((inv) => runUnitOfWork(inv, unit)),
+          { checkOutput: deps.checkOutput },
         );
+        const user = [...deps.middleware, ...(reg.options.middleware ?? [])];
+        this.pipelines.set(reg, measured(user.length > 0 ? compose(user, inner) : inner));
       }
     }
   }
@@ -90,6 +84,7 @@ export class Runtime {
     if (options.signal) controller.follow(options.signal);
     const pending: Invocation['pending'] = [];
     const ctx = new RunContext(this.contextDeps, reg, meta, controller, pending, options.trace ?? context.active());
+    // Every field set, even when undefined, so all invocations share one shape.
     const inv: Invocation = {
       registration: reg,
       contract: reg.contract,
@@ -97,16 +92,16 @@ export class Runtime {
       ctx,
       controller,
       pending,
-      ...(options.message ? { message: options.message } : {}),
-      ...(options.joined ? { joined: options.joined } : {}),
+      message: options.message,
+      joined: options.joined,
     };
     if (options.onCancel) controller.onSignalRead(options.onCancel);
     const pipeline = this.pipelines.get(reg)!;
     // With a tracing SDK, the handler runs with its server or consumer span active, so
     // spans the user's own instrumentation makes inside it (a database call) nest there.
     if (options.trace && activeTracer())
-      return this.inFlight.track(controller, () => context.with(options.trace!, () => pipeline(inv)));
-    return this.inFlight.track(controller, () => pipeline(inv));
+      return this.inFlight.track(controller, (i) => context.with(options.trace!, pipeline, undefined, i), inv);
+    return this.inFlight.track(controller, pipeline, inv);
   }
 
   /** A sync request from a server adapter (or an in-process call). */
