@@ -1,52 +1,58 @@
 import type { IncomingMessage } from 'node:http';
 import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '@tandem/core';
 
+/** Called once with the parsed body (undefined when empty), or with the error that refused it. */
+export type BodyCallback = (error: unknown, body?: unknown) => void;
+
 /**
  * Reads a JSON request body, refusing more than `limit` bytes as soon as the declared or
  * received size passes it (the rest is not buffered), and anything that is not JSON.
+ *
+ * Events and a callback rather than `for await` or a promise: this is on the path of every
+ * command, the async iterator costs a promise and a tick per chunk, and every promise
+ * costs again in apps whose tracing SDK keeps context with async hooks. After `done` the
+ * request emits nothing more that matters here, so the listeners need no removal.
  */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limit: number, done: BodyCallback): void {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
-    return Promise.reject(
+    done(
       new PayloadTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit} bytes`, {
         details: { limit },
       }),
     );
+    return;
   }
-  // Events rather than `for await`, and the body parsed in the 'end' listener: the async
-  // iterator costs a promise and a tick per chunk, and each further await a tick per
-  // request, on the path every command takes. After the promise settles the request
-  // emits nothing more that matters here, so the listeners need no removal.
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    req.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.length;
-      if (size > limit) {
-        settled = true;
-        reject(new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`, { details: { limit } }));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (settled) return;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  req.on('data', (chunk: Buffer) => {
+    if (settled) return;
+    size += chunk.length;
+    if (size > limit) {
       settled = true;
-      try {
-        resolve(parseJson(req, chunks, size));
-      } catch (error) {
-        reject(error);
-      }
-    });
-    // Also how a client that disconnects mid-body shows up ('aborted', ECONNRESET).
-    req.on('error', (error) => {
-      if (settled) return;
-      settled = true;
-      reject(new MalformedRequestError(`request body could not be read: ${error.message}`, { cause: error }));
-    });
+      done(new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`, { details: { limit } }));
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (settled) return;
+    settled = true;
+    let body: unknown;
+    try {
+      body = parseJson(req, chunks, size);
+    } catch (error) {
+      done(error);
+      return;
+    }
+    done(undefined, body);
+  });
+  // Also how a client that disconnects mid-body shows up ('aborted', ECONNRESET).
+  req.on('error', (error) => {
+    if (settled) return;
+    settled = true;
+    done(new MalformedRequestError(`request body could not be read: ${error.message}`, { cause: error }));
   });
 }
 

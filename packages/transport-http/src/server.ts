@@ -11,6 +11,7 @@ import {
   type SyncEndpoint,
   type SyncHost,
   type SyncServer,
+  type TraceContext,
 } from '@tandem/core';
 import { readJsonBody, readQueryInput } from './body.js';
 import { recordServerError, startServerSpan } from './http-tracing.js';
@@ -75,6 +76,17 @@ export function httpServer(options: HttpServerOptions = {}): HttpServer {
   return new NodeHttpServer(options);
 }
 
+/** One request on its way through `handle`, once its route is known. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  path: string;
+  endpoint: SyncEndpoint;
+  params: Record<string, string> | undefined;
+  trace: TraceContext | undefined;
+}
+
 /** What a route leads to: the endpoint, and its path template (`/orders/:id`) for the server span's `http.route`. */
 interface Served {
   endpoint: SyncEndpoint;
@@ -120,7 +132,7 @@ class NodeHttpServer implements HttpServer {
   }
 
   readonly handler = (req: IncomingMessage, res: ServerResponse, next?: Next): void => {
-    void this.handle(req, res, next);
+    this.handle(req, res, next);
   };
 
   async start(host: SyncHost): Promise<void> {
@@ -159,13 +171,22 @@ class NodeHttpServer implements HttpServer {
     clearTimeout(timer);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse, next?: Next): Promise<void> {
+  /**
+   * Callbacks and one `.then` rather than an async function with awaits: this is every
+   * request's path, and each promise costs again in apps whose tracing SDK keeps context
+   * with async hooks. The slower cases (an auth hook, an Idempotency-Key) go through
+   * `serveChecked`, which awaits.
+   */
+  private handle(req: IncomingMessage, res: ServerResponse, next?: Next): void {
     const url = req.url ?? '/';
     const path = pathOf(url);
     const method = req.method ?? 'GET';
     try {
       const host = this.host;
-      if (this.isHealthPath(path)) return await this.health(path, res);
+      if (this.isHealthPath(path)) {
+        this.health(path, res).catch((error: unknown) => this.fail(req, res, path, error));
+        return;
+      }
       if (!host) throw new ShuttingDownError('the server has not started yet');
       const match = this.routes.lookup(method, path);
       if (match === undefined) {
@@ -182,22 +203,71 @@ class NodeHttpServer implements HttpServer {
         throw new ShuttingDownError('the service is shutting down; retry on another instance');
       }
       const { endpoint, template } = match.found.target;
-      const trace = startServerSpan(req, res, template, path);
-      let input = hasBody(method)
-        ? await readJsonBody(req, this.bodyLimit)
-        : readQueryInput(url.length > path.length ? url.slice(path.length + 1) : '');
-      const params = match.found.params;
-      if (params) input = { ...(input as object), ...params };
-      const request = this.invokeRequest(req, res);
-      request.trace = trace;
+      const exchange: Exchange = {
+        req,
+        res,
+        method,
+        path,
+        endpoint,
+        params: match.found.params,
+        trace: startServerSpan(req, res, template, path),
+      };
+      if (hasBody(method)) {
+        readJsonBody(req, this.bodyLimit, (error, body) => {
+          if (error === undefined) this.serve(host, exchange, body);
+          else this.fail(req, res, path, error);
+        });
+      } else {
+        this.serve(host, exchange, readQueryInput(url.length > path.length ? url.slice(path.length + 1) : ''));
+      }
+    } catch (error) {
+      this.fail(req, res, path, error);
+    }
+  }
+
+  private serve(host: SyncHost, x: Exchange, body: unknown): void {
+    try {
+      const input = x.params ? { ...(body as object), ...x.params } : body;
+      const request = this.invokeRequest(x.req, x.res);
+      request.trace = x.trace;
+      if (this.options.auth || request.idempotencyKey !== undefined) {
+        void this.serveChecked(host, x, input, request);
+        return;
+      }
+      host.invoke(x.endpoint, input, request).then(
+        (result) => this.respond(host, x, result),
+        (error: unknown) => this.fail(x.req, x.res, x.path, error),
+      );
+    } catch (error) {
+      this.fail(x.req, x.res, x.path, error);
+    }
+  }
+
+  /** With the auth hook and Idempotency-Key handling. */
+  private async serveChecked(host: SyncHost, x: Exchange, input: unknown, request: InvokeRequest): Promise<void> {
+    try {
       if (this.options.auth) {
-        const principal = await this.options.auth({ method, path, headers: req.headers, endpoint });
+        const principal = await this.options.auth({
+          method: x.method,
+          path: x.path,
+          headers: x.req.headers,
+          endpoint: x.endpoint,
+        });
         if (principal !== undefined) request.principal = principal;
       }
-      const idempotent = this.idempotency.plan(host, endpoint, request, method, path, input);
-      if (idempotent) return await this.idempotency.serve(idempotent, () => host.invoke(endpoint, input, request), res);
-      const result = await host.invoke(endpoint, input, request);
-      if (res.destroyed) return;
+      const idempotent = this.idempotency.plan(host, x.endpoint, request, x.method, x.path, input);
+      if (idempotent)
+        return await this.idempotency.serve(idempotent, () => host.invoke(x.endpoint, input, request), x.res);
+      this.respond(host, x, await host.invoke(x.endpoint, input, request));
+    } catch (error) {
+      this.fail(x.req, x.res, x.path, error);
+    }
+  }
+
+  private respond(host: SyncHost, x: Exchange, result: unknown): void {
+    const res = x.res;
+    if (res.destroyed) return;
+    try {
       if (!host.accepting) res.setHeader('connection', 'close');
       if (result === undefined) {
         res.writeHead(204).end();
@@ -206,7 +276,8 @@ class NodeHttpServer implements HttpServer {
       const json = JSON.stringify(result);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
     } catch (error) {
-      this.fail(req, res, path, error);
+      // A result JSON cannot encode (a BigInt, a cycle) is the handler's bug: 500.
+      this.fail(x.req, res, x.path, error);
     }
   }
 

@@ -24,39 +24,59 @@ export interface EnvelopeOptions {
   headers?: Record<string, string>;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+const dataschemas = new WeakMap<EventContract, string>();
 
 /** The CloudEvents `dataschema` of a contract: urn:tandem:event:<name>:v<version>. */
 export function dataschemaOf(contract: EventContract): string {
-  return `urn:tandem:event:${contract.name}:v${contract.version}`;
+  let schema = dataschemas.get(contract);
+  if (schema === undefined) {
+    schema = `urn:tandem:event:${contract.name}:v${contract.version}`;
+    dataschemas.set(contract, schema);
+  }
+  return schema;
 }
 
-/** Encodes event data as a CloudEvents binary-mode message in Tandem's canonical headers. */
+let isoMs = 0;
+let isoText = '';
+
+/** The current time as RFC 3339 text, formatted once per millisecond (toISOString is costly). */
+function nowIso(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
+/**
+ * Encodes event data as a CloudEvents binary-mode message in Tandem's canonical headers.
+ * Every publish runs this, so the headers are assigned in one fixed order (one object
+ * shape), and the body is a Buffer from Node's pool rather than a TextEncoder copy.
+ */
 export function encodeEvent(contract: EventContract, data: unknown, options: EnvelopeOptions): OutgoingMessage {
   const id = options.id ?? uuidv7();
-  const headers: Record<string, string> = {
-    ...options.headers,
-    [Header.specversion]: '1.0',
-    [Header.id]: id,
-    [Header.source]: options.source,
-    [Header.type]: contract.name,
-    [Header.time]: (options.time ?? new Date()).toISOString(),
-    [Header.contentType]: 'application/json',
-    [Header.dataschema]: dataschemaOf(contract),
-    [Header.correlationid]: options.correlationId ?? id,
-  };
+  const headers: Record<string, string> = options.headers ? { ...options.headers } : {};
+  headers[Header.specversion] = '1.0';
+  headers[Header.id] = id;
+  headers[Header.source] = options.source;
+  headers[Header.type] = contract.name;
+  headers[Header.time] = options.time ? options.time.toISOString() : nowIso();
+  headers[Header.contentType] = 'application/json';
+  headers[Header.dataschema] = dataschemaOf(contract);
+  headers[Header.correlationid] = options.correlationId ?? id;
   if (options.causationId !== undefined) headers[Header.causationid] = options.causationId;
   if (options.key !== undefined) {
     headers[Header.subject] = options.key;
     headers[Header.partitionkey] = options.key;
   }
-  return {
-    topic: contract.topic,
-    ...(options.key !== undefined ? { key: options.key } : {}),
-    headers,
-    body: encoder.encode(JSON.stringify(data)),
-  };
+  const json = JSON.stringify(data) as string | undefined;
+  const body = json === undefined ? new Uint8Array(0) : Buffer.from(json);
+  const message: OutgoingMessage = { topic: contract.topic, headers, body };
+  if (options.key !== undefined) message.key = options.key;
+  return message;
 }
 
 /** A decoded event: its CloudEvents attributes and JSON data. */

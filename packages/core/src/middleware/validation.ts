@@ -24,7 +24,8 @@ function summarise(issues: ValidationIssue[]): string {
     .join('; ');
 }
 
-type Parsed = z.ZodSafeParseResult<unknown>;
+export type ParseResult = z.ZodSafeParseResult<unknown>;
+type Parsed = ParseResult;
 
 /**
  * Parses synchronously when the schema allows it, which is most schemas and several times

@@ -3,7 +3,7 @@ import type { EventContract, SyncContract } from '../contracts/contracts.js';
 import { ValidationError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import { encodeEvent } from '../messages/envelope.js';
-import { issuesOf } from '../middleware/validation.js';
+import { issuesOf, safeParse, type ParseResult } from '../middleware/validation.js';
 import { logTraceFields } from '../tracing/log-fields.js';
 import { traceSend } from '../tracing/messaging-spans.js';
 import type { OutgoingMessage } from '../transport/broker.js';
@@ -25,6 +25,8 @@ export interface ContextDeps {
   /** `messaging.system` of the broker, for producer spans. */
   system: string;
 }
+
+const RECORDED: Promise<void> = Promise.resolve();
 
 /** The concrete context; `tx` is set by the unit of work once its transaction is open. */
 export class RunContext implements HandlerContext {
@@ -57,15 +59,28 @@ export class RunContext implements HandlerContext {
     return this.abort.signal;
   }
 
-  async publish<E extends EventContract>(event: E, data: unknown, options: PublishOptions = {}): Promise<void> {
-    const parsed = event.data.safeParse(data);
+  /**
+   * Not async, and answered with one shared settled promise: publishing only records the
+   * event, and a promise per call costs again in apps whose tracing keeps context with
+   * async hooks.
+   */
+  publish<E extends EventContract>(event: E, data: unknown, options: PublishOptions = {}): Promise<void> {
+    try {
+      const parsed = safeParse(event.data, data);
+      if (parsed instanceof Promise) return parsed.then((p) => this.record(event, p, options));
+      this.record(event, parsed, options);
+      return RECORDED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private record(event: EventContract, parsed: ParseResult, options: PublishOptions): void {
     if (!parsed.success) {
       const issues = issuesOf(parsed.error);
       throw new ValidationError(
         `ctx.publish(${event.name}): data does not match the contract: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-        {
-          details: { issues },
-        },
+        { details: { issues } },
       );
     }
     const message = encodeEvent(event, parsed.data, {

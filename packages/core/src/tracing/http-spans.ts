@@ -68,21 +68,33 @@ export function startHttpServerSpan(scope: string, info: HttpServerRequestInfo):
   if (info.protocolVersion !== undefined) attributes['network.protocol.version'] = info.protocolVersion;
   if (info.userAgent !== undefined) attributes['user_agent.original'] = info.userAgent;
   const span = tracer.startSpan(`${method} ${info.route}`, { kind: SpanKind.SERVER, attributes }, parent);
-  return {
-    context: trace.setSpan(parent, span),
-    recording: span.isRecording(),
-    fail(error, status) {
-      if (status >= 500) recordSpanError(span, error);
-      else span.setAttribute('error.type', errorType(error));
-    },
-    end(status, aborted = false) {
-      span.setAttribute('http.response.status_code', status);
-      // Server spans are errors for 5xx only: a 4xx is the caller's mistake, not the server's.
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      if (aborted) span.setAttribute('error.type', 'response_aborted');
-      span.end();
-    },
-  };
+  return new ServerSpan(span, trace.setSpan(parent, span));
+}
+
+/** A class rather than an object of closures: one allocation per request. */
+class ServerSpan implements HttpServerSpan {
+  readonly recording: boolean;
+
+  constructor(
+    private readonly span: Span,
+    readonly context: Context,
+  ) {
+    this.recording = span.isRecording();
+  }
+
+  fail(error: unknown, status: number): void {
+    if (status >= 500) recordSpanError(this.span, error);
+    else this.span.setAttribute('error.type', errorType(error));
+  }
+
+  end(status: number, aborted = false): void {
+    const span = this.span;
+    span.setAttribute('http.response.status_code', status);
+    // Server spans are errors for 5xx only: a 4xx is the caller's mistake, not the server's.
+    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    if (aborted) span.setAttribute('error.type', 'response_aborted');
+    span.end();
+  }
 }
 
 export interface HttpClientRequestInfo {
