@@ -1,14 +1,17 @@
 // bench/tracing: the HTTP command path (validate, handle, publish an event) with the
 // OpenTelemetry SDK registered, against the same server without it.
 //
-// Paired rounds: each round starts the server without an SDK and the server with one,
-// both pinned to the same core (0), and loads both at once from core 1 with the same
-// connection count. The scheduler gives the two processes equal CPU time, so the ratio of
-// their request rates is the ratio of their per-request costs, and whatever else runs on
-// the machine during the round slows both alike. Medians over rounds are printed with
-// each server's own CPU time per request.
+// Alternating rounds, as bench/http-overhead: each round runs the server without an SDK and
+// the server with one, one after the other (the order swapping every round), each alone on
+// core 0 with the load generator on core 1. Loading both at once on one core, as this bench
+// did first, measured the two processes thrashing each other's caches: both servers' CPU
+// per request doubled, the traced one's (the larger working set) most.
 //
-//   npm run build -w bench && node bench/tracing.mjs [--rounds 5] [--seconds 5] [--connections 20] [--modes tracing,sampled]
+// The `floor` mode is the same workload on a bare node:http server that makes the same two
+// spans (SERVER with W3C extract, PRODUCER with inject) inside context.with: what the
+// OpenTelemetry SDK itself costs any server, before Tandem's share.
+//
+//   npm run build -w bench && node bench/tracing.mjs [--rounds 5] [--seconds 5] [--connections 20] [--modes tracing,floor]
 import { loadOrders } from './lib/order-load.mjs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +29,8 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const duration = Number(values.seconds);
 const connections = Number(values.connections);
-const script = fileURLToPath(new URL('./tracing-server.mjs', import.meta.url));
+const tandemServer = fileURLToPath(new URL('./tracing-server.mjs', import.meta.url));
+const floorServer = fileURLToPath(new URL('./tracing-floor-server.mjs', import.meta.url));
 const allModes = [
   {
     name: 'tracing',
@@ -49,6 +53,12 @@ const allModes = [
     env: { TANDEM_BENCH_OTEL: 'tracing', TANDEM_BENCH_SAMPLER: 'ratio' },
     label: 'as tracing, 10% of traces sampled (ParentBased(TraceIdRatio 0.1))',
   },
+  {
+    name: 'floor',
+    env: { TANDEM_BENCH_OTEL: 'tracing' },
+    label: 'bare node:http + zod making the same two spans, as tracing (no Tandem)',
+    script: floorServer,
+  },
 ];
 
 const only = values.modes?.split(',');
@@ -58,37 +68,45 @@ if (modes.length === 0)
 
 const load = (url, seconds) => loadOrders(url, { seconds, connections });
 
-async function measure(servers, seconds) {
-  const before = await Promise.all(servers.map((s) => s.cpuMicros()));
-  const results = await Promise.all(servers.map((s) => load(s.url, seconds)));
-  const after = await Promise.all(servers.map((s) => s.cpuMicros()));
-  return results.map((r, i) => {
+async function measure(script, env) {
+  const server = await startServer(script, { cpu: 0, env: { NODE_ENV: 'production', ...env } });
+  try {
+    await load(server.url, 1); // warm-up: JIT and connection pool
+    const before = await server.cpuMicros();
+    const r = await load(server.url, duration);
+    const cpu = ((await server.cpuMicros()) - before) / r.requests.total;
     if (r.non2xx > 0 || r.errors > 0) throw new Error(`${r.non2xx} non-2xx, ${r.errors} errors`);
-    return { rps: r.requests.average, p99: r.latency.p99, cpu: (after[i] - before[i]) / r.requests.total };
-  });
+    return { rps: r.requests.average, p99: r.latency.p99, cpu };
+  } finally {
+    await server.stop();
+  }
 }
 
 pinSelf(1);
 const summary = [];
 for (const mode of modes) {
   const runs = [];
+  const script = mode.script ?? tandemServer;
   for (let round = 1; round <= rounds; round++) {
-    const off = await startServer(script, { cpu: 0, env: { NODE_ENV: 'production', TANDEM_BENCH_OTEL: 'off' } });
-    const on = await startServer(script, { cpu: 0, env: { NODE_ENV: 'production', ...mode.env } });
-    try {
-      await measure([off, on], 1);
-      const [a, b] = await measure([off, on], duration);
-      runs.push({ off: a, on: b, ratio: b.rps / a.rps });
-      console.log(
-        `${mode.name.padEnd(8)} round ${round}: off ${fixed(a.rps)} req/s ${fixed(a.cpu, 1)} µs CPU/req | on ${fixed(b.rps)} req/s ${fixed(b.cpu, 1)} µs CPU/req | ratio ${fixed(b.rps / a.rps, 3)}`,
-      );
-    } finally {
-      await Promise.all([off.stop(), on.stop()]);
+    const measureOff = () => measure(script, { TANDEM_BENCH_OTEL: 'off' });
+    const measureOn = () => measure(script, mode.env);
+    let a, b;
+    if (round % 2) {
+      a = await measureOff();
+      b = await measureOn();
+    } else {
+      b = await measureOn();
+      a = await measureOff();
     }
+    runs.push({ off: a, on: b, ratio: b.rps / a.rps, cpuRatio: a.cpu / b.cpu });
+    console.log(
+      `${mode.name.padEnd(8)} round ${round}: off ${fixed(a.rps)} req/s ${fixed(a.cpu, 1)} µs CPU/req | on ${fixed(b.rps)} req/s ${fixed(b.cpu, 1)} µs CPU/req | ratio ${fixed(b.rps / a.rps, 3)}`,
+    );
   }
   summary.push({
     ...mode,
     ratio: median(runs.map((r) => r.ratio)),
+    cpuRatio: median(runs.map((r) => r.cpuRatio)),
     offRps: median(runs.map((r) => r.off.rps)),
     onRps: median(runs.map((r) => r.on.rps)),
     offCpu: median(runs.map((r) => r.off.cpu)),
@@ -99,7 +117,7 @@ for (const mode of modes) {
 }
 
 console.log(
-  `\nmedians of ${rounds} paired rounds, ${duration} s each, ${connections} connections per server, Node ${process.version}`,
+  `\nmedians of ${rounds} alternating rounds, ${duration} s each, ${connections} connections, Node ${process.version}`,
 );
 console.log(
   table([
@@ -111,6 +129,7 @@ console.log(
       'on/off',
       'µs CPU/req off',
       'µs CPU/req on',
+      'CPU off/on',
       'p99 ms off/on',
     ],
     ...summary.map((s) => [
@@ -121,9 +140,18 @@ console.log(
       fixed(s.ratio, 3),
       fixed(s.offCpu, 1),
       fixed(s.onCpu, 1),
+      fixed(s.cpuRatio, 3),
       `${fixed(s.offP99)}/${fixed(s.onP99)}`,
     ]),
   ]),
 );
 const traced = summary.find((s) => s.name === 'tracing');
-if (traced) console.log(`\ntracing on / off throughput: ${fixed(traced.ratio, 3)} (target >= 0.85)`);
+if (traced)
+  console.log(
+    `\ntracing on / off throughput: ${fixed(traced.ratio, 3)} (target >= 0.85); CPU per request off / on: ${fixed(traced.cpuRatio, 3)}`,
+  );
+const floor = summary.find((s) => s.name === 'floor');
+if (floor)
+  console.log(
+    `the same spans on a bare node:http server (the SDK's own cost): ${fixed(floor.ratio, 3)}; CPU ${fixed(floor.cpuRatio, 3)}`,
+  );
