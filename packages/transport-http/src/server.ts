@@ -87,6 +87,49 @@ interface Exchange {
   trace: TraceContext | undefined;
 }
 
+const DIGITS = /^\d+$/;
+
+/**
+ * What a request hands the runtime: the call headers Tandem reads, and the client going
+ * away as the run's cancellation. A class, so every request has one shape and the
+ * cancellation hook is a method, not a closure per request.
+ */
+class HttpInvokeRequest implements InvokeRequest {
+  readonly headers: Record<string, string>;
+  timeoutMs: number | undefined = undefined;
+  correlationId: string | undefined = undefined;
+  causationId: string | undefined = undefined;
+  idempotencyKey: string | undefined = undefined;
+  principal: string | undefined = undefined;
+  trace: TraceContext | undefined = undefined;
+
+  constructor(
+    req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    const h = req.headers;
+    this.headers = h as Record<string, string>;
+    const timeout = h[CallHeader.timeout];
+    if (typeof timeout === 'string' && DIGITS.test(timeout)) this.timeoutMs = Number(timeout);
+    const correlation = h[CallHeader.correlationId];
+    if (typeof correlation === 'string') this.correlationId = correlation;
+    const causation = h[CallHeader.causationId];
+    if (typeof causation === 'string') this.causationId = causation;
+    const key = h[CallHeader.idempotencyKey];
+    if (typeof key === 'string') this.idempotencyKey = key;
+  }
+
+  onCancel(cancel: (reason: unknown) => void): void {
+    const res = this.res;
+    const gone = () => cancel(new ShuttingDownError('the client closed the connection'));
+    if (res.destroyed && !res.writableFinished) gone();
+    else
+      res.once('close', () => {
+        if (!res.writableFinished) gone();
+      });
+  }
+}
+
 /** What a route leads to: the endpoint, and its path template (`/orders/:id`) for the server span's `http.route`. */
 interface Served {
   endpoint: SyncEndpoint;
@@ -228,7 +271,7 @@ class NodeHttpServer implements HttpServer {
   private serve(host: SyncHost, x: Exchange, body: unknown): void {
     try {
       const input = x.params ? { ...(body as object), ...x.params } : body;
-      const request = this.invokeRequest(x.req, x.res);
+      const request = new HttpInvokeRequest(x.req, x.res);
       request.trace = x.trace;
       if (this.options.auth || request.idempotencyKey !== undefined) {
         void this.serveChecked(host, x, input, request);
@@ -244,7 +287,7 @@ class NodeHttpServer implements HttpServer {
   }
 
   /** With the auth hook and Idempotency-Key handling. */
-  private async serveChecked(host: SyncHost, x: Exchange, input: unknown, request: InvokeRequest): Promise<void> {
+  private async serveChecked(host: SyncHost, x: Exchange, input: unknown, request: HttpInvokeRequest): Promise<void> {
     try {
       if (this.options.auth) {
         const principal = await this.options.auth({
@@ -279,30 +322,6 @@ class NodeHttpServer implements HttpServer {
       // A result JSON cannot encode (a BigInt, a cycle) is the handler's bug: 500.
       this.fail(x.req, res, x.path, error);
     }
-  }
-
-  private invokeRequest(req: IncomingMessage, res: ServerResponse): InvokeRequest {
-    const h = req.headers;
-    const request: InvokeRequest = {
-      headers: h as Record<string, string>,
-      onCancel: (cancel) => {
-        const gone = () => cancel(new ShuttingDownError('the client closed the connection'));
-        if (res.destroyed && !res.writableFinished) gone();
-        else
-          res.once('close', () => {
-            if (!res.writableFinished) gone();
-          });
-      },
-    };
-    const timeout = h[CallHeader.timeout];
-    if (typeof timeout === 'string' && /^\d+$/.test(timeout)) request.timeoutMs = Number(timeout);
-    const correlation = h[CallHeader.correlationId];
-    if (typeof correlation === 'string') request.correlationId = correlation;
-    const causation = h[CallHeader.causationId];
-    if (typeof causation === 'string') request.causationId = causation;
-    const key = h[CallHeader.idempotencyKey];
-    if (typeof key === 'string') request.idempotencyKey = key;
-    return request;
   }
 
   private async health(path: string, res: ServerResponse): Promise<void> {

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import {
@@ -201,6 +202,7 @@ describe.each([
 describe('error status on HTTP spans', () => {
   let app: App;
   let client: HttpClient;
+  let baseUrl: string;
   afterEach(() => otel.reset());
   beforeAll(async () => {
     const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
@@ -215,11 +217,32 @@ describe('error status on HTTP spans', () => {
       logger: silentLogger,
     });
     await app.start();
-    client = httpClient({ services: { orders: server.url! }, retry: false });
+    baseUrl = server.url!;
+    client = httpClient({ services: { orders: baseUrl }, retry: false });
   });
   afterAll(async () => {
     await client.close();
     await app.stop();
+  });
+
+  it('reads server.address and server.port from the Host header, IPv6 literals included', async () => {
+    const cases = [
+      { host: '[::1]:8443', address: '[::1]', port: 8443 },
+      { host: 'orders.internal', address: 'orders.internal', port: undefined },
+      { host: 'orders.internal:80', address: 'orders.internal', port: 80 },
+    ];
+    for (const { host, address, port } of cases) {
+      otel.reset();
+      const url = new URL(`${baseUrl}/queries/orders.get?id=nope`);
+      await new Promise<void>((resolve, reject) => {
+        request(url, { headers: { host } }, (res) => res.resume().on('end', resolve))
+          .on('error', reject)
+          .end();
+      });
+      const span = only(await otel.finishedSpans(), SpanKind.SERVER, 'GET /queries/orders.get');
+      expect(span.attributes[ATTR_SERVER_ADDRESS]).toBe(address);
+      expect(span.attributes[ATTR_SERVER_PORT]).toBe(port);
+    }
   });
 
   it('marks a 4xx an error on the client span only, a 5xx on both', async () => {

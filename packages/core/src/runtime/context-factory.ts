@@ -1,4 +1,4 @@
-import type { Context } from '@opentelemetry/api';
+import { context, type Context } from '@opentelemetry/api';
 import type { EventContract, SyncContract } from '../contracts/contracts.js';
 import { ValidationError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -39,9 +39,16 @@ export class RunContext implements HandlerContext {
     readonly meta: HandlerMeta,
     private readonly abort: RunAbort,
     private readonly pending: OutgoingMessage[],
-    /** The trace context the run started in (the server or consumer span): events and calls continue it. */
-    private readonly otel: Context,
+    /**
+     * The trace context of the run's server or consumer span, when it has one: events and
+     * calls continue it. Without one, the context active when they are made.
+     */
+    private readonly trace: Context | undefined,
   ) {}
+
+  private get otel(): Context {
+    return this.trace ?? context.active();
+  }
 
   /** Made on first use: most runs log nothing, and a child logger per run is not free. */
   get log(): Logger {

@@ -41,7 +41,7 @@ describe('RunAbort sources', () => {
   it('asks a cancellation source to listen only once the signal is read', () => {
     const run = new RunAbort();
     let cancel: ((reason: unknown) => void) | undefined;
-    run.onSignalRead((abort) => (cancel = abort));
+    run.cancelledBy({ onCancel: (abort) => (cancel = abort) });
     expect(cancel).toBeUndefined();
     const signal = run.signal;
     expect(cancel).toBeDefined();
@@ -53,7 +53,7 @@ describe('RunAbort sources', () => {
   it('hands a source registered after the read the abort at once', () => {
     const run = new RunAbort();
     const signal = run.signal;
-    run.onSignalRead((abort) => abort('already gone'));
+    run.cancelledBy({ onCancel: (abort) => abort('already gone') });
     expect(signal.reason).toBe('already gone');
   });
 });

@@ -1,3 +1,8 @@
+/** Something that can tell a run its caller went away; see RunAbort.cancelledBy. */
+export interface CancelSource {
+  onCancel(cancel: (reason: unknown) => void): void;
+}
+
 /**
  * The abort side of one handler run. `ctx.signal` is made only when something reads it:
  * most handlers never do, and an AbortController per request was a measurable share of
@@ -9,7 +14,7 @@ export class RunAbort {
   private controller: AbortController | undefined = undefined;
   private reasonBox: { reason: unknown } | undefined = undefined;
   private parent: AbortSignal | undefined = undefined;
-  private sources: Array<(abort: (reason: unknown) => void) => void> | undefined = undefined;
+  private source: CancelSource | undefined = undefined;
   /** The app's in-flight runs, told when this run's signal is made so a forced stop can abort it. */
   watchedBy: { watch(run: RunAbort): void } | undefined = undefined;
 
@@ -20,12 +25,14 @@ export class RunAbort {
   }
 
   /**
-   * Registers a cancellation source (a server's "client went away") only once the signal
-   * is read: until then nobody could observe the abort, so there is nothing to listen for.
+   * Registers the run's cancellation source (a server's "client went away"), asked to
+   * listen only once the signal is read: until then nobody could observe the abort, so
+   * there is nothing to listen for. An object with a method rather than a callback, so a
+   * server can pass its per-request object and allocate no closure.
    */
-  onSignalRead(source: (abort: (reason: unknown) => void) => void): void {
-    if (this.controller !== undefined) source((reason) => this.abort(reason));
-    else (this.sources ??= []).push(source);
+  cancelledBy(source: CancelSource): void {
+    if (this.controller !== undefined) source.onCancel((reason) => this.abort(reason));
+    else this.source = source;
   }
 
   get aborted(): boolean {
@@ -42,7 +49,7 @@ export class RunAbort {
         const parent = this.parent;
         parent.addEventListener('abort', () => this.abort(parent.reason), { once: true });
       }
-      if (this.sources) for (const source of this.sources.splice(0)) source((reason) => this.abort(reason));
+      if (this.source) this.source.onCancel((reason) => this.abort(reason));
       this.watchedBy?.watch(this);
     }
     return this.controller.signal;

@@ -15,7 +15,7 @@ import { CallHeader, type CallTransport } from './call-transport.js';
 import { RunContext, type ContextDeps } from './context-factory.js';
 import type { CallOptions, HandlerMeta } from './handler-context.js';
 import { InFlight } from './in-flight.js';
-import { RunAbort } from './run-abort.js';
+import { RunAbort, type CancelSource } from './run-abort.js';
 import type { Invocation } from './invocation.js';
 import type { Registry } from './registry.js';
 import type { HandlerRegistration } from './service.js';
@@ -83,7 +83,7 @@ export class Runtime {
     const controller = new RunAbort();
     if (options.signal) controller.follow(options.signal);
     const pending: Invocation['pending'] = [];
-    const ctx = new RunContext(this.contextDeps, reg, meta, controller, pending, options.trace ?? context.active());
+    const ctx = new RunContext(this.contextDeps, reg, meta, controller, pending, options.trace);
     // Every field set, even when undefined, so all invocations share one shape.
     const inv: Invocation = {
       registration: reg,
@@ -95,7 +95,8 @@ export class Runtime {
       message: options.message,
       joined: options.joined,
     };
-    if (options.onCancel) controller.onSignalRead(options.onCancel);
+    // The request itself is the source: called as its method, so a server's class keeps `this`.
+    if (options.onCancel) controller.cancelledBy(options as CancelSource);
     const pipeline = this.pipelines.get(reg)!;
     // With a tracing SDK, the handler runs with its server or consumer span active, so
     // spans the user's own instrumentation makes inside it (a database call) nest there.

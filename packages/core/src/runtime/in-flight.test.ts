@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { InFlight } from './in-flight.js';
+import { RunAbort } from './run-abort.js';
+
+/** A run that stays open until `finish` is called. */
+function openRun(inFlight: InFlight) {
+  const controller = new RunAbort();
+  let finish!: () => void;
+  const done = inFlight.track(controller, () => new Promise<void>((resolve) => (finish = resolve)), undefined);
+  return { controller, done, finish: () => finish() };
+}
+
+describe('InFlight', () => {
+  it('counts runs until they settle and wakes drain() when the last one does', async () => {
+    const inFlight = new InFlight();
+    const a = openRun(inFlight);
+    const b = openRun(inFlight);
+    expect(inFlight.size).toBe(2);
+    const drained = inFlight.drain(5_000);
+    a.finish();
+    await a.done;
+    expect(inFlight.size).toBe(1);
+    b.finish();
+    expect(await drained).toBe(true);
+    expect(inFlight.size).toBe(0);
+  });
+
+  it('drain() answers false when the deadline passes first', async () => {
+    const inFlight = new InFlight();
+    const run = openRun(inFlight);
+    expect(await inFlight.drain(20)).toBe(false);
+    run.finish();
+    await run.done;
+  });
+
+  it('abortAll() aborts signals already read, and signals read afterwards start aborted', async () => {
+    const inFlight = new InFlight();
+    const early = openRun(inFlight);
+    const late = openRun(inFlight);
+    const earlySignal = early.controller.signal;
+    inFlight.abortAll('deadline passed');
+    expect(earlySignal.aborted).toBe(true);
+    expect(earlySignal.reason).toBe('deadline passed');
+    const lateSignal = late.controller.signal;
+    expect(lateSignal.aborted).toBe(true);
+    expect(lateSignal.reason).toBe('deadline passed');
+    early.finish();
+    late.finish();
+    await Promise.all([early.done, late.done]);
+  });
+
+  it('passes a run that throws synchronously on as a rejection, and still counts it settled', async () => {
+    const inFlight = new InFlight();
+    const done = inFlight.track(
+      new RunAbort(),
+      () => {
+        throw new Error('boom');
+      },
+      undefined,
+    );
+    await expect(done).rejects.toThrow('boom');
+    expect(inFlight.size).toBe(0);
+  });
+});
