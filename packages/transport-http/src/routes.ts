@@ -42,16 +42,14 @@ export class RouteTable<T> {
   private readonly withParams: ParamRoute<T>[] = [];
 
   add(route: RouteSpec, target: T): void {
-    if (route.path.includes('/:')) {
-      const methods = this.paramMethods(route.path);
-      if (methods.has(route.method)) throw new Error(`two handlers for ${route.method} ${route.path}`);
-      methods.set(route.method, target);
-      return;
-    }
-    let answers = this.exact.get(route.path);
-    if (!answers) this.exact.set(route.path, (answers = new Map()));
-    if (answers.has(route.method)) throw new Error(`two handlers for ${route.method} ${route.path}`);
-    answers.set(route.method, { found: { target } });
+    if (route.path.includes('/:')) claim(this.paramMethods(route.path), route, target);
+    else claim(this.exactAnswers(route.path), route, { found: { target } });
+  }
+
+  private exactAnswers(path: string): Map<string, RouteLookup<T>> {
+    let answers = this.exact.get(path);
+    if (!answers) this.exact.set(path, (answers = new Map()));
+    return answers;
   }
 
   private paramMethods(path: string): Map<string, T> {
@@ -86,6 +84,12 @@ export class RouteTable<T> {
     }
     return undefined;
   }
+}
+
+/** Registers `value` for the route's method, refusing a second handler for one method and path. */
+function claim<V>(methods: Map<string, V>, route: RouteSpec, value: V): void {
+  if (methods.has(route.method)) throw new Error(`two handlers for ${route.method} ${route.path}`);
+  methods.set(route.method, value);
 }
 
 /** Fills `:params` of a route path from the input (the client side of the convention). */

@@ -1,12 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  CallHeader,
   createLogger,
   MethodNotAllowedError,
   RouteNotFoundError,
   ShuttingDownError,
-  type InvokeRequest,
   type Logger,
   type SyncEndpoint,
   type SyncHost,
@@ -16,6 +14,7 @@ import {
 import { readJsonBody, readQueryInput } from './body.js';
 import { recordServerError, startServerSpan } from './http-tracing.js';
 import { IdempotencyGate, type IdempotencyOptions } from './idempotency.js';
+import { HttpInvokeRequest } from './invoke-request.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
 
@@ -85,49 +84,6 @@ interface Exchange {
   endpoint: SyncEndpoint;
   params: Record<string, string> | undefined;
   trace: TraceContext | undefined;
-}
-
-const DIGITS = /^\d+$/;
-
-/**
- * What a request hands the runtime: the call headers Tandem reads, and the client going
- * away as the run's cancellation. A class, so every request has one shape and the
- * cancellation hook is a method, not a closure per request.
- */
-class HttpInvokeRequest implements InvokeRequest {
-  readonly headers: Record<string, string>;
-  timeoutMs: number | undefined = undefined;
-  correlationId: string | undefined = undefined;
-  causationId: string | undefined = undefined;
-  idempotencyKey: string | undefined = undefined;
-  principal: string | undefined = undefined;
-  trace: TraceContext | undefined = undefined;
-
-  constructor(
-    req: IncomingMessage,
-    private readonly res: ServerResponse,
-  ) {
-    const h = req.headers;
-    this.headers = h as Record<string, string>;
-    const timeout = h[CallHeader.timeout];
-    if (typeof timeout === 'string' && DIGITS.test(timeout)) this.timeoutMs = Number(timeout);
-    const correlation = h[CallHeader.correlationId];
-    if (typeof correlation === 'string') this.correlationId = correlation;
-    const causation = h[CallHeader.causationId];
-    if (typeof causation === 'string') this.causationId = causation;
-    const key = h[CallHeader.idempotencyKey];
-    if (typeof key === 'string') this.idempotencyKey = key;
-  }
-
-  onCancel(cancel: (reason: unknown) => void): void {
-    const res = this.res;
-    const gone = () => cancel(new ShuttingDownError('the client closed the connection'));
-    if (res.destroyed && !res.writableFinished) gone();
-    else
-      res.once('close', () => {
-        if (!res.writableFinished) gone();
-      });
-  }
 }
 
 /** What a route leads to: the endpoint, and its path template (`/orders/:id`) for the server span's `http.route`. */
@@ -271,8 +227,7 @@ class NodeHttpServer implements HttpServer {
   private serve(host: SyncHost, x: Exchange, body: unknown): void {
     try {
       const input = x.params ? { ...(body as object), ...x.params } : body;
-      const request = new HttpInvokeRequest(x.req, x.res);
-      request.trace = x.trace;
+      const request = new HttpInvokeRequest(x.req, x.res, x.trace);
       if (this.options.auth || request.idempotencyKey !== undefined) {
         void this.serveChecked(host, x, input, request);
         return;

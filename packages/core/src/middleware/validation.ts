@@ -25,14 +25,13 @@ function summarise(issues: ValidationIssue[]): string {
 }
 
 export type ParseResult = z.ZodSafeParseResult<unknown>;
-type Parsed = ParseResult;
 
 /**
  * Parses synchronously when the schema allows it, which is most schemas and several times
  * cheaper than the async path; schemas with async refinements or transforms make zod
  * throw $ZodAsyncError from safeParse, and take the async path instead.
  */
-export function safeParse(schema: z.ZodType, value: unknown): Parsed | Promise<Parsed> {
+export function safeParse(schema: z.ZodType, value: unknown): ParseResult | Promise<ParseResult> {
   try {
     return schema.safeParse(value);
   } catch (error) {
@@ -64,7 +63,7 @@ export function validated(next: Step, options: { checkOutput: boolean }): Step {
   };
 }
 
-function afterInput(inv: Invocation, parsed: Parsed, next: Step, checkOutput: boolean): Promise<unknown> {
+function afterInput(inv: Invocation, parsed: ParseResult, next: Step, checkOutput: boolean): Promise<unknown> {
   const contract = inv.contract;
   if (!parsed.success) {
     const issues = issuesOf(parsed.error);

@@ -28,17 +28,16 @@ export const MessagingAttribute = {
 } as const;
 
 function messageAttributes(message: OutgoingMessage, system: string, operation: 'send' | 'process'): Attributes {
-  // Literal names (the values of MessagingAttribute): computed keys make a slower object.
   const attributes: Attributes = {
-    'messaging.system': system,
-    'messaging.destination.name': message.topic,
-    'messaging.operation.type': operation,
-    'messaging.operation.name': operation,
+    [MessagingAttribute.system]: system,
+    [MessagingAttribute.destination]: message.topic,
+    [MessagingAttribute.operationType]: operation,
+    [MessagingAttribute.operationName]: operation,
   };
   const id = message.headers[Header.id];
-  if (id !== undefined) attributes['messaging.message.id'] = id;
+  if (id !== undefined) attributes[MessagingAttribute.messageId] = id;
   const correlation = message.headers[Header.correlationid];
-  if (correlation !== undefined) attributes['messaging.message.conversation_id'] = correlation;
+  if (correlation !== undefined) attributes[MessagingAttribute.conversationId] = correlation;
   return attributes;
 }
 
