@@ -41,6 +41,7 @@ export type {
   SyncHost,
   SyncEndpoint,
   InvokeRequest,
+  InvokeReply,
   HealthReport,
   HealthCheck,
 } from './runtime/sync-host.js';

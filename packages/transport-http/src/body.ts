@@ -1,59 +1,90 @@
 import type { IncomingMessage } from 'node:http';
 import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '@tandem/core';
 
-/** Called once with the parsed body (undefined when empty), or with the error that refused it. */
-export type BodyCallback = (error: unknown, body?: unknown) => void;
+/** Told once of the parsed body (undefined when empty), or of the error that refused it. */
+export interface BodySink {
+  bodyRead(error: unknown, body?: unknown): void;
+}
+
+const kBodyRead = Symbol('tandem.bodyRead');
+
+/** The state of one body being read; on the request itself, for the shared listeners below. */
+class BodyRead {
+  readonly chunks: Buffer[] = [];
+  size = 0;
+  settled = false;
+
+  constructor(
+    readonly limit: number,
+    readonly sink: BodySink,
+  ) {}
+}
+
+type Reading = IncomingMessage & { [kBodyRead]: BodyRead };
 
 /**
  * Reads a JSON request body, refusing more than `limit` bytes as soon as the declared or
  * received size passes it (the rest is not buffered), and anything that is not JSON.
  *
- * Events and a callback rather than `for await` or a promise: this is on the path of every
- * command, the async iterator costs a promise and a tick per chunk, and every promise
- * costs again in apps whose tracing SDK keeps context with async hooks. After `done` the
- * request emits nothing more that matters here, so the listeners need no removal.
+ * Events and a sink object rather than `for await` or a promise: this is on the path of
+ * every command, the async iterator costs a promise and a tick per chunk, and every
+ * promise costs again in apps whose tracing SDK keeps context with async hooks. The
+ * listeners are module functions that find their state on the request, so a request
+ * costs no closures. After the sink is told the request emits nothing more that matters
+ * here, so the listeners need no removal.
  */
-export function readJsonBody(req: IncomingMessage, limit: number, done: BodyCallback): void {
+export function readJsonBody(req: IncomingMessage, limit: number, sink: BodySink): void {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
-    done(
+    sink.bodyRead(
       new PayloadTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit} bytes`, {
         details: { limit },
       }),
     );
     return;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let settled = false;
-  req.on('data', (chunk: Buffer) => {
-    if (settled) return;
-    size += chunk.length;
-    if (size > limit) {
-      settled = true;
-      done(new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`, { details: { limit } }));
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on('end', () => {
-    if (settled) return;
-    settled = true;
-    let body: unknown;
-    try {
-      body = parseJson(req, chunks, size);
-    } catch (error) {
-      done(error);
-      return;
-    }
-    done(undefined, body);
-  });
+  (req as Reading)[kBodyRead] = new BodyRead(limit, sink);
+  req.on('data', onData);
+  req.on('end', onEnd);
   // Also how a client that disconnects mid-body shows up ('aborted', ECONNRESET).
-  req.on('error', (error) => {
-    if (settled) return;
-    settled = true;
-    done(new MalformedRequestError(`request body could not be read: ${error.message}`, { cause: error }));
-  });
+  req.on('error', onError);
+}
+
+function onData(this: Reading, chunk: Buffer): void {
+  const read = this[kBodyRead];
+  if (read.settled) return;
+  read.size += chunk.length;
+  if (read.size > read.limit) {
+    read.settled = true;
+    read.sink.bodyRead(
+      new PayloadTooLargeError(`request body exceeds the limit of ${read.limit} bytes`, {
+        details: { limit: read.limit },
+      }),
+    );
+    return;
+  }
+  read.chunks.push(chunk);
+}
+
+function onEnd(this: Reading): void {
+  const read = this[kBodyRead];
+  if (read.settled) return;
+  read.settled = true;
+  let body: unknown;
+  try {
+    body = parseJson(this, read.chunks, read.size);
+  } catch (error) {
+    read.sink.bodyRead(error);
+    return;
+  }
+  read.sink.bodyRead(undefined, body);
+}
+
+function onError(this: Reading, error: Error): void {
+  const read = this[kBodyRead];
+  if (read.settled) return;
+  read.settled = true;
+  read.sink.bodyRead(new MalformedRequestError(`request body could not be read: ${error.message}`, { cause: error }));
 }
 
 const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;

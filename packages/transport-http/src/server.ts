@@ -9,12 +9,11 @@ import {
   type SyncEndpoint,
   type SyncHost,
   type SyncServer,
-  type TraceContext,
 } from '@tandem/core';
 import { readJsonBody, readQueryInput } from './body.js';
 import { recordServerError, startServerSpan } from './http-tracing.js';
 import { IdempotencyGate, type IdempotencyOptions } from './idempotency.js';
-import { HttpInvokeRequest } from './invoke-request.js';
+import { HttpExchange, type ExchangeServer } from './exchange.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
 
@@ -75,24 +74,13 @@ export function httpServer(options: HttpServerOptions = {}): HttpServer {
   return new NodeHttpServer(options);
 }
 
-/** One request on its way through `handle`, once its route is known. */
-interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  method: string;
-  path: string;
-  endpoint: SyncEndpoint;
-  params: Record<string, string> | undefined;
-  trace: TraceContext | undefined;
-}
-
 /** What a route leads to: the endpoint, and its path template (`/orders/:id`) for the server span's `http.route`. */
 interface Served {
   endpoint: SyncEndpoint;
   template: string;
 }
 
-class NodeHttpServer implements HttpServer {
+class NodeHttpServer implements HttpServer, ExchangeServer {
   readonly name = 'http';
   private host: SyncHost | undefined;
   private routes = new RouteTable<Served>();
@@ -171,10 +159,10 @@ class NodeHttpServer implements HttpServer {
   }
 
   /**
-   * Callbacks and one `.then` rather than an async function with awaits: this is every
-   * request's path, and each promise costs again in apps whose tracing SDK keeps context
-   * with async hooks. The slower cases (an auth hook, an Idempotency-Key) go through
-   * `serveChecked`, which awaits.
+   * Callbacks and the host's `dispatch` rather than an async function with awaits: this is
+   * every request's path, and each promise costs again in apps whose tracing SDK keeps
+   * context with async hooks. The slower cases (an auth hook, an Idempotency-Key) go
+   * through `serveChecked`, which awaits.
    */
   private handle(req: IncomingMessage, res: ServerResponse, next?: Next): void {
     const url = req.url ?? '/';
@@ -202,47 +190,30 @@ class NodeHttpServer implements HttpServer {
         throw new ShuttingDownError('the service is shutting down; retry on another instance');
       }
       const { endpoint, template } = match.found.target;
-      const exchange: Exchange = {
-        req,
-        res,
-        method,
-        path,
-        endpoint,
-        params: match.found.params,
-        trace: startServerSpan(req, res, template, path),
-      };
-      if (hasBody(method)) {
-        readJsonBody(req, this.bodyLimit, (error, body) => {
-          if (error === undefined) this.serve(host, exchange, body);
-          else this.fail(req, res, path, error);
-        });
-      } else {
-        this.serve(host, exchange, readQueryInput(url.length > path.length ? url.slice(path.length + 1) : ''));
-      }
+      const trace = startServerSpan(req, res, template, path);
+      const exchange = new HttpExchange(this, req, res, method, path, endpoint, match.found.params, trace);
+      if (hasBody(method)) readJsonBody(req, this.bodyLimit, exchange);
+      else this.serve(exchange, readQueryInput(url.length > path.length ? url.slice(path.length + 1) : ''));
     } catch (error) {
       this.fail(req, res, path, error);
     }
   }
 
-  private serve(host: SyncHost, x: Exchange, body: unknown): void {
+  /** The request's input is known: run its handler. */
+  serve(x: HttpExchange, body: unknown): void {
     try {
+      const host = this.host;
+      if (!host) throw new ShuttingDownError('the server has stopped');
       const input = x.params ? { ...(body as object), ...x.params } : body;
-      const request = new HttpInvokeRequest(x.req, x.res, x.trace);
-      if (this.options.auth || request.idempotencyKey !== undefined) {
-        void this.serveChecked(host, x, input, request);
-        return;
-      }
-      host.invoke(x.endpoint, input, request).then(
-        (result) => this.respond(host, x, result),
-        (error: unknown) => this.fail(x.req, x.res, x.path, error),
-      );
+      if (this.options.auth || x.idempotencyKey !== undefined) void this.serveChecked(host, x, input);
+      else host.dispatch(x.endpoint, input, x, x);
     } catch (error) {
       this.fail(x.req, x.res, x.path, error);
     }
   }
 
   /** With the auth hook and Idempotency-Key handling. */
-  private async serveChecked(host: SyncHost, x: Exchange, input: unknown, request: HttpInvokeRequest): Promise<void> {
+  private async serveChecked(host: SyncHost, x: HttpExchange, input: unknown): Promise<void> {
     try {
       if (this.options.auth) {
         const principal = await this.options.auth({
@@ -251,22 +222,21 @@ class NodeHttpServer implements HttpServer {
           headers: x.req.headers,
           endpoint: x.endpoint,
         });
-        if (principal !== undefined) request.principal = principal;
+        if (principal !== undefined) x.principal = principal;
       }
-      const idempotent = this.idempotency.plan(host, x.endpoint, request, x.method, x.path, input);
-      if (idempotent)
-        return await this.idempotency.serve(idempotent, () => host.invoke(x.endpoint, input, request), x.res);
-      this.respond(host, x, await host.invoke(x.endpoint, input, request));
+      const idempotent = this.idempotency.plan(host, x.endpoint, x, x.method, x.path, input);
+      if (idempotent) return await this.idempotency.serve(idempotent, () => host.invoke(x.endpoint, input, x), x.res);
+      this.respond(x, await host.invoke(x.endpoint, input, x));
     } catch (error) {
       this.fail(x.req, x.res, x.path, error);
     }
   }
 
-  private respond(host: SyncHost, x: Exchange, result: unknown): void {
+  respond(x: HttpExchange, result: unknown): void {
     const res = x.res;
     if (res.destroyed) return;
     try {
-      if (!host.accepting) res.setHeader('connection', 'close');
+      if (this.host?.accepting !== true) res.setHeader('connection', 'close');
       if (result === undefined) {
         res.writeHead(204).end();
         return;
@@ -290,7 +260,7 @@ class NodeHttpServer implements HttpServer {
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
   }
 
-  private fail(req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void {
+  fail(req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void {
     const problem = toProblem(error, path);
     recordServerError(req, error, problem.status);
     if (problem.status >= 500) this.log.error({ err: error, method: req.method, path }, 'request failed');

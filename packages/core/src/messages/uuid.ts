@@ -30,12 +30,16 @@ for (let i = 0; i < 256; i++) {
   HEX_HIGH[i] = hex.charCodeAt(0);
   HEX_LOW[i] = hex.charCodeAt(1);
 }
-/** Where each of the 16 bytes' two digits go in the 36-character text. */
-const AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 const DASH = 0x2d;
 const text = Buffer.alloc(36);
 text[8] = text[13] = text[18] = text[23] = DASH;
-const bytes = new Uint8Array(16);
+
+/** Writes `byte`'s two hex digits at `at`. */
+function put(at: number, byte: number): void {
+  const b = byte & 0xff;
+  text[at] = HEX_HIGH[b]!;
+  text[at + 1] = HEX_LOW[b]!;
+}
 
 let lastMs = 0;
 let sequence = 0;
@@ -53,23 +57,18 @@ export function uuidv7(now: number = Date.now()): string {
   }
   const r = take(8);
   // 48-bit big-endian milliseconds: divided, because bitwise operators work on 32 bits.
-  bytes[0] = ms / 0x10000000000;
-  bytes[1] = ms / 0x100000000;
-  bytes[2] = ms >>> 24;
-  bytes[3] = ms >>> 16;
-  bytes[4] = ms >>> 8;
-  bytes[5] = ms;
-  bytes[6] = 0x70 | (sequence >> 8);
-  bytes[7] = sequence;
-  bytes[8] = 0x80 | (pool[r]! & 0x3f);
-  for (let i = 9; i < 16; i++) bytes[i] = pool[r + i - 8]!;
+  put(0, ms / 0x10000000000);
+  put(2, ms / 0x100000000);
+  put(4, ms >>> 24);
+  put(6, ms >>> 16);
+  put(9, ms >>> 8);
+  put(11, ms);
+  put(14, 0x70 | (sequence >> 8));
+  put(16, sequence);
+  put(19, 0x80 | (pool[r]! & 0x3f));
+  put(21, pool[r + 1]!);
+  for (let i = 2; i < 8; i++) put(20 + 2 * i, pool[r + i]!);
   // Written as character codes and decoded once: concatenating 17 two-character strings
   // builds a rope that every later read flattens, which cost twice as much.
-  for (let i = 0; i < 16; i++) {
-    const b = bytes[i]!;
-    const to = AT[i]!;
-    text[to] = HEX_HIGH[b]!;
-    text[to + 1] = HEX_LOW[b]!;
-  }
   return text.toString('latin1', 0, 36);
 }

@@ -1,39 +1,48 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { Step } from '../middleware/stage.js';
-import type { Invocation } from '../runtime/invocation.js';
+import type { HandlerRegistration } from '../runtime/service.js';
 import { errorType } from '../tracing/span-errors.js';
 import { runtimeInstruments } from './runtime-metrics.js';
 
+/** A run started while no metrics SDK was recording: nothing to record when it ends. */
+export const NOT_MEASURED = -1;
+
 /**
- * Records `tandem.handler.duration` for every run, by handler and outcome; free without
- * a metrics SDK. The runtime wraps each handler in its own, so the success attributes are
- * built once per handler.
+ * Records `tandem.handler.duration` for one handler's runs, by outcome; free without a
+ * metrics SDK. One per handler, so the success attributes are built once.
  */
-export function measured(next: Step): Step {
-  let success: Attributes | undefined;
-  const base = (inv: Invocation): Attributes => ({
-    'tandem.handler.name': inv.contract.name,
-    'tandem.handler.kind': inv.registration.kind,
-    'tandem.service': inv.registration.service,
-  });
-  return (inv) => {
-    const instruments = runtimeInstruments();
-    if (!instruments.enabled) return next(inv);
-    const started = performance.now();
-    return next(inv).then(
-      (result) => {
-        success ??= { ...base(inv), 'tandem.outcome': 'success' };
-        instruments.handlerDuration.record((performance.now() - started) / 1000, success);
-        return result;
-      },
-      (error: unknown) => {
-        instruments.handlerDuration.record((performance.now() - started) / 1000, {
-          ...base(inv),
-          'tandem.outcome': 'error',
-          'error.type': errorType(error),
-        });
-        throw error;
-      },
-    );
-  };
+export class HandlerMetrics {
+  private success: Attributes | undefined;
+
+  constructor(private readonly reg: HandlerRegistration) {}
+
+  /**
+   * The run's start time, or NOT_MEASURED. Asked on every run rather than once at start:
+   * an app may register its metrics SDK after the app started.
+   */
+  start(): number {
+    return runtimeInstruments().enabled ? performance.now() : NOT_MEASURED;
+  }
+
+  succeeded(started: number): void {
+    if (started === NOT_MEASURED) return;
+    this.success ??= { ...this.base(), 'tandem.outcome': 'success' };
+    runtimeInstruments().handlerDuration.record((performance.now() - started) / 1000, this.success);
+  }
+
+  failed(started: number, error: unknown): void {
+    if (started === NOT_MEASURED) return;
+    runtimeInstruments().handlerDuration.record((performance.now() - started) / 1000, {
+      ...this.base(),
+      'tandem.outcome': 'error',
+      'error.type': errorType(error),
+    });
+  }
+
+  private base(): Attributes {
+    return {
+      'tandem.handler.name': this.reg.contract.name,
+      'tandem.handler.kind': this.reg.kind,
+      'tandem.service': this.reg.service,
+    };
+  }
 }

@@ -201,10 +201,11 @@ class TandemApp implements App {
     const registry = runtime.deps.registry.sync;
     // By the endpoint object a server got from `endpoints`: an identity lookup per request.
     const byEndpoint = new Map(endpoints.map((endpoint) => [endpoint, registry.get(endpoint.contract.name)!]));
+    const handlerOf = (endpoint: SyncEndpoint) => byEndpoint.get(endpoint) ?? registry.get(endpoint.contract.name)!;
     return {
       endpoints,
-      invoke: (endpoint, input, request) =>
-        runtime.invoke(byEndpoint.get(endpoint) ?? registry.get(endpoint.contract.name)!, input, request),
+      invoke: (endpoint, input, request) => runtime.invoke(handlerOf(endpoint), input, request),
+      dispatch: (endpoint, input, request, reply) => runtime.dispatch(handlerOf(endpoint), input, request, reply),
       get accepting() {
         return runtime.accepting;
       },

@@ -15,35 +15,19 @@ export class InFlight {
     return this.count;
   }
 
-  /** Plain promise callbacks instead of async/finally: this sits on every request's path. */
-  track<A, T>(controller: RunAbort, run: (arg: A) => Promise<T>, arg: A): Promise<T> {
+  /** A run begins; `leave` must follow once it settled, whatever its outcome. */
+  enter(controller: RunAbort): void {
     this.count++;
     controller.watchedBy = this;
-    let running: Promise<T>;
-    try {
-      running = run(arg);
-    } catch (error) {
-      running = Promise.reject(error);
-    }
-    return running.then(
-      (value) => {
-        this.settle(controller);
-        return value;
-      },
-      (error: unknown) => {
-        this.settle(controller);
-        throw error;
-      },
-    );
   }
 
-  /** Called by a tracked run when its signal is first made. */
+  /** Called by a run when its signal is first made. */
   watch(controller: RunAbort): void {
     if (this.abortedWith) controller.abort(this.abortedWith.reason);
     else this.listening.add(controller);
   }
 
-  private settle(controller: RunAbort): void {
+  leave(controller: RunAbort): void {
     if (this.listening.size > 0) this.listening.delete(controller);
     if (--this.count === 0) {
       const waiters = this.waiters;

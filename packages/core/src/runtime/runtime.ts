@@ -8,9 +8,9 @@ import { compose, type Middleware } from '../middleware/compose.js';
 import type { Step } from '../middleware/stage.js';
 import { withDeadline } from '../middleware/timeout.js';
 import { validated } from '../middleware/validation.js';
-import { measured } from '../metrics/handler-metrics.js';
+import { HandlerMetrics } from '../metrics/handler-metrics.js';
 import type { Store } from '../stores/store.js';
-import type { BrokerTransport, IncomingMessage } from '../transport/broker.js';
+import type { BrokerTransport, IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import { CallHeader, type CallTransport } from './call-transport.js';
 import { RunContext, type ContextDeps } from './context-factory.js';
 import type { CallOptions, HandlerMeta } from './handler-context.js';
@@ -19,7 +19,7 @@ import { RunAbort, type CancelSource } from './run-abort.js';
 import type { Invocation } from './invocation.js';
 import type { Registry } from './registry.js';
 import type { HandlerRegistration } from './service.js';
-import type { InvokeRequest } from './sync-host.js';
+import type { InvokeReply, InvokeRequest } from './sync-host.js';
 import { runUnitOfWork } from './unit-of-work.js';
 
 export interface RuntimeDeps {
@@ -34,14 +34,55 @@ export interface RuntimeDeps {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** A handler's steps, built once at start. */
+interface HandlerSteps {
+  /** Middleware, validation, deadline and unit of work; events are sent inside it. */
+  full: Step;
+  /**
+   * Validation and the handler alone, for runs that need nothing else (no store, no
+   * middleware, no deadline): the run's completion sends its events. Undefined when the
+   * handler always needs `full`.
+   */
+  direct: Step | undefined;
+  metrics: HandlerMetrics;
+}
+
+/** One run as the runtime tracks it. */
+interface Run extends Invocation {
+  readonly ctx: RunContext;
+  readonly steps: HandlerSteps;
+  /** From HandlerMetrics.start. */
+  readonly startedAt: number;
+}
+
+interface RunOptions {
+  signal?: AbortSignal;
+  onCancel?: InvokeRequest['onCancel'];
+  message?: IncomingMessage;
+  trace?: Context;
+  joined?: RunContext;
+}
+
+/** Calls the handler. Events it publishes stay pending for the run's completion to send. */
+const callHandler: Step = (inv) => {
+  try {
+    return Promise.resolve(inv.registration.fn(inv.input, inv.ctx));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+};
+
 /**
- * Runs handlers. Each handler's pipeline is built once at start, outermost first: handler
- * metrics, app middleware, the handler's own, validation, deadline, then the unit of work.
+ * Runs handlers. Each handler's steps are built once at start, outermost first: app
+ * middleware, the handler's own, validation, deadline, then the unit of work. A run
+ * ends in one place (`succeeded`/`failed`), which sends the events still pending, records
+ * the handler's duration and leaves the in-flight count: one promise reaction after the
+ * handler's own for most requests.
  */
 export class Runtime {
   readonly inFlight = new InFlight();
   accepting = false;
-  private readonly pipelines = new Map<HandlerRegistration, Step>();
+  private readonly steps = new Map<HandlerRegistration, HandlerSteps>();
   private readonly contextDeps: ContextDeps;
 
   constructor(readonly deps: RuntimeDeps) {
@@ -53,64 +94,75 @@ export class Runtime {
     const groupOf = new Map<HandlerRegistration, string>();
     for (const group of deps.registry.groups.values())
       for (const h of group.handlers.values()) groupOf.set(h, group.name);
+    const validation = { checkOutput: deps.checkOutput };
     for (const svc of deps.registry.services) {
       for (const reg of svc.handlers) {
         const group = groupOf.get(reg);
         const unit = { store: deps.store, broker: deps.broker, ...(group !== undefined ? { group } : {}) };
         const inner = validated(
           withDeadline((inv) => runUnitOfWork(inv, unit)),
-          { checkOutput: deps.checkOutput },
+          validation,
         );
         const user = [...deps.middleware, ...(reg.options.middleware ?? [])];
-        this.pipelines.set(reg, measured(user.length > 0 ? compose(user, inner) : inner));
+        const direct =
+          user.length === 0 && !deps.store && reg.options.timeoutMs === undefined
+            ? validated(callHandler, validation)
+            : undefined;
+        this.steps.set(reg, {
+          full: user.length > 0 ? compose(user, inner) : inner,
+          direct,
+          metrics: new HandlerMetrics(reg),
+        });
       }
     }
   }
 
   /** One run of a handler with a fresh context; `meta` says what started it. */
-  run(
-    reg: HandlerRegistration,
-    input: unknown,
-    meta: HandlerMeta,
-    options: {
-      signal?: AbortSignal;
-      onCancel?: InvokeRequest['onCancel'];
-      message?: IncomingMessage;
-      trace?: Context;
-      joined?: RunContext;
-    } = {},
-  ): Promise<unknown> {
-    const controller = new RunAbort();
-    if (options.signal) controller.follow(options.signal);
-    const pending: Invocation['pending'] = [];
-    const ctx = new RunContext(this.contextDeps, reg, meta, controller, pending, options.trace);
-    // Every field set, even when undefined, so all invocations share one shape.
-    const inv: Invocation = {
-      registration: reg,
-      contract: reg.contract,
-      input,
-      ctx,
-      controller,
-      pending,
-      message: options.message,
-      joined: options.joined,
-    };
-    // The request itself is the source: called as its method, so a server's class keeps `this`.
-    if (options.onCancel) controller.cancelledBy(options as CancelSource);
-    const pipeline = this.pipelines.get(reg)!;
-    // With a tracing SDK, the handler runs with its server or consumer span active, so
-    // spans the user's own instrumentation makes inside it (a database call) nest there.
-    if (options.trace && activeTracer())
-      return this.inFlight.track(controller, (i) => context.with(options.trace!, pipeline, undefined, i), inv);
-    return this.inFlight.track(controller, pipeline, inv);
+  run(reg: HandlerRegistration, input: unknown, meta: HandlerMeta, options: RunOptions = {}): Promise<unknown> {
+    const run = this.begin(reg, input, meta, options);
+    return this.execute(run, options.trace).then(
+      (result) => (run.pending.length > 0 ? this.sendPending(run, result) : this.succeeded(run, result)),
+      (error: unknown) => {
+        this.failed(run, error);
+        throw error;
+      },
+    );
   }
 
   /** A sync request from a server adapter (or an in-process call). */
   invoke(reg: HandlerRegistration, input: unknown, request: InvokeRequest, joined?: RunContext): Promise<unknown> {
-    if (!this.accepting)
-      return Promise.reject(
-        new ShuttingDownError(`service '${reg.service}' is shutting down and takes no new requests`),
-      );
+    if (!this.accepting) return Promise.reject(this.refusal(reg));
+    return this.run(reg, input, this.metaOf(reg, request), joined ? { ...request, joined } : request);
+  }
+
+  /**
+   * As `invoke`, with the outcome handed to `reply`: no promise for the server to chain,
+   * so a request costs one promise reaction fewer. `reply`'s methods must not throw.
+   */
+  dispatch(reg: HandlerRegistration, input: unknown, request: InvokeRequest, reply: InvokeReply): void {
+    if (!this.accepting) return reply.reject(this.refusal(reg));
+    const run = this.begin(reg, input, this.metaOf(reg, request), request);
+    this.execute(run, request.trace).then(
+      (result) => {
+        if (run.pending.length === 0) reply.resolve(this.succeeded(run, result));
+        else
+          this.sendPending(run, result).then(
+            (value) => reply.resolve(value),
+            (error: unknown) => reply.reject(error),
+          );
+      },
+      (error: unknown) => {
+        this.failed(run, error);
+        reply.reject(error);
+      },
+    );
+  }
+
+  private refusal(reg: HandlerRegistration): ShuttingDownError {
+    return new ShuttingDownError(`service '${reg.service}' is shutting down and takes no new requests`);
+  }
+
+  private metaOf(reg: HandlerRegistration, request: InvokeRequest): HandlerMeta {
     const messageId = uuidv7();
     const meta: Mutable<HandlerMeta> = {
       kind: reg.kind,
@@ -126,7 +178,68 @@ export class Runtime {
     if (request.idempotencyKey !== undefined) meta.idempotencyKey = request.idempotencyKey;
     if (request.timeoutMs !== undefined) meta.deadline = Date.now() + request.timeoutMs;
     if (request.principal !== undefined) meta.principal = request.principal;
-    return this.run(reg, input, meta, joined ? { ...request, joined } : request);
+    return meta;
+  }
+
+  private begin(reg: HandlerRegistration, input: unknown, meta: HandlerMeta, options: RunOptions): Run {
+    const controller = new RunAbort();
+    if (options.signal) controller.follow(options.signal);
+    const pending: OutgoingMessage[] = [];
+    const ctx = new RunContext(this.contextDeps, reg, meta, controller, pending, options.trace);
+    const steps = this.steps.get(reg)!;
+    // Every field set, even when undefined, so all runs share one shape.
+    const run: Run = {
+      registration: reg,
+      contract: reg.contract,
+      input,
+      ctx,
+      controller,
+      pending,
+      message: options.message,
+      joined: options.joined,
+      steps,
+      startedAt: steps.metrics.start(),
+    };
+    // The request itself is the source: called as its method, so a server's class keeps `this`.
+    if (options.onCancel) controller.cancelledBy(options as CancelSource);
+    this.inFlight.enter(controller);
+    return run;
+  }
+
+  /** The run's steps, as a promise even when one throws. */
+  private execute(run: Run, trace: Context | undefined): Promise<unknown> {
+    const steps = run.steps;
+    const step = steps.direct !== undefined && run.ctx.meta.deadline === undefined ? steps.direct : steps.full;
+    try {
+      // With a tracing SDK, the handler runs with its server or consumer span active, so
+      // spans the user's own instrumentation makes inside it (a database call) nest there.
+      if (trace && activeTracer()) return context.with(trace, step, undefined, run);
+      return step(run);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Events the handler published and its steps did not send (see HandlerSteps.direct): sent before the run counts as done. */
+  private sendPending(run: Run, result: unknown): Promise<unknown> {
+    return this.deps.broker.publish(run.pending.splice(0)).then(
+      () => this.succeeded(run, result),
+      (error: unknown) => {
+        this.failed(run, error);
+        throw error;
+      },
+    );
+  }
+
+  private succeeded(run: Run, result: unknown): unknown {
+    this.inFlight.leave(run.controller);
+    run.steps.metrics.succeeded(run.startedAt);
+    return result;
+  }
+
+  private failed(run: Run, error: unknown): void {
+    this.inFlight.leave(run.controller);
+    run.steps.metrics.failed(run.startedAt, error);
   }
 
   /** `ctx.call` and `app.call`: in process when this app serves the contract, else through the call transport. */

@@ -30,6 +30,16 @@ export interface InvokeRequest {
   trace?: Context;
 }
 
+/**
+ * Where a dispatched run's outcome goes (see SyncHost.dispatch): a server's per-request
+ * object, so that answering needs no promise and no closure per request. Its methods must
+ * not throw.
+ */
+export interface InvokeReply {
+  resolve(result: unknown): void;
+  reject(error: unknown): void;
+}
+
 export interface HealthCheck {
   ok: boolean;
   detail?: string;
@@ -48,6 +58,11 @@ export interface SyncHost {
   readonly endpoints: readonly SyncEndpoint[];
   /** Runs the endpoint's handler through the middleware; rejects with a TandemError. */
   invoke(endpoint: SyncEndpoint, input: unknown, request: InvokeRequest): Promise<unknown>;
+  /**
+   * As `invoke`, with the outcome handed to `reply` instead of a promise: what a server
+   * uses on its hot path, one promise reaction fewer per request.
+   */
+  dispatch(endpoint: SyncEndpoint, input: unknown, request: InvokeRequest, reply: InvokeReply): void;
   /** False once stop() began: new requests get 503. */
   readonly accepting: boolean;
   health(): Promise<HealthReport>;
