@@ -66,7 +66,7 @@ const transportScripts = [
     name: 'http-overhead',
     title: 'HTTP overhead: Tandem against node:http + zod',
     script: 'http-overhead/index.mjs',
-    args: q ? ['--rounds', '3', '--seconds', '3'] : [],
+    args: q ? ['--rounds', '12'] : [],
   },
   {
     name: 'rabbitmq',

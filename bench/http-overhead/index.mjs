@@ -1,19 +1,24 @@
 // bench/http-overhead: one zod-validated command served by Tandem and by a bare node:http
-// handler doing the same parse+validate, each in its own process pinned to core 0, driven
-// by autocannon on core 1 in alternating rounds of the same run. Prints req/s and p99 per
-// round, then the medians and Tandem's throughput as a ratio of the bare handler's.
+// handler doing the same parse+validate, both driven by autocannon on loopback in one run.
 //
-//   npm run bench:http-overhead -- [--rounds 5] [--seconds 5] [--connections 50]
+// Both servers run for the whole bench, each in its own process pinned to core 0, with
+// autocannon on core 1. The load alternates between them in short rounds (the order flips
+// every round), so the two measurements of a round are seconds apart. On a shared machine
+// whose speed drifts by minutes, that pairing is what makes the ratio stable: each round
+// gives a Tandem/bare ratio, and the bench reports their median and quartiles besides the
+// medians of each server's own figures.
+//
+//   npm run bench:http-overhead -- [--rounds 30] [--seconds 1] [--connections 50]
 import { loadOrders } from '../lib/order-load.mjs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startServer, pinSelf } from '../lib/server-process.mjs';
-import { fixed, median, table } from '../lib/stats.mjs';
+import { fixed, median, percentile, table } from '../lib/stats.mjs';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '30' },
+    seconds: { type: 'string', default: '1' },
     connections: { type: 'string', default: '50' },
   },
 });
@@ -29,53 +34,52 @@ const targets = [
 const load = (url, seconds) => loadOrders(url, { seconds, connections });
 
 pinSelf(1);
-const results = new Map(targets.map((t) => [t.name, []]));
-for (let round = 1; round <= rounds; round++) {
-  for (const target of round % 2 ? targets : [...targets].reverse()) {
-    const server = await startServer(target.script, { cpu: 0, env: { NODE_ENV: 'production' } });
-    try {
-      await load(server.url, 1); // warm-up: JIT and connection pool
+const servers = [];
+try {
+  for (const target of targets)
+    servers.push(await startServer(target.script, { cpu: 0, env: { NODE_ENV: 'production' } }));
+  for (const server of servers) await load(server.url, 2); // warm-up: JIT and connection pool
+  const results = targets.map(() => []);
+  for (let round = 1; round <= rounds; round++) {
+    for (const i of round % 2 ? [0, 1] : [1, 0]) {
+      const server = servers[i];
       const cpuBefore = await server.cpuMicros();
       const r = await load(server.url, duration);
-      const cpuPerRequest = (await server.cpuMicros()) - cpuBefore;
-      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${target.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-      const cpu = cpuPerRequest / r.requests.total;
-      results.get(target.name).push({ rps: r.requests.average, p99: r.latency.p99, cpu });
+      const cpuMicros = (await server.cpuMicros()) - cpuBefore;
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${targets[i].name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+      const cpu = cpuMicros / r.requests.total;
+      results[i].push({ rps: r.requests.total / duration, p99: r.latency.p99, cpu });
       console.log(
-        `round ${round} ${target.name.padEnd(16)} ${fixed(r.requests.average)} req/s  p99 ${r.latency.p99} ms  ${fixed(cpu, 1)} µs CPU/request`,
+        `round ${round} ${targets[i].name.padEnd(16)} ${fixed(r.requests.total / duration)} req/s  p99 ${r.latency.p99} ms  ${fixed(cpu, 1)} µs CPU/request`,
       );
-    } finally {
-      await server.stop();
     }
   }
+  report(results);
+} finally {
+  for (const server of servers) await server.stop();
 }
 
-const summary = targets.map((t) => {
-  const runs = results.get(t.name);
-  return {
-    name: t.name,
+function report([bare, tandem]) {
+  const summary = [bare, tandem].map((runs, i) => ({
+    name: targets[i].name,
     rps: median(runs.map((r) => r.rps)),
     p99: median(runs.map((r) => r.p99)),
     cpu: median(runs.map((r) => r.cpu)),
-  };
-});
-const [bare, tandem] = summary;
-console.log(`\nmedians of ${rounds} rounds, ${duration} s each, ${connections} connections, Node ${process.version}`);
-console.log(
-  table([
-    ['server', 'req/s', 'p99 ms', 'throughput ratio', 'µs CPU/request', 'CPU ratio'],
-    ...summary.map((s) => [
-      s.name,
-      fixed(s.rps),
-      fixed(s.p99, 1),
-      fixed(s.rps / bare.rps, 3),
-      fixed(s.cpu, 1),
-      fixed(bare.cpu / s.cpu, 3),
+  }));
+  console.log(`\nmedians of ${rounds} rounds, ${duration} s each, ${connections} connections, Node ${process.version}`);
+  console.log(
+    table([
+      ['server', 'req/s', 'p99 ms', 'µs CPU/request'],
+      ...summary.map((s) => [s.name, fixed(s.rps), fixed(s.p99, 1), fixed(s.cpu, 1)]),
     ]),
-  ]),
-);
-console.log(`\ntandem / bare throughput: ${fixed(tandem.rps / bare.rps, 3)} (target >= 0.9)`);
-// When the load generator saturates its core before the bare server does, the throughput
-// ratio understates the difference; the CPU ratio (bare µs / tandem µs per request) is the
-// server-bound throughput ratio and is less sensitive to a busy machine.
-console.log(`bare / tandem CPU per request: ${fixed(bare.cpu / tandem.cpu, 3)}`);
+  );
+  // Per round: Tandem's throughput over the bare server's, and the bare server's CPU per
+  // request over Tandem's (the server-bound throughput ratio, which holds even when the
+  // load generator is the bottleneck).
+  const throughput = tandem.map((t, i) => t.rps / bare[i].rps);
+  const cpu = tandem.map((t, i) => bare[i].cpu / t.cpu);
+  const spread = (ratios) =>
+    `${fixed(median(ratios), 3)} (quartiles ${fixed(percentile(ratios, 25), 3)}-${fixed(percentile(ratios, 75), 3)})`;
+  console.log(`\ntandem / bare throughput, median of per-round ratios: ${spread(throughput)} (target >= 0.9)`);
+  console.log(`bare / tandem CPU per request, median of per-round ratios: ${spread(cpu)}`);
+}
