@@ -67,6 +67,39 @@ function retryAfterMs(headers: Dispatcher.ResponseData['headers']): number | und
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** The abort signal of one call: the caller's own signal, or the call's deadline, whichever comes first. */
+class CallAbort {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  timedOut = false;
+
+  constructor(
+    private readonly caller: AbortSignal | undefined,
+    timeoutMs: number,
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(new DOMException('the call reached its deadline', 'TimeoutError'));
+    }, timeoutMs);
+    if (caller) {
+      if (caller.aborted) this.controller.abort(caller.reason);
+      else caller.addEventListener('abort', this.callerAborted, { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private readonly callerAborted = (): void => this.controller.abort(this.caller!.reason);
+
+  /** The answer is in (or the call failed): disarm the deadline and stop following the caller. */
+  done(): void {
+    clearTimeout(this.timer);
+    this.caller?.removeEventListener('abort', this.callerAborted);
+  }
+}
+
 /** Sends one request and reads the answer into the contract's output or a typed error. */
 export async function sendOnce(
   dispatcher: Dispatcher,
@@ -76,8 +109,10 @@ export async function sendOnce(
   const remaining = req.deadline - Date.now();
   if (remaining <= 0)
     throw fault(new TimeoutError(`${req.where}: the deadline passed before the call was sent`), { kind: 'timeout' });
-  const timeoutSignal = AbortSignal.timeout(remaining);
-  const signal = req.signal ? AbortSignal.any([req.signal, timeoutSignal]) : timeoutSignal;
+  // One controller and a timer cleared with the answer, rather than AbortSignal.timeout()
+  // (whose timer stays armed until the deadline, so a busy client carries one per call
+  // made in the last `timeoutMs`) and AbortSignal.any() (listeners on both signals).
+  const abort = new CallAbort(req.signal, remaining);
   // The callee gets the time left as its own deadline (ctx.signal aborts at it), minus a
   // little headroom so that its timeout answer arrives before this side gives up.
   req.headers[CallHeader.timeout] = String(Math.max(1, remaining - Math.min(10, Math.floor(remaining / 10))));
@@ -90,11 +125,13 @@ export async function sendOnce(
       path: req.path,
       headers: req.headers,
       body: req.body,
-      signal,
+      signal: abort.signal,
     });
     text = await response.body.text();
   } catch (error) {
-    throw transportError(error, req.where, timeoutSignal);
+    throw transportError(error, req.where, abort.timedOut);
+  } finally {
+    abort.done();
   }
   const status = response.statusCode;
   const serverFault: Fault | undefined = status >= 500 ? { kind: 'status', status } : undefined;
@@ -123,8 +160,8 @@ export async function sendOnce(
   return { status, output: output.data };
 }
 
-function transportError(error: unknown, where: string, timeoutSignal: AbortSignal): Error {
-  if (timeoutSignal.aborted)
+function transportError(error: unknown, where: string, timedOut: boolean): Error {
+  if (timedOut)
     return fault(new TimeoutError(`${where}: no answer within the deadline`, { cause: error }), { kind: 'timeout' });
   if (error instanceof undiciErrors.RequestAbortedError || (error as { name?: string }).name === 'AbortError') {
     return new TimeoutError(`${where}: the call was aborted`, { cause: error });

@@ -58,6 +58,15 @@ describe('typed http client', () => {
     expect(error).toBeInstanceOf(TimeoutError);
   });
 
+  it('does not send a call whose caller signal has already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const started = Date.now();
+    const error = await client.call(Slow, { ms: 1_000 }, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
   it('reports an unreachable service as UnavailableError', async () => {
     const dead = httpClient({ services: { orders: 'http://127.0.0.1:1' } });
     const error = await dead.call(GetOrder, { id: 'x' }).catch((e: unknown) => e);
