@@ -83,7 +83,8 @@ class CallAbort {
     }, timeoutMs);
     if (caller) {
       if (caller.aborted) this.controller.abort(caller.reason);
-      else caller.addEventListener('abort', this.callerAborted, { once: true });
+      // Itself as the listener (handleEvent), so following the caller costs no closure.
+      else caller.addEventListener('abort', this, { once: true });
     }
   }
 
@@ -91,12 +92,15 @@ class CallAbort {
     return this.controller.signal;
   }
 
-  private readonly callerAborted = (): void => this.controller.abort(this.caller!.reason);
+  /** The caller's signal aborted. */
+  handleEvent(): void {
+    this.controller.abort(this.caller!.reason);
+  }
 
   /** The answer is in (or the call failed): disarm the deadline and stop following the caller. */
   done(): void {
     clearTimeout(this.timer);
-    this.caller?.removeEventListener('abort', this.callerAborted);
+    this.caller?.removeEventListener('abort', this);
   }
 }
 

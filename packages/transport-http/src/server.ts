@@ -202,8 +202,8 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   /** The request's input is known: run its handler. */
   serve(x: HttpExchange, body: unknown): void {
     try {
-      const host = this.host;
-      if (!host) throw new ShuttingDownError('the server has stopped');
+      // Set: `handle` made the exchange only once the server had started, and it stays set.
+      const host = this.host!;
       const input = x.params ? { ...(body as object), ...x.params } : body;
       if (this.options.auth || x.idempotencyKey !== undefined) void this.serveChecked(host, x, input);
       else host.dispatch(x.endpoint, input, x, x);

@@ -9,6 +9,7 @@ import {
   service,
   silentLogger,
   type InvokeReply,
+  type ServiceBuilder,
   type SyncHost,
   type SyncServer,
 } from '../index.js';
@@ -19,16 +20,35 @@ const Place = defineCommand('orders.place', {
 });
 const Placed = defineEvent('orders.placed', { data: z.object({ id: z.string() }) });
 
-/** A server that keeps the host it is given, to dispatch to it as a real server would. */
-function capturingServer(): SyncServer & { host?: SyncHost } {
-  const server: SyncServer & { host?: SyncHost } = {
+/**
+ * Starts an app with `orders` behind a server that only keeps the host it is given, to
+ * dispatch to it as a real server would.
+ */
+async function startWith(
+  orders: ServiceBuilder,
+  options: { broker?: MemoryTransport; shutdownTimeoutMs?: number } = {},
+) {
+  let host: SyncHost | undefined;
+  const http: SyncServer = {
     name: 'capture',
-    async start(host) {
-      server.host = host;
+    async start(given) {
+      host = given;
     },
     async stop() {},
   };
-  return server;
+  const app = createApp({
+    services: [orders],
+    broker: options.broker ?? new MemoryTransport({ broker: new MemoryBroker() }),
+    http,
+    logger: silentLogger,
+    ...(options.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: options.shutdownTimeoutMs } : {}),
+  });
+  await app.start();
+  return {
+    app,
+    dispatch: (input: unknown, reply: InvokeReply) =>
+      host!.dispatch(host!.endpoints[0]!, input, { headers: {} }, reply),
+  };
 }
 
 /** A reply that records its calls, as a promise of the first. */
@@ -62,9 +82,7 @@ describe('SyncHost.dispatch', () => {
       await ctx.publish(Placed, { id: `o-${sku}` });
       return { id: `o-${sku}` };
     });
-    const http = capturingServer();
-    const app = createApp({ services: [orders], broker, http, logger: silentLogger });
-    await app.start();
+    const { app, dispatch } = await startWith(orders, { broker });
     try {
       const { reply, calls, settled } = recordingReply();
       const sentWhenAnswered: string[][] = [];
@@ -72,7 +90,7 @@ describe('SyncHost.dispatch', () => {
         resolve: (r) => (sentWhenAnswered.push([...sent]), reply.resolve(r)),
         reject: (e) => reply.reject(e),
       };
-      http.host!.dispatch(http.host!.endpoints[0]!, { sku: 'a' }, { headers: {} }, wrapped);
+      dispatch({ sku: 'a' }, wrapped);
       await settled;
       expect(calls).toEqual([['resolve', { id: 'o-a' }]]);
       expect(sentWhenAnswered).toEqual([['orders.placed']]);
@@ -88,11 +106,9 @@ describe('SyncHost.dispatch', () => {
       await ctx.publish(Placed, { id: sku });
       return { id: sku };
     });
-    const http = capturingServer();
-    const app = createApp({ services: [orders], broker, http, logger: silentLogger, shutdownTimeoutMs: 5_000 });
-    await app.start();
+    const { app, dispatch } = await startWith(orders, { broker, shutdownTimeoutMs: 5_000 });
     const { reply, calls, settled } = recordingReply();
-    http.host!.dispatch(http.host!.endpoints[0]!, { sku: 'a' }, { headers: {} }, reply);
+    dispatch({ sku: 'a' }, reply);
     await settled;
     expect(calls).toHaveLength(1);
     expect(calls[0]![0]).toBe('reject');
@@ -107,17 +123,9 @@ describe('SyncHost.dispatch', () => {
     const orders = service('orders').command(Place, (() => {
       throw new Error('not even a promise');
     }) as never);
-    const http = capturingServer();
-    const app = createApp({
-      services: [orders],
-      broker: new MemoryTransport({ broker: new MemoryBroker() }),
-      http,
-      logger: silentLogger,
-      shutdownTimeoutMs: 5_000,
-    });
-    await app.start();
+    const { app, dispatch } = await startWith(orders, { shutdownTimeoutMs: 5_000 });
     const { reply, calls, settled } = recordingReply();
-    http.host!.dispatch(http.host!.endpoints[0]!, { sku: 'a' }, { headers: {} }, reply);
+    dispatch({ sku: 'a' }, reply);
     await settled;
     expect(calls.map(([kind]) => kind)).toEqual(['reject']);
     expect((calls[0]![1] as Error).message).toBe('not even a promise');
@@ -129,17 +137,10 @@ describe('SyncHost.dispatch', () => {
 
   it('refuses with ShuttingDownError once the app is stopping', async () => {
     const orders = service('orders').command(Place, async ({ sku }) => ({ id: sku }));
-    const http = capturingServer();
-    const app = createApp({
-      services: [orders],
-      broker: new MemoryTransport({ broker: new MemoryBroker() }),
-      http,
-      logger: silentLogger,
-    });
-    await app.start();
+    const { app, dispatch } = await startWith(orders);
     await app.stop();
     const { reply, calls, settled } = recordingReply();
-    http.host!.dispatch(http.host!.endpoints[0]!, { sku: 'a' }, { headers: {} }, reply);
+    dispatch({ sku: 'a' }, reply);
     await settled;
     expect(calls[0]![0]).toBe('reject');
     expect((calls[0]![1] as { code: string }).code).toBe('TANDEM_SHUTTING_DOWN');
