@@ -8,16 +8,62 @@ export interface BodySink {
 
 const kBodyRead = Symbol('tandem.bodyRead');
 
-/** The state of one body being read; on the request itself, for the shared listeners below. */
-class BodyRead {
-  readonly chunks: Buffer[] = [];
-  size = 0;
-  settled = false;
+/**
+ * One body being read: its chunks under the size limit, and the sink told once of the
+ * outcome. Fed either by the request's own events (any node:http request) or directly by
+ * ServerRequest, the request class of Tandem's own server.
+ */
+export class BodyRead {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
 
   constructor(
-    readonly limit: number,
-    readonly sink: BodySink,
+    private readonly limit: number,
+    private readonly sink: BodySink,
   ) {}
+
+  /** A chunk arrived; past the limit the sink is told once and later chunks are dropped. */
+  add(chunk: Buffer): void {
+    if (this.settled) return;
+    this.size += chunk.length;
+    if (this.size > this.limit) {
+      this.settled = true;
+      this.sink.bodyRead(
+        new PayloadTooLargeError(`request body exceeds the limit of ${this.limit} bytes`, {
+          details: { limit: this.limit },
+        }),
+      );
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  /** The body is complete: parse it and tell the sink. */
+  end(req: IncomingMessage): void {
+    if (this.settled) return;
+    this.settled = true;
+    let body: unknown;
+    try {
+      body = parseJson(req, this.chunks, this.size);
+    } catch (error) {
+      this.sink.bodyRead(error);
+      return;
+    }
+    this.sink.bodyRead(undefined, body);
+  }
+
+  /** The request broke off before its end (the client went away, a parse error). */
+  fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.sink.bodyRead(new MalformedRequestError(`request body could not be read: ${error.message}`, { cause: error }));
+  }
+}
+
+/** Something that can feed a BodyRead itself, as Tandem's own server's requests do. */
+export interface BodySource {
+  collectBody(read: BodyRead): boolean;
 }
 
 type Reading = IncomingMessage & { [kBodyRead]: BodyRead };
@@ -26,12 +72,13 @@ type Reading = IncomingMessage & { [kBodyRead]: BodyRead };
  * Reads a JSON request body, refusing more than `limit` bytes as soon as the declared or
  * received size passes it (the rest is not buffered), and anything that is not JSON.
  *
- * Events and a sink object rather than `for await` or a promise: this is on the path of
- * every command, the async iterator costs a promise and a tick per chunk, and every
- * promise costs again in apps whose tracing SDK keeps context with async hooks. The
- * listeners are module functions that find their state on the request, so a request
- * costs no closures. After the sink is told the request emits nothing more that matters
- * here, so the listeners need no removal.
+ * A request of Tandem's own server feeds the body in directly (see ServerRequest). Any
+ * other request (the server mounted in express, fastify or node:http) is read through its
+ * events: listeners rather than `for await` or a promise, because the async iterator costs
+ * a promise and a tick per chunk and every promise costs again in apps whose tracing SDK
+ * keeps context with async hooks. The listeners are module functions that find their state
+ * on the request, so a request costs no closures. After the sink is told the request emits
+ * nothing more that matters here, so the listeners need no removal.
  */
 export function readJsonBody(req: IncomingMessage, limit: number, sink: BodySink): void {
   const declared = req.headers['content-length'];
@@ -43,7 +90,9 @@ export function readJsonBody(req: IncomingMessage, limit: number, sink: BodySink
     );
     return;
   }
-  (req as Reading)[kBodyRead] = new BodyRead(limit, sink);
+  const read = new BodyRead(limit, sink);
+  if ((req as IncomingMessage & Partial<BodySource>).collectBody?.(read) === true) return;
+  (req as Reading)[kBodyRead] = read;
   req.on('data', onData);
   req.on('end', onEnd);
   // Also how a client that disconnects mid-body shows up ('aborted', ECONNRESET).
@@ -51,40 +100,15 @@ export function readJsonBody(req: IncomingMessage, limit: number, sink: BodySink
 }
 
 function onData(this: Reading, chunk: Buffer): void {
-  const read = this[kBodyRead];
-  if (read.settled) return;
-  read.size += chunk.length;
-  if (read.size > read.limit) {
-    read.settled = true;
-    read.sink.bodyRead(
-      new PayloadTooLargeError(`request body exceeds the limit of ${read.limit} bytes`, {
-        details: { limit: read.limit },
-      }),
-    );
-    return;
-  }
-  read.chunks.push(chunk);
+  this[kBodyRead].add(chunk);
 }
 
 function onEnd(this: Reading): void {
-  const read = this[kBodyRead];
-  if (read.settled) return;
-  read.settled = true;
-  let body: unknown;
-  try {
-    body = parseJson(this, read.chunks, read.size);
-  } catch (error) {
-    read.sink.bodyRead(error);
-    return;
-  }
-  read.sink.bodyRead(undefined, body);
+  this[kBodyRead].end(this);
 }
 
 function onError(this: Reading, error: Error): void {
-  const read = this[kBodyRead];
-  if (read.settled) return;
-  read.settled = true;
-  read.sink.bodyRead(new MalformedRequestError(`request body could not be read: ${error.message}`, { cause: error }));
+  this[kBodyRead].fail(error);
 }
 
 const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;

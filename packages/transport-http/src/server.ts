@@ -11,6 +11,7 @@ import {
   type SyncServer,
 } from '@tandem/core';
 import { readJsonBody, readQueryInput } from './body.js';
+import { ServerRequest } from './server-request.js';
 import { recordServerError, startServerSpan } from './http-tracing.js';
 import { IdempotencyGate, type IdempotencyOptions } from './idempotency.js';
 import { HttpExchange, type ExchangeServer } from './exchange.js';
@@ -132,7 +133,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     }
     this.routes = routes;
     if (this.options.listen === false) return;
-    const server = createServer(this.handler);
+    const server = createServer({ IncomingMessage: ServerRequest }, this.handler);
     server.keepAliveTimeout = 5_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
