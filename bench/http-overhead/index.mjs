@@ -48,9 +48,12 @@ try {
       const cpuMicros = (await server.cpuMicros()) - cpuBefore;
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`${targets[i].name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
       const cpu = cpuMicros / r.requests.total;
-      results[i].push({ rps: r.requests.total / duration, p99: r.latency.p99, cpu });
+      // The share of the round the server's core was busy: near 1 the server set the pace;
+      // well below, the load generator did, and the throughput ratio understates the difference.
+      const busy = cpuMicros / (duration * 1e6);
+      results[i].push({ rps: r.requests.total / duration, p99: r.latency.p99, cpu, busy });
       console.log(
-        `round ${round} ${targets[i].name.padEnd(16)} ${fixed(r.requests.total / duration)} req/s  p99 ${r.latency.p99} ms  ${fixed(cpu, 1)} µs CPU/request`,
+        `round ${round} ${targets[i].name.padEnd(16)} ${fixed(r.requests.total / duration)} req/s  p99 ${r.latency.p99} ms  ${fixed(cpu, 1)} µs CPU/request  busy ${fixed(busy * 100)}%`,
       );
     }
   }
@@ -65,12 +68,13 @@ function report([bare, tandem]) {
     rps: median(runs.map((r) => r.rps)),
     p99: median(runs.map((r) => r.p99)),
     cpu: median(runs.map((r) => r.cpu)),
+    busy: median(runs.map((r) => r.busy)),
   }));
   console.log(`\nmedians of ${rounds} rounds, ${duration} s each, ${connections} connections, Node ${process.version}`);
   console.log(
     table([
-      ['server', 'req/s', 'p99 ms', 'µs CPU/request'],
-      ...summary.map((s) => [s.name, fixed(s.rps), fixed(s.p99, 1), fixed(s.cpu, 1)]),
+      ['server', 'req/s', 'p99 ms', 'µs CPU/request', 'core busy'],
+      ...summary.map((s) => [s.name, fixed(s.rps), fixed(s.p99, 1), fixed(s.cpu, 1), `${fixed(s.busy * 100)}%`]),
     ]),
   );
   // Per round: Tandem's throughput over the bare server's, and the bare server's CPU per
@@ -82,4 +86,9 @@ function report([bare, tandem]) {
     `${fixed(median(ratios), 3)} (quartiles ${fixed(percentile(ratios, 25), 3)}-${fixed(percentile(ratios, 75), 3)})`;
   console.log(`\ntandem / bare throughput, median of per-round ratios: ${spread(throughput)} (target >= 0.9)`);
   console.log(`bare / tandem CPU per request, median of per-round ratios: ${spread(cpu)}`);
+  const idle = summary.filter((s) => s.busy < 0.95);
+  if (idle.length > 0)
+    console.log(
+      `note: ${idle.map((s) => `${s.name} was busy ${fixed(s.busy * 100)}%`).join(', ')} of its rounds: the load generator set the pace, so read the CPU ratio`,
+    );
 }
