@@ -27,8 +27,14 @@ async function postChunked(url: string, chunks: string[], gapMs = 5, agent?: Age
     agent,
   });
   const answered = once(req, 'response') as Promise<[IncomingMessage]>;
+  // After a refusal the server closes the connection, and a write still under way may then
+  // fail; an error before the answer still rejects `answered`.
+  req.on('error', () => {});
   let early = false;
-  void answered.then(() => (early = true));
+  answered.then(
+    () => (early = true),
+    () => {},
+  );
   for (const chunk of chunks) {
     // A server that refused the body answers before it ends; the rest is not sent.
     if (early) break;
