@@ -86,9 +86,9 @@ function report([bare, tandem]) {
     `${fixed(median(ratios), 3)} (quartiles ${fixed(percentile(ratios, 25), 3)}-${fixed(percentile(ratios, 75), 3)})`;
   console.log(`\ntandem / bare throughput, median of per-round ratios: ${spread(throughput)} (target >= 0.9)`);
   console.log(`bare / tandem CPU per request, median of per-round ratios: ${spread(cpu)}`);
-  const idle = summary.filter((s) => s.busy < 0.95);
-  if (idle.length > 0)
+  const unsaturated = summary.filter((s) => s.busy < 0.95);
+  if (unsaturated.length > 0)
     console.log(
-      `note: ${idle.map((s) => `${s.name} was busy ${fixed(s.busy * 100)}%`).join(', ')} of its rounds: the load generator set the pace, so read the CPU ratio`,
+      `note: ${unsaturated.map((s) => `${s.name}'s core was busy ${fixed(s.busy * 100)}% of the time`).join(', ')}: the load generator set the pace, so read the CPU ratio`,
     );
 }
