@@ -8,10 +8,10 @@
 // Tandem/bare ratio, and the bench reports their median and quartiles besides the medians of
 // each server's own figures.
 //
-// A second process of the bare server runs as a control. The same code in two processes
-// should give 1.0; how far its ratio strays says how much of a Tandem/bare ratio in the same
-// run is the host treating two processes differently rather than a difference in code. The
-// Tandem/bare ratio takes the mean of both bare processes as the bare side of each round.
+// Each server runs as two processes. On a shared VM one process can run a few percent slower
+// than another of the same code for minutes at a time, so each side of a round is the mean of
+// its two processes, and the ratio of the two processes of the same code is printed as the
+// run's control: how far it strays from 1.0 says how much of a difference is the host.
 //
 //   npm run bench:http-overhead -- [--rounds 30] [--seconds 1] [--connections 50]
 import { loadOrders } from '../lib/order-load.mjs';
@@ -32,10 +32,12 @@ const duration = Number(values.seconds);
 const connections = Number(values.connections);
 
 const bareScript = fileURLToPath(new URL('./bare-server.mjs', import.meta.url));
+const tandemScript = fileURLToPath(new URL('./tandem-server.mjs', import.meta.url));
 const targets = [
-  { name: 'node:http + zod', script: bareScript },
-  { name: 'tandem', script: fileURLToPath(new URL('./tandem-server.mjs', import.meta.url)) },
+  { name: 'node:http + zod #1', script: bareScript },
+  { name: 'tandem #1', script: tandemScript },
   { name: 'node:http + zod #2', script: bareScript },
+  { name: 'tandem #2', script: tandemScript },
 ];
 
 const load = (url, seconds) => loadOrders(url, { seconds, connections });
@@ -75,8 +77,8 @@ function orderOf(round, n) {
   return round % 2 ? order : order.reverse();
 }
 
-function report([bare, tandem, control]) {
-  const summary = [bare, tandem, control].map((runs, i) => ({
+function report(results) {
+  const summary = results.map((runs, i) => ({
     name: targets[i].name,
     rps: median(runs.map((r) => r.rps)),
     p99: median(runs.map((r) => r.p99)),
@@ -90,23 +92,23 @@ function report([bare, tandem, control]) {
       ...summary.map((s) => [s.name, fixed(s.rps), fixed(s.p99, 1), fixed(s.cpu, 1), `${fixed(s.busy * 100)}%`]),
     ]),
   );
-  // Per round: Tandem's throughput over the bare server's, and the bare server's CPU per
-  // request over Tandem's (the server-bound throughput ratio, which holds even when the load
-  // generator is the bottleneck). The bare side of a round is the mean of its two processes,
-  // which halves the share of the ratio that is one process's luck with the host.
-  const bareRps = bare.map((b, i) => (b.rps + control[i].rps) / 2);
-  const bareCpu = bare.map((b, i) => (b.cpu + control[i].cpu) / 2);
-  const spread = (ratios) =>
-    `${fixed(median(ratios), 3)} (quartiles ${fixed(percentile(ratios, 25), 3)}-${fixed(percentile(ratios, 75), 3)})`;
+  const [bare1, tandem1, bare2, tandem2] = results;
+  // Per round, each side as the mean of its two processes: Tandem's throughput over the bare
+  // server's, and the bare server's CPU per request over Tandem's (the server-bound ratio,
+  // which holds even when the load generator is the bottleneck).
+  const side = (a, b, key) => a.map((r, i) => (r[key] + b[i][key]) / 2);
+  const [bareRps, tandemRps] = [side(bare1, bare2, 'rps'), side(tandem1, tandem2, 'rps')];
+  const [bareCpu, tandemCpu] = [side(bare1, bare2, 'cpu'), side(tandem1, tandem2, 'cpu')];
+  const ratios = (a, b) => a.map((x, i) => x / b[i]);
+  const spread = (r) =>
+    `${fixed(median(r), 3)} (quartiles ${fixed(percentile(r, 25), 3)}-${fixed(percentile(r, 75), 3)})`;
   console.log(
-    `\ntandem / bare throughput, median of per-round ratios: ${spread(tandem.map((t, i) => t.rps / bareRps[i]))} (target >= 0.9)`,
+    `\ntandem / bare throughput, median of per-round ratios: ${spread(ratios(tandemRps, bareRps))} (target >= 0.9)`,
   );
+  console.log(`bare / tandem CPU per request, median of per-round ratios: ${spread(ratios(bareCpu, tandemCpu))}`);
+  const rps = (runs) => runs.map((r) => r.rps);
   console.log(
-    `bare / tandem CPU per request, median of per-round ratios: ${spread(tandem.map((t, i) => bareCpu[i] / t.cpu))}`,
-  );
-  console.log(`tandem / bare #1 alone, throughput: ${spread(tandem.map((t, i) => t.rps / bare[i].rps))}`);
-  console.log(
-    `control, bare #2 / bare #1 throughput (same code, two processes): ${spread(control.map((c, i) => c.rps / bare[i].rps))}`,
+    `control, #2 / #1 throughput of the same code: bare ${spread(ratios(rps(bare2), rps(bare1)))}, tandem ${spread(ratios(rps(tandem2), rps(tandem1)))}`,
   );
   const unsaturated = summary.filter((s) => s.busy < 0.95);
   if (unsaturated.length > 0)
