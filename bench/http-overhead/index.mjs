@@ -71,10 +71,14 @@ try {
   for (const server of servers) await server.stop();
 }
 
-/** Each server takes each place in the order equally often: rotated every round, reversed every other. */
+/**
+ * The order of a round: rotated every other round and reversed in between, so that over 2n
+ * rounds each server takes each place twice and no server always follows the same one.
+ */
 function orderOf(round, n) {
-  const order = Array.from({ length: n }, (_, i) => (i + round) % n);
-  return round % 2 ? order : order.reverse();
+  const shift = Math.floor(round / 2);
+  const order = Array.from({ length: n }, (_, i) => (i + shift) % n);
+  return round % 2 ? order.reverse() : order;
 }
 
 function report(results) {
