@@ -51,6 +51,13 @@ export interface AppOptions {
   middleware?: Middleware<Invocation>[];
   /** App-wide retry defaults for event handlers. */
   retry?: Partial<RetryPolicy>;
+  /**
+   * How many deliveries of one message may end with no outcome (its consumer crashed, exited
+   * or lost its connection while handling it) before the next delivery is dead-lettered with
+   * reason `crash-loop` instead of run. Counted by the broker where it can (see
+   * IncomingMessage.deliveryCount). Default 3.
+   */
+  crashLoopLimit?: number;
   logger?: Logger;
   /** Validate what sync handlers return; on unless NODE_ENV is 'production'. */
   checkOutput?: boolean;
@@ -171,7 +178,7 @@ class TandemApp implements App {
         );
         const subscription = await this.broker.subscribe(
           { topics: [...group.topics], group: group.name, concurrency },
-          createMessageHandler(runtime, group, this.options.retry),
+          createMessageHandler(runtime, group, this.options.retry, this.options.crashLoopLimit),
         );
         this.subscriptions.push(subscription);
       }

@@ -11,6 +11,9 @@ import type { EventGroup } from './registry.js';
 import type { Runtime } from './runtime.js';
 import type { HandlerRegistration } from './service.js';
 
+/** Deliveries of one message that may end with no disposition before it is dead-lettered as a crash loop. */
+export const DEFAULT_CRASH_LOOP_LIMIT = 3;
+
 /**
  * Turns a consumed message into a Disposition: the one place where ack, retry and
  * dead-letter are decided, for every broker. Malformed messages and non-retryable errors
@@ -21,6 +24,7 @@ export function createMessageHandler(
   runtime: Runtime,
   group: EventGroup,
   appRetry: Partial<RetryPolicy> | undefined,
+  crashLoopLimit: number = DEFAULT_CRASH_LOOP_LIMIT,
 ): MessageHandler {
   const policies = new Map<HandlerRegistration, RetryPolicy>();
   for (const reg of group.handlers.values()) policies.set(reg, resolveRetryPolicy(appRetry, reg.options.retry));
@@ -45,6 +49,22 @@ export function createMessageHandler(
   };
 
   async function deliver(message: IncomingMessage, process: ProcessSpan): Promise<Disposition> {
+    // Earlier deliveries of this copy ended with no disposition at all: each took its
+    // consumer down (a crash, an exit, a lost connection) before it could settle. Running it
+    // again would take this consumer down too, so it goes where a person can look at it.
+    const unsettled = (message.deliveryCount ?? 1) - 1;
+    if (unsettled >= crashLoopLimit) {
+      log.error(
+        {
+          id: message.id,
+          topic: message.origin.topic,
+          deliveries: message.deliveryCount,
+          ...logTraceFields(process.context),
+        },
+        `dead-lettering a message whose ${unsettled} earlier deliveries never settled (crash loop)`,
+      );
+      return { kind: 'dead-letter', reason: 'crash-loop', attempts: message.attempt };
+    }
     let event;
     try {
       event = decodeEvent(message);

@@ -27,6 +27,15 @@ export interface IncomingMessage extends OutgoingMessage {
   id: string;
   /** 1 on first delivery; a transport raises it when it redelivers for a retry. */
   attempt: number;
+  /**
+   * How many times the broker has handed out this copy of the message, this delivery
+   * included, where the broker counts them outside the consumer process (RabbitMQ's
+   * `x-delivery-count`, a Kafka offset's attempt record). More than 1 means earlier
+   * deliveries ended with no disposition: the consumer crashed or lost its connection.
+   * Undefined where the transport cannot tell. The runtime dead-letters a message whose
+   * count passes the app's `crashLoopLimit` with reason `crash-loop`.
+   */
+  deliveryCount?: number;
   receivedAt: number;
   origin: MessageOrigin;
 }

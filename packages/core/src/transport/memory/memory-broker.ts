@@ -60,6 +60,7 @@ export class MemoryBroker {
           body: message.body,
           id: message.headers[Header.id] ?? uuidv7(),
           attempt: Number(message.headers[Header.attempt] ?? 1),
+          deliveryCount: 1,
           receivedAt: 0,
           origin: { topic: message.topic, offset },
         });
@@ -108,6 +109,7 @@ export class MemoryTransport implements BrokerTransport {
             headers,
             id: letter!.id,
             attempt: 1,
+            deliveryCount: 1,
             receivedAt: 0,
             origin: letter!.origin,
           });

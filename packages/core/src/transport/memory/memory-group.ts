@@ -66,7 +66,8 @@ export class MemoryGroup {
       const key = keyOf(message);
       this.busyKeys.delete(key);
       const hadQueue = this.queues.has(key);
-      this.enqueue(message, true);
+      // The broker counts the delivery that ended with no outcome, as RabbitMQ's quorum queues do.
+      this.enqueue({ ...message, deliveryCount: (message.deliveryCount ?? 1) + 1 }, true);
       // With a queue already there, enqueue did not mark the key ready: its head was blocked
       // behind the message that was in flight.
       if (hadQueue) this.ready.push(key);
@@ -135,6 +136,7 @@ export class MemoryGroup {
       const again: IncomingMessage = {
         ...message,
         attempt: disposition.attempt,
+        deliveryCount: 1,
         headers: { ...message.headers, [Header.attempt]: String(disposition.attempt) },
       };
       const timer = setTimeout(() => {
