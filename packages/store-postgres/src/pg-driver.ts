@@ -133,8 +133,12 @@ class PgSession implements SqlSession {
   }
 
   async countAnnounced(space: number): Promise<number> {
+    // pg_locks lists the whole server, but advisory locks live in one database: readers of
+    // a namesake outbox in another database share none of these key ranges.
     const { rows } = await this.q.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = ($1::int)::oid",
+      `SELECT count(*)::int AS n FROM pg_locks
+       WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = ($1::int)::oid
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [space],
     );
     return rows[0]!.n;
