@@ -78,6 +78,14 @@ CREATE TABLE IF NOT EXISTS ${t.outbox} (
 ALTER TABLE ${t.outbox} SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
 CREATE INDEX IF NOT EXISTS "${prefix}outbox_pending" ON ${t.outbox} (seq) WHERE published_at IS NULL;
 CREATE INDEX IF NOT EXISTS "${prefix}outbox_published_at" ON ${t.outbox} (published_at) WHERE published_at IS NOT NULL;
+-- Records the broker refused: how often, why, when to try again, and when they were parked.
+ALTER TABLE ${t.outbox}
+  ADD COLUMN IF NOT EXISTS attempts        integer NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS last_error      text,
+  ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz,
+  ADD COLUMN IF NOT EXISTS parked_at       timestamptz;
+-- The few refused records, by key: a claim skips every later record of their keys.
+CREATE INDEX IF NOT EXISTS "${prefix}outbox_refused" ON ${t.outbox} (key, seq) WHERE published_at IS NULL AND attempts > 0;
 
 CREATE TABLE IF NOT EXISTS ${t.inbox} (
   consumer_group text        NOT NULL,
@@ -101,17 +109,43 @@ CREATE INDEX IF NOT EXISTS "${prefix}idempotency_expires_at" ON ${t.idempotency}
 `;
 }
 
+/**
+ * True when every table, index and column the DDL names exists. DDL takes table locks
+ * even when IF NOT EXISTS makes it a no-op (CREATE INDEX a SHARE lock, ADD COLUMN an
+ * ACCESS EXCLUSIVE one), which would queue every outbox write behind any open transaction
+ * that wrote to the outbox; a current schema is left alone.
+ */
+async function isCurrent(q: Queryable, sql: string, schema: string): Promise<boolean> {
+  const relations = [
+    ...[...sql.matchAll(/CREATE TABLE IF NOT EXISTS (\S+)/g)].map((m) => m[1]!),
+    ...[...sql.matchAll(/CREATE INDEX IF NOT EXISTS (\S+)/g)].map((m) => `"${schema}".${m[1]!}`),
+  ];
+  const columns = [...sql.matchAll(/ALTER TABLE (\S+)((?:\s+ADD COLUMN IF NOT EXISTS \w+[^,;]*,?)+)/g)].flatMap((m) =>
+    [...m[2]!.matchAll(/ADD COLUMN IF NOT EXISTS (\w+)/g)].map((c) => [m[1]!, c[1]!]),
+  );
+  const { rows } = await q.query<{ missing: number }>(
+    `SELECT (SELECT count(*) FROM json_array_elements_text($1::json) AS r(name) WHERE to_regclass(r.name) IS NULL)
+          + (SELECT count(*) FROM json_array_elements($2::json) AS c(pair)
+             WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+               WHERE a.attrelid = to_regclass(c.pair->>0) AND a.attname = c.pair->>1 AND NOT a.attisdropped)) AS missing`,
+    [JSON.stringify(relations), JSON.stringify(columns)],
+  );
+  return Number(rows[0]?.missing) === 0;
+}
+
 /** Creates the tables if they are missing. Instances starting together take turns (a transaction-level lock). */
 export async function migrate(
   db: { transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> },
   options: TableOptions = {},
 ): Promise<void> {
   const t = tablesOf(options);
-  const statements = migrationSql(options)
+  const sql = migrationSql(options);
+  const statements = sql
     .split(/;\s*\n/)
     .map((s) => s.trim())
     .filter(Boolean);
   await db.transaction(async (q) => {
+    if (await isCurrent(q, sql, t.schema)) return;
     await q.query('SELECT pg_advisory_xact_lock($1::int)', [t.migrationSpace]);
     for (const statement of statements) await q.query(statement);
   });
