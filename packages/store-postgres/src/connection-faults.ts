@@ -13,6 +13,17 @@ const LOST_MESSAGES = [
 ];
 const LOST_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
 
+/** Faults raised before a connection existed: nothing was sent. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', '57P03']);
+
+function neverConnected(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    (typeof code === 'string' && NEVER_CONNECTED.has(code)) ||
+    (typeof message === 'string' && message.startsWith('timeout exceeded when trying to connect'))
+  );
+}
+
 /** True when `error` says the database connection was lost or could not be made, not that a statement failed. */
 export function isConnectionFault(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
@@ -33,6 +44,12 @@ export function connectionLost(error: unknown, outcome: LostOutcome, lostBefore?
   const fault = isConnectionFault(error) ? error : lostBefore;
   if (fault === undefined || (error instanceof TandemError && !isConnectionFault(error))) return error;
   const why = (fault as Error).message;
+  if (neverConnected(fault)) {
+    return new UnavailableError(`store-postgres: cannot reach the database (${why}); nothing ran, retry later`, {
+      cause: error,
+      details: { store: 'postgres', outcome: 'rolled-back' },
+    });
+  }
   const what =
     outcome === 'rolled-back'
       ? 'the transaction was rolled back; it is safe to retry'

@@ -44,7 +44,7 @@ export class PgDriver implements SqlDriver<pg.PoolClient> {
   }
 
   async connect(): Promise<void> {
-    await this.live.query('SELECT 1');
+    await this.query('SELECT 1');
   }
 
   async query<R>(sql: string, params?: unknown[]): Promise<SqlResult<R>> {

@@ -221,4 +221,15 @@ describe.skipIf(!available)('store-postgres: a lost database connection fails on
     expect(next).not.toBe(pid);
     expect(faults).toEqual([]);
   });
+
+  it('a database that cannot be reached fails connect() and transactions with TANDEM_UNAVAILABLE', async () => {
+    const store = postgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', cleanupIntervalMs: 0 });
+    cleanup.push(() => store.close());
+    await expect(store.connect()).rejects.toMatchObject({
+      code: 'TANDEM_UNAVAILABLE',
+      message: expect.stringContaining('cannot reach the database'),
+    });
+    await expect(store.transaction(async () => 1)).rejects.toMatchObject({ code: 'TANDEM_UNAVAILABLE' });
+    expect(faults).toEqual([]);
+  });
 });
