@@ -102,6 +102,7 @@ export interface OutboxAdmin {
   counts(): Promise<{ waiting: number; parked: number }>;
 }
 
+/** The outbox's operator access when it offers one (the SQL and memory outboxes do). */
 export function outboxAdminOf(outbox: OutboxStore<never> | undefined): OutboxAdmin | undefined {
   const admin = outbox as Partial<OutboxAdmin> | undefined;
   return typeof admin?.refused === 'function' &&
