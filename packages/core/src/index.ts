@@ -137,7 +137,7 @@ export type {
   InboxStore,
   IdempotencyStore,
   IdempotencyBegin,
-  StoredResponse,
+  IdempotencyOutcome,
   RetentionOptions,
 } from './stores/store.js';
 export { outboxBucket, fairShare, defaultRetention, DEFAULT_OUTBOX_BUCKETS, outboxAdminOf } from './stores/store.js';
