@@ -113,28 +113,51 @@ CREATE INDEX IF NOT EXISTS "${prefix}idempotency_expires_at" ON ${t.idempotency}
 `;
 }
 
+/** What the DDL leaves behind, to compare with the catalog; undefined when it does more than this reads. */
+function expectedBy(statements: string[], schema: string) {
+  const relations: string[] = [];
+  const columns: Array<[string, string]> = [];
+  const dropped: Array<[string, string]> = [];
+  for (const statement of statements) {
+    const sql = statement.replace(/^--.*$/gm, '').trim();
+    const table = /^CREATE TABLE IF NOT EXISTS (\S+)/.exec(sql);
+    const index = /^CREATE INDEX IF NOT EXISTS (\S+)/.exec(sql);
+    const altered = /^ALTER TABLE (\S+)\s+(.*)$/s.exec(sql);
+    if (table) relations.push(table[1]!);
+    else if (index) relations.push(`"${schema}".${index[1]!}`);
+    else if (altered) {
+      const name = altered[1]!;
+      for (const action of altered[2]!.split(/,\s*(?=ADD|DROP)/)) {
+        const added = /^ADD COLUMN IF NOT EXISTS (\w+)/.exec(action);
+        const gone = /^DROP COLUMN IF EXISTS (\w+)/.exec(action);
+        if (added) columns.push([name, added[1]!]);
+        else if (gone) dropped.push([name, gone[1]!]);
+        else if (!/^SET \(/.test(action)) return undefined;
+      }
+    } else if (!/^CREATE SCHEMA IF NOT EXISTS /.test(sql)) return undefined;
+  }
+  return { relations, columns, dropped };
+}
+
 /**
- * True when every table, index and column the DDL names exists. DDL takes table locks
- * even when IF NOT EXISTS makes it a no-op (CREATE INDEX a SHARE lock, ADD COLUMN an
- * ACCESS EXCLUSIVE one), which would queue every outbox write behind any open transaction
- * that wrote to the outbox; a current schema is left alone.
+ * True when every table, index and column the DDL makes exists and every column it drops
+ * is gone. DDL takes table locks even when IF [NOT] EXISTS makes it a no-op (CREATE INDEX
+ * a SHARE lock, ADD or DROP COLUMN an ACCESS EXCLUSIVE one), which would queue every
+ * write to the table behind any open transaction that wrote to it; a current schema is
+ * left alone.
  */
-async function isCurrent(q: Queryable, sql: string, schema: string): Promise<boolean> {
-  const relations = [
-    ...[...sql.matchAll(/CREATE TABLE IF NOT EXISTS (\S+)/g)].map((m) => m[1]!),
-    ...[...sql.matchAll(/CREATE INDEX IF NOT EXISTS (\S+)/g)].map((m) => `"${schema}".${m[1]!}`),
-  ];
-  const columns = [...sql.matchAll(/ALTER TABLE (\S+)((?:\s+ADD COLUMN IF NOT EXISTS \w+[^,;]*,?)+)/g)].flatMap((m) =>
-    [...m[2]!.matchAll(/ADD COLUMN IF NOT EXISTS (\w+)/g)].map((c) => [m[1]!, c[1]!]),
-  );
-  const { rows } = await q.query<{ missing: number }>(
+async function isCurrent(q: Queryable, statements: string[], schema: string): Promise<boolean> {
+  const expected = expectedBy(statements, schema);
+  if (!expected) return false;
+  const { rows } = await q.query<{ wrong: number }>(
     `SELECT (SELECT count(*) FROM json_array_elements_text($1::json) AS r(name) WHERE to_regclass(r.name) IS NULL)
-          + (SELECT count(*) FROM json_array_elements($2::json) AS c(pair)
-             WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
-               WHERE a.attrelid = to_regclass(c.pair->>0) AND a.attname = c.pair->>1 AND NOT a.attisdropped)) AS missing`,
-    [JSON.stringify(relations), JSON.stringify(columns)],
+          + (SELECT count(*) FROM json_array_elements($2::json) AS c(pair) WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+               WHERE a.attrelid = to_regclass(c.pair->>0) AND a.attname = c.pair->>1 AND NOT a.attisdropped))
+          + (SELECT count(*) FROM json_array_elements($3::json) AS c(pair) WHERE EXISTS (SELECT 1 FROM pg_attribute a
+               WHERE a.attrelid = to_regclass(c.pair->>0) AND a.attname = c.pair->>1 AND NOT a.attisdropped)) AS wrong`,
+    [JSON.stringify(expected.relations), JSON.stringify(expected.columns), JSON.stringify(expected.dropped)],
   );
-  return Number(rows[0]?.missing) === 0;
+  return Number(rows[0]?.wrong) === 0;
 }
 
 /** Creates the tables if they are missing. Instances starting together take turns (a transaction-level lock). */
@@ -143,13 +166,12 @@ export async function migrate(
   options: TableOptions = {},
 ): Promise<void> {
   const t = tablesOf(options);
-  const sql = migrationSql(options);
-  const statements = sql
+  const statements = migrationSql(options)
     .split(/;\s*\n/)
     .map((s) => s.trim())
     .filter(Boolean);
   await db.transaction(async (q) => {
-    if (await isCurrent(q, sql, t.schema)) return;
+    if (await isCurrent(q, statements, t.schema)) return;
     await q.query('SELECT pg_advisory_xact_lock($1::int)', [t.migrationSpace]);
     for (const statement of statements) await q.query(statement);
   });
