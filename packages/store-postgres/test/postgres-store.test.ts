@@ -58,6 +58,9 @@ describe.skipIf(!available)('store-postgres specifics on PostgreSQL', () => {
       await admin.query(
         `INSERT INTO "${old}".tandem_outbox (bucket, topic, key, headers, body) VALUES (0, 'pings.sent', 'k', '{}', '\\x7b7d')`,
       );
+      await admin.query(`CREATE TABLE "${old}".tandem_idempotency (
+        scope text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, status integer, headers jsonb,
+        body text, expires_at timestamptz NOT NULL, PRIMARY KEY (scope, key))`);
       const store = postgresStore({ connectionString: PG_URL, schema: old, cleanupIntervalMs: 0 });
       stores.push(store as SqlStore<unknown>);
       await store.connect();
@@ -67,6 +70,19 @@ describe.skipIf(!available)('store-postgres specifics on PostgreSQL', () => {
         [old],
       );
       expect(rows.map((r) => r.column_name)).toEqual(['attempts', 'last_error', 'next_attempt_at', 'parked_at']);
+      const idempotency = await admin.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'tandem_idempotency'
+         ORDER BY column_name`,
+        [old],
+      );
+      expect(idempotency.rows.map((r) => r.column_name)).toEqual([
+        'expires_at',
+        'fingerprint',
+        'key',
+        'lease',
+        'outcome',
+        'scope',
+      ]);
       const reader = await store.outbox.openReader();
       await reader.balance();
       expect((await reader.claim(10)).map((r) => [r.message.key, r.attempts])).toEqual([['k', 0]]);
