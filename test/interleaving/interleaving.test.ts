@@ -74,7 +74,7 @@ for (const [name, make] of stores) {
       );
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       // One line per store for the chaos script to collect.
-       
+
       console.log(
         `[interleaving] ${sut.name}: ${result.numRuns} runs, seed ${result.seed}, ${seconds} s, ${result.failed ? 'FAILED' : 'ok'}` +
           (result.failed
@@ -83,7 +83,7 @@ for (const [name, make] of stores) {
       );
       if (result.failed) {
         const error = result.errorInstance;
-         
+
         console.log(
           `[interleaving] ${sut.name}: what broke:\n${error instanceof Error ? error.message : String(error)}`,
         );
