@@ -68,6 +68,37 @@ describe('outbox relay', () => {
     await observer.close();
   });
 
+  it('an idle relay wakes when a refused record is due, not at its next poll', async () => {
+    const store = new MemoryStore();
+    const broker = new MemoryBroker();
+    const seen: string[] = [];
+    const observer = new MemoryTransport({ broker });
+    await observer.subscribe({ topics: [Ticked.topic], group: 'observer', concurrency: 1 }, async (m) => {
+      seen.push(m.key!);
+      return { kind: 'ack' };
+    });
+    let refusals = 3;
+    const transport = new RefusingTransport(broker, (m) => m.key === 'slow' && refusals-- > 0);
+    const relay = outboxRelay(store.outbox!, transport, {
+      retryDelayMs: 10,
+      pollIntervalMs: 60_000,
+      balanceIntervalMs: 60_000,
+    });
+    await relay.start();
+    await store.transaction((tx) =>
+      store.outbox!.append(tx, [
+        encodeEvent(Ticked, { n: 1 }, { source: 'test', key: 'slow' }),
+        encodeEvent(Ticked, { n: 2 }, { source: 'test', key: 'fast' }),
+      ]),
+    );
+    // The other key went at once, so the relay had no failure to back off from: it must
+    // wake for the refused record's retry, not sleep until its poll a minute later.
+    await eventually('both delivered', () => seen.includes('slow') && seen.includes('fast'), 5_000);
+    expect(relay.stats.refused).toBeGreaterThanOrEqual(1);
+    await relay.stop();
+    await observer.close();
+  });
+
   it('one record the broker always refuses no longer stops the others (regression: 0 of 20 delivered)', async () => {
     const store = new MemoryStore();
     const broker = new MemoryBroker();

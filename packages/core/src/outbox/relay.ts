@@ -3,9 +3,8 @@ import type { OutboxReader, OutboxRecord, OutboxStore } from '../stores/store.js
 import type { BrokerTransport, TransportHealth } from '../transport/broker.js';
 import { publishPass, type PassResult } from './publish-pass.js';
 
-/** Growth of a refused record's wait per refusal, and its cap. */
-const REFUSED_FACTOR = 4;
-const REFUSED_MAX_DELAY_MS = 5 * 60_000;
+/** A refused record's wait doubles with each refusal, up to this. */
+const REFUSED_MAX_DELAY_MS = 60_000;
 
 export interface RelayOptions {
   /** Most records published per broker call. Default 500. */
@@ -19,13 +18,14 @@ export interface RelayOptions {
   /**
    * A record the broker refused this many times, each time on its own, is parked: the
    * relay stops trying it, and the later records of its key wait behind it, until
-   * `tandem outbox retry` (or `discard`). Default 5.
+   * `tandem outbox retry` (or `discard`). Default 10.
    */
   parkAfter?: number;
   /**
-   * Wait before a refused record is tried again, ×4 after each refusal, at most 5 min;
-   * its key's later records wait with it. Default 2 s: with `parkAfter` 5, a record is
-   * parked about 170 s after its first refusal.
+   * First wait before a refused record is tried again, doubled after each refusal up to
+   * 1 min; its key's later records wait with it. Default `retryDelayMs`: with the
+   * defaults (200 ms, `parkAfter` 10) a record is parked at least 100 s after its first
+   * refusal, while three refusals in a row delay it by 1.4 s.
    */
   refusedRetryDelayMs?: number;
   log?: Logger;
@@ -88,6 +88,8 @@ class Relay implements OutboxRelay {
   private readonly retryMs: number;
   private readonly parkAfter: number;
   private readonly refusedDelayMs: number;
+  /** When the soonest record this relay saw refused may be tried again: an idle relay wakes for it. */
+  private retryDueAt = Infinity;
 
   constructor(
     private readonly outbox: OutboxStore,
@@ -99,8 +101,8 @@ class Relay implements OutboxRelay {
     this.pollMs = options.pollIntervalMs ?? 1_000;
     this.balanceMs = options.balanceIntervalMs ?? 2_000;
     this.retryMs = options.retryDelayMs ?? 200;
-    this.parkAfter = options.parkAfter ?? 5;
-    this.refusedDelayMs = options.refusedRetryDelayMs ?? 2_000;
+    this.parkAfter = options.parkAfter ?? 10;
+    this.refusedDelayMs = options.refusedRetryDelayMs ?? this.retryMs;
   }
 
   async start(): Promise<void> {
@@ -148,10 +150,9 @@ class Relay implements OutboxRelay {
         const records = await this.reader.claim(this.batchSize);
         if (records.length === 0) {
           if (this.stopping) break;
-          await Promise.race([
-            this.reader.waitForAppend(Math.max(1, Math.min(this.pollMs, nextBalance - Date.now()))),
-            this.stopped,
-          ]);
+          if (this.retryDueAt <= Date.now()) this.retryDueAt = Infinity;
+          const wait = Math.min(this.pollMs, nextBalance - Date.now(), this.retryDueAt - Date.now());
+          await Promise.race([this.reader.waitForAppend(Math.max(1, wait)), this.stopped]);
           continue;
         }
         const pass = await this.publish(this.reader, records);
@@ -186,7 +187,7 @@ class Relay implements OutboxRelay {
       refused: async (record, error) => {
         const refusal = {
           error: messageOf(error),
-          retryInMs: Math.min(this.refusedDelayMs * REFUSED_FACTOR ** record.attempts, REFUSED_MAX_DELAY_MS),
+          retryInMs: Math.min(this.refusedDelayMs * 2 ** record.attempts, REFUSED_MAX_DELAY_MS),
           parkAfter: this.parkAfter,
         };
         this.stats.refused++;
@@ -200,6 +201,8 @@ class Relay implements OutboxRelay {
             `outbox record ${record.seq} parked after ${record.attempts + 1} refusals; its key's later records wait. Resend it with: tandem outbox retry ${record.seq}`,
           );
         } else {
+          const due = Date.now() + refusal.retryInMs;
+          if (this.retryDueAt <= Date.now() || due < this.retryDueAt) this.retryDueAt = due;
           this.log.warn(
             { ...fields, retryInMs: refusal.retryInMs },
             'the broker refused an outbox record; retrying it later',
