@@ -81,9 +81,11 @@ describe('AMQP codec (CloudEvents AMQP binding, binary mode)', () => {
     (raw.properties.headers as Record<string, unknown>)['x-death'] = [
       { count: 1, reason: 'expired', queue: 'tandem.delay.g.1s' },
     ];
+    (raw.properties.headers as Record<string, unknown>)['x-delivery-count'] = 2;
     const m = decodeDelivery(raw, 'tandem.events', 'tandem.group.g');
     expect(m).toMatchObject({ topic: 'orders.placed', attempt: 3 });
     expect(m.headers).not.toHaveProperty('x-death');
+    expect(m.headers).not.toHaveProperty('x-delivery-count');
     expect(m.headers).not.toHaveProperty(Header.originTopic);
     expect(m.headers).not.toHaveProperty(Header.group);
   });

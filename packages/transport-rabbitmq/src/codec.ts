@@ -62,9 +62,18 @@ export function encodeMessage(
   return { exchange, routingKey, content: asBuffer(message.body), options };
 }
 
-/** The x-death bookkeeping RabbitMQ adds when a delay queue hands a message back. */
+/**
+ * What RabbitMQ adds on delivery: the x-death bookkeeping when a delay queue hands a
+ * message back, and a quorum queue's `x-delivery-count`. Copied into a retry or a dead
+ * letter, a stale count would read as the broker's count of the new copy.
+ */
 function isBrokerBookkeeping(name: string): boolean {
-  return name === 'x-death' || name.startsWith('x-first-death-') || name.startsWith('x-last-death-');
+  return (
+    name === 'x-death' ||
+    name === 'x-delivery-count' ||
+    name.startsWith('x-first-death-') ||
+    name.startsWith('x-last-death-')
+  );
 }
 
 /**
