@@ -29,9 +29,12 @@ import type { Publisher } from './publisher.js';
 import { RunLedger } from './run-ledger.js';
 import { DispositionStore, type Stored } from './settle.js';
 import type { GroupTopology, Topology } from './topology.js';
+import { Turns } from './turns.js';
 
 /** How long a message whose retry could not be stored waits before it is requeued. */
 const REQUEUE_PAUSE_MS = 1_000;
+/** How long a redelivered message's run keeps the others waiting at most (see turns.ts). */
+const TURN_MS = 30_000;
 
 interface Attached {
   channel: Channel;
@@ -45,6 +48,7 @@ export class GroupConsumer implements Subscription {
   private readonly runner: KeyedRunner;
   private readonly names: GroupTopology;
   private readonly ledger: RunLedger;
+  private readonly turns = new Turns(TURN_MS);
   private readonly dispositions: DispositionStore;
   private current: Attached | undefined;
   private closing = false;
@@ -152,26 +156,36 @@ export class GroupConsumer implements Subscription {
       return;
     }
     const disposition = delivery.fields.redelivered
-      ? await this.ledger.exclusive(() => this.runTracked(attached, delivery, message))
+      ? await this.runTracked(attached, delivery, message)
       : await this.run(attached, delivery, { ...message, deliveryCount: 1 });
     if (disposition === undefined || this.dead) return;
     if (disposition.kind === 'ack') attached.acks.ack(delivery);
     else await this.store(attached, delivery, message, disposition);
   }
 
-  /** A redelivered message: its run is recorded in the ledger before the handler starts. */
+  /** A redelivered message: it takes its turn, and its run is recorded before the handler starts. */
   private async runTracked(
     attached: Attached,
     delivery: ConsumeMessage,
     message: IncomingMessage,
   ): Promise<Disposition | undefined> {
-    if (this.dead || this.closing) return this.run(attached, delivery, message);
-    const tracked = await this.ledger.start(message.id);
-    const counted = tracked ? { ...message, deliveryCount: tracked.earlier + 1 } : message;
-    const disposition = await this.run(attached, delivery, counted);
-    // A run whose outcome is ignored did not end as far as the broker can tell: its marker stays.
-    if (tracked && !this.dead) await tracked.end();
-    return disposition;
+    const opened = this.ledger.open(message.id);
+    return this.turns.take(
+      opened.then((ledger) => ledger?.earlier ?? 0),
+      async () => {
+        const ledger = await opened;
+        if (this.dead || this.closing) return this.run(attached, delivery, message);
+        const marked = ledger !== undefined && (await ledger.mark());
+        const disposition = await this.run(
+          attached,
+          delivery,
+          marked ? { ...message, deliveryCount: ledger.earlier + 1 } : message,
+        );
+        // A run whose outcome is ignored did not end as far as the broker can tell: its marker stays.
+        if (marked && !this.dead) await ledger.end();
+        return disposition;
+      },
+    );
   }
 
   /** The handler's disposition, or undefined when the message was handed back instead. */

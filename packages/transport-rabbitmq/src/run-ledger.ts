@@ -12,9 +12,9 @@
  * So the transport keeps the count itself, for redelivered messages only (a first
  * delivery cannot have taken anything down before): before the handler starts, a marker
  * is put in a queue of the message's own, `<prefix>.runs.<group>.<id>`, and confirmed;
- * once the handler returned, one marker is taken out, and the queue is deleted when
- * empty. A run that died leaves its marker, so the queue's length at the next delivery is
- * the number of runs that never ended. Tracked runs of one consumer take turns (see
+ * once the handler returned, the queue is emptied and deleted. A run that died leaves its
+ * marker, so the queue's length at the next delivery is the number of runs in a row that
+ * never ended. Tracked runs of one consumer take turns (see
  * `exclusive`), so one crash is charged to one message, not to every redelivered message
  * that happened to be running. A first delivery is not tracked (that would cost a queue
  * per message), so the crash that first made a message a suspect is not counted.
@@ -25,23 +25,19 @@ import type { AmqpConnection } from './connection.js';
 import { checkName } from './names.js';
 import type { ResolvedOptions } from './options.js';
 
-/** A tracked run: the count before it, and what to call once its handler returned. */
-export interface LedgerRun {
-  /** Earlier runs of this message that started and never ended. */
-  readonly earlier: number;
-  /** Takes this run's marker out again: it ended, whatever the handler decided. */
-  end(): Promise<void>;
-}
-
-/**
- * How long a tracked run keeps its turn. A handler that hangs must not hold every other
- * redelivered message back for good; one that crashes does so within milliseconds.
- */
-const TURN_MS = 30_000;
-
 /** A ledger nobody redeclared for a day belongs to a message that is gone: RabbitMQ removes it. */
 const LEDGER_QUEUE = { durable: true, arguments: { 'x-queue-type': 'classic', 'x-expires': 86_400_000 } };
 const MARKER = Buffer.alloc(0);
+
+/** One redelivered message's ledger. */
+export interface Ledger {
+  /** Runs of this message in a row that started and never ended. */
+  readonly earlier: number;
+  /** Records that a run starts (confirmed); false when RabbitMQ could not record it. */
+  mark(): Promise<boolean>;
+  /** A run ended, whatever the handler decided: the message is not in a crash loop. */
+  end(): Promise<void>;
+}
 
 interface Open<C> {
   model: ChannelModel;
@@ -50,7 +46,6 @@ interface Open<C> {
 }
 
 export class RunLedger {
-  private turn: Promise<void> = Promise.resolve();
   private main: Open<ConfirmChannel> | undefined;
   private cleanup: Open<Channel> | undefined;
 
@@ -60,69 +55,58 @@ export class RunLedger {
     private readonly group: string,
   ) {}
 
-  /** Runs `work` once the tracked run before it ended or had its turn for TURN_MS. */
-  exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const previous = this.turn;
-    let release!: () => void;
-    this.turn = new Promise<void>((resolve) => (release = resolve));
-    return previous.then(async () => {
-      const timer = setTimeout(release, TURN_MS);
-      timer.unref();
-      try {
-        return await work();
-      } finally {
-        clearTimeout(timer);
-        release();
-      }
-    });
-  }
-
-  /** Records that a run of `messageId` starts; undefined when RabbitMQ could not record it. */
-  async start(messageId: string): Promise<LedgerRun | undefined> {
+  /** The ledger of `messageId`, declared if new; undefined when RabbitMQ could not be asked. */
+  async open(messageId: string): Promise<Ledger | undefined> {
     const queue = this.nameOf(messageId);
     try {
-      const channel = await this.open('main');
-      const { messageCount } = await channel.assertQueue(queue, LEDGER_QUEUE);
+      const { messageCount } = await (await this.channel('main')).assertQueue(queue, LEDGER_QUEUE);
+      return { earlier: messageCount, mark: () => this.mark(queue), end: () => this.end(queue) };
+    } catch (error) {
+      this.warn(error, queue, 'could not read the run ledger of a redelivered message; its run is not counted');
+      return undefined;
+    }
+  }
+
+  private async mark(queue: string): Promise<boolean> {
+    try {
+      const channel = await this.channel('main');
       await new Promise<void>((resolve, reject) =>
         channel.sendToQueue(queue, MARKER, { persistent: true }, (error: unknown) =>
           error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
         ),
       );
-      return { earlier: messageCount, end: () => this.end(queue) };
+      return true;
     } catch (error) {
-      this.options.log.warn(
-        { err: error, group: this.group, id: messageId, queue },
-        'rabbitmq: could not record the start of a redelivered message; this run is not counted towards crashLoopLimit',
-      );
-      return undefined;
+      this.warn(error, queue, 'could not record the start of a redelivered message; this run is not counted');
+      return false;
     }
   }
 
   private async end(queue: string): Promise<void> {
     try {
-      const channel = await this.open('main');
-      const marker = await channel.get(queue, { noAck: true });
-      if (marker === false || marker.fields.messageCount === 0) this.remove(queue);
+      await (await this.channel('main')).purgeQueue(queue);
+      this.remove(queue);
     } catch (error) {
-      this.options.log.warn(
-        { err: error, group: this.group, queue },
-        'rabbitmq: could not record the end of a run; the next delivery of its message counts one run too many',
-      );
+      this.warn(error, queue, 'could not record the end of a run; the next delivery of its message counts it');
     }
   }
 
-  /** Deletes an empty ledger off the critical path; one that is not empty stays (another run holds it). */
+  /** Deletes an emptied ledger off the critical path; if a new run marked it meanwhile, it stays. */
   private remove(queue: string): void {
-    this.open('cleanup')
+    this.channel('cleanup')
       .then((channel) => channel.deleteQueue(queue, { ifEmpty: true }))
       .catch((error: unknown) =>
         this.options.log.debug({ err: error, queue }, 'rabbitmq: an empty run ledger was not deleted; it expires'),
       );
   }
 
-  private open(kind: 'main'): Promise<ConfirmChannel>;
-  private open(kind: 'cleanup'): Promise<Channel>;
-  private async open(kind: 'main' | 'cleanup'): Promise<Channel> {
+  private warn(error: unknown, queue: string, what: string): void {
+    this.options.log.warn({ err: error, group: this.group, queue }, `rabbitmq: ${what} towards crashLoopLimit`);
+  }
+
+  private channel(kind: 'main'): Promise<ConfirmChannel>;
+  private channel(kind: 'cleanup'): Promise<Channel>;
+  private async channel(kind: 'main' | 'cleanup'): Promise<Channel> {
     const model = await this.connection.ready(this.options.publishTimeoutMs);
     const current = this[kind];
     if (current?.open && current.model === model) return current.channel;

@@ -68,7 +68,11 @@ export class Topology {
     };
   }
 
-  /** Declares the exchange, the group's queue with its bindings, and its dead-letter queue. */
+  /**
+   * Declares the exchange, the group's queue with its bindings, and its dead-letter queue.
+   * Every time, not only once per connection: a consumer attaches after its queue was
+   * deleted (RabbitMQ cancelled it) and must find the queue and its bindings there again.
+   */
   async declareGroup(model: ChannelModel, group: string, topics: string[]): Promise<GroupTopology> {
     let known = this.groups.get(group);
     if (!known) this.groups.set(group, (known = new Set()));
@@ -76,16 +80,12 @@ export class Topology {
     const names = this.group(group);
     await this.run(model, `group ${group}`, async (channel, done) => {
       await this.assertExchange(channel, done);
-      if (!done.has(`q:${names.queue}`)) {
-        await channel.assertQueue(names.queue, this.queueOptions({}));
-        await channel.assertQueue(names.deadLetterQueue, this.queueOptions({}));
-        done.add(`q:${names.queue}`);
-      }
+      await channel.assertQueue(names.queue, this.queueOptions({}));
+      await channel.assertQueue(names.deadLetterQueue, this.queueOptions({}));
+      done.add(`q:${names.queue}`);
       for (const topic of topics) {
-        const key = `b:${names.queue}:${topic}`;
-        if (done.has(key)) continue;
         await channel.bindQueue(names.queue, this.names.exchange, topic);
-        done.add(key);
+        done.add(`b:${names.queue}:${topic}`);
       }
     });
     return names;
@@ -189,7 +189,7 @@ function declarationError(what: string, cause: unknown): BrokerError {
   if (conflict && conflict[1]! in AT_LEAST_ONCE_DEAD_LETTERING) {
     const queue = conflict[2]!;
     return new BrokerError(
-      `rabbitmq: ${what} was declared by an earlier version without at-least-once dead-lettering (${conflict[1]} differs), and RabbitMQ cannot change a queue's arguments. Retries at this level are delivered again until it is replaced: once it is empty (its messages return to the group queue within the level), run \`rabbitmqctl delete_queue --if-empty '${queue}'\` (add -p <vhost>); the next retry declares it anew. See "Migrating quorum delay queues" in docs/transports.md`,
+      `rabbitmq: ${what} was declared by an earlier version without at-least-once dead-lettering (${conflict[1]} differs), and RabbitMQ cannot change a queue's arguments. Until it is replaced, a retry at this level is delivered again instead of waiting. Once no instance of the earlier version runs and the queue is empty (its messages return to the group queue within the level; check with \`rabbitmqctl list_queues name messages\`), run \`rabbitmqctl delete_queue '${queue}'\` (add -p <vhost>); the next retry declares it anew. See "Migrating quorum delay queues" in docs/transports.md`,
       { cause },
     );
   }
