@@ -139,6 +139,9 @@ export function decodeDelivery(message: Message, eventsExchange: string, queue: 
     // A message without ce-id (not from Tandem) still needs an id to be dead-lettered and replayed.
     id: headers[Header.id] ?? (typeof messageId === 'string' && messageId !== '' ? messageId : uuidv7()),
     attempt: attemptOf(headers[Header.attempt]),
+    // Never delivered before, so no earlier run can have ended badly; a redelivery's count
+    // comes from the run ledger (run-ledger.ts).
+    deliveryCount: message.fields.redelivered ? undefined : 1,
     receivedAt: Date.now(),
     origin: { topic, queue },
   };

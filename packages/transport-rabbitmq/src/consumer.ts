@@ -157,7 +157,7 @@ export class GroupConsumer implements Subscription {
     }
     const disposition = delivery.fields.redelivered
       ? await this.runTracked(attached, delivery, message)
-      : await this.run(attached, delivery, { ...message, deliveryCount: 1 });
+      : await this.run(attached, delivery, message);
     if (disposition === undefined || this.dead) return;
     if (disposition.kind === 'ack') attached.acks.ack(delivery);
     else await this.store(attached, delivery, message, disposition);
