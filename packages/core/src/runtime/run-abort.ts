@@ -41,8 +41,13 @@ export class RunAbort {
       listener(this.reasonBox!.reason);
       return noop;
     }
-    (this.listeners ??= []).push(listener);
-    if (this.parent && !this.followingParent && this.controller === undefined) {
+    if (this.listeners === undefined) {
+      this.listeners = [];
+      // Only now can anything observe an abort of this run (as when its signal is made).
+      if (this.controller === undefined) this.watchedBy?.watch(this);
+    }
+    this.listeners.push(listener);
+    if (this.parent && !this.followingParent) {
       this.followingParent = true;
       const parent = this.parent;
       parent.addEventListener('abort', () => this.abort(parent.reason), { once: true });

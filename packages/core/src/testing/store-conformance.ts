@@ -17,6 +17,7 @@ import {
   runIdempotencyHttpConformance,
   runInboxConformance,
 } from './store-records-conformance.js';
+import { runGuaranteeConformance } from './store-guarantees-conformance.js';
 import { runRelayConformance } from './store-relay-conformance.js';
 import { storeTestContracts, uniqueSegment, type StoreHarness } from './store-harness.js';
 
@@ -239,5 +240,6 @@ export function runStoreConformance<Tx>(harness: StoreHarness<Tx>): void {
     runInboxConformance(harness, store, timeout);
     runIdempotencyConformance(harness, store, timeout);
     runIdempotencyHttpConformance(harness, store, started, timeout);
+    runGuaranteeConformance({ harness, store, started, observe, timeout });
   });
 }
