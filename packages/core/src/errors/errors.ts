@@ -106,6 +106,12 @@ export type TimeoutError = InstanceType<typeof TimeoutError>;
 /** The service is stopping and takes no new work. */
 export const ShuttingDownError = errorClass('ShuttingDownError', 'TANDEM_SHUTTING_DOWN', true);
 export type ShuttingDownError = InstanceType<typeof ShuttingDownError>;
+/**
+ * A run or call was aborted after it may have started (a forced shutdown, or the caller
+ * gave up): its effects are unknown, so it is not safe to resend without an idempotency key.
+ */
+export const AbortedError = errorClass('AbortedError', 'TANDEM_ABORTED', true);
+export type AbortedError = InstanceType<typeof AbortedError>;
 /** A dependency (broker, store, downstream service) is not reachable now. */
 export const UnavailableError = errorClass('UnavailableError', 'TANDEM_UNAVAILABLE', true);
 export type UnavailableError = InstanceType<typeof UnavailableError>;
@@ -148,6 +154,7 @@ export const errorClassesByCode: ReadonlyMap<string, TandemErrorClass> = new Map
     MalformedMessageError,
     TimeoutError,
     ShuttingDownError,
+    AbortedError,
     UnavailableError,
     CircuitOpenError,
     BrokerError,
