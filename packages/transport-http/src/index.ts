@@ -12,6 +12,5 @@ export { routeOf } from './routes.js';
 export { toProblem, fromProblem, problemType, statusOf, PROBLEM_CONTENT_TYPE, NOT_RUN_HEADER } from './problem.js';
 export type { Problem } from './problem.js';
 export { REPLAYED_HEADER } from './idempotency.js';
-export type { IdempotencyOptions } from './idempotency.js';
 export { openApiDocument } from './openapi.js';
 export type { OpenApiOptions } from './openapi.js';

@@ -12,7 +12,7 @@ import {
 import { readJsonBody, readQueryInput } from './body.js';
 import { ServerRequest } from './server-request.js';
 import { startServerSpan } from './http-tracing.js';
-import { IdempotencyGate, type IdempotencyOptions } from './idempotency.js';
+import { REPLAYED_HEADER } from './idempotency.js';
 import { HttpExchange, type ExchangeServer } from './exchange.js';
 import { refusal, replyWithProblem } from './reply.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
@@ -41,8 +41,6 @@ export interface HttpServerOptions {
   /** Prefix for every route, e.g. '/api'. */
   basePath?: string;
   logger?: Logger;
-  /** Idempotency-Key handling for commands (see idempotency.ts); records go to the app's store by default. */
-  idempotency?: IdempotencyOptions;
   /** How long stop() waits for open requests before closing their connections. Default 10 s. */
   closeTimeoutMs?: number;
 }
@@ -91,7 +89,6 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   private readonly basePath: string;
   private readonly livePath: string;
   private readonly readyPath: string;
-  private readonly idempotency: IdempotencyGate;
 
   constructor(private readonly options: HttpServerOptions) {
     this.log = options.logger ?? createLogger({ level: 'warn' });
@@ -99,7 +96,6 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
     this.livePath = this.basePath + LIVE;
     this.readyPath = this.basePath + READY;
-    this.idempotency = new IdempotencyGate(options.idempotency);
   }
 
   get url(): string | undefined {
@@ -202,14 +198,14 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       // Set: `handle` made the exchange only once the server had started, and it stays set.
       const host = this.host!;
       const input = x.params ? { ...(body as object), ...x.params } : body;
-      if (this.options.auth || x.idempotencyKey !== undefined) void this.serveChecked(host, x, input);
+      if (this.options.auth) void this.serveChecked(host, x, input);
       else host.dispatch(x.endpoint, input, x, x);
     } catch (error) {
       this.fail(x.req, x.res, x.path, error);
     }
   }
 
-  /** With the auth hook and Idempotency-Key handling. */
+  /** With the auth hook. */
   private async serveChecked(host: SyncHost, x: HttpExchange, input: unknown): Promise<void> {
     try {
       if (this.options.auth) {
@@ -223,9 +219,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
         // The app may have begun to stop while the hook ran.
         if (!host.accepting) throw refusal(x.res, STOPPING, true);
       }
-      const idempotent = this.idempotency.plan(host, x.endpoint, x, x.method, x.path, input);
-      if (idempotent) return await this.idempotency.serve(idempotent, () => host.invoke(x.endpoint, input, x), x.res);
-      this.respond(x, await host.invoke(x.endpoint, input, x));
+      host.dispatch(x.endpoint, input, x, x);
     } catch (error) {
       this.fail(x.req, x.res, x.path, error);
     }
@@ -236,6 +230,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     if (res.destroyed) return;
     try {
       if (this.host?.accepting !== true) res.setHeader('connection', 'close');
+      if (x.replayed) res.setHeader(REPLAYED_HEADER, 'true');
       if (result === undefined) {
         res.writeHead(204).end();
         return;
