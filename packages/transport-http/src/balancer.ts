@@ -134,14 +134,12 @@ export class Balancer {
     }
     const wasHealthy = instance.health.state === 'healthy';
     const ejectedForMs = fault.refused ? instance.health.refused(probe) : instance.health.failed(probe);
-    if (ejectedForMs !== undefined) {
-      this.log?.warn(
-        { target: this.service, instance: instance.origin, ejectedForMs, probe: !wasHealthy },
-        fault.refused
-          ? 'instance taken out of rotation: it refuses calls'
-          : 'instance taken out of rotation after repeated faults',
-      );
-    }
+    if (ejectedForMs === undefined) return;
+    const fields = { target: this.service, instance: instance.origin, ejectedForMs, probe: !wasHealthy };
+    if (!fault.refused) this.log?.warn(fields, 'instance taken out of rotation after repeated faults');
+    // A refusing instance is probed every ejectionMs: say so once, not at every probe.
+    else if (wasHealthy) this.log?.warn(fields, 'instance taken out of rotation: it refuses calls');
+    else this.log?.debug(fields, 'instance still refuses calls');
   }
 
   snapshot(): InstanceSnapshot[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AbortedError, CircuitOpenError, NotFoundError, UnavailableError } from '@tandem/core';
+import { AbortedError, CircuitOpenError, NotFoundError, UnavailableError, type Logger } from '@tandem/core';
 import { Breakers, type BreakerOptions } from './breaker.js';
 import { answered, fault, type Fault } from './client-send.js';
 
@@ -10,12 +10,12 @@ const refused = failing({ kind: 'connection', notRun: true, refused: true });
 const notFound = () => Promise.reject(answered(new NotFoundError('no such sku'), 404));
 const callerAbort = () => Promise.reject(new AbortedError('the caller gave up'));
 
-function breakers(options: BreakerOptions = {}) {
+function breakers(options: BreakerOptions = {}, log?: Logger) {
   const clock = { t: 0 };
   const b = new Breakers(
     ['inventory'],
     { volumeThreshold: 4, minResetTimeoutMs: 100, resetTimeoutMs: 800, rollingWindowMs: 1_000, ...options },
-    undefined,
+    log,
     () => clock.t,
   );
   const fire = (action: () => Promise<unknown>) => b.fire('inventory', action).catch((e: unknown) => e);
@@ -101,5 +101,23 @@ describe('circuit breaker', () => {
     const h = breakers({ minResetTimeoutMs: 5_000, resetTimeoutMs: 300 });
     for (let i = 0; i < 4; i++) await h.fire(timeout);
     expect(await openPeriod(h)).toBe(300);
+  });
+
+  it('warns once when the circuit opens, not at every failed probe', async () => {
+    const warnings: string[] = [];
+    const log: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (_fields, message) => warnings.push(message ?? ''),
+      error: () => undefined,
+      child: () => log,
+    };
+    const h = breakers({}, log);
+    for (let i = 0; i < 4; i++) await h.fire(refused);
+    for (let i = 0; i < 5; i++) {
+      await openPeriod(h);
+      await h.fire(refused);
+    }
+    expect(warnings).toEqual(['circuit opened: calls to this service fail fast']);
   });
 });

@@ -98,7 +98,7 @@ class Circuit {
     if (!this.open) return false;
     if (!this.probing && this.now() >= this.openUntil) {
       this.probing = true;
-      this.log?.info({ target: this.target }, 'circuit half-open: letting one probe through');
+      this.log?.debug({ target: this.target }, 'circuit half-open: letting one probe through');
       return true;
     }
     c.rejects++;
@@ -137,12 +137,13 @@ class Circuit {
       this.periodMs = Math.min(this.o.maxResetMs, this.o.minResetMs * 2 ** this.level);
       this.level++;
     }
+    const fields = { target: this.target, openForMs: this.periodMs, refused: fault.refused === true };
+    // Once per outage at warn; the probes that find it still failing, as often as every
+    // minResetTimeoutMs, only at debug.
+    if (this.open) this.log?.debug(fields, 'circuit probe failed: the circuit stays open');
+    else this.log?.warn(fields, 'circuit opened: calls to this service fail fast');
     this.open = true;
     this.openUntil = now + this.periodMs;
-    this.log?.warn(
-      { target: this.target, openForMs: this.periodMs, refused: fault.refused === true },
-      'circuit opened: calls to this service fail fast',
-    );
   }
 
   private close(): void {
