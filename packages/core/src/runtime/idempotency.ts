@@ -118,7 +118,8 @@ function keepLeased(inv: Invocation, claim: IdempotentClaim, log: Logger): NodeJ
     () => {
       claim.store.renew(claim.scope, claim.key, claim.lease, claim.leaseMs).then(
         (kept) => {
-          if (!kept) inv.controller.abort(leaseLost(claim));
+          // Not kept once the run recorded its outcome (then it is done, not lost).
+          if (!kept && !inv.committing) inv.controller.abort(leaseLost(claim));
         },
         (error: unknown) => log.warn({ err: error, key: claim.key }, 'renewing an idempotency lease failed'),
       );

@@ -47,26 +47,44 @@ export class TxScope<Tx extends object> {
   }
 
   /**
-   * Waits until no other section of `parent`'s children is open, then opens one for `who`.
-   * Rejects when `abort` aborts first or the unit ends.
+   * Waits until no other section of `parent`'s children is open, then opens one for `who`
+   * and starts `body` in it, in the same turn: the section's store can begin it (issue its
+   * SAVEPOINT, or make its child transaction) before anything else runs. Rejects when
+   * `abort` aborts first or the unit ends.
    */
-  async enter(parent: TxSection<Tx>, who: string, abort: RunAbort): Promise<TxSection<Tx>> {
-    for (;;) {
-      this.check(who);
-      if (parent.ended) throw closedError(who);
-      if (abort.aborted) throw abort.reason;
-      if (this.current === parent) break;
-      await new Promise<void>((resolve, reject) => {
-        const off = abort.onAbort(reject);
-        this.turns.push(() => {
+  enter<T>(
+    parent: TxSection<Tx>,
+    who: string,
+    abort: RunAbort,
+    body: (section: TxSection<Tx>) => Promise<T>,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const attempt = (): void => {
+        if (settled) return;
+        try {
+          this.check(who);
+          if (parent.ended) throw closedError(who);
+          if (abort.aborted) throw abort.reason;
+        } catch (error) {
+          settled = true;
           off();
-          resolve();
-        });
-      });
-    }
-    const section = new TxSection(this, parent, parent.raw, who);
-    this.stack.push(section);
-    return section;
+          reject(error);
+          return;
+        }
+        if (this.current !== parent) {
+          this.turns.push(attempt);
+          return;
+        }
+        settled = true;
+        off();
+        const section = new TxSection(this, parent, parent.raw, who);
+        this.stack.push(section);
+        body(section).then(resolve, reject);
+      };
+      const off = abort.onAbort(() => attempt());
+      attempt();
+    });
   }
 
   /** Closes `section` (and, first, any section it left open). */
@@ -90,21 +108,28 @@ export class TxScope<Tx extends object> {
     for (const turn of turns) turn();
   }
 
-  /** Resolves when `section` is the current one again (its children closed). */
+  /** Resolves when calls on `section`'s view need no longer wait (its children closed). */
   whenCurrent(section: TxSection<Tx>): Promise<void> {
     return new Promise<void>((resolve) => {
       const retry = (): void => {
-        if (this.current === section || section.ended) resolve();
+        if (!section.mustWait || section.ended) resolve();
         else this.turns.push(retry);
       };
       retry();
     });
+  }
+
+  /** A section's transaction changed: calls waiting on its parent may go ahead. */
+  rebound(): void {
+    this.wake();
   }
 }
 
 /** One run's part of a shared transaction: the root run's, or a joined call's savepoint. */
 export class TxSection<Tx extends object> {
   ended = false;
+  /** The run's part is over (its handler returned or it aborted): its view stops working, though the section may still be closing. */
+  fenced = false;
   /** What the run's handler gets as `ctx.tx`. */
   view: Tx;
 
@@ -118,10 +143,24 @@ export class TxSection<Tx extends object> {
     this.view = this.viewOf(raw);
   }
 
-  /** Runs this section on `tx` (the one the store's `nested` gave it). */
+  /**
+   * Runs this section on `tx` (the one the store's `nested` gave it): the shared connection
+   * for SQL stores, a child transaction object for the memory and Redis stores.
+   */
   bind(tx: Tx): void {
-    this.raw = tx;
+    this.raw = tx === this.scope.internal ? this.scope.raw : tx;
     this.view = this.viewOf(tx);
+    this.scope.rebound();
+  }
+
+  /**
+   * Whether a call on this section's view must wait: a joined call's section is open
+   * inside it on the same connection. A child on its own transaction object (the memory
+   * store's) cannot interleave with this one, so nothing waits for it.
+   */
+  get mustWait(): boolean {
+    const current = this.scope.current;
+    return current !== this && current !== undefined && current.raw === this.raw;
   }
 
   /** Whether a joined call's section opened inside this one is still open. */
@@ -134,7 +173,12 @@ export class TxSection<Tx extends object> {
   }
 
   check(): void {
-    if (this.ended || this.scope.ended) throw closedError(this.who);
+    if (this.ended || this.fenced || this.scope.ended) throw closedError(this.who);
+  }
+
+  /** Closes the view before the store ends the section (RELEASE or ROLLBACK TO SAVEPOINT). */
+  fence(): void {
+    this.fenced = true;
   }
 }
 
@@ -172,7 +216,7 @@ function guarded<Tx extends object>(raw: Tx, section: TxSection<Tx>): Tx {
       return (...args: unknown[]) => {
         section.check();
         const call = () => (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (section.scope.current === section) return call();
+        if (!section.mustWait) return call();
         return section.scope.whenCurrent(section).then(() => {
           section.check();
           return call();

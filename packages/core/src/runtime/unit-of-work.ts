@@ -1,3 +1,4 @@
+import { InternalError } from '../errors/errors.js';
 import type { Step } from '../middleware/stage.js';
 import type { Store } from '../stores/store.js';
 import type { BrokerTransport } from '../transport/broker.js';
@@ -5,7 +6,7 @@ import type { RunContext } from './context-factory.js';
 import { claimOutcome, leaseLost } from './idempotency.js';
 import type { Invocation } from './invocation.js';
 import type { RunAbort } from './run-abort.js';
-import { TxScope } from './tx-scope.js';
+import { TxScope, type TxSection } from './tx-scope.js';
 
 /** Returned instead of the handler's result when the inbox says the event was handled before. */
 export const DUPLICATE = Symbol('tandem.duplicate');
@@ -43,7 +44,9 @@ export function runUnitOfWork(inv: Invocation, deps: UnitDeps): Promise<unknown>
 function runAndPublish(inv: Invocation, deps: UnitDeps): Promise<unknown> {
   const work = untilAborted(inv.controller, () => deps.handler(inv)).then((result) => {
     if (inv.pending.length === 0) return result;
+    // Sending is this unit's commit: an abort before it drops the events, one after it waits for them.
     if (inv.controller.aborted) throw inv.controller.reason;
+    inv.committing = true;
     return deps.broker.publish(inv.pending.splice(0)).then(() => result);
   });
   return answer(inv, work);
@@ -54,7 +57,7 @@ async function runInTransaction(inv: Invocation, store: Store, deps: UnitDeps): 
   const claim = inv.idempotency;
   let publishBeforeCommit = false;
   return store.transaction(async (raw) => {
-    const scope = new TxScope(raw as object, inv.registration.handlerName);
+    const scope = new TxScope(raw as object, inv.contract.name);
     ctx.section = scope.root;
     try {
       if (inv.message && deps.group !== undefined && store.inbox) {
@@ -81,16 +84,13 @@ async function runInTransaction(inv: Invocation, store: Store, deps: UnitDeps): 
         if (!kept) throw leaseLost(claim);
         claim.recorded = claim.inTx;
       }
+      // The commit point: an abort before it rolls back; what follows is not cut short.
+      if (inv.controller.aborted) throw inv.controller.reason;
+      inv.committing = true;
       // A store without an outbox cannot commit events with the handler's writes. Sending
       // them before the commit means a failed send rolls the inbox record back and the
       // message is retried; after it, a failed send would be acked as a duplicate and lost.
-      if (publishBeforeCommit) {
-        if (inv.controller.aborted) throw inv.controller.reason;
-        await deps.broker.publish(inv.pending.splice(0));
-      }
-      // The commit point: an abort before it rolls back; the commit itself is not cut short.
-      if (inv.controller.aborted) throw inv.controller.reason;
-      inv.committing = true;
+      if (publishBeforeCommit) await deps.broker.publish(inv.pending.splice(0));
       return value;
     } finally {
       scope.end();
@@ -105,37 +105,46 @@ async function runJoined(inv: Invocation, store: Store, caller: RunContext, deps
   const parent = caller.section!;
   const scope = parent.scope;
   const unfollow = inv.controller.followRun(caller.controller);
-  const section = await scope.enter(parent, inv.registration.handlerName, inv.controller).catch((error: unknown) => {
-    unfollow();
-    throw error;
-  });
-  ctx.section = section;
+  let opened: TxSection<object> | undefined;
   try {
-    const body = async (tx: unknown): Promise<unknown> => {
-      section.bind(tx as object);
-      const value = await untilAborted(inv.controller, () => deps.handler(inv));
-      if (section.hasOpenChild) throw floatingCall(inv);
-      if (claim?.inTx) {
-        const kept = await claim.store.completeIn!(
-          tx,
-          claim.scope,
-          claim.key,
-          claim.lease,
-          claimOutcome(value),
-          claim.ttlMs,
-        );
-        if (!kept) throw leaseLost(claim);
-        claim.recorded = true;
-      }
-      if (inv.controller.aborted) throw inv.controller.reason;
+    return await scope.enter(parent, inv.contract.name, inv.controller, async (section) => {
+      opened = section;
+      ctx.section = section;
+      const body = async (tx: unknown): Promise<unknown> => {
+        section.bind(tx as object);
+        let value: unknown;
+        try {
+          value = await untilAborted(inv.controller, () => deps.handler(inv));
+        } finally {
+          // Whatever the handler still sends from here on would land after the savepoint ends.
+          section.fence();
+        }
+        if (section.hasOpenChild) throw floatingCall(inv);
+        if (claim?.inTx) {
+          const kept = await claim.store.completeIn!(
+            tx,
+            claim.scope,
+            claim.key,
+            claim.lease,
+            claimOutcome(value),
+            claim.ttlMs,
+          );
+          if (!kept) throw leaseLost(claim);
+          claim.recorded = true;
+        }
+        // Its commit point: from here its writes join the caller's (RELEASE SAVEPOINT), and
+        // an abort no longer answers the caller with a failure for writes that will commit.
+        if (inv.controller.aborted) throw inv.controller.reason;
+        inv.committing = true;
+        return value;
+      };
+      const value = store.nested ? await store.nested(scope.internal, body) : await body(scope.internal);
+      // Its events go out with the caller's, if the caller commits.
+      if (inv.pending.length > 0) caller.adopt(inv.pending.splice(0));
       return value;
-    };
-    const value = store.nested ? await store.nested(scope.internal, body) : await body(scope.internal);
-    // Its events go out with the caller's, if the caller commits.
-    if (inv.pending.length > 0) caller.adopt(inv.pending.splice(0));
-    return value;
+    });
   } finally {
-    scope.leave(section);
+    if (opened) scope.leave(opened);
     unfollow();
   }
 }
@@ -191,8 +200,8 @@ function inboxIdentity(inv: Invocation): string {
   return source ? `${inv.message!.id} ${source}` : inv.message!.id;
 }
 
-function floatingCall(inv: Invocation): Error {
-  return new Error(
+function floatingCall(inv: Invocation): InternalError {
+  return new InternalError(
     `${inv.registration.handlerName} returned while an in-process call it made was still running in its transaction; ` +
       `await every ctx.call before returning`,
   );
