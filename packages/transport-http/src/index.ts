@@ -9,7 +9,7 @@ export type { InstanceState, PassiveHealthOptions } from './balancer-health.js';
 export type { DnsDiscoveryOptions } from './discovery.js';
 export type { DnsResolver } from './discovery-dns.js';
 export { routeOf } from './routes.js';
-export { toProblem, fromProblem, problemType, statusOf, PROBLEM_CONTENT_TYPE } from './problem.js';
+export { toProblem, fromProblem, problemType, statusOf, PROBLEM_CONTENT_TYPE, NOT_RUN_HEADER } from './problem.js';
 export type { Problem } from './problem.js';
 export { REPLAYED_HEADER } from './idempotency.js';
 export { openApiDocument } from './openapi.js';

@@ -1,4 +1,4 @@
-import { InternalError } from '../errors/errors.js';
+import { InternalError, TransactionClosedError } from '../errors/errors.js';
 import type { Step } from '../middleware/stage.js';
 import type { Store } from '../stores/store.js';
 import type { BrokerTransport } from '../transport/broker.js';
@@ -36,8 +36,13 @@ export interface UnitDeps {
 export function runUnitOfWork(inv: Invocation, deps: UnitDeps): Promise<unknown> {
   if (!deps.store) return runAndPublish(inv, deps);
   const joined = inv.joined;
-  if (joined?.section && !joined.section.scope.ended) return answer(inv, runJoined(inv, deps.store, joined, deps));
-  return answer(inv, runInTransaction(inv, deps.store, deps));
+  if (!joined) return answer(inv, runInTransaction(inv, deps.store, deps));
+  // A call from a run whose unit of work has ended (it aborted, or returned without awaiting
+  // the call) must not run on its own either: it would commit what its caller rolled back.
+  const section = joined.section;
+  if (!section || section.fenced || section.ended || section.scope.ended)
+    return Promise.reject(callerEnded(inv, joined));
+  return answer(inv, runJoined(inv, deps.store, joined, deps));
 }
 
 /** Without a store: the handler, then its events, unless the run aborted first. */
@@ -64,7 +69,13 @@ async function runInTransaction(inv: Invocation, store: Store, deps: UnitDeps): 
         const first = await store.inbox.record(scope.internal, deps.group, inboxIdentity(inv));
         if (!first) return DUPLICATE;
       }
-      const value = await untilAborted(inv.controller, () => deps.handler(inv));
+      let value: unknown;
+      try {
+        value = await untilAborted(inv.controller, () => deps.handler(inv));
+      } finally {
+        // The handler is done with it: what it still sends (or calls) from here on is refused.
+        scope.root.fence();
+      }
       if (scope.root.hasOpenChild) throw floatingCall(inv);
       if (inv.pending.length > 0) {
         if (store.outbox) await store.outbox.append(scope.internal, inv.pending.splice(0));
@@ -198,6 +209,13 @@ function untilAborted(abort: RunAbort, start: () => Promise<unknown>): Promise<u
 function inboxIdentity(inv: Invocation): string {
   const source = inv.ctx.meta.event?.source;
   return source ? `${inv.message!.id} ${source}` : inv.message!.id;
+}
+
+function callerEnded(inv: Invocation, caller: RunContext): TransactionClosedError {
+  return new TransactionClosedError(
+    `${inv.contract.name} was called in process by ${caller.meta.name} after that run's unit of work had ended ` +
+      `(its deadline passed, it was aborted, or it returned without awaiting the call); the call did not run`,
+  );
 }
 
 function floatingCall(inv: Invocation): InternalError {
