@@ -1,0 +1,149 @@
+// The five services as processes, started, stopped and killed one at a time, and
+// supervised: a service that exits on its own is recorded and restarted after a second,
+// as a container orchestrator would.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+
+export const SERVICES = ['orders', 'inventory', 'payments', 'shipping', 'notifications'];
+const main = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const RESTART_AFTER_MS = 1_000;
+const TAIL_LINES = 12;
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * @param {{ env: Record<string, string>, logDir: string, log: (line: string) => void }} options
+ */
+export async function createCluster({ env, logDir, log }) {
+  const ports = {};
+  for (const name of SERVICES) ports[name] = await freePort();
+  const urls = Object.fromEntries(
+    SERVICES.map((n) => [`TANDEM_SERVICE_${n.toUpperCase()}_URL`, `http://127.0.0.1:${ports[n]}`]),
+  );
+  const logs = Object.fromEntries(
+    SERVICES.map((n) => [n, createWriteStream(join(logDir, `${n}.log`), { flags: 'a' })]),
+  );
+  const tails = Object.fromEntries(SERVICES.map((n) => [n, []]));
+  /** @type {Record<string, { child: import('node:child_process').ChildProcess, exited: Promise<{ code: number | null, signal: string | null }>, expected: boolean } | undefined>} */
+  const running = {};
+  const unexpectedExits = [];
+  const stops = [];
+  let closing = false;
+
+  const started = Date.now();
+  const stamp = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+
+  function start(name) {
+    if (running[name]) return;
+    const child = spawn(process.execPath, [main], {
+      env: {
+        ...process.env,
+        ...env,
+        ...urls,
+        SHOP_SERVICES: name,
+        TANDEM_HTTP_PORT: String(ports[name]),
+        TANDEM_HTTP_HOST: '127.0.0.1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    logs[name].write(`--- ${stamp()} started (pid ${child.pid})\n`);
+    const keep = (chunk) => {
+      logs[name].write(chunk);
+      const tail = tails[name];
+      tail.push(...String(chunk).split('\n').filter(Boolean));
+      tail.splice(0, Math.max(0, tail.length - TAIL_LINES));
+    };
+    child.stdout.on('data', (c) => logs[name].write(c));
+    child.stderr.on('data', keep);
+    const entry = { child, expected: false, exited: undefined };
+    entry.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        logs[name].write(`--- ${stamp()} exited (${signal ?? code})\n`);
+        if (running[name] === entry) running[name] = undefined;
+        if (!entry.expected && !closing) {
+          unexpectedExits.push({ name, code, signal, at: stamp(), tail: [...tails[name]] });
+          log(`${name} exited on its own (${signal ?? code}); restarting it in ${RESTART_AFTER_MS} ms`);
+          setTimeout(() => !closing && start(name), RESTART_AFTER_MS);
+        }
+        resolve({ code, signal });
+      }),
+    );
+    running[name] = entry;
+  }
+
+  async function ready(name) {
+    try {
+      const res = await request(`http://127.0.0.1:${ports[name]}/health/ready`, {
+        headersTimeout: 2_000,
+        bodyTimeout: 2_000,
+      });
+      await res.body.dump();
+      return res.statusCode === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Waits until the services answer ready; false after `timeoutMs`. */
+  async function untilReady(names = SERVICES, timeoutMs = 60_000) {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const states = await Promise.all(names.map(ready));
+      if (states.every(Boolean)) return true;
+      if (Date.now() > end) return false;
+      await sleep(100);
+    }
+  }
+
+  /**
+   * Stops a service with `signal` and waits for it to exit; after `graceMs` a SIGTERM
+   * turns into SIGKILL. Returns how it ended.
+   */
+  async function stop(name, signal, graceMs = 15_000) {
+    const entry = running[name];
+    if (!entry) return undefined;
+    entry.expected = true;
+    const t0 = Date.now();
+    entry.child.kill(signal);
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      entry.child.kill('SIGKILL');
+    }, graceMs);
+    const { code, signal: by } = await entry.exited;
+    clearTimeout(timer);
+    const result = { name, signal, code, by, ms: Date.now() - t0, hung };
+    if (signal === 'SIGTERM') stops.push(result);
+    return result;
+  }
+
+  return {
+    ports,
+    orders: `http://127.0.0.1:${ports.orders}`,
+    start,
+    untilReady,
+    stop,
+    /** Exits nobody asked for (a crash), each with the last lines its process wrote to stderr. */
+    unexpectedExits,
+    /** Every SIGTERM: how long the graceful stop took, its exit code, and whether it had to be killed. */
+    stops,
+    async close() {
+      closing = true;
+      await Promise.all(SERVICES.map((name) => stop(name, 'SIGTERM')));
+      for (const name of SERVICES) running[name]?.child.kill('SIGKILL');
+      await Promise.all(SERVICES.map((n) => new Promise((resolve) => logs[n].end(resolve))));
+    },
+  };
+}
