@@ -11,7 +11,13 @@ import { request } from 'undici';
 export const SERVICES = ['orders', 'inventory', 'payments', 'shipping', 'notifications'];
 const main = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const RESTART_AFTER_MS = 1_000;
-const TAIL_LINES = 12;
+const TAIL_LINES = 60;
+
+/** The lines of a crash report that say what happened: the throw site's message and the 'error' event's emitter. */
+function crashReason(tail) {
+  const telling = tail.filter((l) => /Unhandled|^\s*\w*Error\b|^\s*error: |^Emitted '/.test(l));
+  return (telling.length > 0 ? telling : tail.slice(-3)).slice(0, 4);
+}
 
 async function freePort() {
   const server = createServer();
@@ -24,9 +30,10 @@ async function freePort() {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * @param {{ env: Record<string, string>, logDir: string, log: (line: string) => void }} options
+ * @param {{ env: Record<string, string>, logDir: string, log: (line: string) => void, stamp: () => string }} options
+ *   stamp: the run's clock, for the logs and the exits
  */
-export async function createCluster({ env, logDir, log }) {
+export async function createCluster({ env, logDir, log, stamp }) {
   const ports = {};
   for (const name of SERVICES) ports[name] = await freePort();
   const urls = Object.fromEntries(
@@ -41,9 +48,6 @@ export async function createCluster({ env, logDir, log }) {
   const unexpectedExits = [];
   const stops = [];
   let closing = false;
-
-  const started = Date.now();
-  const stamp = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 
   function start(name) {
     if (running[name]) return;
@@ -73,7 +77,7 @@ export async function createCluster({ env, logDir, log }) {
         logs[name].write(`--- ${stamp()} exited (${signal ?? code})\n`);
         if (running[name] === entry) running[name] = undefined;
         if (!entry.expected && !closing) {
-          unexpectedExits.push({ name, code, signal, at: stamp(), tail: [...tails[name]] });
+          unexpectedExits.push({ name, code, signal, at: stamp(), reason: crashReason(tails[name]) });
           log(`${name} exited on its own (${signal ?? code}); restarting it in ${RESTART_AFTER_MS} ms`);
           setTimeout(() => !closing && start(name), RESTART_AFTER_MS);
         }

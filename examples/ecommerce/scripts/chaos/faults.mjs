@@ -112,8 +112,8 @@ export function describeFault(fault) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Injects one fault and returns once it is over (the service restarted, the broker
- * listening again); `detail` says what it did.
+ * Injects one fault and returns once it is over (the service restarted and ready, the
+ * broker listening again) with a line saying what it did.
  * @param {{ cluster: any, broker: any, database: any }} run
  */
 export async function inject(fault, { cluster, broker, database }) {
@@ -123,10 +123,11 @@ export async function inject(fault, { cluster, broker, database }) {
       const stopped = await cluster.stop(fault.target, fault.kind === 'kill' ? 'SIGKILL' : 'SIGTERM');
       await sleep(fault.pauseMs);
       cluster.start(fault.target);
+      const back = await cluster.untilReady([fault.target], 60_000);
       const how = stopped
         ? `exited ${stopped.by ?? stopped.code} after ${stopped.ms} ms${stopped.hung ? ' (SIGKILLed: stop hung)' : ''}`
         : 'was not running';
-      return `${fault.target} ${how}`;
+      return `${fault.target} ${how}${back ? '' : '; not ready 60 s after its restart'}`;
     }
     case 'broker-cut':
       return `${await broker.cut()} connection(s) cut`;

@@ -42,8 +42,8 @@ for (let r = 0; r < options.runs; r++) {
   }
   console.log(`\n${table(result.rows)}\n`);
   for (const exit of result.unexpectedExits) {
-    console.log(`  ${exit.name} exited on its own (${exit.signal ?? exit.code}) at ${exit.at}; its last lines:`);
-    for (const line of exit.tail.slice(-6)) console.log(`    | ${line.slice(0, 240)}`);
+    console.log(`  ${exit.name} exited on its own (${exit.signal ?? exit.code}) at ${exit.at}:`);
+    for (const line of exit.reason) console.log(`    | ${line.trim().slice(0, 240)}`);
   }
   const failed = result.rows.filter((row) => !row.ok);
   console.log(`replay: ${replayCommand(options, seed)}`);

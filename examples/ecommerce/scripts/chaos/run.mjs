@@ -58,6 +58,7 @@ export async function runOnce(options, seed, log, hooks) {
       env: { TANDEM_BROKER_URL: broker.serviceUrl, TANDEM_STORE_URL: database.storeUrl, TANDEM_LOG_LEVEL: 'warn' },
       logDir,
       log: (line) => log(`${at()}  ${line}`),
+      stamp: () => seconds(now()),
     });
     cleanups.push(() => cluster.close());
     const first = plan.startOrder ? SERVICES.filter((s) => s !== 'inventory') : SERVICES;
@@ -86,13 +87,15 @@ export async function runOnce(options, seed, log, hooks) {
           plan.timed.map((fault, k) => (fault.at * options.orders <= index - window ? ended[k].promise : undefined)),
         ),
     });
-    const recovered = async (fault) => {
-      const since = now();
-      recoveries.push({ fault, since });
-      // The next fault waits for an accepted order, so one fault's outage is not counted against the next.
+    // The next fault waits for an accepted order, so one fault's outage is not counted against the next.
+    const untilAccepted = async (since) => {
       const end = Date.now() + 30_000;
-      while (Date.now() < end && !load.stats.acceptedAt.some((t) => t >= since) && load.stats.finished < options.orders)
-        await sleep(50);
+      const next = () => load.stats.acceptedAt.find((t) => t >= since);
+      while (Date.now() < end && next() === undefined && load.stats.finished < options.orders) await sleep(50);
+      const first = next();
+      log(
+        `${at()}    next accepted order ${first === undefined ? 'not within 30 s' : `${seconds(first - since)} after`}`,
+      );
     };
 
     const faults = (async () => {
@@ -102,21 +105,26 @@ export async function runOnce(options, seed, log, hooks) {
           cluster.start('inventory');
           await cluster.untilReady(['inventory'], 60_000);
           log(`${at()}  start-order: inventory ready after the others`);
-          await recovered('start-order');
+          const since = now();
+          recoveries.push({ fault: 'start-order', since });
+          await untilAccepted(since);
         }
         for (const [k, fault] of plan.timed.entries()) {
           while (load.stats.finished < fault.at * options.orders) await sleep(50);
           const began = at();
           try {
             const detail = await inject(fault, { cluster, broker, database });
+            const over = now();
             const ready = await cluster.untilReady(SERVICES, 60_000);
+            const late = now() - over > 1_000 ? `; every service ready ${seconds(now() - over)} later` : '';
             log(
-              `${began}  ${describeFault(fault)}: ${detail}; over at ${at().trim()}${ready ? '' : ' (not all services ready 60 s later)'}`,
+              `${began}  ${describeFault(fault)}: ${detail}; over at ${seconds(over)}${ready ? late : '; some service not ready 60 s later'}`,
             );
+            recoveries.push({ fault: describeFault(fault), since: over });
           } finally {
             ended[k].resolve();
           }
-          await recovered(describeFault(fault));
+          await untilAccepted(recoveries.at(-1).since);
         }
       } finally {
         for (const e of ended) e.resolve();
