@@ -37,7 +37,7 @@ export async function startRabbitBroker({ url, groups }) {
     kind: 'amqp',
     serviceUrl: viaProxy.href,
     describe: `RabbitMQ ${real.host} through a proxy on :${proxy.port}, prefix ${prefix}`,
-    cut: async () => proxy.cut(),
+    cut: async () => `${proxy.cut()} connection(s) cut`,
     down: () => proxy.down(),
     up: () => proxy.up(),
     async deadLetters() {
@@ -91,6 +91,7 @@ export async function startKafkaBroker({ groups }) {
     cut: async () => {
       await broker.brokerDown(-1);
       await broker.brokerUp(-1);
+      return 'every connection to the broker dropped';
     },
     down: () => broker.brokerDown(-1),
     up: () => broker.brokerUp(-1),

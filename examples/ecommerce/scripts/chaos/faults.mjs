@@ -130,7 +130,7 @@ export async function inject(fault, { cluster, broker, database }) {
       return `${fault.target} ${how}${back ? '' : '; not ready 60 s after its restart'}`;
     }
     case 'broker-cut':
-      return `${await broker.cut()} connection(s) cut`;
+      return broker.cut();
     case 'broker-outage': {
       const cut = await broker.down();
       await sleep(fault.seconds * 1000);

@@ -29,62 +29,91 @@ export function makeOrders(random, count, runId, maxLines) {
 }
 
 /**
+ * Runs the orders; `gate(index)` may hold a new order back (the fault schedule uses it).
+ * An order answered 409 (its key is still claimed by a run elsewhere, e.g. in an
+ * instance that died) is put aside until its Retry-After and the worker takes the next
+ * order, as other customers keep ordering meanwhile; other failures are retried at once
+ * with backoff. An order gets `budgetMs` from its first attempt.
  * @param {{ url: string, orders: ReturnType<typeof makeOrders>, concurrency: number, budgetMs: number,
- *           gate: (index: number) => Promise<void>, now: () => number }} options
+ *           gate: (index: number) => Promise<unknown>, now: () => number }} options
  */
 export function startLoad({ url, orders, concurrency, budgetMs, gate, now }) {
   const agent = new Agent({ connections: concurrency, headersTimeout: 10_000, bodyTimeout: 10_000 });
   const results = new Array(orders.length);
-  const stats = { attempts: 0, retriedStatus: {}, connectionErrors: 0, finished: 0, acceptedAt: [] };
+  const stats = { attempts: 0, retriedStatus: {}, connectionErrors: 0, finished: 0, acceptedAt: [], slowestMs: 0 };
+  const aside = [];
   let next = 0;
 
-  async function place(order) {
-    const end = now() + budgetMs;
-    let last = '';
-    for (let attempt = 1; ; attempt++) {
-      stats.attempts++;
-      let retryAfterMs = 0;
-      try {
-        const res = await request(`${url}/commands/orders.place`, {
-          method: 'POST',
-          dispatcher: agent,
-          headers: { 'content-type': 'application/json', 'idempotency-key': order.key },
-          body: JSON.stringify(order.body),
-        });
-        const text = await res.body.text();
-        if (res.statusCode === 200) {
-          const answer = JSON.parse(text);
-          if (answer.status === 'accepted') stats.acceptedAt.push(now());
-          return { outcome: answer.status, orderId: answer.orderId, reason: answer.reason, attempts: attempt };
-        }
-        last = `${res.statusCode} ${text.slice(0, 200)}`;
-        if (!RETRY_STATUSES.has(res.statusCode)) return { outcome: 'refused', detail: last, attempts: attempt };
-        stats.retriedStatus[res.statusCode] = (stats.retriedStatus[res.statusCode] ?? 0) + 1;
-        retryAfterMs = Number(res.headers['retry-after'] ?? 0) * 1000;
-      } catch (error) {
-        stats.connectionErrors++;
-        last = `${error.code ?? error.name}: ${error.message}`;
+  /** One request; an answer, or how long to wait before the next attempt. */
+  async function send(order) {
+    stats.attempts++;
+    try {
+      const res = await request(`${url}/commands/orders.place`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json', 'idempotency-key': order.key },
+        body: JSON.stringify(order.body),
+      });
+      const text = await res.body.text();
+      if (res.statusCode === 200) {
+        const answer = JSON.parse(text);
+        return { final: { outcome: answer.status, orderId: answer.orderId, reason: answer.reason } };
       }
-      const pause = Math.min(Math.max(retryAfterMs, 50 * 2 ** Math.min(attempt, 4)), 1_000);
-      if (now() + pause > end) return { outcome: 'unanswered', detail: last, attempts: attempt };
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      const detail = `${res.statusCode} ${text.slice(0, 120)}`;
+      if (!RETRY_STATUSES.has(res.statusCode)) return { final: { outcome: 'refused', detail } };
+      stats.retriedStatus[res.statusCode] = (stats.retriedStatus[res.statusCode] ?? 0) + 1;
+      return { detail, status: res.statusCode, retryAfterMs: Number(res.headers['retry-after'] ?? 0) * 1000 };
+    } catch (error) {
+      stats.connectionErrors++;
+      return { detail: `${error.code ?? error.name}: ${error.message}` };
     }
   }
 
+  /** Tries one order until it is answered, put aside (409), or out of budget. */
+  async function work(job) {
+    for (;;) {
+      job.attempts++;
+      const { final, detail, status, retryAfterMs = 0 } = await send(job.order);
+      if (final) return finish(job, final);
+      const pause = Math.min(Math.max(retryAfterMs, 50 * 2 ** Math.min(job.attempts, 4)), 1_000);
+      if (now() + pause > job.end) return finish(job, { outcome: 'unanswered', detail });
+      if (status === 409) {
+        aside.push({ ...job, due: now() + pause });
+        return;
+      }
+      await sleep(pause);
+    }
+  }
+
+  function finish(job, final) {
+    if (final.outcome === 'accepted') stats.acceptedAt.push(now());
+    results[job.index] = {
+      index: job.index,
+      key: job.order.key,
+      declined: job.order.declined,
+      attempts: job.attempts,
+      ...final,
+    };
+    stats.finished++;
+  }
+
   async function worker() {
-    while (next < orders.length) {
-      const index = next++;
-      await gate(index);
-      results[index] = {
-        index,
-        key: orders[index].key,
-        declined: orders[index].declined,
-        ...(await place(orders[index])),
-      };
-      stats.finished++;
+    for (;;) {
+      const due = aside.findIndex((job) => job.due <= now());
+      if (due >= 0) {
+        await work(aside.splice(due, 1)[0]);
+      } else if (next < orders.length) {
+        const index = next++;
+        await gate(index);
+        await work({ index, order: orders[index], attempts: 0, started: now(), end: now() + budgetMs });
+      } else if (aside.length > 0) {
+        await sleep(Math.max(10, Math.min(...aside.map((job) => job.due)) - now()));
+      } else return;
     }
   }
 
   const done = Promise.all(Array.from({ length: concurrency }, worker)).finally(() => agent.close());
   return { done: done.then(() => results), stats };
 }
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

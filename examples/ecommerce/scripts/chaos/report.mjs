@@ -6,7 +6,7 @@ export function table(rows) {
   const width = (key) => Math.max(...[header, ...lines].map((l) => l[key].length));
   const [m, e, o] = ['metric', 'expected', 'observed'].map(width);
   const format = (l) =>
-    `  ${l.metric.padEnd(m)}  ${l.expected.padStart(e)}  ${l.observed.padStart(o)}  ${l.verdict.padEnd(4)}${l.note ? `  ${l.note}` : ''}`.trimEnd();
+    `  ${l.metric.padEnd(m)}  ${l.expected.padStart(e)}  ${l.observed.padStart(o)}  ${l.verdict.padEnd(4)}${l.note ? `  ${l.note.slice(0, 200)}` : ''}`.trimEnd();
   return [format(header), `  ${'-'.repeat(m + e + o + 10)}`, ...lines.map(format)].join('\n');
 }
 

@@ -134,7 +134,7 @@ export async function runOnce(options, seed, log, hooks) {
     const results = await load.done;
     const loadEnded = now();
     log(
-      `${at()}  load done: ${load.stats.attempts} requests for ${options.orders} orders, ${load.stats.connectionErrors} connection errors, retried statuses ${JSON.stringify(load.stats.retriedStatus)}`,
+      `${at()}  load done: ${load.stats.attempts} requests for ${options.orders} orders, ${load.stats.connectionErrors} connection errors, retried statuses ${JSON.stringify(load.stats.retriedStatus)}; slowest order answered after ${seconds(load.stats.slowestMs)}`,
     );
 
     const counts = await connectRunDatabase(database.url);
