@@ -112,19 +112,20 @@ export async function runOnce(options, seed, log, hooks) {
         for (const [k, fault] of plan.timed.entries()) {
           while (load.stats.finished < fault.at * options.orders) await sleep(50);
           const began = at();
+          let detail;
           try {
-            const detail = await inject(fault, { cluster, broker, database });
-            const over = now();
-            const ready = await cluster.untilReady(SERVICES, 60_000);
-            const late = now() - over > 1_000 ? `; every service ready ${seconds(now() - over)} later` : '';
-            log(
-              `${began}  ${describeFault(fault)}: ${detail}; over at ${seconds(over)}${ready ? late : '; some service not ready 60 s later'}`,
-            );
-            recoveries.push({ fault: describeFault(fault), since: over });
+            detail = await inject(fault, { cluster, broker, database });
           } finally {
             ended[k].resolve();
           }
-          await untilAccepted(recoveries.at(-1).since);
+          const over = now();
+          recoveries.push({ fault: describeFault(fault), since: over });
+          const ready = await cluster.untilReady(SERVICES, 60_000);
+          const late = now() - over > 1_000 ? `; every service ready ${seconds(now() - over)} later` : '';
+          log(
+            `${began}  ${describeFault(fault)}: ${detail}; over at ${seconds(over)}${ready ? late : '; some service not ready 60 s later'}`,
+          );
+          await untilAccepted(over);
         }
       } finally {
         for (const e of ended) e.resolve();
