@@ -8,11 +8,23 @@ async function rows(client, sql, params) {
   return (await client.query(sql, params)).rows;
 }
 
-/** Everything the checks need, read in one go; a table a service never created reads as empty. */
+/**
+ * Everything the checks need, read in one go. The shop's tables are found through the
+ * search path, Tandem's in `schema`; a table a service never created reads as empty.
+ */
 export async function snapshot(client, schema) {
+  const outboxTable = `"${schema}".tandem_outbox`;
+  const tables = [
+    'shop_orders',
+    'shop_shipments',
+    'shop_notifications',
+    'shop_reservations',
+    'shop_payments',
+    'shop_stock',
+  ];
   const { rows: present } = await client.query(
-    `SELECT table_schema || '.' || table_name AS name FROM information_schema.tables WHERE table_schema IN ('public', $1)`,
-    [schema],
+    'SELECT t AS name FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NOT NULL',
+    [[...tables, outboxTable]],
   );
   const has = new Set(present.map((r) => r.name));
   const read = (table, sql) => (has.has(table) ? rows(client, sql) : Promise.resolve([]));
@@ -25,16 +37,16 @@ export async function snapshot(client, schema) {
   ).map((r) => r.column_name);
   const parked = parkedColumns[0];
   return {
-    orders: await read('public.shop_orders', 'SELECT order_id, customer, status, reason FROM shop_orders'),
-    shipments: await read('public.shop_shipments', 'SELECT order_id FROM shop_shipments'),
-    notifications: await read('public.shop_notifications', 'SELECT order_id, kind FROM shop_notifications'),
-    reservations: await read('public.shop_reservations', 'SELECT order_id, sku, qty, released FROM shop_reservations'),
-    payments: await read('public.shop_payments', 'SELECT order_id, status FROM shop_payments'),
-    stock: await read('public.shop_stock', 'SELECT sku, available FROM shop_stock'),
+    orders: await read('shop_orders', 'SELECT order_id, customer, status, reason FROM shop_orders'),
+    shipments: await read('shop_shipments', 'SELECT order_id FROM shop_shipments'),
+    notifications: await read('shop_notifications', 'SELECT order_id, kind FROM shop_notifications'),
+    reservations: await read('shop_reservations', 'SELECT order_id, sku, qty, released FROM shop_reservations'),
+    payments: await read('shop_payments', 'SELECT order_id, status FROM shop_payments'),
+    stock: await read('shop_stock', 'SELECT sku, available FROM shop_stock'),
     parking: parked !== undefined,
     outbox: await read(
-      `${schema}.tandem_outbox`,
-      `SELECT topic, key, published_at IS NULL AS pending, ${parked ? `"${parked}" IS NOT NULL` : 'false'} AS parked FROM "${schema}".tandem_outbox`,
+      outboxTable,
+      `SELECT topic, key, published_at IS NULL AS pending, ${parked ? `"${parked}" IS NOT NULL` : 'false'} AS parked FROM ${outboxTable}`,
     ),
   };
 }
