@@ -86,12 +86,15 @@ export function startLoad({ url, orders, concurrency, budgetMs, gate, now }) {
   }
 
   function finish(job, final) {
+    const ms = now() - job.started;
     if (final.outcome === 'accepted') stats.acceptedAt.push(now());
+    stats.slowestMs = Math.max(stats.slowestMs, ms);
     results[job.index] = {
       index: job.index,
       key: job.order.key,
       declined: job.order.declined,
       attempts: job.attempts,
+      ms,
       ...final,
     };
     stats.finished++;
