@@ -19,12 +19,25 @@ function crashReason(tail) {
   return (telling.length > 0 ? telling : tail.slice(-3)).slice(0, 4);
 }
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * A free port below Linux's ephemeral range (32768+), where `listen(0)` of other programs
+ * on this machine and outgoing connections take theirs, so it is rarely taken before the
+ * service binds it.
+ */
+async function freePort(taken) {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.includes(port)) continue;
+    const server = createServer();
+    const free = await new Promise((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -35,7 +48,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function createCluster({ env, logDir, log, stamp }) {
   const ports = {};
-  for (const name of SERVICES) ports[name] = await freePort();
+  for (const name of SERVICES) ports[name] = await freePort(Object.values(ports));
   const urls = Object.fromEntries(
     SERVICES.map((n) => [`TANDEM_SERVICE_${n.toUpperCase()}_URL`, `http://127.0.0.1:${ports[n]}`]),
   );
@@ -48,6 +61,8 @@ export async function createCluster({ env, logDir, log, stamp }) {
   const unexpectedExits = [];
   const stops = [];
   let closing = false;
+  /** Set when a service cannot run at all (its port was taken): the run stops instead of reading another program's answers. */
+  let fatal;
 
   function start(name) {
     if (running[name]) return;
@@ -63,6 +78,7 @@ export async function createCluster({ env, logDir, log, stamp }) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     logs[name].write(`--- ${stamp()} started (pid ${child.pid})\n`);
+    tails[name].length = 0;
     const keep = (chunk) => {
       logs[name].write(chunk);
       const tail = tails[name];
@@ -71,12 +87,14 @@ export async function createCluster({ env, logDir, log, stamp }) {
     };
     child.stdout.on('data', (c) => logs[name].write(c));
     child.stderr.on('data', keep);
-    const entry = { child, expected: false, exited: undefined };
+    const entry = { child, expected: false, ready: false, exited: undefined };
     entry.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
         logs[name].write(`--- ${stamp()} exited (${signal ?? code})\n`);
         if (running[name] === entry) running[name] = undefined;
-        if (!entry.expected && !closing) {
+        if (!entry.expected && !closing && tails[name].some((l) => l.includes('EADDRINUSE'))) {
+          fatal = `${name} could not listen on port ${ports[name]}: another program took it; run again`;
+        } else if (!entry.expected && !closing) {
           unexpectedExits.push({ name, code, signal, at: stamp(), reason: crashReason(tails[name]) });
           log(`${name} exited on its own (${signal ?? code}); restarting it in ${RESTART_AFTER_MS} ms`);
           setTimeout(() => !closing && start(name), RESTART_AFTER_MS);
@@ -88,13 +106,18 @@ export async function createCluster({ env, logDir, log, stamp }) {
   }
 
   async function ready(name) {
+    if (fatal) throw new Error(fatal);
+    // Only a running process of ours counts: after it died, its port may answer for someone else.
+    const entry = running[name];
+    if (!entry) return false;
     try {
       const res = await request(`http://127.0.0.1:${ports[name]}/health/ready`, {
         headersTimeout: 2_000,
         bodyTimeout: 2_000,
       });
       await res.body.dump();
-      return res.statusCode === 200;
+      if (res.statusCode === 200 && running[name] === entry) entry.ready = true;
+      return entry.ready === true;
     } catch {
       return false;
     }
@@ -129,7 +152,8 @@ export async function createCluster({ env, logDir, log, stamp }) {
     const { code, signal: by } = await entry.exited;
     clearTimeout(timer);
     const result = { name, signal, code, by, ms: Date.now() - t0, hung };
-    if (signal === 'SIGTERM') stops.push(result);
+    // A service still starting may die of the signal before it installed its handler; that is no failed stop.
+    if (signal === 'SIGTERM' && entry.ready) stops.push(result);
     return result;
   }
 
@@ -139,6 +163,9 @@ export async function createCluster({ env, logDir, log, stamp }) {
     start,
     untilReady,
     stop,
+    get fatal() {
+      return fatal;
+    },
     /** Exits nobody asked for (a crash), each with the last lines its process wrote to stderr. */
     unexpectedExits,
     /** Every SIGTERM: how long the graceful stop took, its exit code, and whether it had to be killed. */

@@ -133,6 +133,7 @@ export async function runOnce(options, seed, log, hooks) {
     })();
     await faults;
     const results = await load.done;
+    if (cluster.fatal) throw new Error(cluster.fatal);
     const loadEnded = now();
     log(
       `${at()}  load done: ${load.stats.attempts} requests for ${options.orders} orders, ${load.stats.connectionErrors} connection errors, retried statuses ${JSON.stringify(load.stats.retriedStatus)}; slowest order answered after ${seconds(load.stats.slowestMs)}`,
