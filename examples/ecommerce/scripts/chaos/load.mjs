@@ -43,6 +43,7 @@ export function startLoad({ url, orders, concurrency, budgetMs, gate, now }) {
   const stats = { attempts: 0, retriedStatus: {}, connectionErrors: 0, finished: 0, acceptedAt: [], slowestMs: 0 };
   const aside = [];
   let next = 0;
+  let stopped = false;
 
   /** One request; an answer, or how long to wait before the next attempt. */
   async function send(order) {
@@ -71,7 +72,7 @@ export function startLoad({ url, orders, concurrency, budgetMs, gate, now }) {
 
   /** Tries one order until it is answered, put aside (409), or out of budget. */
   async function work(job) {
-    for (;;) {
+    while (!stopped) {
       job.attempts++;
       const { final, detail, status, retryAfterMs = 0 } = await send(job.order);
       if (final) return finish(job, final);
@@ -101,7 +102,7 @@ export function startLoad({ url, orders, concurrency, budgetMs, gate, now }) {
   }
 
   async function worker() {
-    for (;;) {
+    while (!stopped) {
       const due = aside.findIndex((job) => job.due <= now());
       if (due >= 0) {
         await work(aside.splice(due, 1)[0]);
@@ -116,7 +117,14 @@ export function startLoad({ url, orders, concurrency, budgetMs, gate, now }) {
   }
 
   const done = Promise.all(Array.from({ length: concurrency }, worker)).finally(() => agent.close());
-  return { done: done.then(() => results), stats };
+  return {
+    done: done.then(() => results),
+    stats,
+    /** Ends the load early (a run that failed): workers finish their current request and stop. */
+    stop() {
+      stopped = true;
+    },
+  };
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

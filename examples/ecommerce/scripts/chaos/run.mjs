@@ -87,6 +87,7 @@ export async function runOnce(options, seed, log, hooks) {
           plan.timed.map((fault, k) => (fault.at * options.orders <= index - window ? ended[k].promise : undefined)),
         ),
     });
+    cleanups.push(async () => load.stop());
     // The next fault waits for an accepted order, so one fault's outage is not counted against the next.
     const untilAccepted = async (since) => {
       const end = Date.now() + 30_000;
