@@ -27,7 +27,7 @@ export interface SqlStoreOptions extends TableOptions {
 export class SqlStore<Tx> implements Store<Tx> {
   readonly outbox: SqlOutbox<Tx>;
   readonly inbox: SqlInbox<Tx>;
-  readonly idempotency: SqlIdempotencyStore;
+  readonly idempotency: SqlIdempotencyStore<Tx>;
   readonly tables: Tables;
   private readonly retention: Required<RetentionOptions>;
   private janitor: NodeJS.Timeout | undefined;
@@ -42,7 +42,7 @@ export class SqlStore<Tx> implements Store<Tx> {
     this.retention = { ...defaultRetention, ...options.retention };
     this.outbox = new SqlOutbox(driver, this.tables, options.buckets ?? DEFAULT_OUTBOX_BUCKETS);
     this.inbox = new SqlInbox(driver, this.tables);
-    this.idempotency = new SqlIdempotencyStore(driver as SqlDriver<unknown>, this.tables);
+    this.idempotency = new SqlIdempotencyStore(driver, this.tables);
   }
 
   async connect(): Promise<void> {
@@ -63,8 +63,8 @@ export class SqlStore<Tx> implements Store<Tx> {
   }
 
   /** A savepoint inside `tx`: what `fn` wrote is rolled back alone when it throws. */
-  nested<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
-    return withSavepoint(this.driver.within(tx), fn);
+  nested<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return withSavepoint(this.driver.within(tx), () => fn(tx));
   }
 
   /** Deletes published outbox rows, inbox rows and idempotency records past their retention. */
@@ -83,11 +83,14 @@ export class SqlStore<Tx> implements Store<Tx> {
     return { outbox: outbox.rowCount, inbox: inbox.rowCount, idempotency: idempotency.rowCount };
   }
 
+  /**
+   * Reachable or not, with the outbox backlog. Parked records leave it ok: the service
+   * works, and taking it out of a load balancer would not resend them.
+   */
   async health(): Promise<{ ok: boolean; detail?: string }> {
-    const { rows } = await this.driver.query<{ pending: number }>(
-      `SELECT count(*)::int AS pending FROM ${this.tables.outbox} WHERE published_at IS NULL`,
-    );
-    return { ok: true, detail: `${this.driver.kind}; ${rows[0]!.pending} outbox rows waiting` };
+    const { waiting, parked } = await this.outbox.counts();
+    const parkedNote = parked > 0 ? `, ${parked} parked (tandem outbox list --parked)` : '';
+    return { ok: true, detail: `${this.driver.kind}; ${waiting} outbox rows waiting${parkedNote}` };
   }
 
   async close(): Promise<void> {

@@ -14,12 +14,13 @@ export interface Store<Tx = unknown> {
   /**
    * Runs `fn` inside `tx` so that what it wrote is undone alone when it throws (a SQL
    * savepoint). An in-process sync call joins its caller's transaction through it, so a
-   * callee that fails leaves nothing behind even when the caller catches the error.
+   * callee that fails leaves nothing behind even when the caller catches the error. `fn`
+   * gets the transaction to use inside: `tx` itself for SQL, a child for the memory store.
    */
-  nested?<T>(tx: Tx, fn: () => Promise<T>): Promise<T>;
+  nested?<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Promise<T>;
   readonly outbox?: OutboxStore<Tx>;
   readonly inbox?: InboxStore<Tx>;
-  readonly idempotency?: IdempotencyStore;
+  readonly idempotency?: IdempotencyStore<Tx>;
   health?(): Promise<{ ok: boolean; detail?: string }>;
 }
 
@@ -27,6 +28,8 @@ export interface OutboxRecord {
   /** Store-assigned, increasing in commit order per key. */
   seq: string;
   message: OutgoingMessage;
+  /** How often the broker refused this record on its own; 0 for a record never refused. */
+  attempts: number;
 }
 
 export interface OutboxStore<Tx = unknown> {
@@ -39,13 +42,31 @@ export interface OutboxStore<Tx = unknown> {
   openReader(): Promise<OutboxReader>;
 }
 
+/** What the relay records when the broker refused one record on its own. */
+export interface OutboxRefusal {
+  /** The broker's error message, kept with the record for `tandem outbox list`. */
+  error: string;
+  /** The record (and the later records of its key) wait this long before the next attempt. */
+  retryInMs: number;
+  /** Parks the record once it has been refused this many times. */
+  parkAfter: number;
+}
+
 export interface OutboxReader {
   /** Takes free key ranges up to a fair share of the live readers, releases any above it; returns how many it owns. */
   balance(): Promise<number>;
-  /** The oldest committed, unpublished records in the ranges it owns, in order per key. */
+  /**
+   * The oldest committed, unpublished records in the ranges it owns, in order per key.
+   * Left out: parked records, refused records whose retry time has not come, and every
+   * record behind a refused or parked record of the same key, so none overtakes it.
+   */
   claim(limit: number): Promise<OutboxRecord[]>;
   /** Marks records the broker confirmed; they are removed after the store's retention period. */
   markPublished(records: OutboxRecord[]): Promise<void>;
+  /** Counts one refusal of `record` with its error; resolves true when that parked it. */
+  markRefused(record: OutboxRecord, refusal: OutboxRefusal): Promise<boolean>;
+  /** Parked records in the whole outbox, every key range. */
+  countParked(): Promise<number>;
   /** Resolves when records may have been committed since (LISTEN/NOTIFY, or a local signal), or after `timeoutMs`. */
   waitForAppend(timeoutMs: number): Promise<void>;
   /** False once the reader lost its connection (and with it its key ranges); the relay opens a new one. */
@@ -54,33 +75,94 @@ export interface OutboxReader {
   close(): Promise<void>;
 }
 
+/** A record the broker refused at least once, as operators see it. */
+export interface RefusedOutboxRecord extends OutboxRecord {
+  lastError: string;
+  createdAt: string;
+  /** When it was parked; absent while the relay still retries it. */
+  parkedAt?: string;
+  /** When the relay tries it next; absent once parked. */
+  nextAttemptAt?: string;
+}
+
+/**
+ * Refused and parked outbox records, for operators (`tandem outbox list|retry|discard`).
+ * An outbox offers it when it can: `outboxAdminOf(store.outbox)`.
+ */
+export interface OutboxAdmin {
+  /** Refused records, oldest first; only parked ones with `parkedOnly`. */
+  refused(options?: { parkedOnly?: boolean; limit?: number }): Promise<RefusedOutboxRecord[]>;
+  /**
+   * Makes refused records (parked or still retried) new again: claimable at once, ahead of
+   * their key's later records. `'all'` takes every refused record. Returns how many changed.
+   */
+  retry(seqs: readonly string[] | 'all'): Promise<number>;
+  /** Deletes refused records for good, which lets their key's later records go. Returns how many. */
+  discard(seqs: readonly string[]): Promise<number>;
+  /** Unpublished records: waiting (parked ones excluded) and parked. */
+  counts(): Promise<{ waiting: number; parked: number }>;
+}
+
+/** The outbox's operator access when it offers one (the SQL and memory outboxes do). */
+export function outboxAdminOf(outbox: OutboxStore<never> | undefined): OutboxAdmin | undefined {
+  const admin = outbox as Partial<OutboxAdmin> | undefined;
+  return typeof admin?.refused === 'function' &&
+    typeof admin.retry === 'function' &&
+    typeof admin.discard === 'function' &&
+    typeof admin.counts === 'function'
+    ? (admin as OutboxAdmin)
+    : undefined;
+}
+
 export interface InboxStore<Tx = unknown> {
   /** Records that `group` handled `messageId`, in `tx`. False when it already had: a duplicate. */
   record(tx: Tx, group: string, messageId: string): Promise<boolean>;
 }
 
-export interface StoredResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+/**
+ * What a command's run ended with, kept for replay under its idempotency key: its result
+ * as JSON (absent for a command that returns nothing), or the Tandem error it failed with
+ * for good. Transports turn it back into their own answer (an HTTP status and body).
+ */
+export type IdempotencyOutcome =
+  | { kind: 'result'; json?: string }
+  | { kind: 'error'; code: string; message: string; details?: Record<string, unknown> };
 
 export type IdempotencyBegin =
-  | { state: 'started' }
+  /** The key is this caller's now; `lease` is the owner token every later call must show. */
+  | { state: 'started'; lease: string }
   | { state: 'in-flight' }
   | { state: 'mismatch' }
-  | { state: 'completed'; response: StoredResponse };
+  | { state: 'completed'; outcome: IdempotencyOutcome };
 
-export interface IdempotencyStore {
+/**
+ * Idempotency records as leases. `begin` claims a key for `leaseMs` and hands out an owner
+ * token; a long run renews its lease, and completes or releases only while it still holds
+ * it. A run whose lease lapsed (its instance stalled or died) and was taken by a retry can
+ * neither overwrite nor delete the new owner's record.
+ */
+export interface IdempotencyStore<Tx = unknown> {
+  /** Claims (scope, key) for a request with this fingerprint, or says why it cannot. */
+  begin(scope: string, key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyBegin>;
+  /** Extends the lease to `leaseMs` from now; false when the key is no longer this lease's. */
+  renew(scope: string, key: string, lease: string, leaseMs: number): Promise<boolean>;
+  /** Keeps `outcome` for replay until `ttlMs` from now; false (and nothing stored) when the lease was lost. */
+  complete(scope: string, key: string, lease: string, outcome: IdempotencyOutcome, ttlMs: number): Promise<boolean>;
   /**
-   * Claims (scope, key) for a request with this fingerprint, or says why it cannot. An
-   * unfinished claim lapses after `ttlMs` (a crashed instance does not block the key forever).
+   * As `complete`, written in the handler's own transaction `tx`, so the record commits if
+   * and only if the handler's writes do: a crash between commit and completion cannot free
+   * the key. Offered by stores whose records live in the database the handler writes to.
    */
-  begin(scope: string, key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyBegin>;
-  /** Stores the response for replay until `ttlMs` from now. */
-  complete(scope: string, key: string, response: StoredResponse, ttlMs: number): Promise<void>;
-  /** Forgets an unfinished claim (the request failed in a way the client may retry). */
-  release(scope: string, key: string): Promise<void>;
+  completeIn?(
+    tx: Tx,
+    scope: string,
+    key: string,
+    lease: string,
+    outcome: IdempotencyOutcome,
+    ttlMs: number,
+  ): Promise<boolean>;
+  /** Forgets an unfinished claim held by `lease`; a completed record, or another owner's, is kept. */
+  release(scope: string, key: string, lease: string): Promise<void>;
 }
 
 /** How long records are kept, for stores that clean up themselves. */
