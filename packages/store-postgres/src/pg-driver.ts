@@ -20,6 +20,20 @@ function wrap(client: pg.Pool | pg.ClientBase): Queryable {
   };
 }
 
+/**
+ * Every client the pool makes gets an 'error' listener for its whole life. node-postgres
+ * emits 'error' on a client whose backend dies; pg-pool listens only while the client is
+ * idle, and `pool.query` only until its statement settles, so a termination arriving in
+ * between (a FATAL message and then the closed socket both emit) crashed the process with
+ * nobody listening. The error is not lost: the statement or transaction on that client
+ * fails with it, and the pool drops the client.
+ */
+function guardClient(client: pg.PoolClient): void {
+  client.on('error', ignore);
+}
+
+function ignore(): void {}
+
 /** How often a transaction takes another pooled client when BEGIN finds the one it got dead. */
 const BEGIN_ATTEMPTS = 3;
 
@@ -32,6 +46,7 @@ export class PgDriver implements SqlDriver<pg.PoolClient> {
   constructor(private readonly options: PgDriverOptions) {
     this.pool = options.pool;
     this.ownsPool = !options.pool;
+    options.pool?.on('connect', guardClient);
   }
 
   private get live(): pg.Pool {
@@ -39,6 +54,7 @@ export class PgDriver implements SqlDriver<pg.PoolClient> {
       this.pool = new pg.Pool({ connectionString: this.options.connectionString, max: this.options.max ?? 10 });
       // An idle client that breaks is dropped by the pool; without a listener the error would crash the process.
       this.pool.on('error', () => undefined);
+      this.pool.on('connect', guardClient);
     }
     return this.pool;
   }

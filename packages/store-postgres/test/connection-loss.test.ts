@@ -222,6 +222,46 @@ describe.skipIf(!available)('store-postgres: a lost database connection fails on
     expect(faults).toEqual([]);
   });
 
+  it('single statements through the pool, their connections terminated again and again: the process survives', async () => {
+    // What the idempotency records and health checks do: a statement on a client the pool
+    // lends for it alone. A backend killed just as its statement finishes errs twice (the
+    // FATAL message, then the closed socket), after pool.query stopped listening.
+    const url = new URL(PG_URL);
+    url.searchParams.set('application_name', applicationName);
+    const store = postgresStore({ connectionString: url.href, schema, cleanupIntervalMs: 0, max: 4 });
+    await store.connect();
+    cleanup.push(() => store.close());
+    let stop = false;
+    const killer = (async () => {
+      while (!stop) {
+        await terminate('pid <> pg_backend_pid()').catch(() => 0);
+        await new Promise((resolve) => setTimeout(resolve, 3));
+      }
+    })();
+    const outcomes = { ok: 0, unavailable: 0, other: [] as unknown[] };
+    for (let round = 0; round < 40; round++) {
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.driver.query(i % 2 === 0 ? 'SELECT 1' : 'SELECT pg_sleep(0.002)').then(
+            () => void outcomes.ok++,
+            (error: unknown) => {
+              if ((error as { code?: string }).code === 'TANDEM_UNAVAILABLE') outcomes.unavailable++;
+              else outcomes.other.push(error);
+            },
+          ),
+        ),
+      );
+    }
+    stop = true;
+    await killer;
+    // Errors that arrive after the last statement settle them too.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(faults).toEqual([]);
+    expect(outcomes.other).toEqual([]);
+    expect(outcomes.unavailable).toBeGreaterThan(0);
+    await expect(store.driver.query('SELECT 1')).resolves.toMatchObject({ rowCount: 1 });
+  });
+
   it('a database that cannot be reached fails connect() and transactions with TANDEM_UNAVAILABLE', async () => {
     const store = postgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', cleanupIntervalMs: 0 });
     cleanup.push(() => store.close());

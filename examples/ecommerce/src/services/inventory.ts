@@ -11,7 +11,9 @@ export class Inventory {
     const sql = db(ctx);
     const existing = await sql.query('SELECT 1 FROM shop_reservations WHERE order_id = $1 LIMIT 1', [orderId]);
     if (existing.rowCount > 0) return { reserved: true };
-    for (const { sku, qty } of items) {
+    // Rows locked in one order (by sku) by every order: two orders for the same products,
+    // listed in opposite orders, would otherwise each hold one row and wait for the other.
+    for (const { sku, qty } of [...items].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))) {
       const taken = await sql.query(
         'UPDATE shop_stock SET available = available - $2 WHERE sku = $1 AND available >= $2 RETURNING available',
         [sku, qty],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Command, ConflictError, NotFoundError, OnEvent, Query, Service, uuidv7, type HandlerContext } from '@tandem/core';
 import type { z } from 'zod';
 import {
@@ -16,6 +17,13 @@ import { priceOf } from '../prices.js';
 
 type Placed = z.output<typeof PlaceOrder.output>;
 
+/** A UUID (version 8, name-based) for the order an idempotency key stands for. */
+function orderIdFor(customer: string, key: string): string {
+  const hex = createHash('sha256').update(`${customer}\n${key}`).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 @Service('orders')
 export class Orders {
   /**
@@ -25,7 +33,10 @@ export class Orders {
    */
   @Command(PlaceOrder, { publishes: [OrderPlaced] })
   async place(input: z.output<typeof PlaceOrder.input>, ctx: HandlerContext): Promise<Placed> {
-    const orderId = uuidv7();
+    // A retry of this request (same Idempotency-Key, after a timeout or a crash) is the same
+    // order: the stock and payment calls, idempotent per order, then do nothing twice.
+    const key = ctx.meta.idempotencyKey;
+    const orderId = key === undefined ? uuidv7() : orderIdFor(input.customer, key);
     const total = input.items.reduce((sum, item) => sum + item.qty * priceOf(item.sku), 0);
     const record = (status: Placed['status'], reason: string | null) =>
       db(ctx).query(
