@@ -1,7 +1,7 @@
 /**
  * Sends offset commits one request at a time: the ordinary ones (what the ledger allows, at
- * most every `intervalMs`), the ones the crash guard asks for, and a generation's last one,
- * in the order asked.
+ * most every `intervalMs`), the ones the crash guard asks for, and the last one of a member
+ * that stops, in the order asked.
  * Offsets the broker accepted are recorded in their ledger, so none is sent twice; a refused
  * commit is reported to the owner, who decides what follows.
  */
@@ -54,14 +54,11 @@ export class Committer {
     return this.enqueue(() => this.send(ledger, entries));
   }
 
-  /**
-   * The last commit of a generation that is ending (its member stops or rebalances), sent
-   * as it is, after the request in flight; the broker may refuse it, and nothing follows.
-   */
+  /** The last commit of a member that stops, sent as it is after the request in flight; nothing follows. */
   commitFinal(entries: CommitEntry[]): Promise<void> {
     return this.enqueue(async () => {
       await this.deps.send(entries).catch((error: unknown) => {
-        this.deps.log.debug({ err: error }, 'kafka: last commit of a generation refused');
+        this.deps.log.debug({ err: error }, 'kafka: last commit before leaving the group refused');
       });
     });
   }

@@ -117,15 +117,20 @@ export class Deliveries {
 
   /**
    * Starts a new generation: nothing of the old one is committed any more. On a rebalance
-   * the member is alive and the group still takes its commits for a moment: it commits what
-   * it has done, unmarked, so the next owner has nothing to single out.
+   * the member is alive and, until the group has formed its next generation, the broker still
+   * takes its commits: it commits what it has done, unmarked, so the next owner has nothing to
+   * single out. Sent at once, before kafkajs rejoins: a commit sent after the rejoin would
+   * carry the new generation and could move a partition that is another member's now.
    */
   newGeneration(rebalance = false): void {
     const { ledger, guard } = this.generation;
     this.generation = this.createGeneration();
     if (!rebalance) return;
     const clean = guard.clean(ledger.positions());
-    if (clean.length > 0) void this.committer.commitFinal(clean);
+    if (clean.length === 0) return;
+    this.deps.commit(clean).catch((error: unknown) => {
+      this.deps.log.debug({ err: error, group: this.deps.group }, 'kafka: last commit before a rebalance refused');
+    });
   }
 
   scheduleCommit(): void {

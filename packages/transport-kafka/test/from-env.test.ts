@@ -72,7 +72,7 @@ describe.skipIf(!broker)('kafka:// through fromEnv()', () => {
           );
           await subscription.ready;
           await broker!.failNextRequests(FETCH, [INVALID_REQUEST]);
-          await eventually('the consumer crash is logged', () => lines.some((l) => l.level === 'error'), 15_000);
+          await eventually('the consumer crash is logged', () => lines.some((l) => l.level === 'error'), 10_000);
           expect(lines.find((l) => l.level === 'error')).toMatchObject({ transport: 'kafka' });
           expect(lines.some((l) => l.level === 'debug')).toBe(false);
         } finally {
