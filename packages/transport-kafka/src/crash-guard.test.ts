@@ -8,6 +8,7 @@ function guardWith(committed: CommittedOffset[], positions: Record<number, strin
     instance: 'me',
     slack: 10,
     read: async () => committed,
+    unread: () => undefined,
     position: (_topic, partition) => positions[partition],
     commit: async (entries: CommitEntry[]) => {
       for (const e of entries) commits.push([e.partition, e.offset, e.metadata]);
@@ -105,5 +106,26 @@ describe('CrashGuard', () => {
       { topic: 't', partition: 1, offset: '0' },
     ];
     expect(guard.clean(positions)).toEqual([{ topic: 't', partition: 0, offset: '1', metadata: null }]);
+  });
+
+  it('goes on without the marks when the committed offsets cannot be read', async () => {
+    let reads = 0;
+    const unread: unknown[] = [];
+    const guard = new CrashGuard({
+      instance: 'me',
+      slack: 10,
+      read: async () => {
+        reads++;
+        throw new Error('coordinator not available');
+      },
+      unread: (error) => unread.push(error),
+      position: () => undefined,
+      commit: async () => undefined,
+    });
+    await expect(guard.plan('t', 0, ['0'], '0')).rejects.toThrow('coordinator not available');
+    await expect(guard.plan('t', 0, ['0'], '0')).rejects.toThrow('coordinator not available');
+    expect(await guard.plan('t', 0, ['0'], '0')).toEqual({ alone: 0, shared: 1 });
+    expect(reads).toBe(3);
+    expect(unread).toHaveLength(1);
   });
 });

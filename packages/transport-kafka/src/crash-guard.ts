@@ -34,6 +34,8 @@ export interface CrashGuardDeps {
   slack: number;
   /** The group's committed offsets and their metadata (read once, before the guard's first commit). */
   read(): Promise<CommittedOffset[]>;
+  /** Reading failed `READ_ATTEMPTS` times: this generation goes on without the marks it could not read. */
+  unread(error: unknown): void;
   /** Where the partition may be committed now (offset-ledger.ts), if anything of it was dispatched. */
   position(topic: string, partition: number): string | undefined;
   /** Commits now; rejects when the broker refuses. */
@@ -66,9 +68,13 @@ export interface BatchPlan {
 
 const after = (offset: string) => (BigInt(offset) + 1n).toString();
 
+/** Batches that try to read the marks (each a second apart, see deliveries.ts) before the guard does without. */
+const READ_ATTEMPTS = 3;
+
 export class CrashGuard {
   private readonly modes = new Map<string, Mode>();
   private loaded: Promise<void> | undefined;
+  private readFailures = 0;
 
   constructor(private readonly deps: CrashGuardDeps) {}
 
@@ -85,8 +91,14 @@ export class CrashGuard {
           this.modes.set(`${topic}\u0000${partition}`, { kind: 'suspect', at: offset, upto: record.upto, starts });
         }
       });
-      // A failed read is tried again by the next batch.
-      this.loaded.catch(() => (this.loaded = undefined));
+      // A failed read is tried again by the next batch; a consumer that cannot read its own
+      // group's offsets is not kept from consuming by it for long.
+      this.loaded = this.loaded.catch((error: unknown) => {
+        this.loaded = undefined;
+        if (++this.readFailures < READ_ATTEMPTS) throw error;
+        this.loaded = Promise.resolve();
+        this.deps.unread(error);
+      });
     }
     return this.loaded;
   }

@@ -109,6 +109,11 @@ export class Deliveries {
       instance: this.deps.instance,
       slack: CRASH_GUARD_SLACK,
       read: () => this.deps.readCommitted(),
+      unread: (error) =>
+        this.deps.log.error(
+          { err: error, group: this.deps.group },
+          "kafka: could not read the group's committed offsets; crash loops are not counted until the next rebalance",
+        ),
       position: (topic, partition) => ledger.position(topic, partition),
       commit: (entries) => this.committer.commit(entries, ledger),
     });

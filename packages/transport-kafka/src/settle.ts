@@ -54,7 +54,7 @@ export class Settler {
     const { message, generation } = delivery;
     const { lane, writer, group, options } = this.deps;
     if (this.deps.abandoned(generation)) return;
-    const entering = lane.enter(false);
+    const entering = lane.enterShared();
     let disposition: Disposition;
     try {
       if (entering) await entering;
@@ -62,7 +62,7 @@ export class Settler {
       message.deliveryCount = 1;
       disposition = await this.handle(message);
     } finally {
-      lane.leave(false);
+      lane.leaveShared();
     }
     if (disposition.kind !== 'ack') {
       const stop = () => this.deps.abandoned(generation);
@@ -90,10 +90,9 @@ export class Settler {
     const { lane, writer, group, options } = this.deps;
     if (this.deps.abandoned(generation)) return;
     const stop = () => this.deps.abandoned(generation);
-    const entering = lane.enter(true);
+    const leave = await lane.enterAlone();
     let unwritten: { disposition: Disposition; failed: Failed } | undefined;
     try {
-      if (entering) await entering;
       if (!(await this.recordStart(delivery))) return;
       const disposition = await this.handle(message);
       if (disposition.kind !== 'ack') {
@@ -103,7 +102,7 @@ export class Settler {
       }
       if (!unwritten) return await this.finishAlone(delivery);
     } finally {
-      lane.leave(true);
+      leave();
     }
     this.reportWriteFailure(unwritten.failed);
     if ((await writer.persist(group, message, unwritten.disposition, stop)).written) await this.finishAlone(delivery);

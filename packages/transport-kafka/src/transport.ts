@@ -29,6 +29,12 @@ import type { KafkaTransportOptions, ResolvedKafkaOptions } from './options.js';
 import { BatchingProducer, type TopicRecord } from './producer.js';
 import { TopicCreator } from './topics.js';
 
+/**
+ * Longest a delivery that must run alone (crash-guard.ts) waits for running handlers, and
+ * longest the others wait for it: a hung handler slows a crash-loop check, never stops the process.
+ */
+const LONE_PATIENCE_MS = 30_000;
+
 function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
   const names = { ...defaultTopicNames(options.topicPrefix), ...options.names };
   return {
@@ -74,7 +80,16 @@ export class KafkaTransport implements BrokerTransport {
   private topics: TopicCreator | undefined;
   private writer: DispositionWriter | undefined;
   private readonly subscriptions = new Set<GroupConsumer>();
-  private readonly lane = new ExclusiveLane();
+  private readonly lane = new ExclusiveLane(LONE_PATIENCE_MS, (what) =>
+    this.options.logger
+      .child({ transport: 'kafka' })
+      .warn(
+        { patienceMs: LONE_PATIENCE_MS },
+        what === 'waited'
+          ? 'kafka: a delivery that must run alone waited too long for running handlers; it goes ahead of them'
+          : 'kafka: a delivery running alone has not finished; the other handlers go on beside it',
+      ),
+  );
   private readonly instance = randomBytes(6).toString('hex');
   private state: 'new' | 'connecting' | 'open' | 'closing' | 'closed' = 'new';
   private connecting: Promise<void> | undefined;
