@@ -134,7 +134,7 @@ export type {
   InboxStore,
   IdempotencyStore,
   IdempotencyBegin,
-  StoredResponse,
+  IdempotencyOutcome,
   RetentionOptions,
 } from './stores/store.js';
 export { outboxBucket, fairShare, defaultRetention, DEFAULT_OUTBOX_BUCKETS } from './stores/store.js';

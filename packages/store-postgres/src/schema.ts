@@ -91,12 +91,16 @@ CREATE TABLE IF NOT EXISTS ${t.idempotency} (
   scope       text        NOT NULL,
   key         text        NOT NULL,
   fingerprint text        NOT NULL,
-  status      integer,
-  headers     jsonb,
-  body        text,
+  lease       text        NOT NULL,
+  outcome     text,
   expires_at  timestamptz NOT NULL,
   PRIMARY KEY (scope, key)
 );
+-- Tables made before records were leases: the owner token and a transport-neutral outcome
+-- replace the stored HTTP response (a record made by an older version is simply not replayed).
+ALTER TABLE ${t.idempotency} ADD COLUMN IF NOT EXISTS lease text NOT NULL DEFAULT '';
+ALTER TABLE ${t.idempotency} ADD COLUMN IF NOT EXISTS outcome text;
+ALTER TABLE ${t.idempotency} DROP COLUMN IF EXISTS status, DROP COLUMN IF EXISTS headers, DROP COLUMN IF EXISTS body;
 CREATE INDEX IF NOT EXISTS "${prefix}idempotency_expires_at" ON ${t.idempotency} (expires_at);
 `;
 }

@@ -27,7 +27,7 @@ export interface SqlStoreOptions extends TableOptions {
 export class SqlStore<Tx> implements Store<Tx> {
   readonly outbox: SqlOutbox<Tx>;
   readonly inbox: SqlInbox<Tx>;
-  readonly idempotency: SqlIdempotencyStore;
+  readonly idempotency: SqlIdempotencyStore<Tx>;
   readonly tables: Tables;
   private readonly retention: Required<RetentionOptions>;
   private janitor: NodeJS.Timeout | undefined;
@@ -42,7 +42,7 @@ export class SqlStore<Tx> implements Store<Tx> {
     this.retention = { ...defaultRetention, ...options.retention };
     this.outbox = new SqlOutbox(driver, this.tables, options.buckets ?? DEFAULT_OUTBOX_BUCKETS);
     this.inbox = new SqlInbox(driver, this.tables);
-    this.idempotency = new SqlIdempotencyStore(driver as SqlDriver<unknown>, this.tables);
+    this.idempotency = new SqlIdempotencyStore(driver, this.tables);
   }
 
   async connect(): Promise<void> {
@@ -63,8 +63,8 @@ export class SqlStore<Tx> implements Store<Tx> {
   }
 
   /** A savepoint inside `tx`: what `fn` wrote is rolled back alone when it throws. */
-  nested<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
-    return withSavepoint(this.driver.within(tx), fn);
+  nested<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return withSavepoint(this.driver.within(tx), () => fn(tx));
   }
 
   /** Deletes published outbox rows, inbox rows and idempotency records past their retention. */

@@ -1,12 +1,21 @@
-import type { IdempotencyBegin, IdempotencyStore, StoredResponse } from '@tandem/core';
+import { randomUUID } from 'node:crypto';
+import type { IdempotencyBegin, IdempotencyOutcome, IdempotencyStore } from '@tandem/core';
 import type { Redis } from 'ioredis';
 
 interface Entry {
   fingerprint: string;
-  response?: StoredResponse;
+  lease: string;
+  /** The outcome's JSON text, kept as written so a replay is byte for byte the first answer. */
+  outcome?: string;
 }
 
-/** Idempotency records on Redis: one JSON value per (scope, key), changed only by Lua scripts, expiring with PX. */
+/**
+ * Idempotency records on Redis as leases: one JSON value per (scope, key) holding its
+ * owner's token, changed only by Lua scripts that check it, expiring with PX (the lease,
+ * then the replay period). Redis cannot join the handler's database transaction, so the
+ * outcome is stored right after the handler's commit (no `completeIn`): a crash between
+ * the two frees the key once its lease lapses (see docs/reliability.md).
+ */
 export class RedisIdempotencyStore implements IdempotencyStore {
   constructor(
     private readonly redis: Redis,
@@ -17,20 +26,42 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return `${this.prefix}idempotency:${scope}:${key}`;
   }
 
-  async begin(scope: string, key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyBegin> {
-    const fresh: Entry = { fingerprint };
-    const existing = await this.redis.idempotencyBegin(this.keyOf(scope, key), JSON.stringify(fresh), Math.ceil(ttlMs));
-    if (existing === null) return { state: 'started' };
+  async begin(scope: string, key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyBegin> {
+    const lease = randomUUID();
+    const fresh: Entry = { fingerprint, lease };
+    const existing = await this.redis.idempotencyBegin(
+      this.keyOf(scope, key),
+      JSON.stringify(fresh),
+      Math.ceil(leaseMs),
+    );
+    if (existing === null) return { state: 'started', lease };
     const entry = JSON.parse(existing) as Entry;
     if (entry.fingerprint !== fingerprint) return { state: 'mismatch' };
-    return entry.response ? { state: 'completed', response: entry.response } : { state: 'in-flight' };
+    if (entry.outcome === undefined) return { state: 'in-flight' };
+    return { state: 'completed', outcome: JSON.parse(entry.outcome) as IdempotencyOutcome };
   }
 
-  async complete(scope: string, key: string, response: StoredResponse, ttlMs: number): Promise<void> {
-    await this.redis.idempotencyComplete(this.keyOf(scope, key), JSON.stringify(response), Math.ceil(ttlMs));
+  async renew(scope: string, key: string, lease: string, leaseMs: number): Promise<boolean> {
+    return (await this.redis.idempotencyRenew(this.keyOf(scope, key), lease, Math.ceil(leaseMs))) === 1;
   }
 
-  async release(scope: string, key: string): Promise<void> {
-    await this.redis.idempotencyRelease(this.keyOf(scope, key));
+  async complete(
+    scope: string,
+    key: string,
+    lease: string,
+    outcome: IdempotencyOutcome,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const done = await this.redis.idempotencyComplete(
+      this.keyOf(scope, key),
+      lease,
+      JSON.stringify(outcome),
+      Math.ceil(ttlMs),
+    );
+    return done === 1;
+  }
+
+  async release(scope: string, key: string, lease: string): Promise<void> {
+    await this.redis.idempotencyRelease(this.keyOf(scope, key), lease);
   }
 }

@@ -68,6 +68,20 @@ export class RedisStore implements Store<RedisTx> {
     return result;
   }
 
+  /** A savepoint: the child's writes join `tx` when `fn` succeeds and are undone alone when it throws. */
+  async nested<T>(tx: RedisTx, fn: (tx: RedisTx) => Promise<T>): Promise<T> {
+    const child = tx.child();
+    let result: T;
+    try {
+      result = await fn(child);
+    } catch (error) {
+      await child.release(false);
+      throw error;
+    }
+    await child.release(true);
+    return result;
+  }
+
   async health(): Promise<{ ok: boolean; detail?: string }> {
     return { ok: this.redis.status === 'ready', detail: `redis ${this.redis.status}` };
   }

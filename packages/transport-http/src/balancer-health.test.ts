@@ -61,4 +61,18 @@ describe('passive instance health', () => {
     h.released(h.begin());
     expect(h.available()).toBe(true);
   });
+
+  it('a refusal ejects at once, and a refusing instance is probed every ejectionMs however long it refuses', () => {
+    const clock = { t: 0 };
+    const h = health(clock);
+    expect(h.refused(h.begin())).toBe(100);
+    expect(h.available()).toBe(false);
+    for (let i = 1; i <= 5; i++) {
+      clock.t = i * 100;
+      expect(h.refused(h.begin())).toBe(100);
+    }
+    clock.t = 600;
+    h.succeeded();
+    expect(h.state).toBe('healthy');
+  });
 });

@@ -1,7 +1,11 @@
 export interface PassiveHealthOptions {
   /** Faults in a row (no connection, no answer in time, 5xx) that take an instance out of rotation. Default 3. */
   consecutiveFailures?: number;
-  /** How long the first ejection lasts; each ejection in a row doubles it, up to `maxEjectionMs`. Default 1 s. */
+  /**
+   * How long the first ejection lasts; each ejection in a row doubles it, up to `maxEjectionMs`.
+   * An instance that refuses calls (connection refused, or not started or stopping) is out
+   * at once, for this long each time, without doubling. Default 1 s.
+   */
   ejectionMs?: number;
   /** Default 30 s. */
   maxEjectionMs?: number;
@@ -27,6 +31,11 @@ export type InstanceState = 'healthy' | 'ejected';
  * while another fault ejects it again for twice as long. While it is ejected, faults of
  * calls sent before the ejection change nothing (they were already counted), but any
  * answer brings it back: it works again.
+ *
+ * A refusal (nothing listens, or the instance says it is not serving now) ejects at once
+ * but never for longer than `ejectionMs`: it is what a restarting instance answers, a
+ * refused probe costs next to nothing, and the instance should get calls as soon as it
+ * listens again rather than after a period that grew while it was down.
  */
 export class InstanceHealth {
   private failures = 0;
@@ -74,6 +83,15 @@ export class InstanceHealth {
     this.ejectedUntil = this.now() + period;
     this.probing = false;
     return period;
+  }
+
+  /** The instance refused the call; returns the ejection period when this refusal starts or renews one. */
+  refused(probe: boolean): number | undefined {
+    if (this.ejectedUntil !== undefined && !probe) return undefined;
+    this.failures++;
+    this.ejectedUntil = this.now() + this.options.ejectionMs;
+    this.probing = false;
+    return this.options.ejectionMs;
   }
 
   /** The probe ended without an answer or a fault (the caller gave up): the next call probes. */

@@ -18,26 +18,13 @@ interface Instance {
 }
 
 /**
- * Errors that say the instance did not run the call: it was never sent (no connection), or
- * the instance refused it while shutting down. Sending it to another one is safe for any call.
+ * Whether the instance certainly ran nothing for the call (see Fault.notRun): it was never
+ * sent, or the server refused it before any handler. Read from how this client saw the
+ * failure, never from an error code in the answer or in a cause, which a handler or a
+ * proxy could have set after work was done.
  */
-const NOT_PROCESSED = new Set([
-  'TANDEM_SHUTTING_DOWN',
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-function notProcessed(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-    if (NOT_PROCESSED.has(String((current as { code?: unknown }).code))) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
+function notRun(error: unknown): boolean {
+  return faultOf(error)?.notRun === true;
 }
 
 /**
@@ -46,9 +33,9 @@ function notProcessed(error: unknown): boolean {
  * undici's BalancedPool does not tell which upstream served a request, so it cannot eject
  * one; this keeps the pools apart to learn it. When every instance is ejected, calls go
  * to all of them rather than none (the service's circuit breaker decides when to stop).
- * A call refused at connect (nothing was sent) or refused by an instance that is shutting
- * down moves on to the next instance at once: the call never ran, so this is not a retry
- * and needs no idempotency.
+ * A call that never left (no connection) or that a Tandem server refused before running
+ * any handler (not started, stopping) moves on to the next instance at once: the call never
+ * ran, so this is not a retry and needs no idempotency.
  */
 export class Balancer {
   private instances: Instance[] = [];
@@ -122,7 +109,7 @@ export class Balancer {
       } catch (error) {
         this.learn(instance, probe, error);
         (tried ??= new Set()).add(instance);
-        if (!notProcessed(error) || !this.instances.some((other) => !tried!.has(other))) throw error;
+        if (!notRun(error) || !this.instances.some((other) => !tried!.has(other))) throw error;
       } finally {
         instance.inFlight--;
       }
@@ -137,20 +124,22 @@ export class Balancer {
   }
 
   private learn(instance: Instance, probe: boolean, error: unknown): void {
-    const status = httpStatusOf(error);
-    if (faultOf(error) === undefined) {
+    const fault = faultOf(error);
+    if (fault === undefined) {
+      // An answer below 500 is the instance working; anything else (the caller's own abort) says nothing about it.
+      const status = httpStatusOf(error);
       if (status !== undefined && status < 500) this.answered(instance);
       else instance.health.released(probe);
       return;
     }
     const wasHealthy = instance.health.state === 'healthy';
-    const ejectedForMs = instance.health.failed(probe);
-    if (ejectedForMs !== undefined) {
-      this.log?.warn(
-        { target: this.service, instance: instance.origin, ejectedForMs, probe: !wasHealthy },
-        'instance taken out of rotation after repeated faults',
-      );
-    }
+    const ejectedForMs = fault.refused ? instance.health.refused(probe) : instance.health.failed(probe);
+    if (ejectedForMs === undefined) return;
+    const fields = { target: this.service, instance: instance.origin, ejectedForMs, probe: !wasHealthy };
+    if (!fault.refused) this.log?.warn(fields, 'instance taken out of rotation after repeated faults');
+    // A refusing instance is probed every ejectionMs: say so once, not at every probe.
+    else if (wasHealthy) this.log?.warn(fields, 'instance taken out of rotation: it refuses calls');
+    else this.log?.debug(fields, 'instance still refuses calls');
   }
 
   snapshot(): InstanceSnapshot[] {

@@ -1,13 +1,15 @@
-import { errors as undiciErrors, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import {
+  AbortedError,
   CallHeader,
   InternalError,
+  isTandemError,
   TimeoutError,
   UnavailableError,
   type SyncContract,
   type TraceContext,
 } from '@tandem/core';
-import { fromProblem } from './problem.js';
+import { fromProblem, NOT_RUN_HEADER } from './problem.js';
 
 /**
  * Why a request failed on the downstream's side: no answer in time, no connection, or a
@@ -19,6 +21,18 @@ export interface Fault {
   status?: number;
   /** From a Retry-After header on the answer. */
   retryAfterMs?: number;
+  /**
+   * The instance certainly ran no handler for this request: no connection was made, or a
+   * Tandem server refused it before any handler code (its 503 carries NOT_RUN_HEADER).
+   * Only such a call may go to another instance without an idempotency key.
+   */
+  notRun?: boolean;
+  /**
+   * The instance is up or down but not taking calls now: nothing listens on its port, or
+   * it says it has not started or is stopping. Checking again costs next to nothing, so
+   * the breaker and passive health back off only briefly after it.
+   */
+  refused?: boolean;
 }
 
 const faults = new WeakMap<object, Fault>();
@@ -33,7 +47,8 @@ export function httpStatusOf(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null ? statuses.get(error) : undefined;
 }
 
-function fault<E extends Error>(error: E, f: Fault): E {
+/** Marks `error` as a fault of the downstream. */
+export function fault<E extends Error>(error: E, f: Fault): E {
   faults.set(error, f);
   return error;
 }
@@ -67,22 +82,35 @@ function retryAfterMs(headers: Dispatcher.ResponseData['headers']): number | und
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/**
+ * Timers for one instant can fire a few ms apart (each is armed from the event loop's
+ * cached clock): a caller's signal that aborts this close to the call's own deadline
+ * stopped the call at that deadline.
+ */
+const SAME_INSTANT_MS = 10;
+
 /** The abort signal of one call: the caller's own signal, or the call's deadline, whichever comes first. */
 class CallAbort {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
+  /** The call's own deadline passed: the downstream had all its time and did not answer. */
   timedOut = false;
+  /** The caller's signal stopped the call before its deadline: the caller's business, not a fault. */
+  callerAborted = false;
 
   constructor(
     private readonly caller: AbortSignal | undefined,
-    timeoutMs: number,
+    private readonly deadline: number,
   ) {
     this.timer = setTimeout(() => {
       this.timedOut = true;
       this.controller.abort(new DOMException('the call reached its deadline', 'TimeoutError'));
-    }, timeoutMs);
+    }, deadline - Date.now());
     if (caller) {
-      if (caller.aborted) this.controller.abort(caller.reason);
+      if (caller.aborted) {
+        this.callerAborted = true;
+        this.controller.abort(caller.reason);
+      }
       // Itself as the listener (handleEvent), so following the caller costs no closure.
       else caller.addEventListener('abort', this, { once: true });
     }
@@ -94,6 +122,8 @@ class CallAbort {
 
   /** The caller's signal aborted. */
   handleEvent(): void {
+    if (this.deadline - Date.now() <= SAME_INSTANT_MS) this.timedOut = true;
+    else this.callerAborted = true;
     this.controller.abort(this.caller!.reason);
   }
 
@@ -111,12 +141,12 @@ export async function sendOnce(
   req: PreparedRequest,
 ): Promise<SendResult> {
   const remaining = req.deadline - Date.now();
-  if (remaining <= 0)
-    throw fault(new TimeoutError(`${req.where}: the deadline passed before the call was sent`), { kind: 'timeout' });
+  // The caller used up its own time: nothing was sent, so nothing is the downstream's fault.
+  if (remaining <= 0) throw new TimeoutError(`${req.where}: the deadline passed before the call was sent`);
   // One controller and a timer cleared with the answer, rather than AbortSignal.timeout()
   // (whose timer stays armed until the deadline, so a busy client carries one per call
   // made in the last `timeoutMs`) and AbortSignal.any() (listeners on both signals).
-  const abort = new CallAbort(req.signal, remaining);
+  const abort = new CallAbort(req.signal, req.deadline);
   // The callee gets the time left as its own deadline (ctx.signal aborts at it), minus a
   // little headroom so that its timeout answer arrives before this side gives up.
   req.headers[CallHeader.timeout] = String(Math.max(1, remaining - Math.min(10, Math.floor(remaining / 10))));
@@ -133,42 +163,90 @@ export async function sendOnce(
     });
     text = await response.body.text();
   } catch (error) {
-    throw transportError(error, req.where, abort.timedOut);
+    throw transportError(error, req.where, abort, req.signal);
   } finally {
     abort.done();
   }
   const status = response.statusCode;
-  const serverFault: Fault | undefined = status >= 500 ? { kind: 'status', status } : undefined;
-  const after = serverFault ? retryAfterMs(response.headers) : undefined;
-  if (serverFault && after !== undefined) serverFault.retryAfterMs = after;
+  const serverFault = status >= 500 ? statusFault(status, response.headers) : undefined;
   if (status === 204) return { status, output: undefined };
   let parsed: unknown;
   try {
     parsed = text === '' ? undefined : JSON.parse(text);
   } catch {
     if (serverFault)
-      throw fault(
-        new UnavailableError(`${req.where} answered HTTP ${status} with a body that is not JSON`),
-        serverFault,
+      throw answered(
+        fault(new UnavailableError(`${req.where} answered HTTP ${status} with a body that is not JSON`), serverFault),
+        status,
       );
-    throw new InternalError(`${req.where} answered with a body that is not JSON`);
+    throw answered(new InternalError(`${req.where} answered with a body that is not JSON`), status);
   }
   if (status >= 400) {
-    const error = fromProblem(status, parsed, req.where);
-    statuses.set(error, status);
-    throw serverFault ? fault(error, serverFault) : error;
+    let error: Error = fromProblem(status, parsed, req.where);
+    // Another service's refusal is not this caller's: passed on as its own ShuttingDownError,
+    // it would tell the caller's callers that this instance refused the work before running it.
+    if (isTandemError(error) && error.code === 'TANDEM_SHUTTING_DOWN')
+      error = new UnavailableError(`${req.where}: ${error.message}`, { cause: error });
+    throw answered(serverFault ? fault(error, serverFault) : error, status);
   }
   const output = contract.output.safeParse(parsed);
   if (!output.success)
-    throw new InternalError(`${req.where} answered with output that does not match '${contract.name}'`);
+    throw answered(
+      new InternalError(`${req.where} answered with output that does not match '${contract.name}'`),
+      status,
+    );
   return { status, output: output.data };
 }
 
-function transportError(error: unknown, where: string, timedOut: boolean): Error {
-  if (timedOut)
-    return fault(new TimeoutError(`${where}: no answer within the deadline`, { cause: error }), { kind: 'timeout' });
-  if (error instanceof undiciErrors.RequestAbortedError || (error as { name?: string }).name === 'AbortError') {
-    return new TimeoutError(`${where}: the call was aborted`, { cause: error });
+/** Marks `error` as read from an answer with this HTTP status. */
+export function answered<E extends Error>(error: E, status: number): E {
+  statuses.set(error, status);
+  return error;
+}
+
+function statusFault(status: number, headers: Dispatcher.ResponseData['headers']): Fault {
+  const f: Fault = { kind: 'status', status };
+  const after = retryAfterMs(headers);
+  if (after !== undefined) f.retryAfterMs = after;
+  // Only the server's own refusal, made before any handler ran, carries the mark; a
+  // handler's error (whatever its code) and a proxy's 503 do not.
+  if (status === 503 && headers[NOT_RUN_HEADER] !== undefined) {
+    f.notRun = true;
+    f.refused = true;
   }
-  return fault(new UnavailableError(`${where}: ${(error as Error).message}`, { cause: error }), { kind: 'connection' });
+  return f;
+}
+
+/** Connection errors that mean the request never left this process. */
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function transportError(error: unknown, where: string, abort: CallAbort, caller: AbortSignal | undefined): Error {
+  if (abort.timedOut)
+    return fault(new TimeoutError(`${where}: no answer within the deadline`, { cause: error }), { kind: 'timeout' });
+  if (abort.callerAborted) return callerAbortError(caller!.reason, where);
+  const code = String((error as { code?: unknown }).code);
+  const f: Fault = { kind: 'connection' };
+  if (NEVER_SENT.has(code)) f.notRun = true;
+  if (code === 'ECONNREFUSED') f.refused = true;
+  return fault(new UnavailableError(`${where}: ${(error as Error).message}`, { cause: error }), f);
+}
+
+/**
+ * The caller's own signal stopped the call: its deadline (TimeoutError), or anything else
+ * (a forced shutdown, a client gone) as AbortedError, since the request may have run. Never
+ * a fault of the downstream, so neither the breaker, passive health nor retries see it.
+ */
+export function callerAbortError(reason: unknown, where: string): Error {
+  const name = (reason as { name?: unknown } | undefined)?.name;
+  const code = (reason as { code?: unknown } | undefined)?.code;
+  if (code === 'TANDEM_TIMEOUT' || name === 'TimeoutError')
+    return new TimeoutError(`${where}: the caller's deadline passed before the answer came`, { cause: reason });
+  return new AbortedError(`${where}: the caller aborted the call; it may have run`, { cause: reason });
 }

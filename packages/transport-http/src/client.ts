@@ -25,7 +25,7 @@ import {
   type ResolvedRetry,
   type RetryOptions,
 } from './client-retry.js';
-import { faultOf, httpStatusOf, sendOnce, type PreparedRequest } from './client-send.js';
+import { callerAbortError, faultOf, httpStatusOf, sendOnce, type PreparedRequest } from './client-send.js';
 import { ServiceEndpoints, type DnsDiscoveryOptions } from './discovery.js';
 import { settingFor } from './discovery-url.js';
 import { TRACING_SCOPE } from './http-tracing.js';
@@ -171,7 +171,11 @@ class UndiciClient implements HttpClient {
           throw error;
         }
         clientInstruments().retries.add(1, { ...attributes, 'tandem.retry.outcome': 'retried' });
-        await sleep(delay, options.signal);
+        try {
+          await sleep(delay, options.signal);
+        } catch (reason) {
+          throw callerAbortError(reason, request.where);
+        }
       }
     }
   }

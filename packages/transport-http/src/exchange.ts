@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  AbortedError,
   CallHeader,
-  ShuttingDownError,
   type InvokeReply,
   type InvokeRequest,
   type SyncEndpoint,
   type TraceContext,
 } from '@tandem/core';
 import type { BodySink } from './body.js';
+import { REPLAYED_HEADER } from './idempotency.js';
 
 const DIGITS = /^\d+$/;
 
@@ -31,6 +32,8 @@ export class HttpExchange implements InvokeRequest, InvokeReply, BodySink {
   causationId: string | undefined = undefined;
   idempotencyKey: string | undefined = undefined;
   principal: string | undefined = undefined;
+  /** Set by the runtime when the answer replays an earlier run with the same Idempotency-Key. */
+  replayed: boolean | undefined = undefined;
 
   constructor(
     private readonly server: ExchangeServer,
@@ -63,7 +66,7 @@ export class HttpExchange implements InvokeRequest, InvokeReply, BodySink {
 
   onCancel(cancel: (reason: unknown) => void): void {
     const res = this.res;
-    const gone = () => cancel(new ShuttingDownError('the client closed the connection'));
+    const gone = () => cancel(new AbortedError('the client closed the connection before the answer'));
     if (res.destroyed && !res.writableFinished) gone();
     else
       res.once('close', () => {
@@ -76,6 +79,7 @@ export class HttpExchange implements InvokeRequest, InvokeReply, BodySink {
   }
 
   reject(error: unknown): void {
+    if (this.replayed && !this.res.headersSent) this.res.setHeader(REPLAYED_HEADER, 'true');
     this.server.fail(this.req, this.res, this.path, error);
   }
 }

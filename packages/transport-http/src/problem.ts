@@ -7,6 +7,14 @@ import { errorClassesByCode, InternalError, isTandemError, type TandemError, Una
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/**
+ * On a 503, set by the server only where it refuses a request before any handler code
+ * runs (not started, stopping). A client may send such a call to another instance without
+ * an idempotency key; an error code alone cannot promise that, since a handler can throw
+ * any error, ShuttingDownError included, after doing work.
+ */
+export const NOT_RUN_HEADER = 'tandem-not-run';
+
 const statusByCode: Record<string, number> = {
   TANDEM_VALIDATION: 400,
   TANDEM_MALFORMED_REQUEST: 400,
@@ -26,6 +34,7 @@ const statusByCode: Record<string, number> = {
   TANDEM_CONFIG: 500,
   TANDEM_REGISTRATION: 500,
   TANDEM_SHUTTING_DOWN: 503,
+  TANDEM_ABORTED: 503,
   TANDEM_UNAVAILABLE: 503,
   TANDEM_CIRCUIT_OPEN: 503,
   TANDEM_BROKER: 503,
@@ -66,32 +75,61 @@ export interface Problem {
   detail: string;
   code: string;
   instance?: string;
+  /** The error's details whose names are taken by the members above (or are `details`). */
+  details?: Record<string, unknown>;
   [extension: string]: unknown;
 }
+
+/** Members the server always writes itself; a detail by one of these names goes under `details`. */
+const RESERVED = new Set(['type', 'title', 'status', 'detail', 'code', 'instance', 'details']);
 
 export function toProblem(error: unknown, instance?: string): Problem {
   const known: TandemError = isTandemError(error) ? error : new InternalError('internal error');
   const status = statusByCode[known.code] ?? 500;
   // A 500 from an unknown error says nothing about it; the server logs the real one.
   const detail = isTandemError(error) ? error.message : 'internal error';
-  return {
+  const problem: Problem = {
     type: problemType(known.code),
     title: titles[status] ?? 'Error',
     status,
     detail,
     code: known.code,
-    ...(instance !== undefined ? { instance } : {}),
-    ...(known.details ?? {}),
   };
+  if (instance !== undefined) problem.instance = instance;
+  let nested: Record<string, unknown> | undefined;
+  for (const [name, value] of Object.entries(known.details ?? {})) {
+    if (RESERVED.has(name)) put((nested ??= {}), name, value);
+    else put(problem, name, value);
+  }
+  if (nested) problem.details = nested;
+  return problem;
 }
 
-/** Rebuilds the typed error a server sent; a non-problem error status becomes UnavailableError or InternalError. */
+/** Defines rather than assigns, so a detail named `__proto__` stays a member. */
+function put(target: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Rebuilds the typed error a server sent, its details being the extension members and
+ * those nested under `details`; a non-problem error status becomes UnavailableError or
+ * InternalError.
+ */
 export function fromProblem(status: number, body: unknown, where: string): TandemError {
-  const problem = body as Partial<Problem> | undefined;
-  if (problem && typeof problem.code === 'string') {
-    const Cls = errorClassesByCode.get(problem.code);
-    const { type: _t, title: _ti, status: _s, detail, code, instance: _i, ...details } = problem;
+  if (isRecord(body) && typeof body.code === 'string') {
+    const { type: _t, title: _ti, status: _s, detail, code, instance: _i, details: nested, ...rest } = body;
+    // Spread, not Object.assign: a `__proto__` member stays a plain property.
+    const details = isRecord(nested)
+      ? { ...rest, ...nested }
+      : nested === undefined
+        ? rest
+        : { ...rest, details: nested };
     const message = typeof detail === 'string' ? detail : `${where} failed with ${code}`;
+    const Cls = errorClassesByCode.get(code);
     if (Cls) return new Cls(message, { details });
     return Object.assign(new InternalError(message, { details }), { code });
   }

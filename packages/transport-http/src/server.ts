@@ -4,7 +4,6 @@ import {
   createLogger,
   MethodNotAllowedError,
   RouteNotFoundError,
-  ShuttingDownError,
   type Logger,
   type SyncEndpoint,
   type SyncHost,
@@ -12,10 +11,10 @@ import {
 } from '@tandem/core';
 import { readJsonBody, readQueryInput } from './body.js';
 import { ServerRequest } from './server-request.js';
-import { recordServerError, startServerSpan } from './http-tracing.js';
-import { IdempotencyGate, type IdempotencyOptions } from './idempotency.js';
+import { startServerSpan } from './http-tracing.js';
+import { REPLAYED_HEADER } from './idempotency.js';
 import { HttpExchange, type ExchangeServer } from './exchange.js';
-import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import { refusal, replyWithProblem } from './reply.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
 
 export interface AuthRequest {
@@ -42,8 +41,6 @@ export interface HttpServerOptions {
   /** Prefix for every route, e.g. '/api'. */
   basePath?: string;
   logger?: Logger;
-  /** Idempotency-Key handling for commands (see idempotency.ts); records go to the app's store by default. */
-  idempotency?: IdempotencyOptions;
   /** How long stop() waits for open requests before closing their connections. Default 10 s. */
   closeTimeoutMs?: number;
 }
@@ -62,6 +59,7 @@ export interface HttpServer extends SyncServer {
   readonly url: string | undefined;
 }
 
+const STOPPING = 'the service is shutting down; retry on another instance';
 const LIVE = '/health/live';
 const READY = '/health/ready';
 
@@ -91,7 +89,6 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   private readonly basePath: string;
   private readonly livePath: string;
   private readonly readyPath: string;
-  private readonly idempotency: IdempotencyGate;
 
   constructor(private readonly options: HttpServerOptions) {
     this.log = options.logger ?? createLogger({ level: 'warn' });
@@ -99,7 +96,6 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
     this.livePath = this.basePath + LIVE;
     this.readyPath = this.basePath + READY;
-    this.idempotency = new IdempotencyGate(options.idempotency);
   }
 
   get url(): string | undefined {
@@ -175,7 +171,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
         this.health(path, res).catch((error: unknown) => this.fail(req, res, path, error));
         return;
       }
-      if (!host) throw new ShuttingDownError('the server has not started yet');
+      if (!host) throw refusal(res, 'the server has not started yet', false);
       const match = this.routes.lookup(method, path);
       if (match === undefined) {
         if (next) return next();
@@ -185,11 +181,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
         res.setHeader('allow', match.allowed.join(', '));
         throw new MethodNotAllowedError(`${path} does not accept ${method}; use ${match.allowed.join(' or ')}`);
       }
-      if (!host.accepting) {
-        res.setHeader('connection', 'close');
-        res.setHeader('retry-after', '1');
-        throw new ShuttingDownError('the service is shutting down; retry on another instance');
-      }
+      if (!host.accepting) throw refusal(res, STOPPING, true);
       const { endpoint, template } = match.found.target;
       const trace = startServerSpan(req, res, template, path);
       const exchange = new HttpExchange(this, req, res, method, path, endpoint, match.found.params, trace);
@@ -206,14 +198,14 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       // Set: `handle` made the exchange only once the server had started, and it stays set.
       const host = this.host!;
       const input = x.params ? { ...(body as object), ...x.params } : body;
-      if (this.options.auth || x.idempotencyKey !== undefined) void this.serveChecked(host, x, input);
+      if (this.options.auth) void this.serveChecked(host, x, input);
       else host.dispatch(x.endpoint, input, x, x);
     } catch (error) {
       this.fail(x.req, x.res, x.path, error);
     }
   }
 
-  /** With the auth hook and Idempotency-Key handling. */
+  /** With the auth hook. */
   private async serveChecked(host: SyncHost, x: HttpExchange, input: unknown): Promise<void> {
     try {
       if (this.options.auth) {
@@ -224,10 +216,10 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
           endpoint: x.endpoint,
         });
         if (principal !== undefined) x.principal = principal;
+        // The app may have begun to stop while the hook ran.
+        if (!host.accepting) throw refusal(x.res, STOPPING, true);
       }
-      const idempotent = this.idempotency.plan(host, x.endpoint, x, x.method, x.path, input);
-      if (idempotent) return await this.idempotency.serve(idempotent, () => host.invoke(x.endpoint, input, x), x.res);
-      this.respond(x, await host.invoke(x.endpoint, input, x));
+      host.dispatch(x.endpoint, input, x, x);
     } catch (error) {
       this.fail(x.req, x.res, x.path, error);
     }
@@ -238,6 +230,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     if (res.destroyed) return;
     try {
       if (this.host?.accepting !== true) res.setHeader('connection', 'close');
+      if (x.replayed) res.setHeader(REPLAYED_HEADER, 'true');
       if (result === undefined) {
         res.writeHead(204).end();
         return;
@@ -262,23 +255,6 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   }
 
   fail(req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void {
-    const problem = toProblem(error, path);
-    recordServerError(req, error, problem.status);
-    if (problem.status >= 500) this.log.error({ err: error, method: req.method, path }, 'request failed');
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const json = JSON.stringify(problem);
-    // A refused body may still be arriving: close the connection after answering, and
-    // discard the rest instead of buffering it.
-    if (!req.complete) res.setHeader('connection', 'close');
-    // An open circuit (and any error that knows) says when a retry may succeed.
-    if (typeof problem.retryAfterSeconds === 'number' && !res.hasHeader('retry-after'))
-      res.setHeader('retry-after', String(problem.retryAfterSeconds));
-    res
-      .writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(json) })
-      .end(json);
-    if (!req.complete) req.resume();
+    replyWithProblem(req, res, path, error, this.log);
   }
 }

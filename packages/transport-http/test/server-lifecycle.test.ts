@@ -8,7 +8,7 @@ import {
   defineCommand,
   ForbiddenError,
   service,
-  ShuttingDownError,
+  AbortedError,
   silentLogger,
   UnauthorizedError,
 } from '@tandem/core';
@@ -154,7 +154,7 @@ describe('http server: client going away', () => {
       await running;
       client.abort();
       await call;
-      await vi.waitFor(() => expect(reason).toBeInstanceOf(ShuttingDownError), { timeout: 2_000 });
+      await vi.waitFor(() => expect(reason).toBeInstanceOf(AbortedError), { timeout: 2_000 });
       expect((reason as Error).message).toMatch(/client closed the connection/);
     } finally {
       await app.stop();

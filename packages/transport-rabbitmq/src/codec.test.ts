@@ -57,6 +57,7 @@ describe('AMQP codec (CloudEvents AMQP binding, binary mode)', () => {
       key: 'o-1',
       id: 'id-1',
       attempt: 1,
+      deliveryCount: 1,
       origin: { topic: 'orders.placed', queue: 'q' },
     });
     expect(m.headers).toMatchObject(message.headers);
@@ -81,11 +82,24 @@ describe('AMQP codec (CloudEvents AMQP binding, binary mode)', () => {
     (raw.properties.headers as Record<string, unknown>)['x-death'] = [
       { count: 1, reason: 'expired', queue: 'tandem.delay.g.1s' },
     ];
+    (raw.properties.headers as Record<string, unknown>)['x-delivery-count'] = 2;
     const m = decodeDelivery(raw, 'tandem.events', 'tandem.group.g');
     expect(m).toMatchObject({ topic: 'orders.placed', attempt: 3 });
+    expect(m.deliveryCount).toBe(1);
     expect(m.headers).not.toHaveProperty('x-death');
+    expect(m.headers).not.toHaveProperty('x-delivery-count');
     expect(m.headers).not.toHaveProperty(Header.originTopic);
     expect(m.headers).not.toHaveProperty(Header.group);
+  });
+
+  it('leaves the delivery count of a redelivered message to the run ledger', () => {
+    const raw = delivered(
+      'tandem.events',
+      'orders.placed',
+      encodeMessage(message, 'tandem.events', 'orders.placed', false),
+    );
+    raw.fields.redelivered = true;
+    expect(decodeDelivery(raw, 'tandem.events', 'q').deliveryCount).toBeUndefined();
   });
 
   it('gives a message without a CloudEvents id the AMQP message id, or a fresh one', () => {

@@ -62,9 +62,18 @@ export function encodeMessage(
   return { exchange, routingKey, content: asBuffer(message.body), options };
 }
 
-/** The x-death bookkeeping RabbitMQ adds when a delay queue hands a message back. */
+/**
+ * What RabbitMQ adds on delivery: the x-death bookkeeping when a delay queue hands a
+ * message back, and a quorum queue's `x-delivery-count`. Copied into a retry or a dead
+ * letter, a stale count would read as the broker's count of the new copy.
+ */
 function isBrokerBookkeeping(name: string): boolean {
-  return name === 'x-death' || name.startsWith('x-first-death-') || name.startsWith('x-last-death-');
+  return (
+    name === 'x-death' ||
+    name === 'x-delivery-count' ||
+    name.startsWith('x-first-death-') ||
+    name.startsWith('x-last-death-')
+  );
 }
 
 /**
@@ -130,6 +139,9 @@ export function decodeDelivery(message: Message, eventsExchange: string, queue: 
     // A message without ce-id (not from Tandem) still needs an id to be dead-lettered and replayed.
     id: headers[Header.id] ?? (typeof messageId === 'string' && messageId !== '' ? messageId : uuidv7()),
     attempt: attemptOf(headers[Header.attempt]),
+    // Never delivered before, so no earlier run can have ended badly; a redelivery's count
+    // comes from the run ledger (run-ledger.ts).
+    deliveryCount: message.fields.redelivered ? undefined : 1,
     receivedAt: Date.now(),
     origin: { topic, queue },
   };

@@ -2,18 +2,18 @@
  * One subscription: a consumer on the group's queue, on its own channel, with manual acks
  * and a prefetch bound. Deliveries run through core's keyed runner, so one key is handled
  * in order while different keys run concurrently, up to the subscription's concurrency.
- * The runtime's Disposition is carried out here: ack; retry by publishing to the group's
- * delay queue (with the attempt in the headers) and then acking; dead-letter by publishing
- * to the group's dead-letter queue (with reason, error, attempts, origin, time) and then
- * acking. Each settle happens on the channel the message came from (acks batched, see
- * ack-batcher.ts); if that channel has gone with its connection, the broker redelivers
- * the message instead.
+ * The runtime's Disposition is carried out here: ack; retry or dead-letter by storing the
+ * message in its next queue (settle.ts) and then acking. Each settle happens on the
+ * channel the message came from (acks batched, see ack-batcher.ts); if that channel has
+ * gone with its connection, the broker redelivers the message instead.
+ *
+ * A redelivered message may be the one that took an earlier consumer down: its run is
+ * tracked in the run ledger (run-ledger.ts), which tells the runtime how many earlier runs
+ * never ended (`deliveryCount`) so that a crash loop ends in the dead-letter queue.
  */
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import {
   createKeyedRunner,
-  deadLetterHeaders,
-  Header,
   type Disposition,
   type IncomingMessage,
   type KeyedRunner,
@@ -22,14 +22,19 @@ import {
   type SubscriptionSpec,
 } from '@tandem/core';
 import { AckBatcher } from './ack-batcher.js';
-import { decodeDelivery, encodeMessage } from './codec.js';
+import { decodeDelivery } from './codec.js';
 import type { AmqpConnection } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 import type { Publisher } from './publisher.js';
+import { RunLedger } from './run-ledger.js';
+import { DispositionStore, type Stored } from './settle.js';
 import type { GroupTopology, Topology } from './topology.js';
+import { Turns } from './turns.js';
 
 /** How long a message whose retry could not be stored waits before it is requeued. */
 const REQUEUE_PAUSE_MS = 1_000;
+/** How long a redelivered message's run keeps the others waiting at most (see turns.ts). */
+const TURN_MS = 30_000;
 
 interface Attached {
   channel: Channel;
@@ -42,8 +47,12 @@ export class GroupConsumer implements Subscription {
   readonly ready: Promise<void>;
   private readonly runner: KeyedRunner;
   private readonly names: GroupTopology;
+  private readonly ledger: RunLedger;
+  private readonly turns = new Turns(TURN_MS);
+  private readonly dispositions: DispositionStore;
   private current: Attached | undefined;
   private closing = false;
+  /** Outcomes of handlers still running are ignored: a crash, or close() gave up on them. */
   private dead = false;
   private resolveReady!: () => void;
   private readonly attacher = (model: ChannelModel) => this.attach(model);
@@ -51,13 +60,15 @@ export class GroupConsumer implements Subscription {
   constructor(
     private readonly connection: AmqpConnection,
     private readonly topology: Topology,
-    private readonly publisher: Publisher,
+    publisher: Publisher,
     private readonly options: ResolvedOptions,
     private readonly spec: SubscriptionSpec,
     private readonly handle: MessageHandler,
   ) {
     this.runner = createKeyedRunner(spec.concurrency);
     this.names = topology.group(spec.group);
+    this.ledger = new RunLedger(connection, options, spec.group);
+    this.dispositions = new DispositionStore(connection, topology, publisher, options, spec.group);
     this.ready = new Promise<void>((resolve) => (this.resolveReady = resolve));
   }
 
@@ -144,9 +155,53 @@ export class GroupConsumer implements Subscription {
       attached.acks.requeue(delivery);
       return;
     }
-    let disposition: Disposition;
+    const disposition = delivery.fields.redelivered
+      ? await this.runTracked(attached, delivery, message)
+      : await this.run(attached, delivery, message);
+    if (disposition === undefined || this.dead) return;
+    if (disposition.kind === 'ack') attached.acks.ack(delivery);
+    else await this.store(attached, delivery, message, disposition);
+  }
+
+  /** A redelivered message: it takes its turn, and its run is recorded before the handler starts. */
+  private async runTracked(
+    attached: Attached,
+    delivery: ConsumeMessage,
+    message: IncomingMessage,
+  ): Promise<Disposition | undefined> {
+    const opened = this.ledger.open(message.id);
+    return this.turns.take(
+      opened.then((ledger) => ledger?.earlier ?? 0),
+      async () => {
+        const ledger = await opened;
+        if (this.dead || this.closing) return this.run(attached, delivery, message);
+        const marked = ledger !== undefined && (await ledger.mark());
+        const disposition = await this.run(
+          attached,
+          delivery,
+          marked ? { ...message, deliveryCount: ledger.earlier + 1 } : message,
+        );
+        // A run whose outcome is ignored did not end as far as the broker can tell: its marker stays.
+        if (marked && !this.dead) await ledger.end();
+        return disposition;
+      },
+    );
+  }
+
+  /** The handler's disposition, or undefined when the message was handed back instead. */
+  private async run(
+    attached: Attached,
+    delivery: ConsumeMessage,
+    message: IncomingMessage,
+  ): Promise<Disposition | undefined> {
+    if (this.dead) return undefined;
+    if (this.closing) {
+      // Still waiting for its turn when close() began.
+      attached.acks.requeue(delivery);
+      return undefined;
+    }
     try {
-      disposition = await this.handle(message);
+      return await this.handle(message);
     } catch (error) {
       // The runtime always answers with a disposition; a throw is a fault of the handler
       // plumbing itself, so the message is tried again after the shortest delay.
@@ -154,11 +209,8 @@ export class GroupConsumer implements Subscription {
         { err: error, id: message.id },
         'rabbitmq: message handler threw instead of returning a disposition',
       );
-      disposition = { kind: 'retry', delayMs: 0, attempt: message.attempt };
+      return { kind: 'retry', delayMs: 0, attempt: message.attempt };
     }
-    if (this.dead) return;
-    if (disposition.kind === 'ack') attached.acks.ack(delivery);
-    else await this.store(attached, delivery, message, disposition);
   }
 
   /** Retry or dead-letter: the message is stored in its next queue (confirmed) before the ack. */
@@ -166,61 +218,50 @@ export class GroupConsumer implements Subscription {
     attached: Attached,
     delivery: ConsumeMessage,
     message: IncomingMessage,
-    disposition: Exclude<Disposition, { kind: 'ack' }>,
+    disposition: Stored,
   ): Promise<void> {
     // Its channel is gone: the broker redelivers the message, storing it too would duplicate it.
     if (!attached.open) return;
     try {
-      if (disposition.kind === 'retry') await this.sendToDelay(message, disposition);
-      else await this.sendToDeadLetters(message, disposition);
+      await this.dispositions.store(message, disposition);
       attached.acks.ack(delivery);
     } catch (error) {
       this.options.log.warn(
         { err: error, id: message.id, kind: disposition.kind },
         'rabbitmq: could not store the message for retry or dead-letter; it will be delivered again',
       );
-      // A queue deleted behind our back makes the publish unroutable: declare again next time.
-      const model = this.connection.current;
-      if (model) this.topology.invalidate(model);
       await new Promise((resolve) => setTimeout(resolve, REQUEUE_PAUSE_MS));
       attached.acks.requeue(delivery);
     }
   }
 
-  private async sendToDelay(message: IncomingMessage, retry: Extract<Disposition, { kind: 'retry' }>): Promise<void> {
-    const model = await this.connection.ready(this.options.publishTimeoutMs);
-    const queue = await this.topology.delayQueue(model, this.spec.group, retry.delayMs);
-    const headers = {
-      ...message.headers,
-      [Header.attempt]: String(retry.attempt),
-      [Header.originTopic]: message.topic,
-      [Header.group]: this.spec.group,
-    };
-    await this.publisher.send([encodeMessage({ ...message, headers }, '', queue, true, message.id)]);
-  }
-
-  private async sendToDeadLetters(
-    message: IncomingMessage,
-    letter: Extract<Disposition, { kind: 'dead-letter' }>,
-  ): Promise<void> {
-    const headers = deadLetterHeaders(message, this.spec.group, letter);
-    await this.publisher.send([
-      encodeMessage({ ...message, headers }, '', this.names.deadLetterQueue, true, message.id),
-    ]);
-  }
-
-  /** Stops intake, lets started handlers finish and settles them, requeues the rest, closes the channel. */
+  /**
+   * Stops intake, lets started handlers finish (up to `closeTimeoutMs`) and settles them,
+   * requeues the rest, closes the channel. Handlers still running at the bound are given
+   * up on: their messages stay unacked, so closing the channel hands them back to RabbitMQ.
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     this.connection.removeAttacher(this.attacher);
     const attached = this.current;
-    if (attached?.open && attached.tag !== undefined)
-      await attached.channel.cancel(attached.tag).catch(() => undefined);
-    await this.runner.idle();
+    const drained = await within(this.options.closeTimeoutMs, async () => {
+      if (attached?.open && attached.tag !== undefined)
+        await attached.channel.cancel(attached.tag).catch(() => undefined);
+      await this.runner.idle();
+    });
     this.current = undefined;
     attached?.acks.flush();
+    if (!drained) {
+      this.dead = true;
+      attached?.acks.discard();
+      this.options.log.warn(
+        { group: this.spec.group, unsettled: this.runner.size, closeTimeoutMs: this.options.closeTimeoutMs },
+        'rabbitmq: handlers still running when closeTimeoutMs passed; their messages are left unacked and RabbitMQ delivers them again',
+      );
+    }
     if (attached?.open) await attached.channel.close().catch(() => undefined);
+    await this.ledger.close();
   }
 
   /** A crash: outcomes of handlers still running are ignored; the broker redelivers their messages. */
@@ -229,5 +270,16 @@ export class GroupConsumer implements Subscription {
     this.closing = true;
     this.current?.acks.discard();
     this.connection.removeAttacher(this.attacher);
+  }
+}
+
+/** True when `work` finished within `ms`; false when the time ran out first (work goes on). */
+async function within(ms: number, work: () => Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work().then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -8,6 +8,7 @@ describe('topology names and delay levels', () => {
     expect(names.groupQueue('billing')).toBe('shop.group.billing');
     expect(names.delayQueue('billing', 5_000)).toBe('shop.delay.billing.5s');
     expect(names.deadLetterQueue('billing')).toBe('shop.dlq.billing');
+    expect(names.runLedger('billing', '0190-ab')).toBe('shop.runs.billing.0190-ab');
   });
 
   it('rounds a delay up to the next level, and caps at the largest', () => {

@@ -2,7 +2,7 @@
  * Names of the objects Tandem declares on RabbitMQ, and the delay levels.
  *
  * Each kind of object has its own namespace under the prefix (`<prefix>.group.`,
- * `<prefix>.delay.`, `<prefix>.dlq.`), so no group name can make one object's name
+ * `<prefix>.delay.`, `<prefix>.dlq.`, `<prefix>.runs.`), so no group name can make one object's name
  * collide with another's. Names are functions of the group so an operator can predict
  * them; every one can be overridden.
  */
@@ -18,15 +18,24 @@ export interface TopologyNames {
   delayQueue(group: string, delayMs: number): string;
   /** The group's dead-letter queue. */
   deadLetterQueue(group: string): string;
+  /**
+   * The small queue that counts runs of one redelivered message that started and never
+   * ended (see run-ledger.ts); it exists only while such a run is unresolved.
+   */
+  runLedger(group: string, messageId: string): string;
 }
 
-/** The names Tandem uses under `prefix`: `<prefix>.events`, `<prefix>.group.<g>`, `<prefix>.delay.<g>.<level>`, `<prefix>.dlq.<g>`. */
+/**
+ * The names Tandem uses under `prefix`: `<prefix>.events`, `<prefix>.group.<g>`,
+ * `<prefix>.delay.<g>.<level>`, `<prefix>.dlq.<g>`, `<prefix>.runs.<g>.<message id>`.
+ */
 export function defaultNames(prefix = 'tandem'): TopologyNames {
   return {
     exchange: `${prefix}.events`,
     groupQueue: (group) => `${prefix}.group.${group}`,
     delayQueue: (group, delayMs) => `${prefix}.delay.${group}.${formatDelay(delayMs)}`,
     deadLetterQueue: (group) => `${prefix}.dlq.${group}`,
+    runLedger: (group, messageId) => `${prefix}.runs.${group}.${messageId}`,
   };
 }
 

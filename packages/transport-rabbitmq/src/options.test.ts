@@ -11,6 +11,7 @@ describe('rabbitmq options', () => {
       prefetch: 100,
       mandatory: false,
       queueType: 'classic',
+      closeTimeoutMs: 15_000,
       tls: undefined,
     });
     expect(o.names.exchange).toBe('tandem.events');
@@ -34,6 +35,7 @@ describe('rabbitmq options', () => {
     expect(() => resolveOptions({ prefetch: 0, logger: silentLogger })).toThrow(/rabbitmq prefetch/);
     expect(() => resolveOptions({ queueType: 'stream' as 'classic', logger: silentLogger })).toThrow(ConfigError);
     expect(() => resolveOptions({ heartbeatSeconds: -1, logger: silentLogger })).toThrow(/heartbeatSeconds/);
+    expect(() => resolveOptions({ closeTimeoutMs: 0, logger: silentLogger })).toThrow(/rabbitmq closeTimeoutMs/);
   });
 });
 

@@ -26,6 +26,13 @@ export interface RabbitMQTransportOptions {
   publishTimeoutMs?: number;
   /** How long `connect()` keeps trying before it fails. Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * How long closing a subscription waits for handlers already running. Past it, their
+   * messages are left unacknowledged (RabbitMQ delivers them again) and close() returns.
+   * Default 15 s: a little above the app's default `shutdownTimeoutMs` (10 s), so handlers
+   * that stop when the app aborts their signal still settle.
+   */
+  closeTimeoutMs?: number;
   /** Backoff between reconnect attempts after a connection loss. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   /** Most messages `deadLetters.replay` looks through for the ids it is given, and `list` returns without a limit. Default 10,000. */
@@ -52,6 +59,7 @@ export interface ResolvedOptions {
   queueType: 'classic' | 'quorum';
   publishTimeoutMs: number;
   connectTimeoutMs: number;
+  closeTimeoutMs: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number };
   deadLetterScanLimit: number;
   connectionName: string;
@@ -105,6 +113,7 @@ export function resolveOptions(input: RabbitMQTransportOptions = {}): ResolvedOp
     queueType: options.queueType ?? 'classic',
     publishTimeoutMs: positiveInteger('publishTimeoutMs', options.publishTimeoutMs, 30_000),
     connectTimeoutMs: positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000),
+    closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 15_000),
     reconnect: { initialDelayMs, maxDelayMs: Math.max(initialDelayMs, maxDelayMs) },
     deadLetterScanLimit: positiveInteger('deadLetterScanLimit', options.deadLetterScanLimit, 10_000),
     connectionName: options.connectionName ?? `tandem pid ${process.pid}`,

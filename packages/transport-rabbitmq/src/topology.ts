@@ -6,7 +6,11 @@
  *   dead-letter queue;
  * - per group and delay level, a delay queue with a message TTL whose dead-letter
  *   exchange is the default exchange and routing key the group's own queue, so an
- *   expired message returns to the failing group only (no plugin needed).
+ *   expired message returns to the failing group only (no plugin needed). On quorum
+ *   queues that hand-over is at-least-once (`x-dead-letter-strategy: at-least-once`,
+ *   which RabbitMQ honours only with `x-overflow: reject-publish`): the delay queue keeps
+ *   an expired message until the group's queue confirmed it. RabbitMQ's default,
+ *   at-most-once, drops it when the group queue cannot take it at that moment.
  *
  * Every declaration is an assert, so declaring twice, from several processes, is harmless.
  * A declaration that conflicts with an existing object (other arguments) closes the
@@ -17,6 +21,12 @@ import type { Channel, ChannelModel, Options } from 'amqplib';
 import { BrokerError } from '@tandem/core';
 import { checkName, delayLevelFor, type TopologyNames } from './names.js';
 import type { ResolvedOptions } from './options.js';
+
+/** What a quorum delay queue needs for its expired messages to reach the group queue at least once. */
+export const AT_LEAST_ONCE_DEAD_LETTERING = {
+  'x-dead-letter-strategy': 'at-least-once',
+  'x-overflow': 'reject-publish',
+} as const;
 
 export interface GroupTopology {
   queue: string;
@@ -58,7 +68,11 @@ export class Topology {
     };
   }
 
-  /** Declares the exchange, the group's queue with its bindings, and its dead-letter queue. */
+  /**
+   * Declares the exchange, the group's queue with its bindings, and its dead-letter queue.
+   * Every time, not only once per connection: a consumer attaches after its queue was
+   * deleted (RabbitMQ cancelled it) and must find the queue and its bindings there again.
+   */
   async declareGroup(model: ChannelModel, group: string, topics: string[]): Promise<GroupTopology> {
     let known = this.groups.get(group);
     if (!known) this.groups.set(group, (known = new Set()));
@@ -66,16 +80,12 @@ export class Topology {
     const names = this.group(group);
     await this.run(model, `group ${group}`, async (channel, done) => {
       await this.assertExchange(channel, done);
-      if (!done.has(`q:${names.queue}`)) {
-        await channel.assertQueue(names.queue, this.queueOptions({}));
-        await channel.assertQueue(names.deadLetterQueue, this.queueOptions({}));
-        done.add(`q:${names.queue}`);
-      }
+      await channel.assertQueue(names.queue, this.queueOptions({}));
+      await channel.assertQueue(names.deadLetterQueue, this.queueOptions({}));
+      done.add(`q:${names.queue}`);
       for (const topic of topics) {
-        const key = `b:${names.queue}:${topic}`;
-        if (done.has(key)) continue;
         await channel.bindQueue(names.queue, this.names.exchange, topic);
-        done.add(key);
+        done.add(`b:${names.queue}:${topic}`);
       }
     });
     return names;
@@ -87,12 +97,13 @@ export class Topology {
     const name = checkName('queue', this.names.delayQueue(group, level));
     const done = this.asserted.get(model);
     if (done?.has(`q:${name}`)) return name;
-    let levels = this.delayQueues.get(group);
-    if (!levels) this.delayQueues.set(group, (levels = new Set()));
-    levels.add(level);
     await this.run(model, `delay queue ${name}`, (channel, asserted) =>
       this.assertDelayQueue(channel, asserted, group, level),
     );
+    // Only once declared: a level whose queue conflicts must not fail every reconnect's redeclare.
+    let levels = this.delayQueues.get(group);
+    if (!levels) this.delayQueues.set(group, (levels = new Set()));
+    levels.add(level);
     return name;
   }
 
@@ -142,6 +153,7 @@ export class Topology {
         'x-message-ttl': level,
         'x-dead-letter-exchange': '',
         'x-dead-letter-routing-key': this.names.groupQueue(group),
+        ...(this.options.queueType === 'quorum' ? AT_LEAST_ONCE_DEAD_LETTERING : {}),
       }),
     );
     done.add(`q:${name}`);
@@ -164,12 +176,25 @@ export class Topology {
       channel.on('error', () => undefined);
       await work(channel, done);
     } catch (cause) {
-      throw new BrokerError(
-        `rabbitmq: declaring ${what} failed: ${(cause as Error).message}. If an object of that name exists with other arguments, delete it or choose another prefix`,
-        { cause },
-      );
+      throw declarationError(what, cause);
     } finally {
       await channel?.close().catch(() => undefined);
     }
   }
+}
+
+function declarationError(what: string, cause: unknown): BrokerError {
+  const message = (cause as Error).message;
+  const conflict = /inequivalent arg '([^']+)' for queue '([^']+)'/.exec(message);
+  if (conflict && conflict[1]! in AT_LEAST_ONCE_DEAD_LETTERING) {
+    const queue = conflict[2]!;
+    return new BrokerError(
+      `rabbitmq: ${what} was declared by an earlier version without at-least-once dead-lettering (${conflict[1]} differs), and RabbitMQ cannot change a queue's arguments. Until it is replaced, a retry at this level is delivered again instead of waiting. Once no instance of the earlier version runs and the queue is empty (its messages return to the group queue within the level; check with \`rabbitmqctl list_queues name messages\`), run \`rabbitmqctl delete_queue '${queue}'\` (add -p <vhost>); the next retry declares it anew. See "Migrating quorum delay queues" in docs/transports.md`,
+      { cause },
+    );
+  }
+  return new BrokerError(
+    `rabbitmq: declaring ${what} failed: ${message}. If an object of that name exists with other arguments, delete it or choose another prefix`,
+    { cause },
+  );
 }

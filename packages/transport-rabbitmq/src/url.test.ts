@@ -5,10 +5,10 @@ import { optionsFromUrl, redactUrl } from './url.js';
 describe('rabbitmq URLs', () => {
   it('keeps user, host, port, vhost and amqplib parameters in the URL amqplib gets', () => {
     const { connectUrl, options } = optionsFromUrl(
-      new URL('amqp://u:p@rabbit:5673/orders?heartbeat=10&prefetch=50&prefix=shop'),
+      new URL('amqp://u:p@rabbit:5673/orders?heartbeat=10&prefetch=50&prefix=shop&closeTimeoutMs=2000'),
     );
     expect(connectUrl).toBe('amqp://u:p@rabbit:5673/orders?heartbeat=10');
-    expect(options).toEqual({ prefetch: 50, prefix: 'shop' });
+    expect(options).toEqual({ prefetch: 50, prefix: 'shop', closeTimeoutMs: 2_000 });
   });
 
   it('reads delay levels, queue type, mandatory and exchange', () => {

@@ -23,6 +23,7 @@ const TANDEM_PARAMS = new Set([
   'queueType',
   'publishTimeoutMs',
   'connectTimeoutMs',
+  'closeTimeoutMs',
   'connectionName',
   'deadLetterScanLimit',
 ]);
@@ -132,6 +133,9 @@ function readTandemParam(options: RabbitMQTransportOptions, name: string, value:
       break;
     case 'connectTimeoutMs':
       options.connectTimeoutMs = integer(name, value);
+      break;
+    case 'closeTimeoutMs':
+      options.closeTimeoutMs = integer(name, value);
       break;
     case 'connectionName':
       options.connectionName = value;

@@ -106,6 +106,21 @@ export type TimeoutError = InstanceType<typeof TimeoutError>;
 /** The service is stopping and takes no new work. */
 export const ShuttingDownError = errorClass('ShuttingDownError', 'TANDEM_SHUTTING_DOWN', true);
 export type ShuttingDownError = InstanceType<typeof ShuttingDownError>;
+/**
+ * A run that had started was stopped before it finished: the app's shutdown deadline passed,
+ * or the run's caller went away. Whatever it wrote was rolled back and nothing it published
+ * was sent, but unlike TANDEM_SHUTTING_DOWN (refused before any handler code ran) its handler
+ * did run in part: resending it is safe only with an idempotency key.
+ */
+export const AbortedError = errorClass('AbortedError', 'TANDEM_ABORTED', true);
+export type AbortedError = InstanceType<typeof AbortedError>;
+/**
+ * `ctx.tx` was used after its run's unit of work ended (the deadline passed, the caller
+ * cancelled, or the handler had returned): the transaction is closed, and its connection may
+ * already serve another request, so the statement was not sent.
+ */
+export const TransactionClosedError = errorClass('TransactionClosedError', 'TANDEM_TRANSACTION_CLOSED', false);
+export type TransactionClosedError = InstanceType<typeof TransactionClosedError>;
 /** A dependency (broker, store, downstream service) is not reachable now. */
 export const UnavailableError = errorClass('UnavailableError', 'TANDEM_UNAVAILABLE', true);
 export type UnavailableError = InstanceType<typeof UnavailableError>;
@@ -148,6 +163,8 @@ export const errorClassesByCode: ReadonlyMap<string, TandemErrorClass> = new Map
     MalformedMessageError,
     TimeoutError,
     ShuttingDownError,
+    AbortedError,
+    TransactionClosedError,
     UnavailableError,
     CircuitOpenError,
     BrokerError,

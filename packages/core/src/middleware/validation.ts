@@ -46,40 +46,50 @@ function then<T, R>(value: T | Promise<T>, fn: (value: T) => R | Promise<R>): R 
 
 /**
  * Parses every input against its contract (replacing it with the parsed value, so zod
- * defaults and transforms apply) before `next`, and, when `checkOutput` is on, checks what
- * sync handlers return: a mismatch there is the handler's bug, reported as an internal error.
+ * defaults and transforms apply) before `next`.
  */
-export function validated(next: Step, options: { checkOutput: boolean }): Step {
+export function validated(next: Step): Step {
   return (inv) => {
     const contract = inv.contract;
     const schema = contract.kind === 'event' ? contract.data : contract.input;
     const parsed = safeParse(schema, inv.input);
-    if (parsed instanceof Promise) return parsed.then((p) => afterInput(inv, p, next, options.checkOutput));
+    if (parsed instanceof Promise) return parsed.then((p) => afterInput(inv, p, next));
     try {
-      return afterInput(inv, parsed, next, options.checkOutput);
+      return afterInput(inv, parsed, next);
     } catch (error) {
       return Promise.reject(error);
     }
   };
 }
 
-function afterInput(inv: Invocation, parsed: ParseResult, next: Step, checkOutput: boolean): Promise<unknown> {
-  const contract = inv.contract;
+function afterInput(inv: Invocation, parsed: ParseResult, next: Step): Promise<unknown> {
   if (!parsed.success) {
     const issues = issuesOf(parsed.error);
-    const what = contract.kind === 'event' ? 'data' : 'input';
-    throw new ValidationError(`${contract.name}: invalid ${what}: ${summarise(issues)}`, { details: { issues } });
+    const what = inv.contract.kind === 'event' ? 'data' : 'input';
+    throw new ValidationError(`${inv.contract.name}: invalid ${what}: ${summarise(issues)}`, { details: { issues } });
   }
   inv.input = parsed.data;
-  if (!checkOutput || contract.kind === 'event') return next(inv);
-  return next(inv).then((result) =>
-    then(safeParse(contract.output, result), (output) => {
-      if (!output.success) {
-        throw new InternalError(
-          `${inv.registration.handlerName} returned output that does not match '${contract.name}': ${summarise(issuesOf(output.error))}`,
-        );
-      }
-      return output.data;
-    }),
-  );
+  return next(inv);
+}
+
+/**
+ * Checks what a sync handler returns against its contract's output: a mismatch is the
+ * handler's bug, reported as an internal error. It runs inside the unit of work, so a run
+ * whose output is wrong commits nothing and sends nothing.
+ */
+export function outputChecked(next: Step): Step {
+  return (inv) => {
+    const contract = inv.contract;
+    if (contract.kind === 'event') return next(inv);
+    return next(inv).then((result) =>
+      then(safeParse(contract.output, result), (output) => {
+        if (!output.success) {
+          throw new InternalError(
+            `${inv.registration.handlerName} returned output that does not match '${contract.name}': ${summarise(issuesOf(output.error))}`,
+          );
+        }
+        return output.data;
+      }),
+    );
+  };
 }

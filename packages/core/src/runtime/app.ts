@@ -8,7 +8,7 @@ import type {
   SyncContract,
 } from '../contracts/contracts.js';
 import { describeService, type ServiceInput } from '../decorators/decorators.js';
-import { RegistrationError, ShuttingDownError } from '../errors/errors.js';
+import { AbortedError, RegistrationError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { encodeEvent } from '../messages/envelope.js';
 import { traceSend } from '../tracing/messaging-spans.js';
@@ -21,6 +21,7 @@ import { MemoryTransport } from '../transport/memory/memory-broker.js';
 import type { CallTransport } from './call-transport.js';
 import { createMessageHandler } from './consume.js';
 import type { CallOptions, PublishOptions } from './handler-context.js';
+import type { IdempotencyOptions } from './idempotency.js';
 import type { Invocation } from './invocation.js';
 import { Registry } from './registry.js';
 import { Runtime } from './runtime.js';
@@ -61,10 +62,19 @@ export interface AppOptions {
   logger?: Logger;
   /** Validate what sync handlers return; on unless NODE_ENV is 'production'. */
   checkOutput?: boolean;
-  /** How long stop() waits for in-flight work before aborting it. Default 10 s. */
+  /**
+   * How long stop() waits for in-flight work before aborting it (aborted runs roll back and
+   * publish nothing). stop() returns within about twice this (at most this plus 5 s for the
+   * outbox relay to send what was committed), whatever the handlers do. Default 10 s.
+   */
   shutdownTimeoutMs?: number;
-  /** Default concurrency per consumer group. Default 16. */
+  /**
+   * Default concurrency per consumer group. Default 16. A group whose handlers all declare
+   * their own `concurrency` runs at most their sum; each handler never runs more than it declared.
+   */
   concurrency?: number;
+  /** Idempotency keys of commands (`Idempotency-Key` over HTTP, `idempotencyKey` in process): where records live and how long. */
+  idempotency?: IdempotencyOptions;
   /** Name of the implicit service that app.command()/query()/onEvent() add to. Default 'app'. */
   name?: string;
 }
@@ -162,6 +172,7 @@ class TandemApp implements App {
         middleware: this.options.middleware ?? [],
         log: this.log,
         checkOutput: this.options.checkOutput ?? process.env.NODE_ENV !== 'production',
+        ...(this.options.idempotency ? { idempotency: this.options.idempotency } : {}),
       });
       this.runtime = runtime;
       await this.store?.connect?.();
@@ -172,10 +183,7 @@ class TandemApp implements App {
       }
       runtime.accepting = true;
       for (const group of registry.groups.values()) {
-        const concurrency = Math.max(
-          this.options.concurrency ?? 16,
-          ...[...group.handlers.values()].map((h) => h.options.concurrency ?? 0),
-        );
+        const concurrency = groupConcurrency([...group.handlers.values()], this.options.concurrency ?? 16);
         const subscription = await this.broker.subscribe(
           { topics: [...group.topics], group: group.name, concurrency },
           createMessageHandler(runtime, group, this.options.retry, this.options.crashLoopLimit),
@@ -217,7 +225,6 @@ class TandemApp implements App {
         return runtime.accepting;
       },
       health,
-      ...(this.store?.idempotency ? { idempotency: this.store.idempotency } : {}),
     };
   }
 
@@ -234,9 +241,12 @@ class TandemApp implements App {
     const drained = await runtime.inFlight.drain(deadline);
     if (!drained) {
       this.log.warn({ inFlight: runtime.inFlight.size }, 'shutdown deadline passed; aborting in-flight handlers');
-      runtime.inFlight.abortAll(new ShuttingDownError('the app is stopping and its shutdown deadline passed'));
+      runtime.inFlight.abortAll(new AbortedError('the app is stopping and its shutdown deadline passed'));
+      // Aborted runs end at once; their rollbacks and the consumers' last acks get a short grace.
+      await runtime.inFlight.drain(Math.min(deadline, 2_000));
     }
-    await closing;
+    if (!(await within(closing, Math.min(deadline, 2_000))))
+      this.log.warn({}, 'consumers did not close within the shutdown deadline; closing the broker under them');
     this.subscriptions = [];
     // Events committed by the handlers that just drained go out before the broker closes.
     await this.relay?.stop({ drainMs: Math.min(deadline, 5_000) });
@@ -284,4 +294,32 @@ class TandemApp implements App {
     }
     return { live: this.state !== 'stopped', ready: Object.values(checks).every((c) => c.ok), checks };
   }
+}
+
+/**
+ * A consumer group's concurrency: the app's default, unless every handler in the group
+ * declares its own (then their sum, so a group of one handler with `concurrency: 1` takes
+ * one message at a time), and never below the largest a handler declared.
+ */
+function groupConcurrency(handlers: ReadonlyArray<{ options: { concurrency?: number } }>, fallback: number): number {
+  const declared = handlers.map((h) => h.options.concurrency);
+  if (declared.every((n): n is number => n !== undefined)) return declared.reduce((a, b) => a + b, 0);
+  return Math.max(fallback, ...declared.map((n) => n ?? 0));
+}
+
+/** Whether `work` settled within `ms`. */
+function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+    );
+  });
 }

@@ -1,6 +1,6 @@
-import { isTandemError } from '../errors/errors.js';
+import { AbortedError, isTandemError, ShuttingDownError } from '../errors/errors.js';
 import { runtimeInstruments } from '../metrics/runtime-metrics.js';
-import { decodeEvent } from '../messages/envelope.js';
+import { decodeEvent, type DecodedEvent } from '../messages/envelope.js';
 import { decideRetry, resolveRetryPolicy, type RetryPolicy } from '../retry/retry-policy.js';
 import { endProcessSpan, startProcessSpan, type ProcessSpan } from '../tracing/messaging-spans.js';
 import { logTraceFields } from '../tracing/log-fields.js';
@@ -8,6 +8,7 @@ import { recordSpanError } from '../tracing/span-errors.js';
 import type { Disposition, IncomingMessage, MessageHandler } from '../transport/broker.js';
 import type { HandlerMeta } from './handler-context.js';
 import type { EventGroup } from './registry.js';
+import { HandlerLimit } from './handler-limit.js';
 import type { Runtime } from './runtime.js';
 import type { HandlerRegistration } from './service.js';
 
@@ -27,7 +28,11 @@ export function createMessageHandler(
   crashLoopLimit: number = DEFAULT_CRASH_LOOP_LIMIT,
 ): MessageHandler {
   const policies = new Map<HandlerRegistration, RetryPolicy>();
-  for (const reg of group.handlers.values()) policies.set(reg, resolveRetryPolicy(appRetry, reg.options.retry));
+  const limits = new Map<HandlerRegistration, HandlerLimit>();
+  for (const reg of group.handlers.values()) {
+    policies.set(reg, resolveRetryPolicy(appRetry, reg.options.retry));
+    if (reg.options.concurrency !== undefined) limits.set(reg, new HandlerLimit(reg.options.concurrency));
+  }
   const log = runtime.deps.log.child({ group: group.name });
   const system = runtime.deps.broker.name;
   const groupAttributes = { 'messaging.system': system, 'messaging.consumer.group.name': group.name };
@@ -81,6 +86,22 @@ export function createMessageHandler(
       log.debug({ type: event.type, id: event.id }, 'no handler for this event type in the group; acked');
       return { kind: 'ack' };
     }
+    const limit = limits.get(reg);
+    if (!limit) return attempts(message, event, reg, process);
+    await limit.acquire();
+    try {
+      return await attempts(message, event, reg, process);
+    } finally {
+      limit.release();
+    }
+  }
+
+  async function attempts(
+    message: IncomingMessage,
+    event: DecodedEvent,
+    reg: HandlerRegistration,
+    process: ProcessSpan,
+  ): Promise<Disposition> {
     const policy = policies.get(reg)!;
     if (message.attempt === 1 && event.time !== undefined && runtimeInstruments().enabled) {
       const lag = (Date.now() - Date.parse(event.time)) / 1000;
@@ -111,6 +132,12 @@ export function createMessageHandler(
         return { kind: 'ack' };
       } catch (error) {
         recordSpanError(process.span, error);
+        // Stopped by this app's shutdown, not by the message: hand it back for another
+        // consumer (or this one after a restart), and do not count it as an attempt.
+        if (error instanceof AbortedError || error instanceof ShuttingDownError) {
+          log.info({ id: event.id, type: event.type, attempt }, 'event handler stopped by shutdown; handing it back');
+          return { kind: 'retry', delayMs: 0, attempt };
+        }
         const decision = decideRetry(policy, attempt, error);
         const fields = {
           err: error,

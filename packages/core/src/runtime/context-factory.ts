@@ -10,6 +10,7 @@ import type { OutgoingMessage } from '../transport/broker.js';
 import type { CallOptions, HandlerContext, HandlerMeta, PublishOptions } from './handler-context.js';
 import type { RunAbort } from './run-abort.js';
 import type { HandlerRegistration } from './service.js';
+import type { TxSection } from './tx-scope.js';
 
 export interface ContextDeps {
   log: Logger;
@@ -28,16 +29,17 @@ export interface ContextDeps {
 
 const RECORDED: Promise<void> = Promise.resolve();
 
-/** The concrete context; `tx` is set by the unit of work once its transaction is open. */
+/** The concrete context; `section` is set by the unit of work once its transaction is open. */
 export class RunContext implements HandlerContext {
-  tx: unknown = undefined;
+  /** The run's part of its store transaction; `tx` is its view. */
+  section: TxSection<object> | undefined = undefined;
   private childLog: Logger | undefined;
 
   constructor(
     private readonly deps: ContextDeps,
     private readonly registration: HandlerRegistration,
     readonly meta: HandlerMeta,
-    private readonly abort: RunAbort,
+    readonly controller: RunAbort,
     private readonly pending: OutgoingMessage[],
     /**
      * The trace context of the run's server or consumer span, when it has one: events and
@@ -63,7 +65,12 @@ export class RunContext implements HandlerContext {
   }
 
   get signal(): AbortSignal {
-    return this.abort.signal;
+    return this.controller.signal;
+  }
+
+  /** A view of the store's transaction that stops working when this run's unit of work ends. */
+  get tx(): unknown {
+    return this.section?.view;
   }
 
   /**

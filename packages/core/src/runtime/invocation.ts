@@ -2,6 +2,7 @@ import type { AnyContract } from '../contracts/contracts.js';
 import type { IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import type { HandlerContext } from './handler-context.js';
 import type { RunContext } from './context-factory.js';
+import type { IdempotentClaim } from './idempotency.js';
 import type { RunAbort } from './run-abort.js';
 import type { HandlerRegistration } from './service.js';
 
@@ -25,4 +26,15 @@ export interface Invocation {
   readonly message?: IncomingMessage;
   /** Events the handler published; sent (or written to the outbox) only if it succeeds. */
   readonly pending: OutgoingMessage[];
+  /**
+   * Set by the unit of work: settles when the unit has (committed or rolled back), which can
+   * be after the run was answered (an abort answers at once).
+   */
+  settlement: Promise<void> | undefined;
+  /** Set by the unit of work once the run passed its commit point: an abort no longer cuts it short. */
+  committing: boolean;
+  /** The run's claim on its idempotency key, when it has one (see idempotency.ts). */
+  idempotency: IdempotentClaim | undefined;
+  /** The answer is the stored outcome of an earlier run with the same idempotency key. */
+  replayed: boolean;
 }

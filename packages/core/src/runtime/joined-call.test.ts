@@ -10,6 +10,7 @@ import {
   MemoryTransport,
   service,
   silentLogger,
+  type MemoryTx,
 } from '../index.js';
 import { sleep } from '../testing/harness.js';
 
@@ -27,17 +28,16 @@ describe('an in-process ctx.call with a store', () => {
   it("joins the caller's unit of work: its events are sent only if the caller commits", async () => {
     const broker = new MemoryTransport({ broker: new MemoryBroker() });
     const seen: string[] = [];
-    let callerTx: unknown;
-    let calleeTx: unknown;
+    const committed: string[] = [];
     const stock = service('stock').command(Reserve, async ({ sku }, ctx) => {
-      calleeTx = ctx.tx;
+      // A write in the shared transaction: applied only if the caller's unit commits.
+      (ctx.tx as MemoryTx).onSettle((ok) => ok && committed.push(`reserved ${sku}`));
       if (sku === 'none') throw new ConflictError('out of stock');
       await ctx.publish(Reserved, { sku });
       return { ok: true };
     });
     const orders = service('orders')
       .command(Place, async ({ sku, fail }, ctx) => {
-        callerTx = ctx.tx;
         await ctx.call(Reserve, { sku });
         if (fail) throw new Error('the caller failed after the call');
         return { ok: true };
@@ -47,11 +47,12 @@ describe('an in-process ctx.call with a store', () => {
     await app.start();
     try {
       await expect(app.call(Place, { sku: 'tea', fail: false })).resolves.toEqual({ ok: true });
-      expect(calleeTx).toBe(callerTx);
+      expect(committed).toEqual(['reserved tea']);
       await expect(app.call(Place, { sku: 'mug', fail: true })).rejects.toThrow(/caller failed/);
       await expect(app.call(Place, { sku: 'none', fail: false })).rejects.toBeInstanceOf(ConflictError);
       await sleep(300);
       expect(seen).toEqual(['tea']);
+      expect(committed).toEqual(['reserved tea']);
     } finally {
       await app.stop();
     }

@@ -15,6 +15,8 @@ export class RunAbort {
   private reasonBox: { reason: unknown } | undefined = undefined;
   private parent: AbortSignal | undefined = undefined;
   private source: CancelSource | undefined = undefined;
+  private listeners: Array<(reason: unknown) => void> | undefined = undefined;
+  private followingParent = false;
   /** The app's in-flight runs, told when this run's signal is made so a forced stop can abort it. */
   watchedBy: { watch(run: RunAbort): void } | undefined = undefined;
 
@@ -22,6 +24,43 @@ export class RunAbort {
   follow(signal: AbortSignal): void {
     if (signal.aborted) this.abort(signal.reason);
     else this.parent = signal;
+  }
+
+  /** Aborts this run when `run` (the caller of an in-process call) aborts. */
+  followRun(run: RunAbort): () => void {
+    return run.onAbort((reason) => this.abort(reason));
+  }
+
+  /**
+   * Calls `listener` once when the run aborts (at once if it has). For the runtime's own
+   * steps that must react to an abort whether or not the handler reads `ctx.signal` (a unit
+   * of work ends at its deadline). Returns a function that removes the listener.
+   */
+  onAbort(listener: (reason: unknown) => void): () => void {
+    if (this.aborted) {
+      listener(this.reasonBox!.reason);
+      return noop;
+    }
+    if (this.listeners === undefined) {
+      this.listeners = [];
+      // Only now can anything observe an abort of this run (as when its signal is made).
+      if (this.controller === undefined) this.watchedBy?.watch(this);
+    }
+    this.listeners.push(listener);
+    if (this.parent && !this.followingParent) {
+      this.followingParent = true;
+      const parent = this.parent;
+      parent.addEventListener('abort', () => this.abort(parent.reason), { once: true });
+    }
+    return () => {
+      const index = this.listeners?.indexOf(listener) ?? -1;
+      if (index >= 0) this.listeners!.splice(index, 1);
+    };
+  }
+
+  /** The reason the run was aborted with; undefined while it was not. */
+  get reason(): unknown {
+    return this.aborted ? this.reasonBox!.reason : undefined;
   }
 
   /**
@@ -45,7 +84,8 @@ export class RunAbort {
       const controller = new AbortController();
       this.controller = controller;
       if (this.aborted) controller.abort(this.reasonBox!.reason);
-      else if (this.parent) {
+      else if (this.parent && !this.followingParent) {
+        this.followingParent = true;
         const parent = this.parent;
         parent.addEventListener('abort', () => this.abort(parent.reason), { once: true });
       }
@@ -59,5 +99,10 @@ export class RunAbort {
     if (this.reasonBox !== undefined) return;
     this.reasonBox = { reason };
     this.controller?.abort(reason);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners) for (const listener of listeners) listener(reason);
   }
 }
+
+function noop(): void {}

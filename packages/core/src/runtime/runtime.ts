@@ -7,9 +7,10 @@ import { uuidv7 } from '../messages/uuid.js';
 import { compose, type Middleware } from '../middleware/compose.js';
 import type { Step } from '../middleware/stage.js';
 import { withDeadline } from '../middleware/timeout.js';
-import { validated } from '../middleware/validation.js';
+import { outputChecked, validated } from '../middleware/validation.js';
 import { HandlerMetrics } from '../metrics/handler-metrics.js';
-import type { Store } from '../stores/store.js';
+import type { IdempotencyStore, Store } from '../stores/store.js';
+import { MemoryIdempotencyStore } from '../stores/memory-idempotency.js';
 import type { BrokerTransport, IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import { CallHeader, type CallTransport } from './call-transport.js';
 import { RunContext, type ContextDeps } from './context-factory.js';
@@ -20,6 +21,7 @@ import type { Invocation } from './invocation.js';
 import type { Registry } from './registry.js';
 import type { HandlerRegistration } from './service.js';
 import type { InvokeReply, InvokeRequest } from './sync-host.js';
+import { idempotent, type IdempotencyOptions, type IdempotencySettings } from './idempotency.js';
 import { runUnitOfWork } from './unit-of-work.js';
 
 export interface RuntimeDeps {
@@ -30,6 +32,7 @@ export interface RuntimeDeps {
   middleware: ReadonlyArray<Middleware<Invocation>>;
   log: Logger;
   checkOutput: boolean;
+  idempotency?: IdempotencyOptions;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -63,7 +66,7 @@ interface RunOptions {
   joined?: RunContext;
 }
 
-/** Calls the handler. Events it publishes stay pending for the run's completion to send. */
+/** Calls the handler. Events it publishes stay pending for the unit of work (or the run's end) to send. */
 const callHandler: Step = (inv) => {
   try {
     return Promise.resolve(inv.registration.fn(inv.input, inv.ctx));
@@ -84,6 +87,7 @@ export class Runtime {
   accepting = false;
   private readonly steps = new Map<HandlerRegistration, HandlerSteps>();
   private readonly contextDeps: ContextDeps;
+  private readonly keys: IdempotencySettings;
 
   constructor(readonly deps: RuntimeDeps) {
     this.contextDeps = {
@@ -94,19 +98,19 @@ export class Runtime {
     const groupOf = new Map<HandlerRegistration, string>();
     for (const group of deps.registry.groups.values())
       for (const h of group.handlers.values()) groupOf.set(h, group.name);
-    const validation = { checkOutput: deps.checkOutput };
+    const handler = deps.checkOutput ? outputChecked(callHandler) : callHandler;
+    const keys = (this.keys = this.idempotencySettings());
     for (const svc of deps.registry.services) {
       for (const reg of svc.handlers) {
         const group = groupOf.get(reg);
-        const unit = { store: deps.store, broker: deps.broker, ...(group !== undefined ? { group } : {}) };
-        const inner = validated(
-          withDeadline((inv) => runUnitOfWork(inv, unit)),
-          validation,
-        );
+        const unit = { store: deps.store, broker: deps.broker, handler, ...(group !== undefined ? { group } : {}) };
+        const inner = validated(withDeadline(idempotent((inv) => runUnitOfWork(inv, unit), keys)));
         const user = [...deps.middleware, ...(reg.options.middleware ?? [])];
+        // Event runs always take the full path: a consumed message must end (and free its
+        // consumer's slot) when the run aborts, even if the handler never returns.
         const direct =
-          user.length === 0 && !deps.store && reg.options.timeoutMs === undefined
-            ? validated(callHandler, validation)
+          user.length === 0 && !deps.store && reg.options.timeoutMs === undefined && reg.kind !== 'event'
+            ? validated(handler)
             : undefined;
         this.steps.set(reg, {
           full: user.length > 0 ? compose(user, inner) : inner,
@@ -115,6 +119,24 @@ export class Runtime {
         });
       }
     }
+  }
+
+  private idempotencySettings(): IdempotencySettings {
+    const options = this.deps.idempotency ?? {};
+    const appStore = this.deps.store?.idempotency;
+    const store = options.store ?? appStore ?? new MemoryIdempotencyStore();
+    return {
+      store,
+      ttlMs: options.ttlMs ?? 24 * 60 * 60_000,
+      leaseMs: options.leaseMs ?? 60_000,
+      inTx: store === appStore && typeof store.completeIn === 'function',
+      log: this.deps.log,
+    };
+  }
+
+  /** The store idempotency keys are kept in, for servers and tools. */
+  get idempotencyStore(): IdempotencyStore {
+    return this.keys.store;
   }
 
   /** One run of a handler with a fresh context; `meta` says what started it. */
@@ -132,7 +154,19 @@ export class Runtime {
   /** A sync request from a server adapter (or an in-process call). */
   invoke(reg: HandlerRegistration, input: unknown, request: InvokeRequest, joined?: RunContext): Promise<unknown> {
     if (!this.accepting) return Promise.reject(this.refusal(reg));
-    return this.run(reg, input, this.metaOf(reg, request), joined ? { ...request, joined } : request);
+    const options = joined ? { ...request, joined } : request;
+    const run = this.begin(reg, input, this.metaOf(reg, request), options);
+    return this.execute(run, request.trace).then(
+      (result) => {
+        if (run.replayed) request.replayed = true;
+        return run.pending.length > 0 ? this.sendPending(run, result) : this.succeeded(run, result);
+      },
+      (error: unknown) => {
+        if (run.replayed) request.replayed = true;
+        this.failed(run, error);
+        throw error;
+      },
+    );
   }
 
   /**
@@ -144,6 +178,7 @@ export class Runtime {
     const run = this.begin(reg, input, this.metaOf(reg, request), request);
     this.execute(run, request.trace).then(
       (result) => {
+        if (run.replayed) request.replayed = true;
         if (run.pending.length === 0) reply.resolve(this.succeeded(run, result));
         else
           this.sendPending(run, result).then(
@@ -152,6 +187,7 @@ export class Runtime {
           );
       },
       (error: unknown) => {
+        if (run.replayed) request.replayed = true;
         this.failed(run, error);
         reply.reject(error);
       },
@@ -197,6 +233,10 @@ export class Runtime {
       pending,
       message: options.message,
       joined: options.joined,
+      settlement: undefined,
+      committing: false,
+      idempotency: undefined,
+      replayed: false,
       steps,
       startedAt: steps.metrics.start(),
     };
@@ -209,7 +249,11 @@ export class Runtime {
   /** The run's steps, as a promise even when one throws. */
   private execute(run: Run, trace: Context | undefined): Promise<unknown> {
     const steps = run.steps;
-    const step = steps.direct !== undefined && run.ctx.meta.deadline === undefined ? steps.direct : steps.full;
+    const meta = run.ctx.meta;
+    const step =
+      steps.direct !== undefined && meta.deadline === undefined && meta.idempotencyKey === undefined
+        ? steps.direct
+        : steps.full;
     try {
       // With a tracing SDK, the handler runs with its server or consumer span active, so
       // spans the user's own instrumentation makes inside it (a database call) nest there.
@@ -222,6 +266,11 @@ export class Runtime {
 
   /** Events the handler published and its steps did not send (see HandlerSteps.direct): sent before the run counts as done. */
   private sendPending(run: Run, result: unknown): Promise<unknown> {
+    if (run.controller.aborted) {
+      const reason = run.controller.reason;
+      this.failed(run, reason);
+      return Promise.reject(reason);
+    }
     return this.deps.broker.publish(run.pending.splice(0)).then(
       () => this.succeeded(run, result),
       (error: unknown) => {
@@ -237,9 +286,11 @@ export class Runtime {
     return result;
   }
 
+  /** The run is answered; it counts as in flight until its unit of work has settled too. */
   private failed(run: Run, error: unknown): void {
-    this.inFlight.leave(run.controller);
     run.steps.metrics.failed(run.startedAt, error);
+    if (run.settlement) run.settlement.then(() => this.inFlight.leave(run.controller));
+    else this.inFlight.leave(run.controller);
   }
 
   /** `ctx.call` and `app.call`: in process when this app serves the contract, else through the call transport. */

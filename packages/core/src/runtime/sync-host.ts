@@ -1,6 +1,5 @@
 import type { Context } from '@opentelemetry/api';
 import type { RouteSpec, SyncContract } from '../contracts/contracts.js';
-import type { IdempotencyStore } from '../stores/store.js';
 
 /** A command or query the app serves, as a server adapter sees it. */
 export interface SyncEndpoint {
@@ -28,6 +27,11 @@ export interface InvokeRequest {
   causationId?: string;
   /** The OpenTelemetry context of the server span; the handler's events and calls continue its trace. */
   trace?: Context;
+  /**
+   * Set by the runtime when the answer is the stored outcome of an earlier run with the same
+   * idempotency key (HTTP says so with `Idempotent-Replayed: true`).
+   */
+  replayed?: boolean;
 }
 
 /**
@@ -66,8 +70,6 @@ export interface SyncHost {
   /** False once stop() began: new requests get 503. */
   readonly accepting: boolean;
   health(): Promise<HealthReport>;
-  /** The app store's idempotency records, for servers that honour Idempotency-Key. */
-  readonly idempotency?: IdempotencyStore;
 }
 
 /** A server adapter: @tandem/transport-http's httpServer() is one. */

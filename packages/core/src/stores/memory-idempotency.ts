@@ -1,44 +1,99 @@
-import type { IdempotencyBegin, IdempotencyStore, StoredResponse } from './store.js';
+import { randomUUID } from 'node:crypto';
+import type { MemoryTx } from './memory-tx.js';
+import type { IdempotencyBegin, IdempotencyOutcome, IdempotencyStore } from './store.js';
 
 interface Entry {
   fingerprint: string;
-  response?: StoredResponse;
+  lease: string;
+  outcome?: IdempotencyOutcome;
   expiresAt: number;
+  /** A transaction is about to record the outcome: the lease cannot lapse under it. */
+  committing: boolean;
 }
 
 /** Idempotency records in process memory: enough for one instance and for tests. */
-export class MemoryIdempotencyStore implements IdempotencyStore {
+export class MemoryIdempotencyStore implements IdempotencyStore<MemoryTx> {
   private readonly entries = new Map<string, Entry>();
   private lastSweep = 0;
 
-  async begin(scope: string, key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyBegin> {
-    const id = `${scope}\u0000${key}`;
+  async begin(scope: string, key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyBegin> {
+    const id = idOf(scope, key);
     const now = Date.now();
     this.sweep(now);
     const entry = this.entries.get(id);
-    if (entry && entry.expiresAt > now) {
+    if (entry && (entry.expiresAt > now || entry.committing)) {
       if (entry.fingerprint !== fingerprint) return { state: 'mismatch' };
-      return entry.response ? { state: 'completed', response: entry.response } : { state: 'in-flight' };
+      return entry.outcome ? { state: 'completed', outcome: entry.outcome } : { state: 'in-flight' };
     }
-    this.entries.set(id, { fingerprint, expiresAt: now + ttlMs });
-    return { state: 'started' };
+    const lease = randomUUID();
+    this.entries.set(id, { fingerprint, lease, expiresAt: now + leaseMs, committing: false });
+    return { state: 'started', lease };
   }
 
-  async complete(scope: string, key: string, response: StoredResponse, ttlMs: number): Promise<void> {
-    const entry = this.entries.get(`${scope}\u0000${key}`);
-    if (!entry) return;
-    entry.response = response;
+  async renew(scope: string, key: string, lease: string, leaseMs: number): Promise<boolean> {
+    const entry = this.held(scope, key, lease);
+    if (!entry) return false;
+    entry.expiresAt = Math.max(entry.expiresAt, Date.now() + leaseMs);
+    return true;
+  }
+
+  async complete(
+    scope: string,
+    key: string,
+    lease: string,
+    outcome: IdempotencyOutcome,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const entry = this.held(scope, key, lease);
+    if (!entry) return false;
+    entry.outcome = outcome;
     entry.expiresAt = Date.now() + ttlMs;
+    return true;
   }
 
-  async release(scope: string, key: string): Promise<void> {
-    const id = `${scope}\u0000${key}`;
-    if (this.entries.get(id)?.response === undefined) this.entries.delete(id);
+  async completeIn(
+    tx: MemoryTx,
+    scope: string,
+    key: string,
+    lease: string,
+    outcome: IdempotencyOutcome,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const entry = this.held(scope, key, lease);
+    if (!entry) return false;
+    entry.committing = true;
+    tx.onSettle((committed) => {
+      entry.committing = false;
+      if (!committed) return;
+      entry.outcome = outcome;
+      entry.expiresAt = Date.now() + ttlMs;
+    });
+    return true;
+  }
+
+  async release(scope: string, key: string, lease: string): Promise<void> {
+    const entry = this.entries.get(idOf(scope, key));
+    if (entry && entry.lease === lease && entry.outcome === undefined && !entry.committing)
+      this.entries.delete(idOf(scope, key));
+  }
+
+  /**
+   * The entry while `lease` still owns it: not completed and not taken by another. A lapsed
+   * lease nobody took over is still its owner's: no other run can have started meanwhile.
+   */
+  private held(scope: string, key: string, lease: string): Entry | undefined {
+    const entry = this.entries.get(idOf(scope, key));
+    if (!entry || entry.lease !== lease || entry.outcome !== undefined) return undefined;
+    return entry;
   }
 
   private sweep(now: number): void {
     if (now - this.lastSweep < 1_000) return;
     this.lastSweep = now;
-    for (const [id, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(id);
+    for (const [id, entry] of this.entries) if (entry.expiresAt <= now && !entry.committing) this.entries.delete(id);
   }
+}
+
+function idOf(scope: string, key: string): string {
+  return `${scope}\u0000${key}`;
 }

@@ -39,6 +39,19 @@ export class MemoryStore implements Store<MemoryTx> {
       throw error;
     }
   }
+
+  /** A savepoint: the child's writes join `tx` when `fn` succeeds and are dropped alone when it throws. */
+  async nested<T>(tx: MemoryTx, fn: (tx: MemoryTx) => Promise<T>): Promise<T> {
+    const child = tx.child();
+    try {
+      const result = await fn(child);
+      child.release(true);
+      return result;
+    } catch (error) {
+      child.release(false);
+      throw error;
+    }
+  }
 }
 
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {

@@ -14,4 +14,24 @@ export class MemoryTx {
     this.settled = true;
     for (const hook of this.hooks) hook(committed);
   }
+
+  /**
+   * A nested transaction (the memory store's savepoint): what the child registers joins this
+   * transaction when the child succeeds, and is rolled back alone when it fails.
+   */
+  child(): MemoryTx {
+    const child = new MemoryTx();
+    child.parent = this;
+    return child;
+  }
+
+  private parent: MemoryTx | undefined = undefined;
+
+  /** Ends a child: its hooks move to the parent on success, run as a rollback on failure. */
+  release(succeeded: boolean): void {
+    if (this.settled) return;
+    if (!succeeded || !this.parent) return this.settle(false);
+    this.settled = true;
+    for (const hook of this.hooks) this.parent.onSettle(hook);
+  }
 }

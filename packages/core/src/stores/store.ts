@@ -14,12 +14,13 @@ export interface Store<Tx = unknown> {
   /**
    * Runs `fn` inside `tx` so that what it wrote is undone alone when it throws (a SQL
    * savepoint). An in-process sync call joins its caller's transaction through it, so a
-   * callee that fails leaves nothing behind even when the caller catches the error.
+   * callee that fails leaves nothing behind even when the caller catches the error. `fn`
+   * gets the transaction to use inside: `tx` itself for SQL, a child for the memory store.
    */
-  nested?<T>(tx: Tx, fn: () => Promise<T>): Promise<T>;
+  nested?<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Promise<T>;
   readonly outbox?: OutboxStore<Tx>;
   readonly inbox?: InboxStore<Tx>;
-  readonly idempotency?: IdempotencyStore;
+  readonly idempotency?: IdempotencyStore<Tx>;
   health?(): Promise<{ ok: boolean; detail?: string }>;
 }
 
@@ -59,28 +60,50 @@ export interface InboxStore<Tx = unknown> {
   record(tx: Tx, group: string, messageId: string): Promise<boolean>;
 }
 
-export interface StoredResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+/**
+ * What a command's run ended with, kept for replay under its idempotency key: its result
+ * as JSON (absent for a command that returns nothing), or the Tandem error it failed with
+ * for good. Transports turn it back into their own answer (an HTTP status and body).
+ */
+export type IdempotencyOutcome =
+  | { kind: 'result'; json?: string }
+  | { kind: 'error'; code: string; message: string; details?: Record<string, unknown> };
 
 export type IdempotencyBegin =
-  | { state: 'started' }
+  /** The key is this caller's now; `lease` is the owner token every later call must show. */
+  | { state: 'started'; lease: string }
   | { state: 'in-flight' }
   | { state: 'mismatch' }
-  | { state: 'completed'; response: StoredResponse };
+  | { state: 'completed'; outcome: IdempotencyOutcome };
 
-export interface IdempotencyStore {
+/**
+ * Idempotency records as leases. `begin` claims a key for `leaseMs` and hands out an owner
+ * token; a long run renews its lease, and completes or releases only while it still holds
+ * it. A run whose lease lapsed (its instance stalled or died) and was taken by a retry can
+ * neither overwrite nor delete the new owner's record.
+ */
+export interface IdempotencyStore<Tx = unknown> {
+  /** Claims (scope, key) for a request with this fingerprint, or says why it cannot. */
+  begin(scope: string, key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyBegin>;
+  /** Extends the lease to `leaseMs` from now; false when the key is no longer this lease's. */
+  renew(scope: string, key: string, lease: string, leaseMs: number): Promise<boolean>;
+  /** Keeps `outcome` for replay until `ttlMs` from now; false (and nothing stored) when the lease was lost. */
+  complete(scope: string, key: string, lease: string, outcome: IdempotencyOutcome, ttlMs: number): Promise<boolean>;
   /**
-   * Claims (scope, key) for a request with this fingerprint, or says why it cannot. An
-   * unfinished claim lapses after `ttlMs` (a crashed instance does not block the key forever).
+   * As `complete`, written in the handler's own transaction `tx`, so the record commits if
+   * and only if the handler's writes do: a crash between commit and completion cannot free
+   * the key. Offered by stores whose records live in the database the handler writes to.
    */
-  begin(scope: string, key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyBegin>;
-  /** Stores the response for replay until `ttlMs` from now. */
-  complete(scope: string, key: string, response: StoredResponse, ttlMs: number): Promise<void>;
-  /** Forgets an unfinished claim (the request failed in a way the client may retry). */
-  release(scope: string, key: string): Promise<void>;
+  completeIn?(
+    tx: Tx,
+    scope: string,
+    key: string,
+    lease: string,
+    outcome: IdempotencyOutcome,
+    ttlMs: number,
+  ): Promise<boolean>;
+  /** Forgets an unfinished claim held by `lease`; a completed record, or another owner's, is kept. */
+  release(scope: string, key: string, lease: string): Promise<void>;
 }
 
 /** How long records are kept, for stores that clean up themselves. */

@@ -12,7 +12,12 @@ import type { Store } from '../stores/store.js';
 import type { IncomingMessage } from '../transport/broker.js';
 import { MemoryBroker, MemoryTransport } from '../transport/memory/memory-broker.js';
 import { eventually, sleep } from './harness.js';
-import { runIdempotencyConformance, runInboxConformance } from './store-records-conformance.js';
+import {
+  runIdempotencyConformance,
+  runIdempotencyHttpConformance,
+  runInboxConformance,
+} from './store-records-conformance.js';
+import { runGuaranteeConformance } from './store-guarantees-conformance.js';
 import { runRelayConformance } from './store-relay-conformance.js';
 import { storeTestContracts, uniqueSegment, type StoreHarness } from './store-harness.js';
 
@@ -233,6 +238,8 @@ export function runStoreConformance<Tx>(harness: StoreHarness<Tx>): void {
 
     runRelayConformance({ store, relayed, observe, timeout, orderingEvents: harness.orderingEvents ?? 10_000 });
     runInboxConformance(harness, store, timeout);
-    runIdempotencyConformance(harness, store, started, timeout);
+    runIdempotencyConformance(harness, store, timeout);
+    runIdempotencyHttpConformance(harness, store, started, timeout);
+    runGuaranteeConformance({ harness, store, started, observe, timeout });
   });
 }

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { silentLogger } from '../log/logger.js';
 import { createApp, type App } from '../runtime/app.js';
-import type { Store, StoredResponse } from '../stores/store.js';
+import type { IdempotencyBegin, IdempotencyOutcome, Store } from '../stores/store.js';
 import { isTandemError } from '../errors/errors.js';
 import { sleep } from './harness.js';
 import { storeTestContracts, uniqueSegment, type StoreHarness } from './store-harness.js';
@@ -59,42 +59,140 @@ export function runInboxConformance<Tx>(
   });
 }
 
-/** Idempotency records, then the whole Idempotency-Key flow over real HTTP. */
+/** Idempotency records as leases, in and out of the handler's transaction. */
 export function runIdempotencyConformance<Tx>(
-  harness: StoreHarness<Tx>,
+  _harness: StoreHarness<Tx>,
   store: () => Promise<Store<Tx>>,
-  started: (app: App) => App,
   timeout: number,
 ): void {
-  const response: StoredResponse = {
-    status: 200,
-    headers: { 'content-type': 'application/json' },
-    body: '{"id":"a","n":1}',
-  };
+  const outcome: IdempotencyOutcome = { kind: 'result', json: '{"id":"a","n":1}' };
+  const started = { state: 'started', lease: expect.any(String) };
 
   it('idempotency records: started, in flight, mismatch, completed, released, expired', { timeout }, async (t) => {
     const s = await store();
     const records = s.idempotency;
     if (!records) return t.skip();
     const scope = uniqueSegment('scope');
-    expect(await records.begin(scope, 'k1', 'fp-a', 60_000)).toEqual({ state: 'started' });
+    const k1 = await records.begin(scope, 'k1', 'fp-a', 60_000);
+    expect(k1).toEqual(started);
     expect(await records.begin(scope, 'k1', 'fp-a', 60_000)).toEqual({ state: 'in-flight' });
     expect(await records.begin(scope, 'k1', 'fp-b', 60_000)).toEqual({ state: 'mismatch' });
-    expect(await records.begin(`${scope}-other`, 'k1', 'fp-b', 60_000)).toEqual({ state: 'started' });
-    await records.complete(scope, 'k1', response, 60_000);
-    expect(await records.begin(scope, 'k1', 'fp-a', 60_000)).toEqual({ state: 'completed', response });
+    expect(await records.begin(`${scope}-other`, 'k1', 'fp-b', 60_000)).toEqual(started);
+    expect(await records.complete(scope, 'k1', leaseOf(k1), outcome, 60_000)).toBe(true);
+    expect(await records.begin(scope, 'k1', 'fp-a', 60_000)).toEqual({ state: 'completed', outcome });
     expect(await records.begin(scope, 'k1', 'fp-b', 60_000)).toEqual({ state: 'mismatch' });
+    // A completed record is not released, and not completed again.
+    await records.release(scope, 'k1', leaseOf(k1));
+    expect(await records.complete(scope, 'k1', leaseOf(k1), { kind: 'result' }, 60_000)).toBe(false);
+    expect(await records.begin(scope, 'k1', 'fp-a', 60_000)).toEqual({ state: 'completed', outcome });
 
-    expect(await records.begin(scope, 'k2', 'fp-a', 60_000)).toEqual({ state: 'started' });
-    await records.release(scope, 'k2');
-    expect(await records.begin(scope, 'k2', 'fp-a', 60_000)).toEqual({ state: 'started' });
+    const k2 = await records.begin(scope, 'k2', 'fp-a', 60_000);
+    await records.release(scope, 'k2', 'not-the-owner');
+    expect(await records.begin(scope, 'k2', 'fp-a', 60_000)).toEqual({ state: 'in-flight' });
+    await records.release(scope, 'k2', leaseOf(k2));
+    expect(await records.begin(scope, 'k2', 'fp-a', 60_000)).toEqual(started);
 
-    expect(await records.begin(scope, 'k3', 'fp-a', 60_000)).toEqual({ state: 'started' });
-    await records.complete(scope, 'k3', response, 300);
+    const k3 = await records.begin(scope, 'k3', 'fp-a', 60_000);
+    await records.complete(scope, 'k3', leaseOf(k3), outcome, 300);
     await sleep(600);
-    expect(await records.begin(scope, 'k3', 'fp-b', 60_000)).toEqual({ state: 'started' });
+    expect(await records.begin(scope, 'k3', 'fp-b', 60_000)).toEqual(started);
+
+    const error: IdempotencyOutcome = {
+      kind: 'error',
+      code: 'TANDEM_CONFLICT',
+      message: 'sold out',
+      details: { sku: 'x' },
+    };
+    const k4 = await records.begin(scope, 'k4', 'fp-a', 60_000);
+    await records.complete(scope, 'k4', leaseOf(k4), error, 60_000);
+    expect(await records.begin(scope, 'k4', 'fp-a', 60_000)).toEqual({ state: 'completed', outcome: error });
   });
 
+  it(
+    'idempotency leases: a lapsed lease taken by another owner can neither complete nor release the new one',
+    { timeout },
+    async (t) => {
+      const s = await store();
+      const records = s.idempotency;
+      if (!records) return t.skip();
+      const scope = uniqueSegment('scope');
+      const stale = await records.begin(scope, 'k', 'fp', 200);
+      await sleep(500);
+      const fresh = await records.begin(scope, 'k', 'fp', 60_000);
+      expect(fresh).toEqual(started);
+      expect(leaseOf(fresh)).not.toBe(leaseOf(stale));
+      expect(await records.renew(scope, 'k', leaseOf(stale), 60_000)).toBe(false);
+      expect(await records.complete(scope, 'k', leaseOf(stale), { kind: 'result', json: '"stale"' }, 60_000)).toBe(
+        false,
+      );
+      await records.release(scope, 'k', leaseOf(stale));
+      expect(await records.begin(scope, 'k', 'fp', 60_000)).toEqual({ state: 'in-flight' });
+      expect(await records.complete(scope, 'k', leaseOf(fresh), outcome, 60_000)).toBe(true);
+      expect(await records.begin(scope, 'k', 'fp', 60_000)).toEqual({ state: 'completed', outcome });
+    },
+  );
+
+  it("idempotency leases: renewing keeps a long run's key from lapsing", { timeout }, async (t) => {
+    const s = await store();
+    const records = s.idempotency;
+    if (!records) return t.skip();
+    const scope = uniqueSegment('scope');
+    const first = await records.begin(scope, 'k', 'fp', 300);
+    for (let i = 0; i < 6; i++) {
+      await sleep(100);
+      expect(await records.renew(scope, 'k', leaseOf(first), 300)).toBe(true);
+    }
+    expect(await records.begin(scope, 'k', 'fp', 300)).toEqual({ state: 'in-flight' });
+  });
+
+  it(
+    "idempotency in the transaction: the outcome commits with the handler's writes, and a rollback leaves the key claimed",
+    { timeout },
+    async (t) => {
+      const s = await store();
+      const records = s.idempotency;
+      if (!records?.completeIn) return t.skip();
+      const completeIn = records.completeIn.bind(records);
+      const scope = uniqueSegment('scope');
+      const a = await records.begin(scope, 'a', 'fp', 60_000);
+      await expect(
+        s.transaction(async (tx) => {
+          expect(await completeIn(tx, scope, 'a', leaseOf(a), outcome, 60_000)).toBe(true);
+          throw new Error('the handler failed after recording');
+        }),
+      ).rejects.toThrow('the handler failed');
+      expect(await records.begin(scope, 'a', 'fp', 60_000)).toEqual({ state: 'in-flight' });
+      await records.release(scope, 'a', leaseOf(a));
+      expect(await records.begin(scope, 'a', 'fp', 60_000)).toEqual(started);
+
+      // A lease that lapses while its transaction is committing the outcome is not taken over.
+      const b = await records.begin(scope, 'b', 'fp', 200);
+      let contender: Promise<unknown> | undefined;
+      await s.transaction(async (tx) => {
+        expect(await completeIn(tx, scope, 'b', leaseOf(b), outcome, 60_000)).toBe(true);
+        await sleep(500);
+        contender = records.begin(scope, 'b', 'fp', 60_000).catch((error: unknown) => error);
+        await sleep(100);
+      });
+      // Blocked until the commit (a row lock) or told the key is in flight: never given the key.
+      expect(['in-flight', 'completed']).toContain(((await contender) as IdempotencyBegin).state);
+      expect(await records.begin(scope, 'b', 'fp', 60_000)).toEqual({ state: 'completed', outcome });
+    },
+  );
+}
+
+function leaseOf(begun: IdempotencyBegin): string {
+  if (begun.state !== 'started') throw new Error(`expected a started claim, got ${begun.state}`);
+  return begun.lease;
+}
+
+/** The whole Idempotency-Key flow over real HTTP. */
+export function runIdempotencyHttpConformance<Tx>(
+  harness: StoreHarness<Tx>,
+  store: () => Promise<Store<Tx>>,
+  started: (app: App) => App,
+  timeout: number,
+): void {
   it(
     'Idempotency-Key over HTTP: 100 concurrent requests run the handler once; the rest get its result or 409; later ones replay',
     { timeout },

@@ -11,6 +11,8 @@ export interface MemoryConsumer {
   draining: boolean;
   /** Crashed: its outcomes are ignored and its in-flight messages were requeued. */
   dead: boolean;
+  /** Running a message whose earlier delivery never settled, alone (see `pump`). */
+  isolating?: boolean;
   drained?: () => void;
 }
 
@@ -86,10 +88,11 @@ export class MemoryGroup {
     if (index >= 0) this.consumers.splice(index, 1);
   }
 
-  private pickConsumer(): MemoryConsumer | undefined {
+  private pickConsumer(alone: boolean): MemoryConsumer | undefined {
     for (let i = 0; i < this.consumers.length; i++) {
       const consumer = this.consumers[(this.nextConsumer + i) % this.consumers.length]!;
-      if (!consumer.draining && consumer.inFlight.size < consumer.concurrency) {
+      if (consumer.draining || consumer.isolating) continue;
+      if (alone ? consumer.inFlight.size === 0 : consumer.inFlight.size < consumer.concurrency) {
         this.nextConsumer = (this.nextConsumer + i + 1) % this.consumers.length;
         return consumer;
       }
@@ -97,18 +100,31 @@ export class MemoryGroup {
     return undefined;
   }
 
+  /**
+   * Hands ready messages to consumers. A message whose earlier delivery never settled (its
+   * consumer crashed while holding it) runs alone on its consumer: when a consumer dies with
+   * several messages in flight, the broker cannot tell which one took it down, so each runs
+   * by itself next time and only the one that crashes again is counted again.
+   */
   private pump(): void {
     while (this.ready.length > 0) {
-      const consumer = this.pickConsumer();
-      if (!consumer) return;
-      const key = this.ready.shift()!;
+      const key = this.ready[0]!;
       const queue = this.queues.get(key);
-      const message = queue?.shift();
-      if (!queue || !message) continue;
+      const head = queue?.[0];
+      if (!queue || !head) {
+        this.ready.shift();
+        continue;
+      }
+      const alone = (head.deliveryCount ?? 1) > 1;
+      const consumer = this.pickConsumer(alone);
+      if (!consumer) return;
+      this.ready.shift();
+      queue.shift();
       if (queue.length === 0) this.queues.delete(key);
       this.busyKeys.add(key);
-      consumer.inFlight.add(message);
-      void this.deliver(consumer, message, key);
+      consumer.inFlight.add(head);
+      if (alone) consumer.isolating = true;
+      void this.deliver(consumer, head, key);
     }
   }
 
@@ -123,6 +139,7 @@ export class MemoryGroup {
     }
     if (consumer.dead) return;
     consumer.inFlight.delete(message);
+    consumer.isolating = false;
     this.busyKeys.delete(key);
     this.settle(message, disposition);
     if (this.queues.has(key)) this.ready.push(key);

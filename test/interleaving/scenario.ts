@@ -1,0 +1,104 @@
+/**
+ * A random but replayable load: concurrent commands (some sharing an idempotency key), each
+ * run following its own script of delays, joined in-process calls, failures and deadlines,
+ * with broker refusals, relay crashes and a consumer crash thrown in. fast-check generates
+ * and shrinks it; `world.ts` plays it.
+ */
+import fc from 'fast-check';
+
+/** One in-process call a charge run makes, joined to its transaction. */
+export interface CalleeScript {
+  /** Throws after writing. */
+  fail: boolean;
+  /** Before and after its write. */
+  delayMs: number;
+  /** The call's own timeout (`ctx.call(..., { timeoutMs })`), if any. */
+  timeoutMs: number | undefined;
+}
+
+/** What the n-th run of one account's charge handler does. */
+export interface RunScript {
+  delayBeforeWriteMs: number;
+  /** After the write and the calls: where a run outlives its deadline or its lease. */
+  delayAfterWriteMs: number;
+  callees: CalleeScript[];
+  /** The run's own write goes out while its callees run (on the shared transaction). */
+  writeDuringCalls: boolean;
+  /** Throws at the end, after everything was written and published. */
+  fail: boolean;
+}
+
+export interface Operation {
+  account: string;
+  /** Shared with the other operations on the same account. */
+  idempotencyKey: string | undefined;
+  /** The caller's deadline for the whole call. */
+  timeoutMs: number | undefined;
+  startAfterMs: number;
+}
+
+export interface Scenario {
+  operations: Operation[];
+  /** By account: the scripts of its runs, in the order they start. */
+  scripts: Record<string, RunScript[]>;
+  /** Publishes of charge events the broker refuses, by their order (relay batches or direct sends). */
+  refusePublish: boolean[];
+  /** Relay batches that "crash" after the broker confirmed them (sent again: duplicates). */
+  relayCrashes: number;
+  /** Deliveries of a charge event the mail handler fails (retried), by their order. */
+  mailFailures: boolean[];
+  /** When the mail consumer's process is crashed and replaced, if it is. */
+  consumerCrashAfterMs: number | undefined;
+  /** The idempotency lease: short, so long runs must renew it. */
+  leaseMs: number;
+}
+
+const callee: fc.Arbitrary<CalleeScript> = fc.record({
+  fail: fc.boolean(),
+  delayMs: fc.integer({ min: 0, max: 30 }),
+  timeoutMs: fc.option(fc.integer({ min: 5, max: 60 }), { nil: undefined }),
+});
+
+const run: fc.Arbitrary<RunScript> = fc.record({
+  delayBeforeWriteMs: fc.integer({ min: 0, max: 20 }),
+  delayAfterWriteMs: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 60, max: 250 })),
+  callees: fc.array(callee, { maxLength: 3 }),
+  writeDuringCalls: fc.boolean(),
+  // One run in five fails at its end.
+  fail: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+});
+
+const operation = (accounts: string[]): fc.Arbitrary<Operation> =>
+  fc
+    .record({
+      shared: fc.option(fc.constantFrom(...accounts), { nil: undefined }),
+      unique: fc.uuid(),
+      timeoutMs: fc.option(fc.integer({ min: 20, max: 200 }), { nil: undefined }),
+      startAfterMs: fc.integer({ min: 0, max: 40 }),
+    })
+    .map(({ shared, unique, timeoutMs, startAfterMs }) => ({
+      account: shared ?? `a-${unique.slice(0, 8)}`,
+      idempotencyKey: shared !== undefined ? `key-${shared}` : undefined,
+      timeoutMs,
+      startAfterMs,
+    }));
+
+export const scenarios: fc.Arbitrary<Scenario> = fc
+  .array(operation(['k1', 'k2']), { minLength: 1, maxLength: 7 })
+  .chain((operations) => {
+    const accounts = [...new Set(operations.map((o) => o.account))];
+    return fc.record({
+      operations: fc.constant(operations),
+      scripts: fc.record(
+        Object.fromEntries(accounts.map((a) => [a, fc.array(run, { minLength: 1, maxLength: 4 })])) as Record<
+          string,
+          fc.Arbitrary<RunScript[]>
+        >,
+      ),
+      refusePublish: fc.array(fc.boolean(), { maxLength: 4 }),
+      relayCrashes: fc.integer({ min: 0, max: 2 }),
+      mailFailures: fc.array(fc.boolean(), { maxLength: 4 }),
+      consumerCrashAfterMs: fc.option(fc.integer({ min: 0, max: 150 }), { nil: undefined }),
+      leaseMs: fc.integer({ min: 60, max: 150 }),
+    });
+  });
