@@ -17,6 +17,8 @@ export interface CommitterDeps {
   intervalMs: number;
   /** The broker refused a commit of the still-current ledger. */
   refused(error: unknown): void;
+  /** The broker took these commits of `ledger`'s generation. */
+  accepted(ledger: OffsetLedger, entries: CommitEntry[]): void;
   log: Logger;
 }
 
@@ -74,6 +76,7 @@ export class Committer {
     try {
       await this.deps.send(entries);
       ledger.committed(entries);
+      this.deps.accepted(ledger, entries);
     } catch (error) {
       this.deps.log.warn({ err: error }, 'kafka: offset commit refused');
       if (ledger === this.deps.ledger()) this.deps.refused(error);

@@ -25,16 +25,25 @@ const marked = (partition: number, offset: string, metadata: string): CommittedO
 });
 
 describe('CrashGuard', () => {
-  it('marks a partition before its first batch, and again only when a batch passes the mark', async () => {
+  it('marks a partition before its first handler starts, and again ahead of need', async () => {
     const positions: Record<number, string> = {};
     const { guard, commits } = guardWith([], positions);
     expect(await guard.plan('t', 0, ['0', '1', '2'], '2')).toEqual({ alone: 0, shared: 3 });
-    expect(await guard.plan('t', 0, ['3', '4'], '4')).toEqual({ alone: 0, shared: 2 });
-    expect(commits).toEqual([[0, '0', 'tandem/1 shared 0 12 me']]);
+    expect(commits).toEqual([]); // nothing before a handler starts
+    positions[0] = '0';
+    const first = guard.beforeShared('t', 0, '0');
+    expect(first).toBeInstanceOf(Promise); // waits: nothing is marked yet
+    await first;
+    expect(commits).toEqual([[0, '0', 'tandem/1 shared 0 10 me']]);
+    guard.committed([{ topic: 't', partition: 0, offset: '0', metadata: 'tandem/1 shared 0 10 me' }]);
+    for (const offset of ['1', '2', '3', '4', '5']) expect(guard.beforeShared('t', 0, offset)).toBeUndefined();
+    expect(commits).toHaveLength(1);
+    // Past half the slack: extended ahead of need, and the handler does not wait for it.
     positions[0] = '4';
-    expect(await guard.plan('t', 0, ['5', '13'], '13')).toEqual({ alone: 0, shared: 2 });
-    expect(commits.at(-1)).toEqual([0, '4', 'tandem/1 shared 0 23 me']);
-    expect(guard.metadataFor('t', 0)).toBe('tandem/1 shared 0 23 me');
+    expect(guard.beforeShared('t', 0, '6')).toBeUndefined();
+    expect(commits.at(-1)).toEqual([0, '4', 'tandem/1 shared 0 16 me']);
+    // Ordinary commits carry the mark, `slack` past the furthest started handler.
+    expect(guard.metadataFor('t', 0)).toBe('tandem/1 shared 0 16 me');
   });
 
   it("hands out another process's marked records one at a time, each on record before it runs", async () => {
@@ -54,9 +63,10 @@ describe('CrashGuard', () => {
       [0, '6', 'tandem/1 alone 1 7 me'],
       [0, '7', 'tandem/1 alone 0 7 me'],
       [0, '7', 'tandem/1 alone 1 7 me'],
-      [0, '8', 'tandem/1 shared 0 17 me'],
+      [0, '8', 'tandem/1 shared 0 7 me'],
     ]);
     expect(await guard.plan('t', 0, ['8'], '8')).toEqual({ alone: 0, shared: 1 });
+    expect(guard.beforeShared('t', 0, '8')).toBeInstanceOf(Promise); // past the mark it had
   });
 
   it('counts the lone starts that never settled, its own start excepted', async () => {
@@ -88,13 +98,10 @@ describe('CrashGuard', () => {
   });
 
   it('ignores a mark whose record is gone, and foreign metadata', async () => {
-    const { guard, commits } = guardWith([
-      marked(0, '5', 'tandem/1 shared 0 9 other'),
-      marked(1, '5', 'set by another tool'),
-    ]);
+    const { guard } = guardWith([marked(0, '5', 'tandem/1 shared 0 9 other'), marked(1, '5', 'set by another tool')]);
     expect(await guard.plan('t', 0, ['7'], '7')).toEqual({ alone: 0, shared: 1 });
     expect(await guard.plan('t', 1, ['5'], '5')).toEqual({ alone: 0, shared: 1 });
-    expect(commits.map((c) => c[2])).toEqual(['tandem/1 shared 0 17 me', 'tandem/1 shared 0 15 me']);
+    expect(guard.isolating('t', 0)).toBe(false);
   });
 
   it('clears the marks of partitions handed out as usual when the member stops normally', async () => {

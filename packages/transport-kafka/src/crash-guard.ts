@@ -4,16 +4,18 @@
  * (`IncomingMessage.deliveryCount`, reason `crash-loop`). The count lives in the metadata of
  * the group's committed offsets (delivery-record.ts). One guard serves one group generation.
  *
- * - A member marks every commit of a partition it handles with how far it may have handed
- *   records out (`upto`, a window of `slack` offsets past the last one it dispatched). Only a
- *   batch that would pass that mark costs a commit of its own before it goes out; ordinary
- *   commits carry the mark for free. A member that stops normally (close, rebalance) clears it.
+ * - A member marks the commits of a partition with how far its handlers may have got
+ *   (`upto`: `slack` offsets past the furthest record whose handler started). Ordinary
+ *   commits carry the mark for free; a handler about to start past it waits for a commit of
+ *   its own, which is sent ahead of need (half the slack early), so in steady state nothing
+ *   waits and nothing is committed per message. A member that stops normally (close,
+ *   rebalance) commits without a mark.
  * - A member that finds a partition marked by another process knows that process stopped
- *   (crashed, was killed, hung) with some of the records up to `upto` in flight: any of them
- *   may be the cause. So those records go out one at a time, each alone in the process
- *   (exclusive-lane.ts); each is committed marked `alone n+1` before its handler starts and
- *   its successor's offset after it settled. A process that dies now leaves the one record
- *   that was running on record, and the next member counts it.
+ *   (crashed, was killed, hung) while some handler up to `upto` was running: any of those
+ *   records may be the cause. So they go out one at a time, each alone in the process
+ *   (exclusive-lane.ts), each committed marked `alone n+1` before its handler starts and its
+ *   successor's offset after it settled. A process that dies now leaves the one record that
+ *   was running on record, and the next member counts it.
  * - Once its fetch has passed `upto` and those records have settled, the partition is
  *   handled as usual again.
  */
@@ -30,7 +32,7 @@ export interface CommittedOffset {
 export interface CrashGuardDeps {
   /** This transport instance's id, written into its marks. */
   instance: string;
-  /** How far past its last dispatched record a member's mark reaches. */
+  /** How far past the furthest started handler a mark reaches. */
   slack: number;
   /** The group's committed offsets and their metadata (read once, before the guard's first commit). */
   read(): Promise<CommittedOffset[]>;
@@ -45,8 +47,8 @@ export interface CrashGuardDeps {
 type Mode =
   /** Marked by a process that stopped: records from `at` up to `upto` go out one at a time. */
   | { kind: 'suspect'; at: string; upto: bigint; starts: number }
-  /** Records go out several at once; commits say they may have gone out up to `upto`. */
-  | { kind: 'shared'; upto: bigint }
+  /** Records go out several at once; a commit says handlers may have started up to `upto`. */
+  | { kind: 'shared'; upto: bigint; started: bigint; extending?: Promise<void> }
   | {
       kind: 'alone';
       head: string;
@@ -88,7 +90,7 @@ export class CrashGuard {
           const ours = record.by === this.deps.instance;
           if (ours && record.mode === 'shared') continue;
           const starts = Math.max(0, record.starts - (ours ? 1 : 0));
-          this.modes.set(`${topic}\u0000${partition}`, { kind: 'suspect', at: offset, upto: record.upto, starts });
+          this.set(topic, partition, { kind: 'suspect', at: offset, upto: record.upto, starts });
         }
       });
       // A failed read is tried again by the next batch; a consumer that cannot read its own
@@ -116,9 +118,8 @@ export class CrashGuard {
   }
 
   /**
-   * Decides how a batch's ready records (`offsets`, increasing) go out, and commits the mark
-   * that needs first. `through` is the last offset the batch covers when all of it goes out.
-   * Rejects when that commit is refused: then nothing of the batch may go out.
+   * Decides how a batch's ready records (`offsets`, increasing) go out. `through` is the last
+   * offset the batch covers when all of it goes out. Rejects when the marks cannot be read.
    */
   async plan(topic: string, partition: number, offsets: readonly string[], through: string): Promise<BatchPlan> {
     await this.load();
@@ -136,14 +137,36 @@ export class CrashGuard {
       if (alone < offsets.length || BigInt(through) > upto) mode.past = true;
       mode.outstanding += alone;
       if (alone > 0 || mode.outstanding > 0) return { alone, shared: 0 };
+      // Its committed mark still covers up to `upto`; handlers past it extend it.
+      this.set(topic, partition, { kind: 'shared', upto, started: -1n });
     }
-    const last = BigInt(offsets.at(-1)!);
-    if (mode?.kind === 'shared' && last <= mode.upto) return { alone: 0, shared: offsets.length };
-    const upto = last + BigInt(this.deps.slack);
-    const offset = this.deps.position(topic, partition) ?? offsets[0]!;
-    await this.deps.commit([{ topic, partition, offset, metadata: this.mark('shared', 0, upto) }]);
-    this.set(topic, partition, { kind: 'shared', upto });
+    if (!mode) this.set(topic, partition, { kind: 'shared', upto: -1n, started: -1n });
     return { alone: 0, shared: offsets.length };
+  }
+
+  /**
+   * Before a shared handler starts at `offset`: undefined when the mark covers it, else a
+   * commit to wait for (then ask again). Extends the mark ahead of need when it gets close.
+   */
+  beforeShared(topic: string, partition: number, offset: string): Promise<void> | undefined {
+    const mode = this.mode(topic, partition);
+    if (mode?.kind !== 'shared') return undefined;
+    const o = BigInt(offset);
+    const slack = BigInt(this.deps.slack);
+    if (o > mode.started) mode.started = o;
+    if (!mode.extending && o > mode.upto - slack / 2n) {
+      const upto = o + slack;
+      const at = this.deps.position(topic, partition) ?? offset;
+      mode.extending = this.deps
+        .commit([{ topic, partition, offset: at, metadata: this.mark('shared', 0, upto) }])
+        .then(
+          () => undefined,
+          // Refused: the next ask tries again, a second later.
+          () => new Promise<void>((resolve) => setTimeout(resolve, 1_000)),
+        )
+        .finally(() => (mode.extending = undefined));
+    }
+    return o > mode.upto ? mode.extending : undefined;
   }
 
   /** Puts on record that `offset` goes to its handler alone now; returns its delivery count. */
@@ -169,12 +192,8 @@ export class CrashGuard {
     if (mode?.kind !== 'alone') return false;
     mode.outstanding--;
     const done = mode.past && mode.outstanding === 0;
-    let metadata = this.mark('alone', 0, mode.upto);
-    if (done) {
-      const upto = mode.upto + BigInt(this.deps.slack);
-      this.set(topic, partition, { kind: 'shared', upto });
-      metadata = this.mark('shared', 0, upto);
-    }
+    if (done) this.set(topic, partition, { kind: 'shared', upto: mode.upto, started: -1n });
+    const metadata = this.mark(done ? 'shared' : 'alone', 0, mode.upto);
     await this.deps.commit([{ topic, partition, offset: after(offset), metadata }]).catch(() => undefined);
     return done;
   }
@@ -190,10 +209,22 @@ export class CrashGuard {
     return this.mode(topic, partition)?.kind === 'alone';
   }
 
-  /** The metadata of an ordinary commit of this partition: its mark. */
+  /** The mark of an ordinary commit of this partition, reaching `slack` past its furthest started handler. */
   metadataFor(topic: string, partition: number): string | null {
     const mode = this.mode(topic, partition);
-    return mode?.kind === 'shared' ? this.mark('shared', 0, mode.upto) : null;
+    if (mode?.kind !== 'shared') return null;
+    const upto = mode.started + BigInt(this.deps.slack);
+    return this.mark('shared', 0, upto > mode.upto ? upto : mode.upto);
+  }
+
+  /** After the broker took these commits: marks of ours raise how far handlers may start unasked. */
+  committed(entries: readonly CommitEntry[]): void {
+    for (const { topic, partition, metadata } of entries) {
+      const mode = this.mode(topic, partition);
+      const record = decodeDeliveryRecord(metadata);
+      if (mode?.kind === 'shared' && record?.by === this.deps.instance && record.upto > mode.upto)
+        mode.upto = record.upto;
+    }
   }
 
   /**

@@ -56,11 +56,12 @@ export interface DeliveriesDeps {
 }
 
 /**
- * How far past its last dispatched record a member's mark reaches: the most records a crash
- * makes the next member hand out one at a time beyond those in flight, and how many a member
- * dispatches between its ordinary commits before a batch needs a commit of its own.
+ * How far past its furthest started handler a member's mark reaches: the most records a
+ * crash makes the next member hand out one at a time beyond those started, and about how
+ * many handlers may start between two ordinary commits before the mark needs a commit of
+ * its own.
  */
-const CRASH_GUARD_SLACK = 500;
+const CRASH_GUARD_SLACK = 100;
 
 export class Deliveries {
   /** A commit was refused because the group is rebalancing: take no new work until the consumer rejoins. */
@@ -86,6 +87,9 @@ export class Deliveries {
       },
       intervalMs: deps.options.commitIntervalMs,
       refused: (error) => deps.refused(error),
+      accepted: (ledger, entries) => {
+        if (ledger === this.generation.ledger) this.generation.guard.committed(entries);
+      },
       log: deps.log,
     });
     this.settler = new Settler({
@@ -130,6 +134,8 @@ export class Deliveries {
   newGeneration(rebalance = false): void {
     const { ledger, guard } = this.generation;
     this.generation = this.createGeneration();
+    // Held for the old generation's lone records, which will never settle in it.
+    this.deps.gate().unholdAll();
     if (!rebalance) return;
     const clean = guard.clean(ledger.positions());
     if (clean.length === 0) return;
@@ -186,7 +192,7 @@ export class Deliveries {
         if (this.abandoned(generation)) return;
         this.deps.log.warn(
           { err: error, group: this.deps.group, topic, partition },
-          'kafka: could not record how far this batch goes; fetching it again in 1 s',
+          "kafka: could not read the group's committed offsets; fetching this batch again in 1 s",
         );
         this.deps.gate().holdUntil(topic, partition, Date.now() + 1_000);
         return;

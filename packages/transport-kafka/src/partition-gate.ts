@@ -60,6 +60,15 @@ export class PartitionGate {
     this.release(e);
   }
 
+  /** Lifts every `hold` (the generation that held them ended). */
+  unholdAll(): void {
+    for (const e of [...this.paused.values()]) {
+      if (!e.held) continue;
+      e.held = false;
+      this.release(e);
+    }
+  }
+
   /** Pauses the partition until `relieve()`. */
   pressure(topic: string, partition: number): void {
     const e = this.entry(topic, partition);

@@ -53,7 +53,7 @@ export class Settler {
   async shared(delivery: Delivery): Promise<void> {
     const { message, generation } = delivery;
     const { lane, writer, group, options } = this.deps;
-    if (this.deps.abandoned(generation)) return;
+    if (!(await this.marked(delivery))) return;
     const entering = lane.enterShared();
     let disposition: Disposition;
     try {
@@ -106,6 +106,16 @@ export class Settler {
     }
     this.reportWriteFailure(unwritten.failed);
     if ((await writer.persist(group, message, unwritten.disposition, stop)).written) await this.finishAlone(delivery);
+  }
+
+  /** Waits until the partition's mark covers this delivery (crash-guard.ts); false when abandoned. */
+  private async marked({ topic, partition, slot, generation }: Delivery): Promise<boolean> {
+    for (;;) {
+      if (this.deps.abandoned(generation)) return false;
+      const commit = generation.guard.beforeShared(topic, partition, slot.offset);
+      if (!commit) return true;
+      await commit;
+    }
   }
 
   /** Commits the start of a lone delivery, trying until it is on record; false when abandoned. */
