@@ -48,7 +48,7 @@ describe.skipIf(!broker)('kafka:// through fromEnv()', () => {
 
     it(
       'logs at the app level (TANDEM_LOG_LEVEL) to stdout, like the other transports',
-      { timeout: 30_000 },
+      { timeout: 60_000 },
       async () => {
         process.env.TANDEM_LOG_LEVEL = 'info';
         const lines: Array<Record<string, unknown>> = [];
