@@ -17,7 +17,7 @@ import {
   type TransportCapabilities,
   type TransportHealth,
 } from '@tandem/core';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { encodeRecord } from './codec.js';
 import { KafkaDeadLetters } from './dead-letters.js';
 import { DispositionWriter } from './dispositions.js';
@@ -133,6 +133,8 @@ export class KafkaTransport implements BrokerTransport {
   private async open(): Promise<void> {
     this.state = 'connecting';
     const producer = this.kafka.producer({
+      // kafkajs's default (Java-compatible murmur2), named so kafkajs does not log its v2 migration warning.
+      createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: this.options.idempotent,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
