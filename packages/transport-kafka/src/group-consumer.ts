@@ -147,7 +147,8 @@ export class GroupConsumer implements Subscription {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.deps.options.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.deliveries.onBatch(payload),
+      // A replaced consumer may still deliver a batch while it leaves: it is not handled.
+      eachBatch: async (payload) => (consumer === this.consumer ? this.deliveries.onBatch(payload) : undefined),
     });
   }
 

@@ -4,6 +4,7 @@
  * that way. The consumer stops taking work of the ended generation, so it must also get a
  * new one by itself, and say it is not consuming meanwhile.
  */
+import { createLogger } from '@tandem/core';
 import { conformanceMessage, eventually, sleep, uniqueName } from '@tandem/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mockTransport, startBroker } from './support.js';
@@ -23,7 +24,9 @@ describe.skipIf(!broker)('offset commit refused with REBALANCE_IN_PROGRESS', () 
     async () => {
       const topic = uniqueName('refused.orders');
       await broker!.createTopic(`${topic}:3`);
-      const { transport } = mockTransport(broker!);
+      const warnings: string[] = [];
+      const logger = createLogger({ level: 'warn', write: (line) => warnings.push(JSON.parse(line).msg) });
+      const { transport } = mockTransport(broker!, { logger });
       await transport.connect();
       const handled = new Set<string>();
       const subscription = await transport.subscribe(
