@@ -35,6 +35,8 @@ export interface Operation {
   /** The caller's deadline for the whole call. */
   timeoutMs: number | undefined;
   startAfterMs: number;
+  /** A keyed caller that failed tries once more with the same key after this long, as a client retrying a 504 does. */
+  retryAfterMs: number | undefined;
 }
 
 export interface Scenario {
@@ -74,13 +76,16 @@ const operation = (accounts: string[]): fc.Arbitrary<Operation> =>
       shared: fc.option(fc.constantFrom(...accounts), { nil: undefined }),
       unique: fc.uuid(),
       timeoutMs: fc.option(fc.integer({ min: 20, max: 200 }), { nil: undefined }),
-      startAfterMs: fc.integer({ min: 0, max: 40 }),
+      // Mostly together; sometimes later than a lease, while an earlier run with the key may still go on.
+      startAfterMs: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 100, max: 300 })),
+      retryAfterMs: fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined }),
     })
-    .map(({ shared, unique, timeoutMs, startAfterMs }) => ({
+    .map(({ shared, unique, timeoutMs, startAfterMs, retryAfterMs }) => ({
       account: shared ?? `a-${unique.slice(0, 8)}`,
       idempotencyKey: shared !== undefined ? `key-${shared}` : undefined,
       timeoutMs,
       startAfterMs,
+      retryAfterMs: shared !== undefined ? retryAfterMs : undefined,
     }));
 
 export const scenarios: fc.Arbitrary<Scenario> = fc

@@ -194,18 +194,26 @@ export async function play(scenario: Scenario, sut: StoreUnderTest, s: fc.Schedu
   const calls = scenario.operations.map(async (op) => {
     await sleep(op.startAfterMs);
     const keyed = op.idempotencyKey !== undefined;
-    try {
-      const value = await producer.call(
-        Charge,
-        { account: op.account },
-        {
-          ...(op.idempotencyKey !== undefined ? { idempotencyKey: op.idempotencyKey } : {}),
-          ...(op.timeoutMs !== undefined ? { timeoutMs: op.timeoutMs } : {}),
-        },
-      );
-      seen.answers.push({ account: op.account, keyed, ok: true, value });
-    } catch (error) {
-      seen.answers.push({ account: op.account, keyed, ok: false, error });
+    const attempt = async (): Promise<boolean> => {
+      try {
+        const value = await producer.call(
+          Charge,
+          { account: op.account },
+          {
+            ...(op.idempotencyKey !== undefined ? { idempotencyKey: op.idempotencyKey } : {}),
+            ...(op.timeoutMs !== undefined ? { timeoutMs: op.timeoutMs } : {}),
+          },
+        );
+        seen.answers.push({ account: op.account, keyed, ok: true, value });
+        return true;
+      } catch (error) {
+        seen.answers.push({ account: op.account, keyed, ok: false, error });
+        return false;
+      }
+    };
+    if (!(await attempt()) && op.retryAfterMs !== undefined) {
+      await sleep(op.retryAfterMs);
+      await attempt();
     }
   });
   await s.waitFor(Promise.all([...calls, crash]));

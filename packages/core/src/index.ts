@@ -131,13 +131,16 @@ export type {
   OutboxStore,
   OutboxReader,
   OutboxRecord,
+  OutboxRefusal,
+  OutboxAdmin,
+  RefusedOutboxRecord,
   InboxStore,
   IdempotencyStore,
   IdempotencyBegin,
   IdempotencyOutcome,
   RetentionOptions,
 } from './stores/store.js';
-export { outboxBucket, fairShare, defaultRetention, DEFAULT_OUTBOX_BUCKETS } from './stores/store.js';
+export { outboxBucket, fairShare, defaultRetention, DEFAULT_OUTBOX_BUCKETS, outboxAdminOf } from './stores/store.js';
 export { MemoryStore, memoryStore } from './stores/memory-store.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';
 export { MemoryTx } from './stores/memory-tx.js';

@@ -1,12 +1,16 @@
 import {
   fairShare,
   outboxBucket,
+  type OutboxAdmin,
   type OutboxReader,
   type OutboxRecord,
+  type OutboxRefusal,
   type OutboxStore,
   type OutgoingMessage,
+  type RefusedOutboxRecord,
 } from '@tandem/core';
 import { arrayLiteral, type SqlDriver, type SqlSession } from './driver.js';
+import { SqlOutboxAdmin } from './outbox-admin.js';
 import type { Tables } from './schema.js';
 
 /** Rows per INSERT: 5 parameters each, well under PostgreSQL's 65,535. */
@@ -18,18 +22,42 @@ interface OutboxRow {
   key: string | null;
   headers: Record<string, string>;
   body: Uint8Array;
+  attempts: number;
 }
+
+/** Longest error message kept with a refused record. */
+const MAX_ERROR_LENGTH = 2_000;
 
 /**
  * The outbox table. `append` inserts in the caller's transaction and signals the relays
  * with NOTIFY, which PostgreSQL delivers only if that transaction commits.
  */
-export class SqlOutbox<Tx> implements OutboxStore<Tx> {
+export class SqlOutbox<Tx> implements OutboxStore<Tx>, OutboxAdmin {
+  private readonly admin: SqlOutboxAdmin;
+
   constructor(
     private readonly driver: SqlDriver<Tx>,
     private readonly tables: Tables,
     readonly buckets: number,
-  ) {}
+  ) {
+    this.admin = new SqlOutboxAdmin(driver as SqlDriver<unknown>, tables);
+  }
+
+  refused(options?: { parkedOnly?: boolean; limit?: number }): Promise<RefusedOutboxRecord[]> {
+    return this.admin.refused(options);
+  }
+
+  retry(seqs: readonly string[] | 'all'): Promise<number> {
+    return this.admin.retry(seqs);
+  }
+
+  discard(seqs: readonly string[]): Promise<number> {
+    return this.admin.discard(seqs);
+  }
+
+  counts(): Promise<{ waiting: number; parked: number }> {
+    return this.admin.counts();
+  }
 
   async append(tx: Tx, messages: OutgoingMessage[]): Promise<void> {
     const q = this.driver.within(tx);
@@ -105,10 +133,17 @@ class SqlOutboxReader implements OutboxReader {
 
   async claim(limit: number): Promise<OutboxRecord[]> {
     if (this.owned.size === 0) return [];
-    // Ordered by the bigint column o.seq (ORDER BY seq would sort the text alias).
+    const t = this.tables.outbox;
+    // Ordered by the bigint column o.seq (ORDER BY seq would sort the text alias). A record
+    // behind a refused or parked one of its key is left out (the refused index finds those
+    // few); a refused record itself comes back once its retry time has come.
     const { rows } = await this.session.query<OutboxRow>(
-      `SELECT o.seq::text AS seq, o.topic, o.key, o.headers, o.body FROM ${this.tables.outbox} o
-       WHERE o.published_at IS NULL AND o.bucket = ANY($1::int[]) ORDER BY o.seq LIMIT $2`,
+      `SELECT o.seq::text AS seq, o.topic, o.key, o.headers, o.body, o.attempts FROM ${t} o
+       WHERE o.published_at IS NULL AND o.bucket = ANY($1::int[])
+         AND o.parked_at IS NULL AND (o.attempts = 0 OR o.next_attempt_at <= now())
+         AND NOT EXISTS (SELECT 1 FROM ${t} f
+           WHERE f.key = o.key AND f.seq < o.seq AND f.published_at IS NULL AND f.attempts > 0)
+       ORDER BY o.seq LIMIT $2`,
       [arrayLiteral([...this.owned]), limit],
     );
     return rows.map((row) => ({
@@ -119,7 +154,28 @@ class SqlOutboxReader implements OutboxReader {
         headers: row.headers,
         body: row.body,
       },
+      attempts: row.attempts,
     }));
+  }
+
+  async markRefused(record: OutboxRecord, refusal: OutboxRefusal): Promise<boolean> {
+    const { rows } = await this.session.query<{ parked: boolean }>(
+      `UPDATE ${this.tables.outbox}
+       SET attempts = attempts + 1, last_error = $2,
+           next_attempt_at = CASE WHEN attempts + 1 >= $4 THEN NULL ELSE now() + $3::bigint * interval '1 millisecond' END,
+           parked_at = CASE WHEN attempts + 1 >= $4 THEN now() END
+       WHERE seq = $1::bigint AND published_at IS NULL
+       RETURNING parked_at IS NOT NULL AS parked`,
+      [record.seq, refusal.error.slice(0, MAX_ERROR_LENGTH), Math.ceil(refusal.retryInMs), refusal.parkAfter],
+    );
+    return rows[0]?.parked ?? false;
+  }
+
+  async countParked(): Promise<number> {
+    const { rows } = await this.session.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${this.tables.outbox} WHERE published_at IS NULL AND attempts > 0 AND parked_at IS NOT NULL`,
+    );
+    return rows[0]!.n;
   }
 
   async markPublished(records: OutboxRecord[]): Promise<void> {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { connectionLost, isConnectionFault, watchConnection, type ConnectionWatch } from './connection-faults.js';
 import type { SqlDriver, SqlResult, SqlSession, Queryable } from './driver.js';
 
 export interface PgDriverOptions {
@@ -18,6 +19,9 @@ function wrap(client: pg.Pool | pg.ClientBase): Queryable {
     },
   };
 }
+
+/** How often a transaction takes another pooled client when BEGIN finds the one it got dead. */
+const BEGIN_ATTEMPTS = 3;
 
 /** node-postgres: transactions on pooled clients, a dedicated pooled client per relay session. */
 export class PgDriver implements SqlDriver<pg.PoolClient> {
@@ -40,26 +44,71 @@ export class PgDriver implements SqlDriver<pg.PoolClient> {
   }
 
   async connect(): Promise<void> {
-    await this.live.query('SELECT 1');
+    await this.query('SELECT 1');
   }
 
-  query<R>(sql: string, params?: unknown[]): Promise<SqlResult<R>> {
-    return wrap(this.live).query<R>(sql, params);
-  }
-
-  async transaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.live.connect();
-    let broken = false;
+  async query<R>(sql: string, params?: unknown[]): Promise<SqlResult<R>> {
     try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
+      return await wrap(this.live).query<R>(sql, params);
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw error;
+      throw connectionLost(error, 'unknown');
+    }
+  }
+
+  /**
+   * One unit of work on one pooled client. A connection lost on the way (the backend
+   * terminated, the server restarted, the network cut) fails this unit of work alone with
+   * an UnavailableError; the client is discarded, so the next transaction gets a fresh one.
+   */
+  async transaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+    const { client, watch } = await this.begin();
+    let reusable = true;
+    try {
+      let result: T;
+      try {
+        result = await fn(client);
+      } catch (error) {
+        reusable = await client.query('ROLLBACK').then(
+          () => true,
+          () => false,
+        );
+        throw connectionLost(error, 'rolled-back', watch.lost);
+      }
+      // A connection that broke before COMMIT was sent cannot have committed.
+      const lostBefore = watch.lost;
+      try {
+        await client.query('COMMIT');
+      } catch (error) {
+        reusable = !isConnectionFault(error);
+        throw connectionLost(error, lostBefore ? 'rolled-back' : 'unknown', watch.lost);
+      }
+      return result;
     } finally {
-      client.release(broken);
+      client.release(!reusable || watch.lost !== undefined);
+      watch.stop();
+    }
+  }
+
+  /** A pooled client inside BEGIN, watched for connection errors until it is released. */
+  private async begin(): Promise<{ client: pg.PoolClient; watch: ConnectionWatch }> {
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.live.connect();
+      } catch (error) {
+        throw connectionLost(error, 'rolled-back');
+      }
+      const watch = watchConnection(client);
+      try {
+        await client.query('BEGIN');
+        return { client, watch };
+      } catch (error) {
+        client.release(true);
+        watch.stop();
+        // An idle pooled connection that died before the pool noticed: nothing ran on it yet.
+        const dead = isConnectionFault(error) || watch.lost !== undefined;
+        if (!dead || attempt === BEGIN_ATTEMPTS) throw connectionLost(error, 'rolled-back', watch.lost);
+      }
     }
   }
 
@@ -68,22 +117,30 @@ export class PgDriver implements SqlDriver<pg.PoolClient> {
   }
 
   async session(): Promise<SqlSession> {
-    const client = await this.live.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.live.connect();
+    } catch (error) {
+      throw connectionLost(error, 'rolled-back');
+    }
+    // Listening from the first statement on: a connection lost during the settings below
+    // must not emit 'error' with nobody listening.
+    const session = new PgSession(client);
     try {
       // The relay's marks need not be durable: a mark lost in a crash only means those
       // rows are sent again, which consumers' inboxes absorb. Not waiting for the WAL
       // flush takes an fsync off every relay round trip.
-      await client.query('SET synchronous_commit = off');
+      await session.query('SET synchronous_commit = off');
       // The claim walks the pending index in seq order. A plain index scan marks the entries
       // of rows already published as dead as it passes them; a bitmap scan (which the planner
       // likes for a small queue) visits those rows again on every claim until vacuum runs,
       // and an idle claim then costs milliseconds instead of microseconds.
-      await client.query('SET enable_bitmapscan = off');
+      await session.query('SET enable_bitmapscan = off');
     } catch (error) {
-      client.release(true);
-      throw error;
+      await session.close();
+      throw connectionLost(error, 'rolled-back');
     }
-    return new PgSession(client);
+    return session;
   }
 
   async close(): Promise<void> {
@@ -112,12 +169,16 @@ class PgSession implements SqlSession {
     client.on('notification', (message) => this.channels.get(message.channel)?.());
   }
 
-  query<R>(sql: string, params?: unknown[]): Promise<SqlResult<R>> {
-    return this.q.query<R>(sql, params);
+  async query<R>(sql: string, params?: unknown[]): Promise<SqlResult<R>> {
+    try {
+      return await this.q.query<R>(sql, params);
+    } catch (error) {
+      throw connectionLost(error, 'unknown');
+    }
   }
 
   async tryLock(space: number, id: number): Promise<boolean> {
-    const { rows } = await this.q.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [
+    const { rows } = await this.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [
       space,
       id,
     ]);
@@ -125,16 +186,20 @@ class PgSession implements SqlSession {
   }
 
   async unlock(space: number, id: number): Promise<void> {
-    await this.q.query('SELECT pg_advisory_unlock($1::int, $2::int)', [space, id]);
+    await this.query('SELECT pg_advisory_unlock($1::int, $2::int)', [space, id]);
   }
 
   async announce(space: number): Promise<void> {
-    await this.q.query('SELECT pg_advisory_lock($1::int, pg_backend_pid())', [space]);
+    await this.query('SELECT pg_advisory_lock($1::int, pg_backend_pid())', [space]);
   }
 
   async countAnnounced(space: number): Promise<number> {
-    const { rows } = await this.q.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = ($1::int)::oid",
+    // pg_locks lists the whole server, but advisory locks live in one database: readers of
+    // a namesake outbox in another database share none of these key ranges.
+    const { rows } = await this.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks
+       WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = ($1::int)::oid
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [space],
     );
     return rows[0]!.n;
@@ -142,7 +207,7 @@ class PgSession implements SqlSession {
 
   async listen(channel: string, onNotify: () => void): Promise<void> {
     this.channels.set(channel, onNotify);
-    await this.q.query(`LISTEN "${channel}"`);
+    await this.query(`LISTEN "${channel}"`);
   }
 
   onLost(callback: () => void): void {

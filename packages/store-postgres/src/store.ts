@@ -83,11 +83,14 @@ export class SqlStore<Tx> implements Store<Tx> {
     return { outbox: outbox.rowCount, inbox: inbox.rowCount, idempotency: idempotency.rowCount };
   }
 
+  /**
+   * Reachable or not, with the outbox backlog. Parked records leave it ok: the service
+   * works, and taking it out of a load balancer would not resend them.
+   */
   async health(): Promise<{ ok: boolean; detail?: string }> {
-    const { rows } = await this.driver.query<{ pending: number }>(
-      `SELECT count(*)::int AS pending FROM ${this.tables.outbox} WHERE published_at IS NULL`,
-    );
-    return { ok: true, detail: `${this.driver.kind}; ${rows[0]!.pending} outbox rows waiting` };
+    const { waiting, parked } = await this.outbox.counts();
+    const parkedNote = parked > 0 ? `, ${parked} parked (tandem outbox list --parked)` : '';
+    return { ok: true, detail: `${this.driver.kind}; ${waiting} outbox rows waiting${parkedNote}` };
   }
 
   async close(): Promise<void> {

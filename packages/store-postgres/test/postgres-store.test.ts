@@ -46,6 +46,70 @@ describe.skipIf(!available)('store-postgres specifics on PostgreSQL', () => {
     expect(migrationSql({ schema: 'app' })).toContain('CREATE TABLE IF NOT EXISTS "app"."tandem_outbox"');
   });
 
+  it('upgrades an outbox table of an earlier version on connect, rows and all', async () => {
+    const old = testSchema();
+    try {
+      await admin.query(`CREATE SCHEMA "${old}"`);
+      // The table as the first release created it, with a row waiting.
+      await admin.query(`CREATE TABLE "${old}".tandem_outbox (
+        seq bigserial PRIMARY KEY, bucket integer NOT NULL, topic text NOT NULL, key text,
+        headers jsonb NOT NULL, body bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
+        published_at timestamptz)`);
+      await admin.query(
+        `INSERT INTO "${old}".tandem_outbox (bucket, topic, key, headers, body) VALUES (0, 'pings.sent', 'k', '{}', '\\x7b7d')`,
+      );
+      await admin.query(`CREATE TABLE "${old}".tandem_idempotency (
+        scope text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, status integer, headers jsonb,
+        body text, expires_at timestamptz NOT NULL, PRIMARY KEY (scope, key))`);
+      const store = postgresStore({ connectionString: PG_URL, schema: old, cleanupIntervalMs: 0 });
+      stores.push(store as SqlStore<unknown>);
+      await store.connect();
+      const { rows } = await admin.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'tandem_outbox'
+           AND column_name IN ('attempts', 'last_error', 'next_attempt_at', 'parked_at') ORDER BY column_name`,
+        [old],
+      );
+      expect(rows.map((r) => r.column_name)).toEqual(['attempts', 'last_error', 'next_attempt_at', 'parked_at']);
+      const idempotency = await admin.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'tandem_idempotency'
+         ORDER BY column_name`,
+        [old],
+      );
+      expect(idempotency.rows.map((r) => r.column_name)).toEqual([
+        'expires_at',
+        'fingerprint',
+        'key',
+        'lease',
+        'outcome',
+        'scope',
+      ]);
+      const reader = await store.outbox.openReader();
+      await reader.balance();
+      expect((await reader.claim(10)).map((r) => [r.message.key, r.attempts])).toEqual([['k', 0]]);
+      await reader.close();
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${old}" CASCADE`);
+    }
+  });
+
+  it('a current schema is not migrated again: start-up does not wait behind an open outbox write', async () => {
+    await open();
+    const writer = await admin.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(
+        `INSERT INTO "${schema}".tandem_outbox (bucket, topic, key, headers, body) VALUES (0, 'pings.sent', 'w', '{}', '\\x7b7d')`,
+      );
+      // CREATE INDEX IF NOT EXISTS would wait for this transaction (and hold up every writer behind it).
+      const started = open().then(() => 'started');
+      const outcome = await Promise.race([started, new Promise((r) => setTimeout(() => r('waiting'), 5_000))]);
+      expect(outcome).toBe('started');
+    } finally {
+      await writer.query('ROLLBACK');
+      writer.release();
+    }
+  });
+
   it('splits the key ranges between live readers and takes them back when one leaves', async () => {
     const store = await open();
     const a = await store.outbox.openReader();
@@ -121,7 +185,8 @@ describe.skipIf(!available)('store-postgres specifics on PostgreSQL', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  it('TANDEM_STORE_URL selects PostgreSQL or PGlite', async () => {
+  // PGlite compiles its WebAssembly on open: seconds on a loaded machine.
+  it('TANDEM_STORE_URL selects PostgreSQL or PGlite', { timeout: 60_000 }, async () => {
     const url = new URL(`${PG_URL}?schema=${schema}`);
     const pgStore = storeFromUrl(url);
     expect(pgStore.name).toBe('postgres');

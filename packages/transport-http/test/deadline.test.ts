@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  AbortedError,
   createApp,
   defineCommand,
   service,
-  ShuttingDownError,
   silentLogger,
   TimeoutError,
   type App,
@@ -81,7 +81,7 @@ function expectAbortedAtTheDeadline(): void {
   expect(seen.abortedAfterMs).toBeDefined();
   expect(seen.abortedAfterMs!).toBeGreaterThanOrEqual(50);
   expect(seen.abortedAfterMs!).toBeLessThan(1_000);
-  expect(seen.reason).toSatisfy((r) => r instanceof TimeoutError || r instanceof ShuttingDownError);
+  expect(seen.reason).toSatisfy((r) => r instanceof TimeoutError || r instanceof AbortedError);
 }
 
 describe('deadline propagation', () => {

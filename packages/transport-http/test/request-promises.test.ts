@@ -49,23 +49,29 @@ describe('promises per request', () => {
     // Warm up: first requests create lazy state (route answers, the keep-alive agent).
     for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => post(url, '{"text":"hi"}', () => resolve()));
 
-    let promises = 0;
-    const hook = createHook({
-      init(_id, type) {
-        if (type === 'PROMISE') promises++;
-      },
-    });
     // Counted from a timer callback to the response's end, so the test's own awaits are outside.
-    const answer = await new Promise<{ status: number; text: string }>((resolve) => {
-      setTimeout(() => {
-        hook.enable();
-        post(url, '{"text":"hello"}', (status, text) => {
-          hook.disable();
-          resolve({ status, text });
-        });
-      }, 0);
-    });
-    expect(answer).toEqual({ status: 200, text: '{"text":"hello"}' });
-    expect(promises).toBe(2);
+    // The hook sees every promise in the process, and a loaded machine's test worker makes
+    // some of its own meanwhile: noise only adds, so the fewest over a few requests is the count.
+    const counts: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      let promises = 0;
+      const hook = createHook({
+        init(_id, type) {
+          if (type === 'PROMISE') promises++;
+        },
+      });
+      const answer = await new Promise<{ status: number; text: string }>((resolve) => {
+        setTimeout(() => {
+          hook.enable();
+          post(url, '{"text":"hello"}', (status, text) => {
+            hook.disable();
+            resolve({ status, text });
+          });
+        }, 0);
+      });
+      expect(answer).toEqual({ status: 200, text: '{"text":"hello"}' });
+      counts.push(promises);
+    }
+    expect(Math.min(...counts)).toBe(2);
   });
 });

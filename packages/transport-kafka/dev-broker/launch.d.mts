@@ -21,6 +21,10 @@ export interface MockKafka {
    * `apiKey` is the Kafka protocol request type (0 Produce, 1 Fetch, 8 OffsetCommit, 11 JoinGroup, ...).
    */
   failNextRequests(apiKey: number, errorCodes: number[]): Promise<void>;
+  /** Drops every connection to a broker (id 1..N, or -1 for all) and refuses new ones until brokerUp: a broker outage. */
+  brokerDown(id?: number): Promise<void>;
+  /** Accepts connections again after brokerDown. */
+  brokerUp(id?: number): Promise<void>;
   /** Stops the broker (SIGTERM, SIGKILL after 5 s); safe to call more than once. */
   stop(): Promise<void>;
 }

@@ -63,7 +63,7 @@ export async function startMockKafka({ topics = [], brokers = 1, timeoutMs = 100
       if (line.startsWith('BOOTSTRAP=')) {
         clearTimeout(timer);
         resolve(line.slice('BOOTSTRAP='.length));
-      } else if (line.startsWith('CREATED ') || line.startsWith('PUSHED ') || line.startsWith('ERROR ')) {
+      } else if (/^(CREATED|PUSHED|DOWN|UP|ERROR) /.test(line)) {
         const p = pending.shift();
         if (!p) return;
         if (pending.length === 0) child.stdout.unref();
@@ -98,6 +98,13 @@ export async function startMockKafka({ topics = [], brokers = 1, timeoutMs = 100
     /** Makes the next requests of one type (Kafka ApiKey, e.g. 1 = Fetch) fail with these error codes. */
     failNextRequests(apiKey, errorCodes) {
       return ask(`!errors ${apiKey} ${errorCodes.join(' ')}`);
+    },
+    /** Drops the connections of a broker (-1: all) and refuses new ones until brokerUp, like a restart. */
+    brokerDown(id = -1) {
+      return ask(`!down ${id}`);
+    },
+    brokerUp(id = -1) {
+      return ask(`!up ${id}`);
     },
     stop() {
       stopping ??= (async () => {

@@ -12,6 +12,9 @@
  *   With --stdin-topics a line "!errors <ApiKey> <code> [<code>...]" makes the
  *   next requests of that type fail with those Kafka error codes (fault tests);
  *   answered "PUSHED <ApiKey> <count>" or "ERROR ...".
+ *   "!down <broker>" drops that broker's connections and refuses new ones
+ *   until "!up <broker>" (-1: every broker), as a broker restart would;
+ *   answered "DOWN <broker>" / "UP <broker>" or "ERROR ...".
  */
 #include <errno.h>
 #include <poll.h>
@@ -112,6 +115,28 @@ static void push_errors(rd_kafka_mock_cluster_t *mc, char *args) {
         }
         rd_kafka_mock_push_request_errors_array(mc, (int16_t)api, cnt, errs);
         printf("PUSHED %ld %zu\n", api, cnt);
+        fflush(stdout);
+}
+
+/* "!down <broker>" / "!up <broker>": a broker outage without a process restart. */
+static void set_broker(rd_kafka_mock_cluster_t *mc, char *arg, int up) {
+        char *end;
+        long id = strtol(arg, &end, 10);
+        rd_kafka_resp_err_t err;
+
+        if (end == arg || *end || id < -1 || id > 1000) {
+                printf("ERROR !%s: expected a broker id (-1 for all)\n",
+                       up ? "up" : "down");
+                fflush(stdout);
+                return;
+        }
+        err = up ? rd_kafka_mock_broker_set_up(mc, (int32_t)id)
+                 : rd_kafka_mock_broker_set_down(mc, (int32_t)id);
+        if (err)
+                printf("ERROR !%s %ld: %s\n", up ? "up" : "down", id,
+                       rd_kafka_err2str(err));
+        else
+                printf("%s %ld\n", up ? "UP" : "DOWN", id);
         fflush(stdout);
 }
 
@@ -241,6 +266,10 @@ int main(int argc, char **argv) {
                                         nl[-1] = '\0';
                                 if (stdin_topics && !strncmp(line, "!errors ", 8))
                                         push_errors(mc, line + 8);
+                                else if (stdin_topics && !strncmp(line, "!down ", 6))
+                                        set_broker(mc, line + 6, 0);
+                                else if (stdin_topics && !strncmp(line, "!up ", 4))
+                                        set_broker(mc, line + 4, 1);
                                 else if (stdin_topics && *line)
                                         create_topic(mc, line, 1);
                                 len -= (size_t)(nl + 1 - line);

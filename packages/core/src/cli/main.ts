@@ -2,11 +2,13 @@ import { isTandemError } from '../errors/errors.js';
 import { deadLetters, deadLettersUsage } from './dead-letters.js';
 import { docs, docsUsage } from './docs.js';
 import type { CliIo } from './io.js';
+import { outbox, outboxUsage } from './outbox.js';
 import { storeSql, storeSqlUsage } from './store-sql.js';
 
 const usage = `tandem: operate a Tandem service
 
 ${deadLettersUsage}
+${outboxUsage}
 ${storeSqlUsage}
 ${docsUsage}`;
 
@@ -17,6 +19,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     switch (command) {
       case 'dead-letters':
         return await deadLetters(rest, io);
+      case 'outbox':
+        return await outbox(rest, io);
       case 'store-sql':
         return await storeSql(rest, io);
       case 'docs':

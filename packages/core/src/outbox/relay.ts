@@ -1,6 +1,10 @@
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { OutboxReader, OutboxRecord, OutboxStore } from '../stores/store.js';
 import type { BrokerTransport, TransportHealth } from '../transport/broker.js';
+import { publishPass, type PassResult } from './publish-pass.js';
+
+/** A refused record's wait doubles with each refusal, up to this. */
+const REFUSED_MAX_DELAY_MS = 60_000;
 
 export interface RelayOptions {
   /** Most records published per broker call. Default 500. */
@@ -11,6 +15,19 @@ export interface RelayOptions {
   balanceIntervalMs?: number;
   /** First wait after a failure, doubled up to 10 s. Default 200 ms. */
   retryDelayMs?: number;
+  /**
+   * A record the broker refused this many times, each time on its own, is parked: the
+   * relay stops trying it, and the later records of its key wait behind it, until
+   * `tandem outbox retry` (or `discard`). Default 10.
+   */
+  parkAfter?: number;
+  /**
+   * First wait before a refused record is tried again, doubled after each refusal up to
+   * 1 min; its key's later records wait with it. Default `retryDelayMs`: with the
+   * defaults (200 ms, `parkAfter` 10) a record is parked at least 100 s after its first
+   * refusal, while three refusals in a row delay it by 1.4 s.
+   */
+  refusedRetryDelayMs?: number;
   log?: Logger;
   /**
    * Fault injection for tests: runs after the broker confirmed a batch and before it is
@@ -25,7 +42,12 @@ export interface RelayOptions {
 export interface RelayStats {
   published: number;
   batches: number;
+  /** Passes in which the broker accepted nothing (or the store failed). */
   failures: number;
+  /** Times the broker refused a record on its own. */
+  refused: number;
+  /** Parked records in the outbox (all key ranges), as of the last check. */
+  parked: number;
   /** Key ranges this relay owns now. */
   owned: number;
   lastError?: string;
@@ -43,14 +65,16 @@ export interface OutboxRelay {
  * Publishes committed outbox records: claims the oldest in the key ranges it owns, waits
  * for the broker's confirmation, then marks them. A crash between confirm and mark sends
  * those records again (the consumers' inbox drops the duplicates); order per key holds
- * because one range has one relay at a time and a batch is retried whole.
+ * because one range has one relay at a time and a refused record holds back the later
+ * records of its key. A record the broker keeps refusing is isolated (see publishPass),
+ * retried with backoff, and parked after `parkAfter` refusals.
  */
 export function outboxRelay(outbox: OutboxStore, broker: BrokerTransport, options: RelayOptions = {}): OutboxRelay {
   return new Relay(outbox, broker, options);
 }
 
 class Relay implements OutboxRelay {
-  readonly stats: RelayStats = { published: 0, batches: 0, failures: 0, owned: 0 };
+  readonly stats: RelayStats = { published: 0, batches: 0, failures: 0, refused: 0, parked: 0, owned: 0 };
   private reader: OutboxReader | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -62,6 +86,10 @@ class Relay implements OutboxRelay {
   private readonly pollMs: number;
   private readonly balanceMs: number;
   private readonly retryMs: number;
+  private readonly parkAfter: number;
+  private readonly refusedDelayMs: number;
+  /** When the soonest record this relay saw refused may be tried again: an idle relay wakes for it. */
+  private retryDueAt = Infinity;
 
   constructor(
     private readonly outbox: OutboxStore,
@@ -73,6 +101,8 @@ class Relay implements OutboxRelay {
     this.pollMs = options.pollIntervalMs ?? 1_000;
     this.balanceMs = options.balanceIntervalMs ?? 2_000;
     this.retryMs = options.retryDelayMs ?? 200;
+    this.parkAfter = options.parkAfter ?? 10;
+    this.refusedDelayMs = options.refusedRetryDelayMs ?? this.retryMs;
   }
 
   async start(): Promise<void> {
@@ -94,9 +124,11 @@ class Relay implements OutboxRelay {
   health(): TransportHealth {
     if (!this.loop || this.stopping) return { ok: false, detail: 'relay not running' };
     const ok = this.reader?.alive ?? false;
+    const { owned, published, parked, lastError } = this.stats;
+    const parkedNote = parked > 0 ? `; ${parked} parked (tandem outbox list --parked)` : '';
     return {
       ok,
-      detail: `owns ${this.stats.owned} key ranges; published ${this.stats.published}${this.stats.lastError ? `; last error: ${this.stats.lastError}` : ''}`,
+      detail: `owns ${owned} key ranges; published ${published}${parkedNote}${lastError ? `; last error: ${lastError}` : ''}`,
     };
   }
 
@@ -112,27 +144,23 @@ class Relay implements OutboxRelay {
         }
         if (!this.stopping && Date.now() >= nextBalance) {
           this.stats.owned = await this.reader.balance();
+          this.stats.parked = await this.reader.countParked();
           nextBalance = Date.now() + this.balanceMs;
         }
         const records = await this.reader.claim(this.batchSize);
         if (records.length === 0) {
           if (this.stopping) break;
-          await Promise.race([
-            this.reader.waitForAppend(Math.max(1, Math.min(this.pollMs, nextBalance - Date.now()))),
-            this.stopped,
-          ]);
+          if (this.retryDueAt <= Date.now()) this.retryDueAt = Infinity;
+          const wait = Math.min(this.pollMs, nextBalance - Date.now(), this.retryDueAt - Date.now());
+          await Promise.race([this.reader.waitForAppend(Math.max(1, wait)), this.stopped]);
           continue;
         }
-        await this.broker.publish(records.map((r) => r.message));
-        await this.options.afterConfirm?.(records);
-        await this.reader.markPublished(records);
-        this.stats.published += records.length;
-        this.stats.batches++;
-        this.options.onPublished?.(records);
-        delay = this.retryMs;
+        const pass = await this.publish(this.reader, records);
+        if (pass.accepted > 0) delay = this.retryMs;
+        else throw pass.lastError;
       } catch (error) {
         this.stats.failures++;
-        this.stats.lastError = error instanceof Error ? error.message : String(error);
+        this.stats.lastError = messageOf(error);
         this.log.error({ err: error, retryInMs: delay }, 'outbox relay failed; retrying');
         if (this.stopping) break;
         await Promise.race([new Promise((resolve) => setTimeout(resolve, delay).unref()), this.stopped]);
@@ -145,4 +173,46 @@ class Relay implements OutboxRelay {
     this.reader = undefined;
     this.stats.owned = 0;
   }
+
+  private async publish(reader: OutboxReader, records: OutboxRecord[]): Promise<PassResult> {
+    return publishPass(records, {
+      publish: (batch) => this.broker.publish(batch.map((r) => r.message)),
+      confirmed: async (batch) => {
+        await this.options.afterConfirm?.(batch);
+        await reader.markPublished(batch);
+        this.stats.published += batch.length;
+        this.stats.batches++;
+        this.options.onPublished?.(batch);
+      },
+      refused: async (record, error) => {
+        const refusal = {
+          error: messageOf(error),
+          retryInMs: Math.min(this.refusedDelayMs * 2 ** record.attempts, REFUSED_MAX_DELAY_MS),
+          parkAfter: this.parkAfter,
+        };
+        this.stats.refused++;
+        this.stats.lastError = refusal.error;
+        const parked = await reader.markRefused(record, refusal);
+        const fields = { err: error, seq: record.seq, topic: record.message.topic, key: record.message.key };
+        if (parked) {
+          this.stats.parked = await reader.countParked();
+          this.log.error(
+            { ...fields, attempts: record.attempts + 1 },
+            `outbox record ${record.seq} parked after ${record.attempts + 1} refusals; its key's later records wait. Resend it with: tandem outbox retry ${record.seq}`,
+          );
+        } else {
+          const due = Date.now() + refusal.retryInMs;
+          if (this.retryDueAt <= Date.now() || due < this.retryDueAt) this.retryDueAt = due;
+          this.log.warn(
+            { ...fields, retryInMs: refusal.retryInMs },
+            'the broker refused an outbox record; retrying it later',
+          );
+        }
+      },
+    });
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

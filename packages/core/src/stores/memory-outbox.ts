@@ -1,19 +1,48 @@
 import type { OutgoingMessage } from '../transport/broker.js';
 import type { MemoryTx } from './memory-tx.js';
-import { fairShare, outboxBucket, type OutboxReader, type OutboxRecord, type OutboxStore } from './store.js';
+import {
+  fairShare,
+  outboxBucket,
+  type OutboxAdmin,
+  type OutboxReader,
+  type OutboxRecord,
+  type OutboxRefusal,
+  type OutboxStore,
+  type RefusedOutboxRecord,
+} from './store.js';
 
 interface Row {
   seq: number;
   bucket: number;
   message: OutgoingMessage;
+  createdAt: number;
+  attempts: number;
+  lastError?: string;
+  nextAttemptAt?: number;
+  parkedAt?: number;
+}
+
+function recordOf(row: Row): OutboxRecord {
+  return { seq: String(row.seq), message: row.message, attempts: row.attempts };
+}
+
+function refusedOf(row: Row): RefusedOutboxRecord {
+  return {
+    ...recordOf(row),
+    lastError: row.lastError ?? '',
+    createdAt: new Date(row.createdAt).toISOString(),
+    ...(row.parkedAt !== undefined ? { parkedAt: new Date(row.parkedAt).toISOString() } : {}),
+    ...(row.nextAttemptAt !== undefined ? { nextAttemptAt: new Date(row.nextAttemptAt).toISOString() } : {}),
+  };
 }
 
 /**
  * The outbox in process memory, for tests and for running the relay without a database.
  * Rows get their sequence number at commit, so order per key is commit order. Marked
- * rows are dropped at once: there is nothing to inspect after a restart anyway.
+ * rows are dropped at once: there is nothing to inspect after a restart anyway. Refused
+ * and parked rows behave as in the SQL outbox: they hold back their key's later rows.
  */
-export class MemoryOutbox implements OutboxStore<MemoryTx> {
+export class MemoryOutbox implements OutboxStore<MemoryTx>, OutboxAdmin {
   private rows: Row[] = [];
   private seq = 0;
   private readonly owners = new Map<number, MemoryOutboxReader>();
@@ -22,7 +51,7 @@ export class MemoryOutbox implements OutboxStore<MemoryTx> {
 
   constructor(readonly buckets: number) {}
 
-  /** Unpublished rows, for tests and health checks. */
+  /** Unpublished rows, parked ones included, for tests and health checks. */
   get pending(): number {
     return this.rows.length;
   }
@@ -32,10 +61,53 @@ export class MemoryOutbox implements OutboxStore<MemoryTx> {
     tx.onSettle((committed) => {
       if (!committed) return;
       for (const message of copies)
-        this.rows.push({ seq: ++this.seq, bucket: outboxBucket(message.key, this.buckets), message });
-      for (const wake of this.waiters) wake();
-      this.waiters.clear();
+        this.rows.push({
+          seq: ++this.seq,
+          bucket: outboxBucket(message.key, this.buckets),
+          message,
+          createdAt: Date.now(),
+          attempts: 0,
+        });
+      this.wakeAll();
     });
+  }
+
+  async refused(options: { parkedOnly?: boolean; limit?: number } = {}): Promise<RefusedOutboxRecord[]> {
+    return this.rows
+      .filter((row) => row.attempts > 0 && (!options.parkedOnly || row.parkedAt !== undefined))
+      .slice(0, options.limit ?? Infinity)
+      .map(refusedOf);
+  }
+
+  async retry(seqs: readonly string[] | 'all'): Promise<number> {
+    let changed = 0;
+    for (const row of this.rows) {
+      if (row.attempts === 0 || (seqs !== 'all' && !seqs.includes(String(row.seq)))) continue;
+      row.attempts = 0;
+      delete row.lastError;
+      delete row.nextAttemptAt;
+      delete row.parkedAt;
+      changed++;
+    }
+    if (changed > 0) this.wakeAll();
+    return changed;
+  }
+
+  async discard(seqs: readonly string[]): Promise<number> {
+    const before = this.rows.length;
+    this.rows = this.rows.filter((row) => row.attempts === 0 || !seqs.includes(String(row.seq)));
+    if (this.rows.length < before) this.wakeAll();
+    return before - this.rows.length;
+  }
+
+  async counts(): Promise<{ waiting: number; parked: number }> {
+    const parked = this.countParked();
+    return { waiting: this.rows.length - parked, parked };
+  }
+
+  private wakeAll(): void {
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
   }
 
   async openReader(): Promise<OutboxReader> {
@@ -59,10 +131,18 @@ export class MemoryOutbox implements OutboxStore<MemoryTx> {
 
   /** @internal */
   claim(reader: MemoryOutboxReader, limit: number): OutboxRecord[] {
+    const now = Date.now();
     const out: OutboxRecord[] = [];
+    // Keys behind a refused or parked row: none of their later rows may overtake it.
+    const held = new Set<string>();
     for (const row of this.rows) {
       if (out.length >= limit) break;
-      if (this.owners.get(row.bucket) === reader) out.push({ seq: String(row.seq), message: row.message });
+      if (this.owners.get(row.bucket) !== reader) continue;
+      const key = row.message.key;
+      if (key !== undefined && held.has(key)) continue;
+      if (row.attempts > 0 && key !== undefined) held.add(key);
+      if (row.parkedAt !== undefined || (row.nextAttemptAt ?? 0) > now) continue;
+      out.push(recordOf(row));
     }
     return out;
   }
@@ -71,6 +151,26 @@ export class MemoryOutbox implements OutboxStore<MemoryTx> {
   mark(records: OutboxRecord[]): void {
     const done = new Set(records.map((r) => Number(r.seq)));
     this.rows = this.rows.filter((row) => !done.has(row.seq));
+  }
+
+  /** @internal */
+  refuse(record: OutboxRecord, refusal: OutboxRefusal): boolean {
+    const row = this.rows.find((r) => r.seq === Number(record.seq));
+    if (!row) return false;
+    row.attempts++;
+    row.lastError = refusal.error;
+    if (row.attempts >= refusal.parkAfter) {
+      row.parkedAt = Date.now();
+      delete row.nextAttemptAt;
+      return true;
+    }
+    row.nextAttemptAt = Date.now() + refusal.retryInMs;
+    return false;
+  }
+
+  /** @internal */
+  countParked(): number {
+    return this.rows.filter((row) => row.parkedAt !== undefined).length;
   }
 
   /** @internal */
@@ -109,6 +209,14 @@ class MemoryOutboxReader implements OutboxReader {
 
   async markPublished(records: OutboxRecord[]): Promise<void> {
     this.outbox.mark(records);
+  }
+
+  async markRefused(record: OutboxRecord, refusal: OutboxRefusal): Promise<boolean> {
+    return this.outbox.refuse(record, refusal);
+  }
+
+  async countParked(): Promise<number> {
+    return this.outbox.countParked();
   }
 
   waitForAppend(timeoutMs: number): Promise<void> {

@@ -28,6 +28,8 @@ export interface OutboxRecord {
   /** Store-assigned, increasing in commit order per key. */
   seq: string;
   message: OutgoingMessage;
+  /** How often the broker refused this record on its own; 0 for a record never refused. */
+  attempts: number;
 }
 
 export interface OutboxStore<Tx = unknown> {
@@ -40,19 +42,76 @@ export interface OutboxStore<Tx = unknown> {
   openReader(): Promise<OutboxReader>;
 }
 
+/** What the relay records when the broker refused one record on its own. */
+export interface OutboxRefusal {
+  /** The broker's error message, kept with the record for `tandem outbox list`. */
+  error: string;
+  /** The record (and the later records of its key) wait this long before the next attempt. */
+  retryInMs: number;
+  /** Parks the record once it has been refused this many times. */
+  parkAfter: number;
+}
+
 export interface OutboxReader {
   /** Takes free key ranges up to a fair share of the live readers, releases any above it; returns how many it owns. */
   balance(): Promise<number>;
-  /** The oldest committed, unpublished records in the ranges it owns, in order per key. */
+  /**
+   * The oldest committed, unpublished records in the ranges it owns, in order per key.
+   * Left out: parked records, refused records whose retry time has not come, and every
+   * record behind a refused or parked record of the same key, so none overtakes it.
+   */
   claim(limit: number): Promise<OutboxRecord[]>;
   /** Marks records the broker confirmed; they are removed after the store's retention period. */
   markPublished(records: OutboxRecord[]): Promise<void>;
+  /** Counts one refusal of `record` with its error; resolves true when that parked it. */
+  markRefused(record: OutboxRecord, refusal: OutboxRefusal): Promise<boolean>;
+  /** Parked records in the whole outbox, every key range. */
+  countParked(): Promise<number>;
   /** Resolves when records may have been committed since (LISTEN/NOTIFY, or a local signal), or after `timeoutMs`. */
   waitForAppend(timeoutMs: number): Promise<void>;
   /** False once the reader lost its connection (and with it its key ranges); the relay opens a new one. */
   readonly alive: boolean;
   /** Releases its key ranges. */
   close(): Promise<void>;
+}
+
+/** A record the broker refused at least once, as operators see it. */
+export interface RefusedOutboxRecord extends OutboxRecord {
+  lastError: string;
+  createdAt: string;
+  /** When it was parked; absent while the relay still retries it. */
+  parkedAt?: string;
+  /** When the relay tries it next; absent once parked. */
+  nextAttemptAt?: string;
+}
+
+/**
+ * Refused and parked outbox records, for operators (`tandem outbox list|retry|discard`).
+ * An outbox offers it when it can: `outboxAdminOf(store.outbox)`.
+ */
+export interface OutboxAdmin {
+  /** Refused records, oldest first; only parked ones with `parkedOnly`. */
+  refused(options?: { parkedOnly?: boolean; limit?: number }): Promise<RefusedOutboxRecord[]>;
+  /**
+   * Makes refused records (parked or still retried) new again: claimable at once, ahead of
+   * their key's later records. `'all'` takes every refused record. Returns how many changed.
+   */
+  retry(seqs: readonly string[] | 'all'): Promise<number>;
+  /** Deletes refused records for good, which lets their key's later records go. Returns how many. */
+  discard(seqs: readonly string[]): Promise<number>;
+  /** Unpublished records: waiting (parked ones excluded) and parked. */
+  counts(): Promise<{ waiting: number; parked: number }>;
+}
+
+/** The outbox's operator access when it offers one (the SQL and memory outboxes do). */
+export function outboxAdminOf(outbox: OutboxStore<never> | undefined): OutboxAdmin | undefined {
+  const admin = outbox as Partial<OutboxAdmin> | undefined;
+  return typeof admin?.refused === 'function' &&
+    typeof admin.retry === 'function' &&
+    typeof admin.discard === 'function' &&
+    typeof admin.counts === 'function'
+    ? (admin as OutboxAdmin)
+    : undefined;
 }
 
 export interface InboxStore<Tx = unknown> {

@@ -1,10 +1,11 @@
 import { expect, it } from 'vitest';
 import { encodeEvent } from '../messages/envelope.js';
 import { outboxRelay, type OutboxRelay } from '../outbox/relay.js';
-import type { Store } from '../stores/store.js';
+import { outboxAdminOf, type Store } from '../stores/store.js';
 import type { IncomingMessage } from '../transport/broker.js';
 import { MemoryBroker, MemoryTransport } from '../transport/memory/memory-broker.js';
 import { bodyOf, eventually, sleep } from './harness.js';
+import { RefusingTransport } from './refusing-transport.js';
 import { storeTestContracts } from './store-harness.js';
 
 export interface RelaySuite<Tx> {
@@ -83,6 +84,77 @@ export function runRelayConformance<Tx>({ store, relayed, observe, timeout, orde
       }
       expect(relayA.stats.published + relayB.stats.published).toBe(total);
       expect(relayB.stats.published).toBeGreaterThan(0);
+    },
+  );
+
+  it(
+    'a record the broker always refuses is isolated and parked; the rest flow in order per key; retry resends it',
+    { timeout },
+    async (t) => {
+      const s = await store();
+      if (!s.outbox) return t.skip();
+      const admin = outboxAdminOf(s.outbox);
+      expect(admin, 'the outbox offers OutboxAdmin').toBeDefined();
+      const { Placed } = storeTestContracts();
+      const broker = new MemoryBroker();
+      const seen = await observe(broker, Placed.topic);
+      let refusing = true;
+      const transport = new RefusingTransport(
+        broker,
+        (m) => refusing && m.topic === Placed.topic && bodyOf<{ id: string }>(m).id === 'poison',
+      );
+      const keys = ['a', 'b', 'c', 'd'];
+      // n = 5 is key b's second record; b's 9, 13 and 17 must wait behind it.
+      const events = Array.from({ length: 20 }, (_, n) =>
+        encodeEvent(Placed, { id: n === 5 ? 'poison' : `e${n}`, n }, { source: 'conformance', key: keys[n % 4]! }),
+      );
+      await s.transaction((tx) => s.outbox!.append(tx, events));
+      const relay = relayed(
+        outboxRelay(s.outbox, transport, {
+          batchSize: 8,
+          parkAfter: 3,
+          refusedRetryDelayMs: 20,
+          retryDelayMs: 10,
+          pollIntervalMs: 50,
+          balanceIntervalMs: 50,
+        }),
+      );
+      await relay.start();
+      /** Each key's records in the order they first arrived (a resent batch repeats some). */
+      const firstArrivals = (): Map<string, number[]> => {
+        const byKey = new Map<string, number[]>();
+        for (const message of seen) {
+          const list = byKey.get(message.key!) ?? [];
+          const { n } = bodyOf<{ n: number }>(message);
+          if (!list.includes(n)) list.push(n);
+          byKey.set(message.key!, list);
+        }
+        return byKey;
+      };
+      const delivered = (): number => [...firstArrivals().values()].reduce((sum, list) => sum + list.length, 0);
+
+      await eventually('the 16 records not behind the refused one are delivered', () => delivered() === 16);
+      await eventually('the refused record is parked', async () => (await admin!.counts()).parked === 1);
+      const [parked] = (await admin!.refused({ parkedOnly: true })).filter((r) => r.message.topic === Placed.topic);
+      expect(parked).toMatchObject({ attempts: 3, message: { key: 'b' } });
+      expect(parked!.lastError).toContain('refused');
+      expect(parked!.parkedAt).toBeDefined();
+      await eventually('the relay reports it', () => relay.stats.parked === 1);
+      expect(relay.health().detail).toContain('1 parked');
+      expect(relay.stats.refused).toBe(3);
+      // Parked, it holds its key back: nothing of b after it goes while the others are done.
+      await sleep(200);
+      expect(firstArrivals().get('b')).toEqual([1]);
+      for (const key of ['a', 'c', 'd']) {
+        expect(firstArrivals().get(key)).toEqual([0, 1, 2, 3, 4].map((i) => i * 4 + keys.indexOf(key)));
+      }
+
+      refusing = false;
+      expect(await admin!.retry([parked!.seq])).toBe(1);
+      await eventually('every record is delivered once the broker accepts it', () => delivered() === 20);
+      expect(firstArrivals().get('b')).toEqual([1, 5, 9, 13, 17]);
+      await eventually('nothing is left parked', async () => (await admin!.counts()).parked === 0);
+      expect(await admin!.refused()).toEqual([]);
     },
   );
 }
