@@ -53,28 +53,42 @@ export class DispositionWriter {
   }
 
   /**
-   * Writes until the broker takes the record, backing off up to 30 s between tries: the
-   * original offset cannot be committed before. False when `givenUp()` says to stop
-   * (closing, partition moved): the message is then redelivered instead.
+   * Writes until the broker takes the record, backing off between tries (0.5 s, doubling up
+   * to 30 s): the original offset cannot be committed before. Gives up when `stop()` says so
+   * (closing, partition moved), or once `timeoutMs` has passed since the first try; then the
+   * caller hands the message back (it is not committed) instead of holding its runner slot.
    */
   async persist(
     group: string,
     message: IncomingMessage,
     disposition: Disposition,
-    givenUp: () => boolean,
-  ): Promise<boolean> {
+    stop: () => boolean,
+    timeoutMs = Number.POSITIVE_INFINITY,
+  ): Promise<PersistOutcome> {
+    const started = Date.now();
     for (let wait = 500; ; wait = Math.min(wait * 2, 30_000)) {
       try {
         await this.write(group, message, disposition);
-        return true;
+        return { written: true };
       } catch (error) {
         this.log.warn(
           { err: error, group, id: message.id, kind: disposition.kind },
           'kafka: writing a disposition failed; trying again',
         );
-        if (givenUp()) return false;
-        await new Promise((resolve) => setTimeout(resolve, wait).unref());
+        if (stop()) return { written: false, stopped: true, error };
+        const left = started + timeoutMs - Date.now();
+        if (left <= 0) {
+          const topic = this.recordFor(group, message, disposition)?.topic ?? '';
+          return { written: false, stopped: false, error, topic };
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, left)).unref());
       }
     }
   }
 }
+
+export type PersistOutcome =
+  | { written: true }
+  | { written: false; stopped: true; error: unknown }
+  /** Timed out: `topic` could not be written. */
+  | { written: false; stopped: false; error: unknown; topic: string };

@@ -1,37 +1,28 @@
 /**
  * One subscription: one kafkajs consumer for one consumer group, reading the group's
- * event topics and its retry topics.
+ * event topics and its retry topics. How fetched records are handled and committed is in
+ * deliveries.ts; this file keeps the consumer itself running:
  *
- * - Records are handed to a keyed runner (order per partition and key, at most
- *   `concurrency` handlers across keys) as soon as they are fetched; the fetch position
- *   moves on, but an offset is committed only when its disposition is final and every
- *   earlier offset of its partition is too (see offset-ledger.ts). Nothing auto-commits.
- * - Back-pressure: past `maxBufferedMessages` unfinished records, a partition that
- *   delivers a batch is paused, and resumed once the backlog halves (partition-gate.ts).
- * - A retry record that is not due yet pauses its retry partition until it is; other
- *   partitions, and the event topics, keep flowing.
- * - A rebalance starts a new offset ledger: queued work of the old generation is dropped,
- *   work in flight finishes but is never committed; it is redelivered from the last commit.
+ * - A rebalance starts a new generation (offset ledger and crash guard): queued work of the
+ *   old one is dropped, work in flight finishes but is never committed; it is redelivered
+ *   from the last commit.
+ * - A commit refused because the group is rebalancing ends the generation too; the consumer
+ *   then takes no work until it has rejoined. kafkajs rejoins only when a heartbeat or fetch
+ *   says so, so if no rejoin has started within two heartbeats the consumer is replaced,
+ *   which rejoins the group. Health says not ready meanwhile.
  * - A consumer kafkajs gives up on (a non-retriable error) is replaced by a fresh one.
- * - close(): stop intake, let handlers in flight finish and settle, commit, leave the group.
+ * - close(): stop intake, let handlers in flight finish and settle (at most `closeTimeoutMs`),
+ *   commit what was settled, leave the group.
  */
-import {
-  createKeyedRunner,
-  type Disposition,
-  type IncomingMessage,
-  type KeyedRunner,
-  type Logger,
-  type MessageHandler,
-  type Subscription,
-} from '@tandem/core';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { decodeRecord } from './codec.js';
-import { Committer } from './committer.js';
-import { isRebalancing } from './kafka-errors.js';
+import type { Logger, MessageHandler, Subscription } from '@tandem/core';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { ConsumerHealth } from './consumer-health.js';
+import { Deliveries } from './deliveries.js';
 import type { DispositionWriter } from './dispositions.js';
-import { OffsetLedger, type Slot } from './offset-ledger.js';
-import { PartitionGate } from './partition-gate.js';
+import type { ExclusiveLane } from './exclusive-lane.js';
+import { isRebalancing } from './kafka-errors.js';
 import type { ResolvedKafkaOptions } from './options.js';
+import { PartitionGate } from './partition-gate.js';
 
 export interface GroupConsumerSpec {
   group: string;
@@ -43,8 +34,13 @@ export interface GroupConsumerSpec {
 
 export interface GroupConsumerDeps {
   kafka: Kafka;
+  admin: () => Admin;
   options: ResolvedKafkaOptions;
   writer: DispositionWriter;
+  /** Shared by the transport's subscriptions: deliveries that must run alone in the process. */
+  lane: ExclusiveLane;
+  /** A random id of this transport instance (crash-guard.ts). */
+  instance: string;
   log: Logger;
 }
 
@@ -52,47 +48,56 @@ export class GroupConsumer implements Subscription {
   readonly ready: Promise<void>;
   private consumer: Consumer;
   private gate!: PartitionGate;
-  private readonly runner: KeyedRunner;
-  private ledger = new OffsetLedger();
+  private readonly deliveries: Deliveries;
+  private readonly health = new ConsumerHealth();
   private closing = false;
-  /** A commit was refused because the group is rebalancing: take no new work until we rejoin. */
-  private rejoining = false;
   private closed: Promise<void> | undefined;
-  private readonly committer: Committer;
   private restartTimer: NodeJS.Timeout | undefined;
+  private rejoinTimer: NodeJS.Timeout | undefined;
   private hasJoined = false;
-  /** Why the consumer is not consuming (crashed, being replaced); undefined when it is. */
-  down: string | undefined;
   private restarts = 0;
   private joined!: () => void;
   private failed!: (error: unknown) => void;
 
   constructor(
     private readonly spec: GroupConsumerSpec,
-    private readonly handle: MessageHandler,
+    handle: MessageHandler,
     private readonly deps: GroupConsumerDeps,
   ) {
-    this.runner = createKeyedRunner(spec.concurrency);
     this.ready = new Promise<void>((resolve, reject) => {
       this.joined = resolve;
       this.failed = reject;
     });
     this.ready.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
-    this.consumer = this.createConsumer();
-    this.committer = new Committer({
-      send: (entries) => this.consumer.commitOffsets(entries),
-      ledger: () => this.ledger,
-      intervalMs: deps.options.commitIntervalMs,
+    const topics = this.topics();
+    this.deliveries = new Deliveries({
+      group: spec.group,
+      eventTopics: spec.eventTopics,
+      concurrency: spec.concurrency,
+      handle,
+      options: deps.options,
+      writer: deps.writer,
+      lane: deps.lane,
+      instance: deps.instance,
+      health: this.health,
       log: deps.log,
-      refused: (error) => {
-        if (this.closing) return;
-        if (!isRebalancing(error)) return this.committer.schedule();
-        // This generation is over: what it has not committed is redelivered after the
-        // rejoin, so handling more of it now would only make duplicates.
-        this.rejoining = true;
-        this.newGeneration();
-      },
+      gate: () => this.gate,
+      commit: (entries) => this.consumer.commitOffsets(entries),
+      readCommitted: async () =>
+        (await deps.admin().fetchOffsets({ groupId: spec.group, topics })).flatMap(({ topic, partitions }) =>
+          partitions.map((p) => ({ topic, partition: p.partition, offset: p.offset, metadata: p.metadata })),
+        ),
+      refused: (error) => this.commitRefused(error),
     });
+    this.consumer = this.createConsumer();
+  }
+
+  get down(): string | undefined {
+    return this.health.down;
+  }
+
+  private topics(): string[] {
+    return [...this.spec.eventTopics.keys(), ...this.spec.retryTopics];
   }
 
   private createConsumer(): Consumer {
@@ -107,37 +112,77 @@ export class GroupConsumer implements Subscription {
     this.gate?.close();
     this.gate = new PartitionGate(consumer);
     const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
-    consumer.on(REBALANCING, () => this.newGeneration());
+    const current = () => consumer === this.consumer;
+    consumer.on(REBALANCING, () => {
+      if (!current()) return;
+      clearTimeout(this.rejoinTimer); // kafkajs is rejoining
+      this.deliveries.newGeneration(true);
+    });
     consumer.on(GROUP_JOIN, (event) => {
-      this.newGeneration();
-      this.rejoining = false;
+      if (!current()) return;
+      clearTimeout(this.rejoinTimer);
+      this.deliveries.newGeneration();
+      this.deliveries.rejoining = false;
       this.gate.relieve();
       this.hasJoined = true;
       this.restarts = 0;
-      this.down = undefined;
+      this.health.clear('consumer');
       this.deps.log.debug(
         { group: this.spec.group, assignment: event.payload.memberAssignment },
         'kafka consumer joined its group',
       );
       this.joined();
     });
-    consumer.on(CRASH, (event) => this.onCrash(event.payload.error, event.payload.restart));
+    consumer.on(CRASH, (event) => {
+      if (current()) this.onCrash(event.payload.error, event.payload.restart);
+    });
     return consumer;
   }
 
   async start(): Promise<void> {
     const consumer = this.consumer;
     await consumer.connect();
-    await consumer.subscribe({
-      topics: [...this.spec.eventTopics.keys(), ...this.spec.retryTopics],
-      fromBeginning: this.deps.options.fromBeginning,
-    });
+    await consumer.subscribe({ topics: this.topics(), fromBeginning: this.deps.options.fromBeginning });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.deps.options.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.onBatch(payload),
+      // A replaced consumer may still deliver a batch while it leaves: it is not handled.
+      eachBatch: async (payload) => (consumer === this.consumer ? this.deliveries.onBatch(payload) : undefined),
     });
+  }
+
+  /**
+   * A commit refused because the group is rebalancing ends this generation: what it has not
+   * committed is redelivered after the rejoin, so handling more of it now would only make
+   * duplicates. Any other refusal is tried again at the next commit.
+   */
+  private commitRefused(error: unknown): void {
+    if (this.closing) return;
+    if (!isRebalancing(error)) return this.deliveries.scheduleCommit();
+    if (this.deliveries.rejoining) return;
+    this.deliveries.rejoining = true;
+    this.deliveries.newGeneration();
+    const why = (error as Error).message;
+    this.health.set(
+      'consumer',
+      `group ${this.spec.group}: offset commit refused (${why}); waiting to rejoin the group`,
+    );
+    const o = this.deps.options;
+    const waitMs = 2 * o.heartbeatIntervalMs + o.maxWaitTimeMs;
+    this.deps.log.warn(
+      { err: error, group: this.spec.group, waitMs },
+      'kafka: offset commit refused because the group is rebalancing; pausing until the consumer rejoins',
+    );
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = setTimeout(() => {
+      if (this.closing || !this.deliveries.rejoining) return;
+      this.deps.log.warn(
+        { group: this.spec.group, waitMs },
+        'kafka: no rejoin started after a refused commit; replacing the consumer to rejoin the group',
+      );
+      this.replaceConsumer(true);
+    }, waitMs);
   }
 
   /**
@@ -147,13 +192,13 @@ export class GroupConsumer implements Subscription {
    * fail `ready` instead, so a misconfiguration surfaces at start.
    */
   private onCrash(error: unknown, kafkajsRestarts: boolean): void {
-    this.newGeneration();
+    this.deliveries.newGeneration();
     const log = this.deps.log;
     if (this.closing) return;
     if (kafkajsRestarts)
       return log.warn({ err: error, group: this.spec.group }, 'kafka consumer crashed; kafkajs restarts it');
     this.restarts++;
-    this.down = `group ${this.spec.group}: consumer crashed (${(error as Error).message}); restarting`;
+    this.health.set('consumer', `group ${this.spec.group}: consumer crashed (${(error as Error).message}); restarting`);
     if (!this.hasJoined && this.restarts >= 3) {
       log.error(
         { err: error, group: this.spec.group },
@@ -166,113 +211,33 @@ export class GroupConsumer implements Subscription {
       { err: error, group: this.spec.group, delayMs: delay },
       'kafka consumer stopped after a non-retriable error; starting a new one',
     );
-    this.restartTimer = setTimeout(() => {
-      if (this.closing) return;
-      this.consumer = this.createConsumer();
-      this.start().catch((startError: unknown) => this.onCrash(startError, false));
-    }, delay);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => this.replaceConsumer(false), delay);
   }
 
-  private newGeneration(): void {
-    this.ledger = new OffsetLedger();
-  }
-
-  private async onBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const { topic, partition } = batch;
-    const ledger = this.ledger;
-    const tandemTopic = this.spec.eventTopics.get(topic) ?? topic;
-    let last: string | undefined;
-    try {
-      if (this.rejoining) {
-        // Unresolved records would be fetched again at once: keep the partition still until the rejoin.
-        this.gate.pressure(topic, partition);
-        return;
-      }
-      for (const record of batch.messages) {
-        if (this.closing || !isRunning() || isStale()) return;
-        const { message, due } = decodeRecord(record, { tandemTopic, partition });
-        if (due !== undefined && due > Date.now()) {
-          // Not resolved, so the fetch resumes at this record once it is due.
-          this.gate.holdUntil(topic, partition, due);
-          return;
-        }
-        this.dispatch(topic, partition, message, ledger, ledger.track(topic, partition, record.offset));
-        last = record.offset;
-      }
-    } finally {
-      // Moves the fetch position only; commits follow the ledger.
-      if (last !== undefined) resolveOffset(last);
-    }
-    if (this.runner.size >= this.deps.options.maxBufferedMessages) this.gate.pressure(topic, partition);
-  }
-
-  private dispatch(topic: string, partition: number, message: IncomingMessage, ledger: OffsetLedger, slot: Slot): void {
-    const orderKey = `${topic}\u0000${partition}\u0000${message.key ?? ''}`;
-    this.runner
-      .run(orderKey, () => this.settle(topic, partition, message, ledger, slot))
-      .then(undefined, (error: unknown) => {
-        this.deps.log.error(
-          { err: error, group: this.spec.group, topic, partition },
-          'kafka: settling a message failed',
-        );
-      });
-  }
-
-  private async settle(
-    topic: string,
-    partition: number,
-    message: IncomingMessage,
-    ledger: OffsetLedger,
-    slot: Slot,
-  ): Promise<void> {
-    try {
-      // Abandoned: the partition may be another member's now, or we are closing; redelivered from the last commit.
-      if (ledger !== this.ledger || this.closing) return;
-      let disposition: Disposition;
-      try {
-        disposition = await this.handle(message);
-      } catch (error) {
-        disposition = this.handlerThrew(message, error);
-      }
-      if (disposition.kind !== 'ack') {
-        const givenUp = () => this.closing || ledger !== this.ledger;
-        if (!(await this.deps.writer.persist(this.spec.group, message, disposition, givenUp))) return;
-      }
-      if (ledger.finish(topic, partition, slot) && ledger === this.ledger) this.committer.schedule();
-    } finally {
-      if (
-        this.gate.underPressure &&
-        !this.closing &&
-        !this.rejoining &&
-        this.runner.size <= this.deps.options.maxBufferedMessages / 2
-      )
-        this.gate.relieve();
-    }
-  }
-
-  /** The runtime's handler returns a disposition; a throw is a bug there. Retrying loses nothing. */
-  private handlerThrew(message: IncomingMessage, error: unknown): Disposition {
-    this.deps.log.error(
-      { err: error, group: this.spec.group, id: message.id },
-      'kafka: the message handler threw instead of returning a disposition; retrying',
-    );
-    return { kind: 'retry', delayMs: this.deps.options.retryLevelsMs[0]!, attempt: message.attempt + 1 };
+  /** A new kafkajs consumer (a new group member); the old one leaves the group first when it has not already. */
+  private replaceConsumer(disconnectOld: boolean): void {
+    if (this.closing) return;
+    const old = this.consumer;
+    this.consumer = this.createConsumer();
+    const leaving = disconnectOld ? old.disconnect().catch(() => undefined) : Promise.resolve();
+    void leaving
+      .then(() => (this.closing ? undefined : this.start()))
+      .catch((startError: unknown) => this.onCrash(startError, false));
   }
 
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
       clearTimeout(this.restartTimer);
+      clearTimeout(this.rejoinTimer);
       this.gate.close();
-      const topics = [...this.spec.eventTopics.keys(), ...this.spec.retryTopics];
       try {
-        this.consumer.pause(topics.map((topic) => ({ topic })));
+        this.consumer.pause(this.topics().map((topic) => ({ topic })));
       } catch {
         // Not running (start failed): nothing to pause.
       }
-      await this.runner.idle();
-      this.committer.cancel();
-      await this.committer.flush();
+      await this.deliveries.close(this.deps.options.closeTimeoutMs);
       await this.consumer.disconnect();
       this.failed(new Error('subscription closed before the consumer joined its group'));
     })();

@@ -43,12 +43,21 @@ class PartitionProgress {
   get unfinished(): number {
     return this.slots.length - this.head;
   }
+
+  /** The offset a commit may name now: the first unfinished one, else the one after the last done. */
+  get position(): string | undefined {
+    const first = this.slots[this.head];
+    if (first) return first.offset;
+    return this.lastDone === undefined ? undefined : (BigInt(this.lastDone) + 1n).toString();
+  }
 }
 
 export interface CommitEntry {
   topic: string;
   partition: number;
   offset: string;
+  /** Kept with the offset by the broker; the crash guard's delivery records (delivery-record.ts). */
+  metadata?: string | null;
 }
 
 export class OffsetLedger {
@@ -89,6 +98,20 @@ export class OffsetLedger {
   /** Records that the broker accepted these commits, so they are never sent twice. */
   committed(entries: CommitEntry[]): void {
     for (const e of entries) this.progressOf(e.topic, e.partition).committed = e.offset;
+  }
+
+  /** Where each partition tracked so far may be committed now (see PartitionProgress.position). */
+  positions(): CommitEntry[] {
+    const out: CommitEntry[] = [];
+    for (const { topic, partition, progress } of this.partitions.values()) {
+      const offset = progress.position;
+      if (offset !== undefined) out.push({ topic, partition, offset });
+    }
+    return out;
+  }
+
+  position(topic: string, partition: number): string | undefined {
+    return this.partitions.get(`${topic}\u0000${partition}`)?.progress.position;
   }
 
   /** Messages tracked but not finished, across partitions. */

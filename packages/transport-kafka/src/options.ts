@@ -58,8 +58,22 @@ export interface KafkaTransportOptions {
   maxWaitTimeMs?: number;
   /** Partitions handled at once by the kafkajs runner (default 4). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Longest a subscription's close() waits for handlers in flight (default 15,000 ms; the
+   * app aborts their signals at its shutdownTimeoutMs, 10 s by default). A handler still
+   * running then is left behind: its message is not committed and is redelivered.
+   */
+  closeTimeoutMs?: number;
+  /**
+   * Longest a retry or dead-letter write is tried before the message is handed back
+   * (default 10,000 ms): not committed, its runner slot freed, handled again that long later.
+   */
+  dispositionTimeoutMs?: number;
 
-  /** Where the transport (and kafkajs, at warn and above) logs. Default: silent. */
+  /**
+   * Where the transport (and kafkajs, at warn and above) logs. Default: JSON lines on stdout
+   * at TANDEM_LOG_LEVEL (info when unset), as the app's default logger.
+   */
   logger?: Logger;
 }
 
@@ -78,5 +92,7 @@ export interface ResolvedKafkaOptions {
   heartbeatIntervalMs: number;
   maxWaitTimeMs: number;
   partitionsConsumedConcurrently: number;
+  closeTimeoutMs: number;
+  dispositionTimeoutMs: number;
   logger: Logger;
 }

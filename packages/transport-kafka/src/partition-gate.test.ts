@@ -50,4 +50,21 @@ describe('PartitionGate', () => {
     gate.relieve();
     expect(calls).toEqual(['pause retry/0']);
   });
+
+  it('holds a partition until unhold, and only then resumes it', () => {
+    const { calls, consumer } = recordingConsumer();
+    const gate = new PartitionGate(consumer);
+    gate.hold('events', 0);
+    gate.pressure('events', 0);
+    gate.relieve();
+    expect(calls).toEqual(['pause events/0']);
+    gate.unhold('events', 0);
+    expect(calls).toEqual(['pause events/0', 'resume events/0']);
+    gate.hold('events', 1);
+    gate.holdUntil('events', 2, Date.now() + 60_000);
+    gate.hold('events', 2);
+    gate.unholdAll();
+    expect(calls.slice(2)).toEqual(['pause events/1', 'pause events/2', 'resume events/1']);
+    gate.close();
+  });
 });

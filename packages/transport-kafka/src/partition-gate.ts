@@ -1,7 +1,8 @@
 /**
  * Which partitions a consumer has paused, and why. A partition is paused while a retry
- * record at its head is not due yet (`holdUntil`), or while the subscription has too much
- * unfinished work (`pressure`); it is resumed only when neither reason is left.
+ * record at its head is not due yet (`holdUntil`), while the subscription has too much
+ * unfinished work (`pressure`), or while an earlier batch of it still goes out one record at
+ * a time (`hold`, see crash-guard.ts); it is resumed only when no reason is left.
  */
 import type { Consumer } from 'kafkajs';
 
@@ -10,6 +11,7 @@ interface Paused {
   partition: number;
   timer?: NodeJS.Timeout;
   pressure: boolean;
+  held: boolean;
 }
 
 export class PartitionGate {
@@ -23,7 +25,7 @@ export class PartitionGate {
     const id = `${topic}\u0000${partition}`;
     let e = this.paused.get(id);
     if (!e) {
-      e = { topic, partition, pressure: false };
+      e = { topic, partition, pressure: false, held: false };
       this.paused.set(id, e);
       this.consumer.pause([{ topic, partitions: [partition] }]);
     }
@@ -31,7 +33,7 @@ export class PartitionGate {
   }
 
   private release(e: Paused): void {
-    if (e.timer || e.pressure || this.closed) return;
+    if (e.timer || e.pressure || e.held || this.closed) return;
     this.paused.delete(`${e.topic}\u0000${e.partition}`);
     this.consumer.resume([{ topic: e.topic, partitions: [e.partition] }]);
   }
@@ -44,6 +46,27 @@ export class PartitionGate {
       e.timer = undefined;
       this.release(e);
     }, due - Date.now());
+  }
+
+  /** Pauses the partition until `unhold()`. */
+  hold(topic: string, partition: number): void {
+    this.entry(topic, partition).held = true;
+  }
+
+  unhold(topic: string, partition: number): void {
+    const e = this.paused.get(`${topic}\u0000${partition}`);
+    if (!e) return;
+    e.held = false;
+    this.release(e);
+  }
+
+  /** Lifts every `hold` (the generation that held them ended). */
+  unholdAll(): void {
+    for (const e of [...this.paused.values()]) {
+      if (!e.held) continue;
+      e.held = false;
+      this.release(e);
+    }
   }
 
   /** Pauses the partition until `relieve()`. */

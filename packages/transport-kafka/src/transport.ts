@@ -3,11 +3,13 @@
  * one consumer per subscription (consumer group), per-group retry topics by delay level
  * and a per-group dead-letter topic. See README.md for names, settings and guarantees.
  */
+import { randomBytes } from 'node:crypto';
 import {
   BrokerError,
   ConfigError,
-  silentLogger,
+  createLogger,
   type BrokerTransport,
+  type LogLevel,
   type MessageHandler,
   type OutgoingMessage,
   type Subscription,
@@ -15,16 +17,23 @@ import {
   type TransportCapabilities,
   type TransportHealth,
 } from '@tandem/core';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { encodeRecord } from './codec.js';
 import { KafkaDeadLetters } from './dead-letters.js';
 import { DispositionWriter } from './dispositions.js';
+import { ExclusiveLane } from './exclusive-lane.js';
 import { GroupConsumer } from './group-consumer.js';
 import { kafkaLogCreator } from './log.js';
 import { defaultTopicNames, DEFAULT_RETRY_LEVELS_MS, normaliseLevels } from './names.js';
 import type { KafkaTransportOptions, ResolvedKafkaOptions } from './options.js';
 import { BatchingProducer, type TopicRecord } from './producer.js';
 import { TopicCreator } from './topics.js';
+
+/**
+ * Longest a delivery that must run alone (crash-guard.ts) waits for running handlers, and
+ * longest the others wait for it: a hung handler slows a crash-loop check, never stops the process.
+ */
+const LONE_PATIENCE_MS = 30_000;
 
 function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
   const names = { ...defaultTopicNames(options.topicPrefix), ...options.names };
@@ -46,8 +55,16 @@ function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3_000,
     maxWaitTimeMs: options.maxWaitTimeMs ?? 200,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
-    logger: options.logger ?? silentLogger,
+    closeTimeoutMs: options.closeTimeoutMs ?? 15_000,
+    dispositionTimeoutMs: options.dispositionTimeoutMs ?? 10_000,
+    logger: options.logger ?? defaultLogger(),
   };
+}
+
+/** The app's default logger's settings, so a transport built from TANDEM_BROKER_URL logs with the app. */
+function defaultLogger() {
+  const level = process.env.TANDEM_LOG_LEVEL as LogLevel | undefined;
+  return createLogger({ level: level ?? 'info' });
 }
 
 export class KafkaTransport implements BrokerTransport {
@@ -63,6 +80,17 @@ export class KafkaTransport implements BrokerTransport {
   private topics: TopicCreator | undefined;
   private writer: DispositionWriter | undefined;
   private readonly subscriptions = new Set<GroupConsumer>();
+  private readonly lane = new ExclusiveLane(LONE_PATIENCE_MS, (what) =>
+    this.options.logger
+      .child({ transport: 'kafka' })
+      .warn(
+        { patienceMs: LONE_PATIENCE_MS },
+        what === 'waited'
+          ? 'kafka: a delivery that must run alone waited too long for running handlers; it goes ahead of them'
+          : 'kafka: a delivery running alone has not finished; the other handlers go on beside it',
+      ),
+  );
+  private readonly instance = randomBytes(6).toString('hex');
   private state: 'new' | 'connecting' | 'open' | 'closing' | 'closed' = 'new';
   private connecting: Promise<void> | undefined;
   private closed: Promise<void> | undefined;
@@ -76,7 +104,7 @@ export class KafkaTransport implements BrokerTransport {
       this.kafka = new Kafka({
         clientId: 'tandem',
         logLevel: logLevel.WARN,
-        logCreator: kafkaLogCreator(this.options.logger),
+        logCreator: kafkaLogCreator(this.options.logger.child({ transport: 'kafka' })),
         ...raw.kafka,
         ...(raw.clientId !== undefined ? { clientId: raw.clientId } : {}),
         brokers: raw.brokers,
@@ -105,6 +133,8 @@ export class KafkaTransport implements BrokerTransport {
   private async open(): Promise<void> {
     this.state = 'connecting';
     const producer = this.kafka.producer({
+      // kafkajs's default (Java-compatible murmur2), named so kafkajs does not log its v2 migration warning.
+      createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: this.options.idempotent,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
@@ -160,7 +190,7 @@ export class KafkaTransport implements BrokerTransport {
   }
 
   async subscribe(spec: SubscriptionSpec, handle: MessageHandler): Promise<Subscription> {
-    const { topics, writer } = this.requireOpen();
+    const { topics, writer, admin } = this.requireOpen();
     if (this.state !== 'open') throw new BrokerError('kafka transport is closing; subscribe before close()');
     const names = this.options.names;
     const eventTopics = new Map(spec.topics.map((t) => [names.event(t), t] as const));
@@ -171,8 +201,11 @@ export class KafkaTransport implements BrokerTransport {
       handle,
       {
         kafka: this.kafka,
+        admin: () => admin,
         options: this.options,
         writer,
+        lane: this.lane,
+        instance: this.instance,
         log: this.options.logger.child({ transport: 'kafka', group: spec.group }),
       },
     );

@@ -45,9 +45,11 @@ describe('kafka:// URLs', () => {
   it('reads Tandem settings and rejects unknown or bad ones', () => {
     expect(
       kafkaOptionsFromUrl(
-        'kafka://a:9092?createTopics=false&idempotent=false&retryLevels=500ms,5s,1m&partitions=6&lingerMs=5&topicPrefix=dev.',
+        'kafka://a:9092?createTopics=false&idempotent=false&retryLevels=500ms,5s,1m&partitions=6&lingerMs=5&topicPrefix=dev.&closeTimeoutMs=2000&dispositionTimeoutMs=3000',
       ),
     ).toMatchObject({
+      closeTimeoutMs: 2_000,
+      dispositionTimeoutMs: 3_000,
       createTopics: false,
       idempotent: false,
       retryLevelsMs: [500, 5_000, 60_000],

@@ -10,7 +10,8 @@
  * - Tandem settings: clientId, topicPrefix, createTopics, idempotent, partitions, replicationFactor,
  *   lingerMs, maxBatchMessages, retryLevels (e.g. `1s,30s,5m`), fromBeginning,
  *   maxBufferedMessages, commitIntervalMs, sessionTimeoutMs, heartbeatIntervalMs,
- *   maxWaitTimeMs, partitionsConsumedConcurrently, connectionTimeout, requestTimeout.
+ *   maxWaitTimeMs, partitionsConsumedConcurrently, closeTimeoutMs, dispositionTimeoutMs,
+ *   connectionTimeout, requestTimeout.
  * An unknown parameter is a ConfigError, so a typo fails at start instead of being ignored.
  */
 import { readFileSync } from 'node:fs';
@@ -29,6 +30,8 @@ const INTEGER_PARAMS = {
   heartbeatIntervalMs: 'heartbeatIntervalMs',
   maxWaitTimeMs: 'maxWaitTimeMs',
   partitionsConsumedConcurrently: 'partitionsConsumedConcurrently',
+  closeTimeoutMs: 'closeTimeoutMs',
+  dispositionTimeoutMs: 'dispositionTimeoutMs',
 } as const satisfies Record<string, keyof KafkaTransportOptions>;
 
 const OTHER_PARAMS = new Set([

@@ -1,10 +1,13 @@
 import { fromEnv } from '@tandem/core';
 import { conformanceMessage, eventually, uniqueName } from '@tandem/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { startBroker } from './support.js';
 
 const broker = await startBroker([], 2); // two brokers, so the URL lists several hosts
 afterAll(() => broker?.stop());
+
+const FETCH = 1;
+const INVALID_REQUEST = 42;
 
 describe.skipIf(!broker)('kafka:// through fromEnv()', () => {
   it(
@@ -34,4 +37,48 @@ describe.skipIf(!broker)('kafka:// through fromEnv()', () => {
       }
     },
   );
+
+  describe('logging', () => {
+    const level = process.env.TANDEM_LOG_LEVEL;
+    afterEach(() => {
+      vi.restoreAllMocks();
+      if (level === undefined) delete process.env.TANDEM_LOG_LEVEL;
+      else process.env.TANDEM_LOG_LEVEL = level;
+    });
+
+    it(
+      'logs at the app level (TANDEM_LOG_LEVEL) to stdout, like the other transports',
+      { timeout: 60_000 },
+      async () => {
+        process.env.TANDEM_LOG_LEVEL = 'info';
+        const lines: Array<Record<string, unknown>> = [];
+        const write = process.stdout.write.bind(process.stdout) as (chunk: string | Uint8Array) => boolean;
+        vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+          const text = String(chunk);
+          if (!text.startsWith('{') || !text.includes('"kafka"')) return write(chunk);
+          lines.push(JSON.parse(text) as Record<string, unknown>);
+          return true;
+        });
+        const { broker: transport } = await fromEnv({
+          TANDEM_BROKER_URL: `kafka://${broker!.bootstrap}?createTopics=false&idempotent=false`,
+        });
+        await transport.connect();
+        try {
+          const topic = uniqueName('env.logged');
+          await broker!.createTopic(`${topic}:1`);
+          const subscription = await transport.subscribe(
+            { topics: [topic], group: uniqueName('g-env-log'), concurrency: 1 },
+            async () => ({ kind: 'ack' }),
+          );
+          await subscription.ready;
+          await broker!.failNextRequests(FETCH, [INVALID_REQUEST]);
+          await eventually('the consumer crash is logged', () => lines.some((l) => l.level === 'error'), 10_000);
+          expect(lines.find((l) => l.level === 'error')).toMatchObject({ transport: 'kafka' });
+          expect(lines.some((l) => l.level === 'debug')).toBe(false);
+        } finally {
+          await transport.close();
+        }
+      },
+    );
+  });
 });

@@ -1,9 +1,11 @@
 /**
  * Rebalances mid-stream: a second member joins the group, then the first one leaves
  * (graceful close) while messages are in flight. Nothing is lost; work whose partition
- * moved is redelivered rather than committed by the old owner, and no member commits the
- * same offset twice or moves a partition's committed offset backwards within a generation
- * (checked through kafkajs's COMMIT_OFFSETS instrumentation events).
+ * moved is redelivered rather than committed by the old owner, and no member moves a
+ * partition's committed offset backwards within a generation (checked through kafkajs's
+ * COMMIT_OFFSETS instrumentation events). The same offset may be committed again with a new
+ * mark (crash-guard.ts): the mock refuses commits during a rebalance, so the members cannot
+ * clear their marks there and the next owner hands those records out one at a time.
  */
 import { Header } from '@tandem/core';
 import { conformanceMessage, eventually, sleep, uniqueName } from '@tandem/core/testing';
@@ -39,7 +41,7 @@ function recordCommits(client: RecordingKafka, commits: Commit[]): void {
 }
 
 describe.skipIf(!broker)('rebalance while messages are in flight', () => {
-  it('loses nothing and never commits an offset twice or backwards', { timeout: 90_000 }, async () => {
+  it('loses nothing and never commits an offset backwards', { timeout: 90_000 }, async () => {
     const topic = uniqueName('rebalance.orders');
     const group = uniqueName('g-rebalance');
     await broker!.createTopic(`${topic}:3`);
@@ -83,7 +85,7 @@ describe.skipIf(!broker)('rebalance while messages are in flight', () => {
     for (const c of commits) {
       const slot = `${c.member}/${c.generation}/${c.partition}`;
       const before = seen.get(slot);
-      if (before !== undefined) expect(c.offset, `commit for ${slot}`).toBeGreaterThan(before);
+      if (before !== undefined) expect(c.offset, `commit for ${slot}`).toBeGreaterThanOrEqual(before);
       seen.set(slot, c.offset);
     }
     expect(commits.length).toBeGreaterThan(0);

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { silentLogger } from '@tandem/core';
 import { serviceAvailable } from '@tandem/core/testing';
 import {
   Kafka,
@@ -32,8 +33,12 @@ export async function startBroker(topics: string[] = [], brokers = 1): Promise<M
   return ok ? broker : undefined;
 }
 
-/** Settings for the mock cluster: it has no CreateTopics and no usable controller (see idempotent), and short timeouts keep crash tests quick. */
+/**
+ * Settings for the mock cluster: it has no CreateTopics and no usable controller (see
+ * idempotent), and short timeouts keep crash tests quick. Silent, so test output stays readable.
+ */
 export const mockSettings: Partial<KafkaTransportOptions> = {
+  logger: silentLogger,
   createTopics: false,
   idempotent: false,
   sessionTimeoutMs: 6_000,
