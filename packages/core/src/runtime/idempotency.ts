@@ -30,7 +30,11 @@ export interface IdempotencyOptions {
   store?: IdempotencyStore;
   /** How long a completed outcome is replayed. Default 24 h. */
   ttlMs?: number;
-  /** How long an unfinished run holds its key without renewing it (should its instance die). Default 60 s. */
+  /**
+   * How long an unfinished run holds its key without renewing it: a run renews its lease every
+   * third of it, so this is how long the key stays claimed after its instance died (or stalled
+   * that long, in which case its run is rolled back). Default 10 s.
+   */
   leaseMs?: number;
 }
 
@@ -166,7 +170,7 @@ function replay(outcome: IdempotencyOutcome): unknown {
 export function leaseLost(claim: IdempotentClaim): IdempotencyInFlightError {
   return new IdempotencyInFlightError(
     `the claim on Idempotency-Key '${claim.key}' lapsed and another request with that key took it over; ` +
-      `this run was rolled back (raise the idempotency leaseMs if runs take that long)`,
+      `this run was rolled back (its instance stalled longer than the idempotency leaseMs)`,
     { details: { retryAfterSeconds: 1 } },
   );
 }

@@ -128,7 +128,7 @@ export class Runtime {
     return {
       store,
       ttlMs: options.ttlMs ?? 24 * 60 * 60_000,
-      leaseMs: options.leaseMs ?? 60_000,
+      leaseMs: options.leaseMs ?? 10_000,
       inTx: store === appStore && typeof store.completeIn === 'function',
       log: this.deps.log,
     };
