@@ -167,29 +167,22 @@ async function runJoined(inv: Invocation, store: Store, caller: RunContext, deps
 function answer(inv: Invocation, work: Promise<unknown>): Promise<unknown> {
   inv.settlement = work.then(noop, noop);
   if (inv.controller.aborted && !inv.committing) return work;
-  return new Promise((resolve, reject) => {
-    const off = inv.controller.onAbort((reason) => {
-      if (!inv.committing) reject(reason);
-    });
-    work.then(
-      (value) => {
-        off();
-        resolve(value);
-      },
-      (error: unknown) => {
-        off();
-        reject(error);
-      },
-    );
-  });
+  return raced(inv.controller, work, () => !inv.committing);
 }
 
 /** Runs `start` unless the run has aborted, and rejects as soon as it aborts. */
 function untilAborted(abort: RunAbort, start: () => Promise<unknown>): Promise<unknown> {
   if (abort.aborted) return Promise.reject(abort.reason);
+  return raced(abort, start(), () => true);
+}
+
+/** `work`'s outcome, or the abort's reason if the run aborts first while `cutShort()` says so. */
+function raced(abort: RunAbort, work: Promise<unknown>, cutShort: () => boolean): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const off = abort.onAbort(reject);
-    start().then(
+    const off = abort.onAbort((reason) => {
+      if (cutShort()) reject(reason);
+    });
+    work.then(
       (value) => {
         off();
         resolve(value);
