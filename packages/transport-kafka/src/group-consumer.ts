@@ -9,18 +9,24 @@
  * - A commit refused because the group is rebalancing ends the generation too; the consumer
  *   then takes no work until it has rejoined. kafkajs rejoins only when a heartbeat or fetch
  *   says so, so if no rejoin has started within two heartbeats the consumer is replaced,
- *   which rejoins the group. Health says not ready meanwhile.
- * - A consumer kafkajs gives up on (a non-retriable error) is replaced by a fresh one.
+ *   which rejoins the group.
+ * - A consumer kafkajs gives up on (a non-retriable error) is replaced by a fresh one; one it
+ *   restarts itself (after a retriable error) is left to it.
+ * - A replaced consumer is retired (member.ts): it leaves the group and never comes back,
+ *   whatever kafkajs was doing with it.
+ * - Health says not ready from a crash or a refused commit until the current consumer has
+ *   joined the group again.
  * - close(): stop intake, let handlers in flight finish and settle (at most `closeTimeoutMs`),
  *   commit what was settled, leave the group.
  */
 import type { Logger, MessageHandler, Subscription } from '@tandem/core';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { ConsumerHealth } from './consumer-health.js';
 import { Deliveries } from './deliveries.js';
 import type { DispositionWriter } from './dispositions.js';
 import type { ExclusiveLane } from './exclusive-lane.js';
 import { isRebalancing } from './kafka-errors.js';
+import { Member } from './member.js';
 import type { ResolvedKafkaOptions } from './options.js';
 import { PartitionGate } from './partition-gate.js';
 
@@ -44,9 +50,16 @@ export interface GroupConsumerDeps {
   log: Logger;
 }
 
+/**
+ * Longest a retired consumer is waited for before its successor starts or close() returns:
+ * leaving takes far less on a reachable broker, and one still connecting or joining then
+ * leaves once its start ends (member.ts), with nothing of it handled meanwhile.
+ */
+const LEAVE_PATIENCE_MS = 5_000;
+
 export class GroupConsumer implements Subscription {
   readonly ready: Promise<void>;
-  private consumer: Consumer;
+  private member: Member;
   private gate!: PartitionGate;
   private readonly deliveries: Deliveries;
   private readonly health = new ConsumerHealth();
@@ -82,14 +95,14 @@ export class GroupConsumer implements Subscription {
       health: this.health,
       log: deps.log,
       gate: () => this.gate,
-      commit: (entries) => this.consumer.commitOffsets(entries),
+      commit: (entries) => this.member.consumer.commitOffsets(entries),
       readCommitted: async () =>
         (await deps.admin().fetchOffsets({ groupId: spec.group, topics })).flatMap(({ topic, partitions }) =>
           partitions.map((p) => ({ topic, partition: p.partition, offset: p.offset, metadata: p.metadata })),
         ),
       refused: (error) => this.commitRefused(error),
     });
-    this.consumer = this.createConsumer();
+    this.member = this.createMember();
   }
 
   get down(): string | undefined {
@@ -100,19 +113,20 @@ export class GroupConsumer implements Subscription {
     return [...this.spec.eventTopics.keys(), ...this.spec.retryTopics];
   }
 
-  private createConsumer(): Consumer {
+  private createMember(): Member {
     const o = this.deps.options;
-    const consumer = this.deps.kafka.consumer({
+    const member = new Member(this.deps.kafka, {
       groupId: this.spec.group,
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: o.heartbeatIntervalMs,
       maxWaitTimeInMs: o.maxWaitTimeMs,
       allowAutoTopicCreation: true,
     });
+    const consumer = member.consumer;
     this.gate?.close();
     this.gate = new PartitionGate(consumer);
     const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
-    const current = () => consumer === this.consumer;
+    const current = () => member === this.member;
     consumer.on(REBALANCING, () => {
       if (!current()) return;
       clearTimeout(this.rejoinTimer); // kafkajs is rejoining
@@ -136,19 +150,17 @@ export class GroupConsumer implements Subscription {
     consumer.on(CRASH, (event) => {
       if (current()) this.onCrash(event.payload.error, event.payload.restart);
     });
-    return consumer;
+    return member;
   }
 
   async start(): Promise<void> {
-    const consumer = this.consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.topics(), fromBeginning: this.deps.options.fromBeginning });
-    await consumer.run({
+    const member = this.member;
+    await member.start(this.topics(), this.deps.options.fromBeginning, {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.deps.options.partitionsConsumedConcurrently,
       // A replaced consumer may still deliver a batch while it leaves: it is not handled.
-      eachBatch: async (payload) => (consumer === this.consumer ? this.deliveries.onBatch(payload) : undefined),
+      eachBatch: async (payload) => (member === this.member ? this.deliveries.onBatch(payload) : undefined),
     });
   }
 
@@ -181,7 +193,7 @@ export class GroupConsumer implements Subscription {
         { group: this.spec.group, waitMs },
         'kafka: no rejoin started after a refused commit; replacing the consumer to rejoin the group',
       );
-      this.replaceConsumer(true);
+      this.replaceConsumer();
     }, waitMs);
   }
 
@@ -195,10 +207,10 @@ export class GroupConsumer implements Subscription {
     this.deliveries.newGeneration();
     const log = this.deps.log;
     if (this.closing) return;
+    this.health.set('consumer', `group ${this.spec.group}: consumer crashed (${(error as Error).message}); restarting`);
     if (kafkajsRestarts)
       return log.warn({ err: error, group: this.spec.group }, 'kafka consumer crashed; kafkajs restarts it');
     this.restarts++;
-    this.health.set('consumer', `group ${this.spec.group}: consumer crashed (${(error as Error).message}); restarting`);
     if (!this.hasJoined && this.restarts >= 3) {
       log.error(
         { err: error, group: this.spec.group },
@@ -212,16 +224,15 @@ export class GroupConsumer implements Subscription {
       'kafka consumer stopped after a non-retriable error; starting a new one',
     );
     clearTimeout(this.restartTimer);
-    this.restartTimer = setTimeout(() => this.replaceConsumer(false), delay);
+    this.restartTimer = setTimeout(() => this.replaceConsumer(), delay);
   }
 
-  /** A new kafkajs consumer (a new group member); the old one leaves the group first when it has not already. */
-  private replaceConsumer(disconnectOld: boolean): void {
+  /** A new kafkajs consumer (a new group member), started once the old one has left (or after LEAVE_PATIENCE_MS). */
+  private replaceConsumer(): void {
     if (this.closing) return;
-    const old = this.consumer;
-    this.consumer = this.createConsumer();
-    const leaving = disconnectOld ? old.disconnect().catch(() => undefined) : Promise.resolve();
-    void leaving
+    const old = this.member;
+    this.member = this.createMember();
+    void within(old.retire(), LEAVE_PATIENCE_MS)
       .then(() => (this.closing ? undefined : this.start()))
       .catch((startError: unknown) => this.onCrash(startError, false));
   }
@@ -233,14 +244,32 @@ export class GroupConsumer implements Subscription {
       clearTimeout(this.rejoinTimer);
       this.gate.close();
       try {
-        this.consumer.pause(this.topics().map((topic) => ({ topic })));
+        this.member.consumer.pause(this.topics().map((topic) => ({ topic })));
       } catch {
         // Not running (start failed): nothing to pause.
       }
       await this.deliveries.close(this.deps.options.closeTimeoutMs);
-      await this.consumer.disconnect();
+      if (!(await within(this.member.retire(), LEAVE_PATIENCE_MS)))
+        this.deps.log.warn(
+          { group: this.spec.group, waitedMs: LEAVE_PATIENCE_MS },
+          'kafka: the consumer is still connecting or joining its group; it leaves once that ends',
+        );
       this.failed(new Error('subscription closed before the consumer joined its group'));
     })();
     return this.closed;
   }
+}
+
+/** True when `promise` settled within `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
 }
