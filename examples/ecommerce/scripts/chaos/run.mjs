@@ -8,6 +8,7 @@ import { createCluster, SERVICES } from './cluster.mjs';
 import { allRows, eventualRows, snapshot } from './counts.mjs';
 import { connectRunDatabase, createRunDatabase } from './database.mjs';
 import { describeFault, inject, parseFaults, quickFaults, schedule } from './faults.mjs';
+import { createHolds } from './holds.mjs';
 import { makeOrders, startLoad } from './load.mjs';
 import { prng } from './prng.mjs';
 import { seconds } from './report.mjs';
@@ -68,31 +69,26 @@ export async function runOnce(options, seed, log, hooks) {
     log(`${at()}  ${first.join(', ')} ready`);
 
     const recoveries = [];
-    const ended = plan.timed.map(() => {
-      let resolve;
-      const promise = new Promise((r) => (resolve = r));
-      return { promise, resolve };
-    });
-    // The load runs ahead of a fault by at most `window` orders, so that every fault
-    // happens under load, however long the ones before it took.
-    const window = Math.max(2 * options.concurrency, Math.ceil(options.orders / 10));
+    const holds = createHolds(
+      plan.timed.map((fault) => fault.at * options.orders),
+      Math.max(2 * options.concurrency, Math.ceil(options.orders / 10)),
+    );
     const load = startLoad({
       url: cluster.orders,
       orders: plan.orders,
       concurrency: options.concurrency,
       budgetMs: options.budgetMs,
       now,
-      gate: (index) =>
-        Promise.all(
-          plan.timed.map((fault, k) => (fault.at * options.orders <= index - window ? ended[k].promise : undefined)),
-        ),
+      gate: (index) => holds.gate(index),
     });
     cleanups.push(async () => load.stop());
     // The next fault waits for an accepted order, so one fault's outage is not counted against the next.
     const untilAccepted = async (since) => {
       const end = Date.now() + 30_000;
       const next = () => load.stats.acceptedAt.find((t) => t >= since);
+      holds.measuring(true);
       while (Date.now() < end && next() === undefined && load.stats.finished < options.orders) await sleep(50);
+      holds.measuring(false);
       const first = next();
       log(
         `${at()}    next accepted order ${first === undefined ? 'not within 30 s' : `${seconds(first - since)} after`}`,
@@ -117,7 +113,7 @@ export async function runOnce(options, seed, log, hooks) {
           try {
             detail = await inject(fault, { cluster, broker, database });
           } finally {
-            ended[k].resolve();
+            holds.ended(k);
           }
           const over = now();
           recoveries.push({ fault: describeFault(fault), since: over });
@@ -129,7 +125,7 @@ export async function runOnce(options, seed, log, hooks) {
           await untilAccepted(over);
         }
       } finally {
-        for (const e of ended) e.resolve();
+        holds.endAll();
       }
     })();
     await faults;
