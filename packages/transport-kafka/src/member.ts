@@ -15,7 +15,6 @@
  * that is crashed by it.
  */
 import type { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
-import { KafkaJSNonRetriableError } from 'kafkajs';
 
 /** kafkajs's default retries for a consumer; the client's other retry settings apply. */
 const CONSUMER_RETRIES = 5;
@@ -89,7 +88,10 @@ export class Member {
   private batch(payload: EachBatchPayload, handle: (payload: EachBatchPayload) => Promise<void>): Promise<void> {
     if (!this.retired) return handle(payload);
     if (this.state !== 'stopped') return Promise.resolve(); // leaving: its records are redelivered
-    throw new KafkaJSNonRetriableError('kafka: a retired consumer fetched records; stopping it');
+    // Not retriable (kafkajs reads the flag), so kafkajs neither retries the batch nor restarts the consumer.
+    throw Object.assign(new Error('kafka: a consumer the transport retired fetched records; stopping it'), {
+      retriable: false,
+    });
   }
 
   private disconnect(): Promise<void> {
