@@ -114,7 +114,7 @@ describe.skipIf(!broker)('broker outage while a consumer is replaced or closed',
         if (process.env.OUTAGE_LOG) console.log(lines.join('\n'));
         expect(
           settled,
-          `${ids.filter((id) => !handled.has(id)).length} of 90 never handled; log:\n${lines.join('\n')}`,
+          `${ids.filter((id) => !handled.has(id)).length} of 90 never handled, health ${JSON.stringify(transport.health())}; log:\n${lines.join('\n')}`,
         ).toBe(true);
         await eventually('ready again', () => transport.health().ok, 10_000);
         expect(health).toContain(false);
