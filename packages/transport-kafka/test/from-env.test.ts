@@ -1,5 +1,5 @@
 import { fromEnv } from '@tandem/core';
-import { conformanceMessage, eventually, uniqueName } from '@tandem/core/testing';
+import { conformanceMessage, eventually, sleep, uniqueName } from '@tandem/core/testing';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { startBroker } from './support.js';
 
@@ -80,5 +80,38 @@ describe.skipIf(!broker)('kafka:// through fromEnv()', () => {
         }
       },
     );
+
+    it("takes the level from the env fromEnv was given, not from the process's", { timeout: 60_000 }, async () => {
+      process.env.TANDEM_LOG_LEVEL = 'info';
+      const lines: string[] = [];
+      const write = process.stdout.write.bind(process.stdout) as (chunk: string | Uint8Array) => boolean;
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        const text = String(chunk);
+        if (!text.startsWith('{') || !text.includes('"kafka"')) return write(chunk);
+        lines.push(text);
+        return true;
+      });
+      const { broker: transport } = await fromEnv({
+        TANDEM_BROKER_URL: `kafka://${broker!.bootstrap}?createTopics=false&idempotent=false`,
+        TANDEM_LOG_LEVEL: 'silent',
+      });
+      await transport.connect();
+      try {
+        const topic = uniqueName('env.silent');
+        await broker!.createTopic(`${topic}:1`);
+        const subscription = await transport.subscribe(
+          { topics: [topic], group: uniqueName('g-env-silent'), concurrency: 1 },
+          async () => ({ kind: 'ack' }),
+        );
+        await subscription.ready;
+        await broker!.failNextRequests(FETCH, [INVALID_REQUEST]);
+        // The crash the other test sees logged: here it is seen through health only.
+        await eventually('the consumer crashed', () => transport.health?.().ok === false, 10_000);
+        await sleep(300);
+        expect(lines).toEqual([]);
+      } finally {
+        await transport.close();
+      }
+    });
   });
 });

@@ -125,6 +125,6 @@ export function rabbitmqTransport(options: RabbitMQTransportOptions = {}): Rabbi
 }
 
 /** The factory `fromEnv()` loads for `amqp://` and `amqps://` URLs. */
-export function brokerFromUrl(url: URL | string): RabbitMQTransport {
-  return new RabbitMQTransport({ url });
+export function brokerFromUrl(url: URL | string, extra: Omit<RabbitMQTransportOptions, 'url'> = {}): RabbitMQTransport {
+  return new RabbitMQTransport({ url, ...extra });
 }

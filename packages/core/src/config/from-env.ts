@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors/errors.js';
-import type { LogLevel } from '../log/logger.js';
+import { createLogger, type Logger, type LogLevel } from '../log/logger.js';
 import type { Store } from '../stores/store.js';
 import type { BrokerTransport } from '../transport/broker.js';
 import { brokerSchemes, storeSchemes, type BrokerFactory, type StoreFactory } from './schemes.js';
@@ -68,10 +68,14 @@ async function resolveFactory<F>(
 }
 
 /** Builds the broker from a URL (`memory://`, `kafka://host:9092`, `amqp://user:pass@host/vhost`). */
-export async function brokerFromUrl(value: string, variable = 'TANDEM_BROKER_URL'): Promise<BrokerTransport> {
+export async function brokerFromUrl(
+  value: string,
+  variable = 'TANDEM_BROKER_URL',
+  context: { logger?: Logger } = {},
+): Promise<BrokerTransport> {
   const { scheme, url } = parseUrl(variable, value, [...brokerSchemes.keys()]);
   const factory = await resolveFactory<BrokerFactory>(variable, scheme, brokerSchemes.get(scheme)!);
-  return factory(url);
+  return factory(url, context);
 }
 
 /** Builds the store from a URL (`memory://`, `pglite://./data`, `postgres://...`, `redis://...`). */
@@ -111,7 +115,9 @@ export async function fromEnv(env: Record<string, string | undefined> = process.
     }
     serviceUrls[match[1]!.toLowerCase().replace(/_/g, '-')] = urls;
   }
-  const broker = await brokerFromUrl(parsed.data.TANDEM_BROKER_URL);
+  // The level of the env given, not of process.env: fromEnv({ TANDEM_LOG_LEVEL: 'silent' }) quiets the transport too.
+  const logger = createLogger({ level: parsed.data.TANDEM_LOG_LEVEL });
+  const broker = await brokerFromUrl(parsed.data.TANDEM_BROKER_URL, 'TANDEM_BROKER_URL', { logger });
   const store = await storeFromUrl(parsed.data.TANDEM_STORE_URL);
   return {
     broker,

@@ -3,6 +3,7 @@
  * scheme names the adapter package, loaded on demand, whose module exports a factory
  * (`brokerFromUrl` / `storeFromUrl`). Other packages can add schemes with `registerScheme`.
  */
+import type { Logger } from '../log/logger.js';
 import type { Store } from '../stores/store.js';
 import type { BrokerTransport } from '../transport/broker.js';
 import { MemoryBroker, MemoryTransport } from '../transport/memory/memory-broker.js';
@@ -11,7 +12,11 @@ import { MemoryBroker, MemoryTransport } from '../transport/memory/memory-broker
  * Gets a URL, or the raw string when the URL lists several hosts (`kafka://a:9092,b:9092`),
  * which a WHATWG URL cannot represent.
  */
-export type BrokerFactory = (url: URL | string) => BrokerTransport | Promise<BrokerTransport>;
+export type BrokerFactory = (
+  url: URL | string,
+  /** What the app's configuration says beyond the URL: the logger at TANDEM_LOG_LEVEL. */
+  context?: { logger?: Logger },
+) => BrokerTransport | Promise<BrokerTransport>;
 export type StoreFactory = (url: URL) => Store | undefined | Promise<Store | undefined>;
 
 interface SchemeEntry<F> {

@@ -82,7 +82,9 @@ export class TxScope<Tx extends object> {
         this.stack.push(section);
         body(section).then(resolve, reject);
       };
-      const off = abort.onAbort(() => attempt());
+      // Set before `attempt` can first run: onAbort calls it at once when the run already aborted.
+      let off: () => void = () => undefined;
+      off = abort.onAbort(() => attempt());
       attempt();
     });
   }
