@@ -1,21 +1,34 @@
 import { z } from 'zod';
 import { defineCommand, defineQuery } from '@tandem/core';
+import { Id } from './text.js';
 
-export const LineItem = z.object({ sku: z.string().min(1), qty: z.number().int().positive().max(100) });
+export const LineItem = z.object({ sku: Id.min(1), qty: z.number().int().positive().max(100) });
+
+/**
+ * An order's lines: each SKU once (two lines of one SKU would reserve its row twice in one
+ * statement), and at most 20 of them.
+ */
+export const LineItems = z
+  .array(LineItem)
+  .min(1)
+  .max(20)
+  .refine((items) => new Set(items.map((item) => item.sku)).size === items.length, {
+    message: 'each sku may appear once; add up the quantities instead',
+  });
 
 export const ReserveStock = defineCommand('inventory.reserve', {
   description: 'Reserves every line of an order, or none: 409 when a SKU is short.',
-  input: z.object({ orderId: z.string(), items: z.array(LineItem).min(1) }),
+  input: z.object({ orderId: Id, items: LineItems }),
   output: z.object({ reserved: z.boolean() }),
 });
 
 export const ReleaseStock = defineCommand('inventory.release', {
   description: "Puts an order's reserved stock back; doing it twice is harmless.",
-  input: z.object({ orderId: z.string() }),
+  input: z.object({ orderId: Id }),
   output: z.object({ released: z.number().int() }),
 });
 
 export const GetStock = defineQuery('inventory.stock', {
-  input: z.object({ sku: z.string() }),
+  input: z.object({ sku: Id }),
   output: z.object({ sku: z.string(), available: z.number().int() }),
 });

@@ -1,29 +1,30 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent, defineQuery } from '@tandem/core';
-import { LineItem } from './inventory.js';
+import { LineItem, LineItems } from './inventory.js';
+import { Id, text } from './text.js';
 
 export const OrderStatus = z.enum(['accepted', 'rejected', 'shipped', 'cancelled']);
 
 export const PlaceOrder = defineCommand('orders.place', {
   description: 'Reserves stock and authorises payment synchronously, then answers; shipping follows as events.',
   input: z.object({
-    customer: z.string().min(1),
-    email: z.email(),
-    card: z.string().min(4),
-    items: z.array(LineItem).min(1).max(20),
+    customer: Id.min(1),
+    email: z.email().max(200),
+    card: text(32).min(4),
+    items: LineItems,
   }),
   output: z.object({ orderId: z.string(), status: OrderStatus, reason: z.string().optional() }),
 });
 
 export const CancelOrder = defineCommand('orders.cancel', {
   route: { method: 'POST', path: '/orders/:orderId/cancel' },
-  input: z.object({ orderId: z.string() }),
+  input: z.object({ orderId: Id }),
   output: z.object({ orderId: z.string(), status: OrderStatus }),
 });
 
 export const GetOrder = defineQuery('orders.get', {
   route: { method: 'GET', path: '/orders/:orderId' },
-  input: z.object({ orderId: z.string() }),
+  input: z.object({ orderId: Id }),
   output: z.object({
     orderId: z.string(),
     customer: z.string(),

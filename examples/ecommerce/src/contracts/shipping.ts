@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineEvent, defineQuery } from '@tandem/core';
+import { Id } from './text.js';
 
 export const ShipmentScheduled = defineEvent('shipping.scheduled', {
   description: 'A parcel for the order has a carrier and a tracking number.',
@@ -7,6 +8,6 @@ export const ShipmentScheduled = defineEvent('shipping.scheduled', {
 });
 
 export const GetShipment = defineQuery('shipping.get', {
-  input: z.object({ orderId: z.string() }),
+  input: z.object({ orderId: Id }),
   output: z.object({ orderId: z.string(), tracking: z.string(), status: z.enum(['scheduled', 'cancelled']) }),
 });
