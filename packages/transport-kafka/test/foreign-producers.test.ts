@@ -5,6 +5,7 @@
  * without ce_id, listed and replayed by the id they are shown with.
  */
 import { createApp, createLogger, defineEvent, uuidv7, type App, type HandlerContext } from '@tandem/core';
+import { main } from '@tandem/core/cli';
 import { eventually, uniqueName } from '@tandem/core/testing';
 import type { IHeaders, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,16 @@ import type { KafkaTransport } from '../src/index.js';
 import { mockTransport, startBroker } from './support.js';
 
 const broker = await startBroker();
+
+function cliIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} },
+  };
+}
 afterAll(() => broker?.stop());
 
 describe.skipIf(!broker)('kafka: records from foreign producers', () => {
@@ -140,19 +151,40 @@ describe.skipIf(!broker)('kafka: records from foreign producers', () => {
     });
   });
 
-  it('lists a dead letter without ce_id by its position, and replays it by that id', { timeout: 60_000 }, async () => {
-    const offset = await send(Placed.topic, 'not even json', { 'x-from': 'legacy' });
-    const id = `${Placed.topic}/0/${offset}`;
-    await eventually('the dead letter', async () => (await transport.deadLetters.list(group)).some((l) => l.id === id));
-    const letter = (await transport.deadLetters.list(group)).find((l) => l.id === id)!;
-    expect(letter).toMatchObject({ reason: 'malformed', origin: { topic: Placed.topic, partition: 0, offset } });
-    expect(await transport.deadLetters.list(group)).not.toContainEqual(expect.objectContaining({ id: '' }));
+  it(
+    'lists a dead letter without ce_id by its position id in `tandem dead-letters list`, and replays it by that id',
+    { timeout: 60_000 },
+    async () => {
+      const offset = await send(Placed.topic, 'not even json', { 'x-from': 'legacy' });
+      const id = `${Placed.topic}/0/${offset}`;
+      await eventually('the dead letter', async () =>
+        (await transport.deadLetters.list(group)).some((l) => l.origin.offset === offset),
+      );
+      const letter = (await transport.deadLetters.list(group)).find((l) => l.origin.offset === offset)!;
+      expect(letter).toMatchObject({ id, reason: 'malformed', origin: { topic: Placed.topic, partition: 0 } });
 
-    expect(await transport.deadLetters.replay(group, [id])).toBe(1);
-    // Still malformed, it is dead-lettered again, under the same id, once.
-    await eventually('the replayed letter is back', async () => {
-      const again = (await transport.deadLetters.list(group)).filter((l) => l.id === id);
-      return again.length === 1 && again[0]!.deadLetteredAt > letter.deadLetteredAt;
-    });
-  });
+      // The CLI runs with the app's retry levels: a replay goes to the shortest one.
+      const url = `kafka://${broker!.bootstrap}?createTopics=false&idempotent=false&retryLevels=100ms,200ms`;
+      const listed = cliIo();
+      expect(await main(['dead-letters', 'list', '--group', group, '--json', '--broker', url], listed.io)).toBe(0);
+      const rows = listed.out
+        .join('')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { id: string; origin: { offset?: string } });
+      expect(rows.find((r) => r.origin.offset === offset)?.id).toBe(id);
+      expect(rows.map((r) => r.id)).not.toContain('');
+
+      const replayed = cliIo();
+      expect(await main(['dead-letters', 'replay', '--group', group, '--id', id, '--broker', url], replayed.io)).toBe(
+        0,
+      );
+      expect(replayed.out.join('')).toMatch(/^replayed 1 of 1 dead letter/);
+      // Still malformed, it is dead-lettered again, under the same id, once.
+      await eventually('the replayed letter is back', async () => {
+        const again = (await transport.deadLetters.list(group)).filter((l) => l.id === id);
+        return again.length === 1 && again[0]!.deadLetteredAt > letter.deadLetteredAt;
+      });
+    },
+  );
 });
