@@ -113,7 +113,7 @@ describe('AMQP codec (CloudEvents AMQP binding, binary mode)', () => {
     expect(decodeDelivery(bare, 'e', 'q').id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('reads tandem-attempt only from the default exchange (retries, replays), never from the events exchange', () => {
+  it('reads tandem-attempt only from the default exchange (retries, replays), never from the events exchange or another', () => {
     const forged = { ...message, headers: { ...message.headers, [Header.attempt]: '99999' } };
     const published = delivered(
       'tandem.events',
@@ -123,6 +123,9 @@ describe('AMQP codec (CloudEvents AMQP binding, binary mode)', () => {
     const m = decodeDelivery(published, 'tandem.events', 'q');
     expect(m.attempt).toBe(1);
     expect(m.headers).not.toHaveProperty(Header.attempt);
+    // An exchange bound to the events exchange (or to the group queue) is a producer's too.
+    const bound = delivered('other', 'orders.placed', encodeMessage(forged, 'other', 'orders.placed', false));
+    expect(decodeDelivery(bound, 'tandem.events', 'q').attempt).toBe(1);
     const retried = delivered('', 'tandem.group.g', encodeMessage(forged, '', 'tandem.delay.g.1s', true));
     expect(decodeDelivery(retried, 'tandem.events', 'q').attempt).toBe(99999);
   });

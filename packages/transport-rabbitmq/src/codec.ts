@@ -153,7 +153,7 @@ function attemptOf(value: string | undefined): number {
  * A delivery as the runtime sees it. The topic is the routing key when the message came
  * through the events exchange; after a retry or replay (through the default exchange)
  * it is the one recorded in `tandem-origin-topic`. Only then is `tandem-attempt` read: on
- * a message from the events exchange it was written by a producer, and trusting it would
+ * a message from any other exchange it was written by a producer, and trusting it would
  * let the producer skip the message's retries, so such a message is a first attempt.
  */
 export function decodeDelivery(message: Message, eventsExchange: string, queue: string): IncomingMessage {
@@ -161,8 +161,10 @@ export function decodeDelivery(message: Message, eventsExchange: string, queue: 
   const viaExchange = message.fields.exchange === eventsExchange;
   const topic = viaExchange ? message.fields.routingKey : (headers[Header.originTopic] ?? message.fields.routingKey);
   for (const name of TRANSPORT_HEADERS) delete headers[name];
-  const attempt = viaExchange ? 1 : attemptOf(headers[Header.attempt]);
-  if (viaExchange) delete headers[Header.attempt];
+  // Retries (from the delay queues) and replays come through the default exchange.
+  const viaRetryPath = message.fields.exchange === '';
+  const attempt = viaRetryPath ? attemptOf(headers[Header.attempt]) : 1;
+  if (!viaRetryPath) delete headers[Header.attempt];
   const key = headers[Header.partitionkey];
   const messageId: unknown = message.properties.messageId;
   return {
