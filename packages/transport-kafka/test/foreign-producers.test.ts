@@ -100,6 +100,21 @@ describe.skipIf(!broker)('kafka: records from foreign producers', () => {
     expect(seen.find((s) => s.orderId === 'structured-1')).toEqual({ orderId: 'structured-1', id, attempt: 1 });
   });
 
+  it('dead-letters a structured event with invalid required attributes, saying why', { timeout: 30_000 }, async () => {
+    const offset = await send(
+      Placed.topic,
+      { id: uuidv7(), source: '/other-service', specversion: '1.0', data: { orderId: 'no-type' } },
+      { 'content-type': 'application/cloudevents+json' },
+    );
+    await eventually('the dead letter', async () =>
+      (await transport.deadLetters.list(group)).some((l) => l.origin.offset === offset),
+    );
+    const letter = (await transport.deadLetters.list(group)).find((l) => l.origin.offset === offset)!;
+    expect(letter).toMatchObject({ id: `${Placed.topic}/0/${offset}`, reason: 'malformed', attempts: 1 });
+    expect(letter.error).toMatch(/structured CloudEvent on '.*': lacks CloudEvents attributes: type$/);
+    expect(seen.some((s) => s.orderId === 'no-type')).toBe(false);
+  });
+
   it('handles binary-mode JSON data sent as text/json or application/*+json', { timeout: 30_000 }, async () => {
     await send(Placed.topic, { orderId: 'text-json' }, binaryHeaders(Placed.name, { 'content-type': 'text/json' }));
     await send(
@@ -118,7 +133,8 @@ describe.skipIf(!broker)('kafka: records from foreign producers', () => {
     const logged = lines.filter((l) => l.type === 'billing.invoiced');
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ level: 'info', group, topic: Placed.topic });
-    expect((await transport.deadLetters.list(group)).filter((l) => l.origin.topic === Placed.topic)).toEqual([]);
+    const letters = await transport.deadLetters.list(group);
+    expect(letters.filter((l) => l.message.headers['ce-type'] === 'billing.invoiced')).toEqual([]);
   });
 
   it('ignores retry bookkeeping a producer wrote on an event topic', { timeout: 30_000 }, async () => {
