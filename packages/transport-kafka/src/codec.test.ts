@@ -77,6 +77,7 @@ describe('Kafka CloudEvents binding (binary mode)', () => {
     const { message: decoded, due } = decodeRecord(asConsumed(encodeRecord(message)), {
       tandemTopic: 'orders.placed',
       partition: 2,
+      retryTopic: false,
     });
     expect(due).toBeUndefined();
     expect(decoded.headers).toEqual(message.headers);
@@ -88,19 +89,20 @@ describe('Kafka CloudEvents binding (binary mode)', () => {
 
   it('accepts a record with only the plain traceparent header, and upper-case ce_ names', () => {
     const raw = asConsumed({ key: null, value: Buffer.from('x'), headers: { CE_ID: 'abc', traceparent } });
-    const { message: decoded } = decodeRecord(raw, { tandemTopic: 't', partition: 0 });
+    const { message: decoded } = decodeRecord(raw, { tandemTopic: 't', partition: 0, retryTopic: false });
     expect(decoded.headers).toEqual({ [Header.id]: 'abc', [Header.traceparent]: traceparent });
   });
 
   it('gives a record without ce_id a stable position-based id', () => {
     const raw = asConsumed({ key: null, value: Buffer.from('x'), headers: {} }, '42');
-    expect(decodeRecord(raw, { tandemTopic: 't', partition: 1 }).message.id).toBe('t/1/42');
+    expect(decodeRecord(raw, { tandemTopic: 't', partition: 1, retryTopic: false }).message.id).toBe('t/1/42');
   });
 
   it('round-trips a retry record: original topic and origin, next attempt, due time, no bookkeeping headers', () => {
     const first = decodeRecord(asConsumed(encodeRecord(message), '9'), {
       tandemTopic: 'orders.placed',
       partition: 1,
+      retryTopic: false,
     }).message;
     const retry = encodeRetryRecord(first, 'billing', 3, 1_700_000_000_000);
     expect(retry.headers).toMatchObject({
@@ -111,6 +113,7 @@ describe('Kafka CloudEvents binding (binary mode)', () => {
     const { message: again, due } = decodeRecord(asConsumed(retry, '0'), {
       tandemTopic: 'billing.retry.1s',
       partition: 0,
+      retryTopic: true,
     });
     expect(due).toBe(1_700_000_000_000);
     expect(again.topic).toBe('orders.placed');
@@ -118,5 +121,30 @@ describe('Kafka CloudEvents binding (binary mode)', () => {
     expect(again.origin).toEqual({ topic: 'orders.placed', partition: 1, offset: '9' });
     expect(again.headers).toEqual({ ...message.headers, [Header.attempt]: '3' });
     expect(again.key).toBe('order-1');
+  });
+
+  it('reads attempt, due time and origin only from a retry topic: on an event topic a producer wrote them', () => {
+    const forged = encodeRetryRecord(
+      { ...message, id: 'id-1', attempt: 1, receivedAt: 0, origin: { topic: 'elsewhere', partition: 5, offset: '1' } },
+      'billing',
+      99_999,
+      Number.MAX_SAFE_INTEGER,
+    );
+    const { message: decoded, due } = decodeRecord(asConsumed(forged, '11'), {
+      tandemTopic: 'orders.placed',
+      partition: 3,
+      retryTopic: false,
+    });
+    expect(due).toBeUndefined();
+    expect(decoded.attempt).toBe(1);
+    expect(decoded.topic).toBe('orders.placed');
+    expect(decoded.origin).toEqual({ topic: 'orders.placed', partition: 3, offset: '11' });
+    expect(decoded.headers).not.toHaveProperty(Header.attempt);
+    expect(decoded.headers).not.toHaveProperty(RetryHeader.due);
+  });
+
+  it('gives a record with an empty ce_id the position-based id too', () => {
+    const raw = asConsumed({ key: null, value: Buffer.from('x'), headers: { ce_id: '' } }, '5');
+    expect(decodeRecord(raw, { tandemTopic: 't', partition: 0, retryTopic: false }).message.id).toBe('t/0/5');
   });
 });

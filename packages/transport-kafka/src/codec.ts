@@ -123,16 +123,35 @@ export interface DecodedRecord {
 }
 
 /**
+ * The id of a message that arrived without `ce_id`: its topic, partition and offset, so it
+ * stays the same on redelivery (the inbox still deduplicates) and its dead letter can be
+ * listed and replayed by it.
+ */
+export function positionId(origin: MessageOrigin): string {
+  return `${origin.topic}/${origin.partition ?? ''}/${origin.offset ?? ''}`;
+}
+
+/**
  * A consumed record as the runtime sees it. `topic` is the Tandem topic: the one the
  * record was published to, or for a retry record the one it first came from, together
  * with its first partition and offset, so dead letters name where a message began.
+ *
+ * The transport's bookkeeping (due time, origin, `tandem-attempt`) is read only from a
+ * record of one of the group's retry topics (`where.retryTopic`), which only the transport
+ * writes. On an event topic a producer wrote it: trusted, a made-up attempt would skip the
+ * message's retries and a due time far ahead would hold up its partition, so there the
+ * record is a first delivery and those headers are dropped.
  */
-export function decodeRecord(record: KafkaMessage, where: { tandemTopic: string; partition: number }): DecodedRecord {
+export function decodeRecord(
+  record: KafkaMessage,
+  where: { tandemTopic: string; partition: number; retryTopic: boolean },
+): DecodedRecord {
   const bookkeeping: Record<string, string> = {};
   const headers = decodeHeaders(record.headers, bookkeeping);
   const originTopic = bookkeeping[Header.originTopic];
   const dueText = bookkeeping[RetryHeader.due];
-  const isRetry = dueText !== undefined && originTopic !== undefined;
+  const isRetry = where.retryTopic && dueText !== undefined && originTopic !== undefined;
+  if (!isRetry) delete headers[Header.attempt];
   const topic = isRetry ? originTopic : where.tandemTopic;
   let origin: MessageOrigin;
   if (isRetry) {
@@ -151,8 +170,8 @@ export function decodeRecord(record: KafkaMessage, where: { tandemTopic: string;
     headers,
     body: record.value ?? new Uint8Array(0),
     // Not from Tandem: a position-based id stays the same on redelivery, so the inbox still deduplicates.
-    id: headers[Header.id] ?? `${origin.topic}/${origin.partition ?? ''}/${origin.offset ?? ''}`,
-    attempt: attemptOf(headers[Header.attempt]),
+    id: headers[Header.id] || positionId(origin),
+    attempt: isRetry ? attemptOf(headers[Header.attempt]) : 1,
     receivedAt: Date.now(),
     origin,
   };

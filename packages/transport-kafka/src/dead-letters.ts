@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { Header, readDeadLetter, TimeoutError, type DeadLetter, type DeadLetterAccess } from '@tandem/core';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { decodeHeaders, encodeRetryRecord, textHeaders } from './codec.js';
+import { decodeHeaders, encodeRetryRecord, positionId, textHeaders } from './codec.js';
 import type { SendRecords } from './dispositions.js';
 import type { KafkaTopicNames } from './names.js';
 
@@ -73,7 +73,11 @@ class DeadLetterReader {
           headers: decodeHeaders(record.headers),
           body: record.value ?? new Uint8Array(0),
         };
-        this.letters.set(position, { position, letter: readDeadLetter(stored, this.group) });
+        const letter = readDeadLetter(stored, this.group);
+        // Written before dead letters recorded the id of a message without ce_id: the
+        // delivery's id was its position, which the letter's origin names.
+        if (letter.id === '') letter.id = positionId(letter.origin);
+        this.letters.set(position, { position, letter });
       }
       this.next.set(partition, BigInt(record.offset) + 1n);
     }

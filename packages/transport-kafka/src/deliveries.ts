@@ -166,11 +166,13 @@ export class Deliveries {
       return;
     }
     const generation = this.generation;
-    const tandemTopic = this.deps.eventTopics.get(topic) ?? topic;
+    // A subscription reads its event topics and its group's retry topics: any other is a retry topic.
+    const eventTopic = this.deps.eventTopics.get(topic);
+    const where = { tandemTopic: eventTopic ?? topic, partition, retryTopic: eventTopic === undefined };
     const ready: Array<{ message: IncomingMessage; offset: string }> = [];
     let due: number | undefined;
     for (const record of batch.messages) {
-      const decoded = decodeRecord(record, { tandemTopic, partition });
+      const decoded = decodeRecord(record, where);
       if (decoded.due !== undefined && decoded.due > Date.now()) {
         due = decoded.due;
         break;

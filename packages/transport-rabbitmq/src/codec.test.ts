@@ -112,4 +112,41 @@ describe('AMQP codec (CloudEvents AMQP binding, binary mode)', () => {
     bare.properties.messageId = undefined;
     expect(decodeDelivery(bare, 'e', 'q').id).toMatch(/^[0-9a-f-]{36}$/);
   });
+
+  it('reads tandem-attempt only from the default exchange (retries, replays), never from the events exchange or another', () => {
+    const forged = { ...message, headers: { ...message.headers, [Header.attempt]: '99999' } };
+    const published = delivered(
+      'tandem.events',
+      'orders.placed',
+      encodeMessage(forged, 'tandem.events', 'orders.placed', false),
+    );
+    const m = decodeDelivery(published, 'tandem.events', 'q');
+    expect(m.attempt).toBe(1);
+    expect(m.headers).not.toHaveProperty(Header.attempt);
+    // An exchange bound to the events exchange (or to the group queue) is a producer's too.
+    const bound = delivered('other', 'orders.placed', encodeMessage(forged, 'other', 'orders.placed', false));
+    expect(decodeDelivery(bound, 'tandem.events', 'q').attempt).toBe(1);
+    const retried = delivered('', 'tandem.group.g', encodeMessage(forged, '', 'tandem.delay.g.1s', true));
+    expect(decodeDelivery(retried, 'tandem.events', 'q').attempt).toBe(99999);
+  });
+
+  it('reads an AMQP timestamp in cloudEvents_time as RFC 3339 text, as amqplib and other clients hand it over', () => {
+    const at = Date.UTC(2026, 11, 3, 16, 0, 0);
+    const withTime = (time: unknown) =>
+      decodeDelivery(
+        {
+          content: Buffer.from('{}'),
+          fields: { exchange: 'e', routingKey: 't' },
+          properties: { headers: { cloudEvents_id: 'x', cloudEvents_time: time } },
+        } as unknown as Message,
+        'e',
+        'q',
+      ).headers[Header.time];
+    expect(withTime({ '!': 'timestamp', value: at / 1000 })).toBe('2026-12-03T16:00:00.000Z');
+    expect(withTime({ '!': 'timestamp', value: at })).toBe('2026-12-03T16:00:00.000Z');
+    expect(withTime(new Date(at))).toBe('2026-12-03T16:00:00.000Z');
+    expect(withTime('2026-12-03T16:00:00Z')).toBe('2026-12-03T16:00:00Z');
+    expect(withTime(new Date(Number.NaN))).toBeUndefined();
+    expect(withTime({ '!': 'timestamp', value: 1e300 })).toBeUndefined();
+  });
 });

@@ -55,7 +55,7 @@ export function encodeMessage(
     else headers[name] = value;
   }
   if (message.key !== undefined) headers[`${AMQP_BINDING.prefix}partitionkey`] = message.key;
-  const id = source[Header.id] ?? fallbackId;
+  const id = source[Header.id] || fallbackId;
   const options: Options.Publish = { persistent: true, headers, mandatory };
   if (id !== undefined) options.messageId = id;
   if (contentType !== undefined) options.contentType = contentType;
@@ -76,10 +76,36 @@ function isBrokerBookkeeping(name: string): boolean {
   );
 }
 
+/** Past this many seconds (the year 5138) an AMQP timestamp can only be milliseconds, as some clients write them. */
+const LATEST_SECONDS = 1e11;
+
+/**
+ * An AMQP timestamp as RFC 3339 text, the CloudEvents form of a Timestamp. The AMQP binding
+ * maps `time` to an application property of type timestamp (it defines no mapping to the
+ * message's `timestamp` property, so that one is not read as the event's time). amqplib
+ * decodes a field-table timestamp as `{ '!': 'timestamp', value }` in seconds, as AMQP 0-9-1
+ * defines it; other clients hand over a Date. Undefined when it is no valid time.
+ */
+function timestampText(value: unknown): string | undefined {
+  let ms: number;
+  if (value instanceof Date) ms = value.getTime();
+  else if (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { '!'?: unknown })['!'] === 'timestamp' &&
+    typeof (value as { value?: unknown }).value === 'number'
+  ) {
+    const seconds = (value as { value: number }).value;
+    ms = seconds > LATEST_SECONDS ? seconds : seconds * 1000;
+  } else return undefined;
+  const time = new Date(ms);
+  return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+}
+
 /**
  * Every header of a received message in Tandem's form (`ce-*`, `content-type`).
- * Values that are not text (numbers, booleans) are written as text; tables and arrays,
- * which no Tandem header uses, are left out.
+ * Values that are not text (numbers, booleans) are written as text, timestamps as RFC 3339
+ * text; tables and arrays, which no Tandem header uses, are left out.
  */
 export function decodeHeaders(message: Message): Record<string, string> {
   // One pass instead of core's fromBindingHeaders over a copy: it runs for every delivery.
@@ -95,7 +121,11 @@ export function decodeHeaders(message: Message): Record<string, string> {
       else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
         text = String(value);
       else if (Buffer.isBuffer(value)) text = value.toString('utf8');
-      else continue;
+      else {
+        const time = timestampText(value);
+        if (time === undefined) continue;
+        text = time;
+      }
       if (isBindingName(name)) headers[CE_PREFIX + name.slice(BINDING_PREFIX_LENGTH).toLowerCase()] = text;
       else if (!isBrokerBookkeeping(name)) headers[name] = text;
     }
@@ -122,13 +152,19 @@ function attemptOf(value: string | undefined): number {
 /**
  * A delivery as the runtime sees it. The topic is the routing key when the message came
  * through the events exchange; after a retry or replay (through the default exchange)
- * it is the one recorded in `tandem-origin-topic`.
+ * it is the one recorded in `tandem-origin-topic`. Only then is `tandem-attempt` read: on
+ * a message from any other exchange it was written by a producer, and trusting it would
+ * let the producer skip the message's retries, so such a message is a first attempt.
  */
 export function decodeDelivery(message: Message, eventsExchange: string, queue: string): IncomingMessage {
   const headers = decodeHeaders(message);
   const viaExchange = message.fields.exchange === eventsExchange;
   const topic = viaExchange ? message.fields.routingKey : (headers[Header.originTopic] ?? message.fields.routingKey);
   for (const name of TRANSPORT_HEADERS) delete headers[name];
+  // Retries (from the delay queues) and replays come through the default exchange.
+  const viaRetryPath = message.fields.exchange === '';
+  const attempt = viaRetryPath ? attemptOf(headers[Header.attempt]) : 1;
+  if (!viaRetryPath) delete headers[Header.attempt];
   const key = headers[Header.partitionkey];
   const messageId: unknown = message.properties.messageId;
   return {
@@ -137,8 +173,8 @@ export function decodeDelivery(message: Message, eventsExchange: string, queue: 
     headers,
     body: message.content,
     // A message without ce-id (not from Tandem) still needs an id to be dead-lettered and replayed.
-    id: headers[Header.id] ?? (typeof messageId === 'string' && messageId !== '' ? messageId : uuidv7()),
-    attempt: attemptOf(headers[Header.attempt]),
+    id: headers[Header.id] || (typeof messageId === 'string' && messageId !== '' ? messageId : uuidv7()),
+    attempt,
     // Never delivered before, so no earlier run can have ended badly; a redelivery's count
     // comes from the run ledger (run-ledger.ts).
     deliveryCount: message.fields.redelivered ? undefined : 1,

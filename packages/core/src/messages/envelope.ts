@@ -1,6 +1,6 @@
 /**
  * CloudEvents 1.0 in binary content mode: the attributes travel as headers, the body is
- * the event data as JSON. Tandem writes id (UUIDv7), source, type, specversion, time,
+ * the event data as JSON. Consumers also read structured mode (structured.ts). Tandem writes id (UUIDv7), source, type, specversion, time,
  * datacontenttype, subject (the key), dataschema (the contract version) and the
  * extensions partitionkey, correlationid, causationid, traceparent, tracestate.
  */
@@ -8,6 +8,8 @@ import type { EventContract } from '../contracts/contracts.js';
 import { MalformedMessageError } from '../errors/errors.js';
 import type { IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import { Header } from './headers.js';
+import { CLOUDEVENTS_JSON, CLOUDEVENTS_MEDIA_PREFIX, clip, isJsonContentType, mediaTypeOf } from './media-type.js';
+import { decodeStructuredEvent } from './structured.js';
 import { uuidv7 } from './uuid.js';
 
 /** Source, key, correlation and extra headers of an encoded event. */
@@ -91,29 +93,43 @@ export interface DecodedEvent {
   data: unknown;
 }
 
-/** Reads a consumed message; throws MalformedMessageError (never retried) when it is not a valid event. */
+/**
+ * Reads a consumed message; throws MalformedMessageError (never retried) when it is not a
+ * valid event. Binary mode carries JSON data of any JSON media type (`application/json`,
+ * `text/json`, `*+json`, with parameters); a content type of `application/cloudevents+json`
+ * is structured mode, the whole event in the body.
+ */
 export function decodeEvent(message: IncomingMessage): DecodedEvent {
   const h = message.headers;
+  const contentType = h[Header.contentType];
+  if (contentType !== undefined && mediaTypeOf(contentType).startsWith(CLOUDEVENTS_MEDIA_PREFIX)) {
+    if (mediaTypeOf(contentType) === CLOUDEVENTS_JSON) return decodeStructuredEvent(message);
+    throw new MalformedMessageError(
+      `message on '${message.origin.topic}': CloudEvents format '${clip(contentType)}' is not supported; send ${CLOUDEVENTS_JSON} (structured mode, one event per message) or binary mode`,
+    );
+  }
   const missing = [Header.id, Header.source, Header.type, Header.specversion].filter((name) => !h[name]);
   if (missing.length > 0) {
     throw new MalformedMessageError(
       `message on '${message.origin.topic}' lacks CloudEvents attributes: ${missing.join(', ')}`,
     );
   }
+  const id = clip(h[Header.id]!);
   if (h[Header.specversion] !== '1.0') {
     throw new MalformedMessageError(
-      `message ${h[Header.id]}: unsupported CloudEvents specversion '${h[Header.specversion]}'; expected 1.0`,
+      `message ${id}: unsupported CloudEvents specversion '${clip(h[Header.specversion]!)}'; expected 1.0`,
     );
   }
-  const contentType = h[Header.contentType];
-  if (contentType !== undefined && !/^application\/([\w.+-]*\+)?json\b/i.test(contentType)) {
-    throw new MalformedMessageError(`message ${h[Header.id]}: content type '${contentType}' is not JSON`);
+  if (contentType !== undefined && !isJsonContentType(contentType)) {
+    throw new MalformedMessageError(
+      `message ${id}: content type '${clip(contentType)}' is not JSON; expected application/json, text/json or another */json or */*+json type`,
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(decoder.decode(message.body));
   } catch (cause) {
-    throw new MalformedMessageError(`message ${h[Header.id]}: body is not valid UTF-8 JSON`, { cause });
+    throw new MalformedMessageError(`message ${id}: body is not valid UTF-8 JSON`, { cause });
   }
   return {
     id: h[Header.id]!,

@@ -30,6 +30,8 @@ export const Header = {
   deadLetterError: 'tandem-dead-letter-error',
   deadLetterAttempts: 'tandem-dead-letter-attempts',
   deadLetterTime: 'tandem-dead-letter-time',
+  /** The id a transport gave a dead-lettered message that arrived without `ce-id`, so it can be listed and replayed. */
+  deadLetterId: 'tandem-dead-letter-id',
   originTopic: 'tandem-origin-topic',
   originPartition: 'tandem-origin-partition',
   originOffset: 'tandem-origin-offset',

@@ -7,6 +7,7 @@ export const MetricName = {
   consumerLag: 'tandem.consumer.lag',
   consumerRetries: 'tandem.consumer.retries',
   deadLetters: 'tandem.consumer.dead_letters',
+  unknownTypes: 'tandem.consumer.unknown_types',
   clientRetries: 'tandem.client.retries',
   breakerState: 'tandem.circuit_breaker.state',
   outboxBacklog: 'tandem.outbox.backlog',
@@ -21,6 +22,12 @@ export interface RuntimeInstruments {
   readonly consumerRetries: Counter<Attributes>;
   /** Attributes: messaging.consumer.group.name, messaging.destination.name, tandem.dead_letter.reason. */
   readonly deadLetters: Counter<Attributes>;
+  /**
+   * Events acked because no handler of the group takes their type. Attributes:
+   * messaging.consumer.group.name, messaging.destination.name (the type is in the log, not
+   * here: producers choose types, and each would be a time series).
+   */
+  readonly unknownTypes: Counter<Attributes>;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -42,6 +49,10 @@ export const runtimeInstruments = instrumentsFor<RuntimeInstruments>(METER_SCOPE
   }),
   deadLetters: meter.createCounter(MetricName.deadLetters, {
     description: 'Events sent to a dead-letter destination.',
+    unit: '{message}',
+  }),
+  unknownTypes: meter.createCounter(MetricName.unknownTypes, {
+    description: 'Events acked without running a handler: no handler of the consumer group takes their type.',
     unit: '{message}',
   }),
 }));

@@ -59,6 +59,12 @@ export interface AppOptions {
    * IncomingMessage.deliveryCount). Default 3.
    */
   crashLoopLimit?: number;
+  /**
+   * Events on a subscribed topic whose type no handler of the group takes are acked and
+   * counted (`tandem.consumer.unknown_types`); each such type is logged at most once per
+   * this many milliseconds per group. Default 60 s.
+   */
+  unknownTypeLogIntervalMs?: number;
   logger?: Logger;
   /** Validate what sync handlers return; on unless NODE_ENV is 'production'. */
   checkOutput?: boolean;
@@ -186,7 +192,13 @@ class TandemApp implements App {
         const concurrency = groupConcurrency([...group.handlers.values()], this.options.concurrency ?? 16);
         const subscription = await this.broker.subscribe(
           { topics: [...group.topics], group: group.name, concurrency },
-          createMessageHandler(runtime, group, this.options.retry, this.options.crashLoopLimit),
+          createMessageHandler(
+            runtime,
+            group,
+            this.options.retry,
+            this.options.crashLoopLimit,
+            this.options.unknownTypeLogIntervalMs,
+          ),
         );
         this.subscriptions.push(subscription);
       }

@@ -11,9 +11,20 @@ import type { EventGroup } from './registry.js';
 import { HandlerLimit } from './handler-limit.js';
 import type { Runtime } from './runtime.js';
 import type { HandlerRegistration } from './service.js';
+import { DEFAULT_UNKNOWN_TYPE_LOG_INTERVAL_MS, UnknownTypes } from './unknown-types.js';
 
 /** Deliveries of one message that may end with no disposition before it is dead-lettered as a crash loop. */
 export const DEFAULT_CRASH_LOOP_LIMIT = 3;
+
+/**
+ * The attempt a delivery starts at. Transports read it from a header that a producer can
+ * write too; the runtime bounds it to [1, attempts] so that no value can make a message
+ * skip its retries or go to the dead-letter destination unrun, and anything that is not a
+ * whole number counts as a first attempt.
+ */
+export function boundedAttempt(attempt: number, attempts: number = Number.MAX_SAFE_INTEGER): number {
+  return Number.isSafeInteger(attempt) && attempt >= 1 ? Math.min(attempt, attempts) : 1;
+}
 
 /**
  * Turns a consumed message into a Disposition: the one place where ack, retry and
@@ -26,6 +37,7 @@ export function createMessageHandler(
   group: EventGroup,
   appRetry: Partial<RetryPolicy> | undefined,
   crashLoopLimit: number = DEFAULT_CRASH_LOOP_LIMIT,
+  unknownTypeLogIntervalMs: number = DEFAULT_UNKNOWN_TYPE_LOG_INTERVAL_MS,
 ): MessageHandler {
   const policies = new Map<HandlerRegistration, RetryPolicy>();
   const limits = new Map<HandlerRegistration, HandlerLimit>();
@@ -36,6 +48,7 @@ export function createMessageHandler(
   const log = runtime.deps.log.child({ group: group.name });
   const system = runtime.deps.broker.name;
   const groupAttributes = { 'messaging.system': system, 'messaging.consumer.group.name': group.name };
+  const unknownTypes = new UnknownTypes(log, groupAttributes, unknownTypeLogIntervalMs);
 
   // One CONSUMER `process` span per delivery, child of the producer's `send` span; the
   // handler runs inside it, so its events and calls continue the same trace.
@@ -68,7 +81,7 @@ export function createMessageHandler(
         },
         `dead-lettering a message whose ${unsettled} earlier deliveries never settled (crash loop)`,
       );
-      return { kind: 'dead-letter', reason: 'crash-loop', attempts: message.attempt };
+      return { kind: 'dead-letter', reason: 'crash-loop', attempts: boundedAttempt(message.attempt) };
     }
     let event;
     try {
@@ -79,11 +92,12 @@ export function createMessageHandler(
         { err: error, topic: message.origin.topic, ...logTraceFields(process.context) },
         'dead-lettering a malformed message',
       );
-      return { kind: 'dead-letter', reason: 'malformed', error, attempts: message.attempt };
+      return { kind: 'dead-letter', reason: 'malformed', error, attempts: boundedAttempt(message.attempt) };
     }
     const reg = group.handlers.get(event.type);
     if (!reg) {
-      log.debug({ type: event.type, id: event.id }, 'no handler for this event type in the group; acked');
+      // Acked, not dead-lettered: see unknown-types.ts.
+      unknownTypes.report(event, message.origin.topic);
       return { kind: 'ack' };
     }
     const limit = limits.get(reg);
@@ -103,7 +117,8 @@ export function createMessageHandler(
     process: ProcessSpan,
   ): Promise<Disposition> {
     const policy = policies.get(reg)!;
-    if (message.attempt === 1 && event.time !== undefined && runtimeInstruments().enabled) {
+    const first = boundedAttempt(message.attempt, policy.attempts);
+    if (first === 1 && event.time !== undefined && runtimeInstruments().enabled) {
       const lag = (Date.now() - Date.parse(event.time)) / 1000;
       if (lag >= 0)
         runtimeInstruments().consumerLag.record(lag, {
@@ -111,7 +126,7 @@ export function createMessageHandler(
           'messaging.destination.name': message.origin.topic,
         });
     }
-    for (let attempt = message.attempt; ; attempt++) {
+    for (let attempt = first; ; attempt++) {
       const meta: HandlerMeta = {
         kind: 'event',
         name: reg.contract.name,

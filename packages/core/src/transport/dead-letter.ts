@@ -30,6 +30,9 @@ export function deadLetterHeaders(
     [Header.deadLetterTime]: now.toISOString(),
     [Header.originTopic]: message.origin.topic,
   };
+  // A message without ce-id (not from a CloudEvents producer) keeps the id its transport
+  // gave it on delivery, the one `list` shows and `replay` takes.
+  if (!message.headers[Header.id] && message.id) headers[Header.deadLetterId] = message.id;
   const error = describeError(disposition.error);
   if (error !== undefined) headers[Header.deadLetterError] = error.slice(0, 2000);
   if (message.origin.partition !== undefined) headers[Header.originPartition] = String(message.origin.partition);
@@ -54,7 +57,7 @@ export function readDeadLetter(stored: OutgoingMessage, fallbackGroup: string): 
   const topic = h[Header.originTopic] ?? stored.topic;
   const error = h[Header.deadLetterError];
   return {
-    id: h[Header.id] ?? '',
+    id: h[Header.id] || h[Header.deadLetterId] || '',
     group: h[Header.group] ?? fallbackGroup,
     message: {
       topic,

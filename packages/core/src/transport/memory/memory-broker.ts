@@ -52,14 +52,19 @@ export class MemoryBroker {
       const groups = this.topicGroups.get(message.topic);
       if (!groups) continue;
       const offset = String(this.sequence++);
+      // A published message is a first attempt whatever its headers say: retries are carried
+      // inside the broker (MemoryGroup.settle), never through publish, so a producer's
+      // tandem-attempt cannot make a message skip its retries.
+      const headers = { ...message.headers };
+      delete headers[Header.attempt];
       for (const group of groups) {
         group.enqueue({
           topic: message.topic,
           ...(message.key !== undefined ? { key: message.key } : {}),
-          headers: { ...message.headers },
+          headers: { ...headers },
           body: message.body,
           id: message.headers[Header.id] ?? uuidv7(),
-          attempt: Number(message.headers[Header.attempt] ?? 1),
+          attempt: 1,
           deliveryCount: 1,
           receivedAt: 0,
           origin: { topic: message.topic, offset },
