@@ -47,7 +47,8 @@ export interface Shop {
 export async function buildShop(env: Record<string, string | undefined> = process.env, options: ShopOptions = {}): Promise<Shop> {
   const config = await fromEnv({ TANDEM_STORE_URL: DEFAULT_STORE_URL, ...stripUndefined(env) });
   const services = selectServices(env.SHOP_SERVICES);
-  if (!config.store) throw new ConfigError('TANDEM_STORE_URL: the shop needs a SQL store; set it to pglite://./path or postgres://...');
+  if (!config.store)
+    throw new ConfigError('TANDEM_STORE_URL: the shop needs a SQL store; set it to pglite://./path or postgres://...');
   await config.store.connect?.();
   await migrateShop(config.store, services);
   const logger = options.logger ?? createLogger({ level: config.logLevel });

@@ -18,7 +18,10 @@ function start(env: Record<string, string>): Promise<{ code: number | null; stde
     const child = execFile(
       process.execPath,
       [main],
-      { env: { PATH: process.env.PATH ?? '', TANDEM_LOG_LEVEL: 'warn', TANDEM_HTTP_PORT: '0', ...env }, timeout: 60_000 },
+      {
+        env: { PATH: process.env.PATH ?? '', TANDEM_LOG_LEVEL: 'warn', TANDEM_HTTP_PORT: '0', ...env },
+        timeout: 60_000,
+      },
       (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
     );
   });
@@ -34,7 +37,11 @@ async function expectOneLine(env: Record<string, string>, line: RegExp): Promise
 
 describe('the shop failing to start', () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(here, '..', 'tsconfig.build.json')]);
+    execFileSync(process.execPath, [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '-b',
+      join(here, '..', 'tsconfig.build.json'),
+    ]);
   }, 180_000);
 
   it('names TANDEM_STORE_URL for a PGlite directory that cannot be created', { timeout: 60_000 }, async () => {
@@ -44,12 +51,16 @@ describe('the shop failing to start', () => {
     );
   });
 
-  it.skipIf(!postgres)('names TANDEM_STORE_URL and createdb for a database that does not exist', { timeout: 60_000 }, async () => {
-    await expectOneLine(
-      { TANDEM_STORE_URL: 'postgres://postgres:s3cr3t@127.0.0.1:5432/tandem_no_such_shop' },
-      /^TANDEM_CONFIG: TANDEM_STORE_URL: database 'tandem_no_such_shop' does not exist on 127\.0\.0\.1:5432; create it \(createdb tandem_no_such_shop\)/,
-    );
-  });
+  it.skipIf(!postgres)(
+    'names TANDEM_STORE_URL and createdb for a database that does not exist',
+    { timeout: 60_000 },
+    async () => {
+      await expectOneLine(
+        { TANDEM_STORE_URL: 'postgres://postgres:s3cr3t@127.0.0.1:5432/tandem_no_such_shop' },
+        /^TANDEM_CONFIG: TANDEM_STORE_URL: database 'tandem_no_such_shop' does not exist on 127\.0\.0\.1:5432; create it \(createdb tandem_no_such_shop\)/,
+      );
+    },
+  );
 
   it('names TANDEM_STORE_URL for a PostgreSQL server that is not there', { timeout: 60_000 }, async () => {
     await expectOneLine(

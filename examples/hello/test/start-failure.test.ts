@@ -28,7 +28,11 @@ describe('examples/hello failing to start', () => {
   let usedPort: number;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(here, '..', 'tsconfig.build.json')]);
+    execFileSync(process.execPath, [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '-b',
+      join(here, '..', 'tsconfig.build.json'),
+    ]);
     holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
     usedPort = (holder.address() as { port: number }).port;
@@ -36,10 +40,22 @@ describe('examples/hello failing to start', () => {
   afterAll(() => new Promise<void>((resolve) => holder.close(() => resolve())));
 
   const cases: Array<[string, () => Record<string, string>, RegExp]> = [
-    ['a port that is not a decimal number', () => ({ TANDEM_HTTP_PORT: '0x0CF0' }), /^TANDEM_CONFIG: TANDEM_HTTP_PORT: expected a port number/],
+    [
+      'a port that is not a decimal number',
+      () => ({ TANDEM_HTTP_PORT: '0x0CF0' }),
+      /^TANDEM_CONFIG: TANDEM_HTTP_PORT: expected a port number/,
+    ],
     ['an empty port', () => ({ TANDEM_HTTP_PORT: '' }), /^TANDEM_CONFIG: TANDEM_HTTP_PORT: is empty/],
-    ['a port in use', () => ({ TANDEM_HTTP_PORT: String(usedPort) }), /^TANDEM_CONFIG: TANDEM_HTTP_PORT: port \d+ on 0\.0\.0\.0 is already in use/],
-    ['a host that does not resolve', () => ({ TANDEM_HTTP_HOST: 'tandem-no-such-host.invalid', TANDEM_HTTP_PORT: '0' }), /^TANDEM_CONFIG: TANDEM_HTTP_HOST: cannot listen on/],
+    [
+      'a port in use',
+      () => ({ TANDEM_HTTP_PORT: String(usedPort) }),
+      /^TANDEM_CONFIG: TANDEM_HTTP_PORT: port \d+ on 0\.0\.0\.0 is already in use/,
+    ],
+    [
+      'a host that does not resolve',
+      () => ({ TANDEM_HTTP_HOST: 'tandem-no-such-host.invalid', TANDEM_HTTP_PORT: '0' }),
+      /^TANDEM_CONFIG: TANDEM_HTTP_HOST: cannot listen on/,
+    ],
     [
       'a broker URL that does not parse, with a password in it',
       () => ({ TANDEM_BROKER_URL: 'amqp://user:s3cr3t@host:99999' }),

@@ -29,7 +29,9 @@ describe.skipIf(!available)('store-postgres start-up errors on PostgreSQL', () =
   it('says the credentials were refused, naming neither the user nor the password', async () => {
     const error = await startFailure('postgres://tandem_no_such_role:s3cr3t@127.0.0.1:5432/test');
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toMatch(/^TANDEM_STORE_URL: PostgreSQL at 127\.0\.0\.1:5432 refused the credentials \(SQLSTATE 28/);
+    expect(error.message).toMatch(
+      /^TANDEM_STORE_URL: PostgreSQL at 127\.0\.0\.1:5432 refused the credentials \(SQLSTATE 28/,
+    );
     expect(error.message).not.toMatch(/s3cr3t|tandem_no_such_role/);
   });
 
@@ -50,7 +52,9 @@ describe('store-postgres start-up errors on PGlite', () => {
       const error = await startFailure(`pglite://${dir}`);
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.message).toMatch(
-        new RegExp(`^TANDEM_STORE_URL: cannot open the PGlite database at '${dir}' \\(E[A-Z]+\\); point pglite:// at a directory`),
+        new RegExp(
+          `^TANDEM_STORE_URL: cannot open the PGlite database at '${dir}' \\(E[A-Z]+\\); point pglite:// at a directory`,
+        ),
       );
     });
   }

@@ -42,7 +42,11 @@ describe('httpServer listen errors', () => {
     ] as const) {
       const error = await startFailure(0, host);
       expect(error).toBeInstanceOf(ConfigError);
-      expect(error.message).toMatch(new RegExp(`^TANDEM_HTTP_HOST: cannot listen on '${host.replace(/\./g, '\\.')}' \\((${code.source})\\); give an address of this machine`));
+      expect(error.message).toMatch(
+        new RegExp(
+          `^TANDEM_HTTP_HOST: cannot listen on '${host.replace(/\./g, '\\.')}' \\((${code.source})\\); give an address of this machine`,
+        ),
+      );
     }
   });
 });

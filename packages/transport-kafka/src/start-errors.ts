@@ -7,8 +7,15 @@ import { ConfigError, redactCredentials, UnavailableError } from '@tandem/core';
 
 /** kafkajs's error for a refused SASL login, wherever it sits in the cause chain. */
 function saslRefusal(error: unknown): Error | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause ?? (e as { originalError?: unknown }).originalError, depth++) {
-    if (e.name === 'KafkaJSSASLAuthenticationError' || /SASL_AUTHENTICATION_FAILED|SASL \w+ authentication failed/i.test(e.message))
+  for (
+    let e = error, depth = 0;
+    e instanceof Error && depth < 5;
+    e = e.cause ?? (e as { originalError?: unknown }).originalError, depth++
+  ) {
+    if (
+      e.name === 'KafkaJSSASLAuthenticationError' ||
+      /SASL_AUTHENTICATION_FAILED|SASL \w+ authentication failed/i.test(e.message)
+    )
       return e;
   }
   return undefined;

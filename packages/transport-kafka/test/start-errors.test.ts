@@ -22,12 +22,16 @@ describe('kafka start-up errors', () => {
     });
     const error = (await transport.connect().catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(UnavailableError);
-    expect(error.message).toMatch(new RegExp(`^TANDEM_BROKER_URL: cannot connect to kafka at 127\\.0\\.0\\.1:${port} \\(`));
+    expect(error.message).toMatch(
+      new RegExp(`^TANDEM_BROKER_URL: cannot connect to kafka at 127\\.0\\.0\\.1:${port} \\(`),
+    );
     await transport.close();
   });
 
   it('names TANDEM_BROKER_URL for a URL it rejects, without the password', async () => {
-    const error = (await fromEnv({ TANDEM_BROKER_URL: 'kafka://u:s3cr3t@k1:9092?lingerMs=soon' }).catch((e: unknown) => e)) as Error;
+    const error = (await fromEnv({ TANDEM_BROKER_URL: 'kafka://u:s3cr3t@k1:9092?lingerMs=soon' }).catch(
+      (e: unknown) => e,
+    )) as Error;
     expect(error.message).toBe("TANDEM_BROKER_URL: kafka URL: parameter lingerMs: expected a whole number, got 'soon'");
   });
 });

@@ -6,7 +6,7 @@
  * connection before it counts as ready.
  */
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
-import { BrokerError, ConfigError, redactCredentials, UnavailableError } from '@tandem/core';
+import { BrokerError, type ConfigError, redactCredentials, UnavailableError } from '@tandem/core';
 import type { ResolvedOptions } from './options.js';
 import { refusal } from './refusals.js';
 

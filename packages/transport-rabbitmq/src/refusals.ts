@@ -11,7 +11,10 @@ import type { ResolvedOptions } from './options.js';
 const ACCESS_REFUSED = /\b403\b.*ACCESS.REFUSED|ACCESS_REFUSED/;
 const VHOST_REFUSED = /NOT_ALLOWED|Expected ConnectionOpenOk; got <ConnectionClose/;
 
-export function refusal(error: Error, options: Pick<ResolvedOptions, 'setting' | 'displayUrl'>): ConfigError | undefined {
+export function refusal(
+  error: Error,
+  options: Pick<ResolvedOptions, 'setting' | 'displayUrl'>,
+): ConfigError | undefined {
   const { setting, displayUrl } = options;
   const message = error.message ?? '';
   if (ACCESS_REFUSED.test(message)) {

@@ -16,7 +16,20 @@ describe('TANDEM_HTTP_PORT', () => {
   });
 
   it("rejects '' (which was a random port), hex, exponents, blanks and fractions, naming the variable", async () => {
-    for (const value of ['', '0x0CF0', '1e3', ' 80', '80 ', '80.0', '-1', '65536', '+80', '0b1', 'Infinity', '99999999']) {
+    for (const value of [
+      '',
+      '0x0CF0',
+      '1e3',
+      ' 80',
+      '80 ',
+      '80.0',
+      '-1',
+      '65536',
+      '+80',
+      '0b1',
+      'Infinity',
+      '99999999',
+    ]) {
       const error = await fromEnv({ TANDEM_HTTP_PORT: value }).catch((e: unknown) => e);
       expect(error, `'${value}'`).toBeInstanceOf(ConfigError);
       expect((error as Error).message).toMatch(/^TANDEM_HTTP_PORT: /);

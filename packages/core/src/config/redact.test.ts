@@ -17,7 +17,9 @@ describe('redactUrl', () => {
   });
 
   it('hides password parameters', () => {
-    expect(redactUrl('postgres://db/shop?password=pw&sslmode=require')).toBe('postgres://db/shop?password=***&sslmode=require');
+    expect(redactUrl('postgres://db/shop?password=pw&sslmode=require')).toBe(
+      'postgres://db/shop?password=***&sslmode=require',
+    );
   });
 });
 

@@ -14,7 +14,10 @@ describe('createLogger', () => {
     const record = JSON.parse(lines[0]!) as { err: { message: string; cause: { message: string; code: string } } };
     expect(lines[0]).not.toMatch(/s3cr3t|shop:/);
     expect(record.err.message).toBe('TANDEM_STORE_URL: cannot reach amqp://***@h');
-    expect(record.err.cause).toMatchObject({ message: 'could not connect to postgres://***@db:5432/shop', code: 'ECONNREFUSED' });
+    expect(record.err.cause).toMatchObject({
+      message: 'could not connect to postgres://***@db:5432/shop',
+      code: 'ECONNREFUSED',
+    });
   });
 
   it('stops at a cause chain that loops', () => {

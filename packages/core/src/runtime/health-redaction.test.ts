@@ -5,7 +5,7 @@ import { createApp } from './app.js';
 import { silentLogger } from '../log/logger.js';
 
 class TalkativeTransport extends MemoryTransport {
-  override health(): TransportHealth {
+  health(): TransportHealth {
     return { ok: false, detail: 'reconnecting (amqp://shop:s3cr3t@rabbit:5672/): connect ECONNREFUSED' };
   }
 }
