@@ -65,7 +65,7 @@ describe('the shop failing to start', () => {
   it('names TANDEM_STORE_URL for a PostgreSQL server that is not there', { timeout: 60_000 }, async () => {
     await expectOneLine(
       { TANDEM_STORE_URL: 'postgres://postgres:s3cr3t@127.0.0.1:1/shop' },
-      /^TANDEM_UNAVAILABLE: TANDEM_STORE_URL: cannot reach PostgreSQL at 127\.0\.0\.1:1 \(ECONNREFUSED\)/,
+      /^TANDEM_UNAVAILABLE: TANDEM_STORE_URL: cannot reach the database at 127\.0\.0\.1:1 \(ECONNREFUSED\)/,
     );
   });
 });

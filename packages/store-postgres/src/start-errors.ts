@@ -55,7 +55,7 @@ export function pgStartError(error: unknown, target: PgTarget): unknown {
   if (isConnectionFault(cause)) {
     const why = typeof code === 'string' ? code : (cause as Error).message;
     return new UnavailableError(
-      `${target.setting}: cannot reach PostgreSQL at ${where} (${why}); start it, or fix the host and port in the URL`,
+      `${target.setting}: cannot reach the database at ${where} (${why}); start PostgreSQL, or fix the host and port in the URL`,
       { cause },
     );
   }

@@ -39,7 +39,7 @@ describe.skipIf(!available)('store-postgres start-up errors on PostgreSQL', () =
     const error = await startFailure('postgres://postgres:s3cr3t@127.0.0.1:1/test');
     expect(error).toBeInstanceOf(UnavailableError);
     expect(error.message).toBe(
-      'TANDEM_STORE_URL: cannot reach PostgreSQL at 127.0.0.1:1 (ECONNREFUSED); start it, or fix the host and port in the URL',
+      'TANDEM_STORE_URL: cannot reach the database at 127.0.0.1:1 (ECONNREFUSED); start PostgreSQL, or fix the host and port in the URL',
     );
   });
 });
