@@ -1,6 +1,7 @@
 import { redactCredentials } from '../config/redact.js';
 import { isTandemError } from '../errors/errors.js';
 
+/** Where runMain writes a failure and how it ends the process; tests replace both. */
 export interface RunMainOptions {
   /** Where a failure is written. Default process.stderr. */
   write?: (text: string) => void;
