@@ -29,5 +29,9 @@ describe('redactCredentials', () => {
       "TANDEM_BROKER_URL: 'amqp://***@127.0.0.1:5672/' is down; retry",
     );
     expect(redactCredentials('no url here: user@example.com')).toBe('no url here: user@example.com');
+    // The example a message gives of how to write a URL is not a secret.
+    expect(redactCredentials('write amqp://user:password@host:5672/vhost')).toBe(
+      'write amqp://user:password@host:5672/vhost',
+    );
   });
 });

@@ -10,6 +10,8 @@
  * hidden whole; hiding a host as well is the better mistake.
  */
 const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^\s'"]*@/gi;
+/** The placeholder a message's example URL shows (`amqp://user:password@host`), which is no secret. */
+const PLACEHOLDER = /^[a-z][a-z0-9+.-]*:\/\/user:pass(word)?@$/i;
 /** `password=...` and similar query or key=value pairs (libpq's `password=` in a DSN). */
 const SECRET_PARAM = /\b(password|passwd|pass|pwd|secret|token|access_token|api_key|apikey)=([^&\s'"]*)/gi;
 
@@ -20,5 +22,7 @@ export function redactUrl(url: string | URL): string {
 
 /** `text` with every URL user-info and `password=` value in it replaced by `***`. */
 export function redactCredentials(text: string): string {
-  return text.replace(USERINFO, '$1***@').replace(SECRET_PARAM, '$1=***');
+  return text
+    .replace(USERINFO, (all, scheme: string) => (PLACEHOLDER.test(all) ? all : `${scheme}***@`))
+    .replace(SECRET_PARAM, '$1=***');
 }

@@ -20,6 +20,18 @@ describe('createLogger', () => {
     });
   });
 
+  it('hides URL credentials in string fields and the message', () => {
+    const lines: string[] = [];
+    createLogger({ write: (line) => lines.push(line) }).warn(
+      { url: 'amqp://guest:s3cr3t@rabbit:5672/' },
+      'lost amqp://guest:s3cr3t@rabbit:5672/',
+    );
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      url: 'amqp://***@rabbit:5672/',
+      msg: 'lost amqp://***@rabbit:5672/',
+    });
+  });
+
   it('stops at a cause chain that loops', () => {
     const lines: string[] = [];
     const a = new Error('a');

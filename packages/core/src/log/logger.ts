@@ -42,7 +42,7 @@ function serialise(value: unknown, depth = 0): unknown {
       ...(cause !== undefined ? { cause } : {}),
     };
   }
-  if (depth > 0 && typeof value === 'string') return redactCredentials(value);
+  if (typeof value === 'string') return redactCredentials(value);
   return value;
 }
 
@@ -55,7 +55,7 @@ export function createLogger(options: ConsoleLoggerOptions = {}): Logger {
     if (rank[level] < threshold) return;
     const record: Record<string, unknown> = { level, time: new Date().toISOString(), ...bindings };
     for (const [k, v] of Object.entries(fields)) record[k] = serialise(v);
-    if (message !== undefined) record.msg = message;
+    if (message !== undefined) record.msg = redactCredentials(message);
     write(JSON.stringify(record));
   };
   return {
