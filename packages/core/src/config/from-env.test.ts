@@ -36,6 +36,7 @@ describe('fromEnv', () => {
       ['TANDEM_BROKER_URL', 'amqp://user:s3cr3t@host:99999'],
       ['TANDEM_STORE_URL', 'postgres://user:s3cr3t@host:99999/db'],
       ['TANDEM_STORE_URL', 'redis://user:s3cr3t@host:1,b:2'],
+      ['TANDEM_SERVICE_INVENTORY_URL', 'ftp://user:s3cr3t@host:21'],
     ] as const) {
       const error = await fromEnv({ [variable]: value }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConfigError);

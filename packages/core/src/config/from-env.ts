@@ -128,7 +128,7 @@ export async function fromEnv(env: Record<string, string | undefined> = process.
       // dns+http(s):// names A/AAAA records, dns+srv+http(s):// SRV records (see @tandem/transport-http).
       if (!URL.canParse(u) || !/^(dns\+(srv\+)?)?https?:$/.test(new URL(u).protocol)) {
         throw new ConfigError(
-          `${key}: '${u}' is not an http(s) URL; expected http://host:3000, dns+http://name:3000 or dns+srv+http://_http._tcp.name`,
+          `${key}: '${redactUrl(u)}' is not an http(s) URL; expected http://host:3000, dns+http://name:3000 or dns+srv+http://_http._tcp.name`,
         );
       }
     }
