@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { connectionLost, isConnectionFault, watchConnection, type ConnectionWatch } from './connection-faults.js';
-import { pgStartError, targetOf } from './start-errors.js';
+import { pgStartError, targetOf, type PgFields } from './start-errors.js';
 import type { SqlDriver, SqlResult, SqlSession, Queryable } from './driver.js';
 
 export interface PgDriverOptions {
@@ -10,7 +10,7 @@ export interface PgDriverOptions {
   connectionString?: string;
   /** Pool size when the store makes the pool. Default 10. */
   max?: number;
-  /** The setting the connection came from, named in start-up errors. Default 'postgres connectionString'. */
+  /** The setting the connection came from, named in start-up errors. Default 'postgresStore connectionString' (or 'pool'). */
   setting?: string;
 }
 
@@ -66,9 +66,11 @@ export class PgDriver implements SqlDriver<pg.PoolClient> {
     try {
       await this.query('SELECT 1');
     } catch (error) {
-      const pool = this.live as pg.Pool & { options?: { connectionString?: string } };
+      const pool = this.live as pg.Pool & { options?: PgFields & { connectionString?: string } };
       const connectionString = this.options.connectionString ?? pool.options?.connectionString;
-      throw pgStartError(error, targetOf(this.options.setting ?? 'postgres connectionString', connectionString));
+      const setting =
+        this.options.setting ?? (this.options.pool ? 'postgresStore pool' : 'postgresStore connectionString');
+      throw pgStartError(error, targetOf(setting, connectionString, pool.options));
     }
   }
 

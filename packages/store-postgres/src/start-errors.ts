@@ -15,8 +15,15 @@ export interface PgTarget {
   database: string | undefined;
 }
 
-/** The host, port and database of a connection string (libpq's defaults where it names none). */
-export function targetOf(setting: string, connectionString: string | undefined): PgTarget {
+/** Pool settings given as fields instead of a connection string. */
+export interface PgFields {
+  host?: string;
+  port?: number | string;
+  database?: string;
+}
+
+/** The host, port and database of a connection string or pool fields (libpq's defaults where neither names one). */
+export function targetOf(setting: string, connectionString: string | undefined, fields: PgFields = {}): PgTarget {
   let url: URL | undefined;
   try {
     url = connectionString === undefined ? undefined : new URL(connectionString);
@@ -26,9 +33,9 @@ export function targetOf(setting: string, connectionString: string | undefined):
   const database = url?.pathname.replace(/^\//, '');
   return {
     setting,
-    host: url?.hostname || process.env.PGHOST || 'localhost',
-    port: url?.port || process.env.PGPORT || '5432',
-    database: database ? decodeURIComponent(database) : process.env.PGDATABASE,
+    host: url?.hostname || fields.host || process.env.PGHOST || 'localhost',
+    port: url?.port || String(fields.port ?? '') || process.env.PGPORT || '5432',
+    database: database ? decodeURIComponent(database) : (fields.database ?? process.env.PGDATABASE),
   };
 }
 

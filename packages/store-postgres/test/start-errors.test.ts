@@ -1,6 +1,8 @@
 import { ConfigError, fromEnv, UnavailableError, type Store } from '@tandem/core';
 import { probeTcp, serviceAvailable } from '@tandem/core/testing';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { postgresStore } from '../src/index.js';
 
 const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', () => probeTcp('127.0.0.1', 5432));
 
@@ -33,6 +35,18 @@ describe.skipIf(!available)('store-postgres start-up errors on PostgreSQL', () =
       /^TANDEM_STORE_URL: PostgreSQL at 127\.0\.0\.1:5432 refused the credentials \(SQLSTATE 28/,
     );
     expect(error.message).not.toMatch(/s3cr3t|tandem_no_such_role/);
+  });
+
+  it("names the database of the caller's own pool, given as fields", async () => {
+    const pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'tandem_no_such_db' });
+    const store = postgresStore({ pool, cleanupIntervalMs: 0 });
+    const error = (await store.connect().catch((e: unknown) => e)) as Error;
+    await store.close();
+    await pool.end();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(
+      /^postgresStore pool: database 'tandem_no_such_db' does not exist on 127\.0\.0\.1:5432;/,
+    );
   });
 
   it('says which server cannot be reached', async () => {
