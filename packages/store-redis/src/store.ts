@@ -19,7 +19,7 @@ export interface RedisStoreOptions {
   retention?: Pick<RetentionOptions, 'inboxMs'>;
   /** How long a message being handled blocks its duplicates, should its consumer die. Default 60 s. */
   inboxClaimMs?: number;
-  /** The setting the URL came from, named in start-up errors. Default 'redis url'. */
+  /** The setting the URL came from, named in start-up errors. Default 'redisStore url'. */
   setting?: string;
 }
 
@@ -38,7 +38,7 @@ export class RedisStore implements Store<RedisTx> {
 
   constructor(options: RedisStoreOptions = {}) {
     this.ownsClient = !options.client;
-    this.setting = options.setting ?? 'redis url';
+    this.setting = options.setting ?? 'redisStore url';
     this.redis =
       options.client ??
       (options.url !== undefined

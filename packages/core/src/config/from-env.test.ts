@@ -55,6 +55,7 @@ describe('fromEnv', () => {
       const error = await fromEnv({ TANDEM_BROKER_URL: 'picky://me:s3cr3t@h?x=1' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as Error).message).toBe("TANDEM_BROKER_URL: parameter 'x' is unknown in picky://***@h");
+      expect(JSON.stringify(error) + String((error as Error).cause)).not.toMatch(/s3cr3t/);
     } finally {
       brokerSchemes.delete('picky');
     }

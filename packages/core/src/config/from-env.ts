@@ -98,9 +98,12 @@ async function naming<T>(variable: string, build: () => T | Promise<T>): Promise
   try {
     return await build();
   } catch (cause) {
-    const message = redactCredentials((cause as Error)?.message ?? String(cause));
-    if (isTandemError(cause) && message.startsWith(`${variable}:`) && message === cause.message) throw cause;
-    throw new ConfigError(`${variable}: ${message.replace(new RegExp(`^${variable}: `), '')}`, { cause });
+    const original = (cause as Error)?.message ?? String(cause);
+    const message = redactCredentials(original);
+    if (isTandemError(cause) && message.startsWith(`${variable}:`) && message === original) throw cause;
+    // A cause that quotes a password stays out: loggers other than Tandem's print causes as they are.
+    const keep = message === original ? { cause } : {};
+    throw new ConfigError(`${variable}: ${message.replace(new RegExp(`^${variable}: `), '')}`, keep);
   }
 }
 
