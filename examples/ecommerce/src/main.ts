@@ -1,13 +1,15 @@
-import { stopOnSignals } from '@tandem/core';
+import { runMain, stopOnSignals } from '@tandem/core';
 import { buildShop } from './shop.js';
 
-const { app, config, services } = await buildShop();
-await app.start();
-const base = `http://127.0.0.1:${config.httpPort}`;
-console.log(`shop (${services.join(', ')}) listening on ${base}
+await runMain(async () => {
+  const { app, config, services } = await buildShop();
+  await app.start();
+  const base = `http://127.0.0.1:${config.httpPort}`;
+  console.log(`shop (${services.join(', ')}) listening on ${base}
   place an order:  curl -s -X POST ${base}/commands/orders.place -H 'content-type: application/json' \\
                      -d '{"customer":"ada","email":"ada@example.com","card":"4242-4242-4242-4242","items":[{"sku":"tea","qty":2}]}'
   follow it:       curl -s ${base}/orders/<orderId>
   notifications:   curl -s '${base}/queries/notifications.list?orderId=<orderId>'`);
 
-stopOnSignals(app);
+  stopOnSignals(app);
+});

@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   createApp,
   createLogger,
   fromEnv,
@@ -46,7 +47,8 @@ export interface Shop {
 export async function buildShop(env: Record<string, string | undefined> = process.env, options: ShopOptions = {}): Promise<Shop> {
   const config = await fromEnv({ TANDEM_STORE_URL: DEFAULT_STORE_URL, ...stripUndefined(env) });
   const services = selectServices(env.SHOP_SERVICES);
-  if (!config.store) throw new Error('the shop needs a SQL store: set TANDEM_STORE_URL to pglite://./path or postgres://...');
+  if (!config.store)
+    throw new ConfigError('TANDEM_STORE_URL: the shop needs a SQL store; set it to pglite://./path or postgres://...');
   await config.store.connect?.();
   await migrateShop(config.store, services);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
@@ -84,7 +86,7 @@ function selectServices(value: string | undefined): ShopService[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of names) {
     if (!(ALL_SERVICES as readonly string[]).includes(name)) {
-      throw new Error(`SHOP_SERVICES: unknown service '${name}'; expected some of ${ALL_SERVICES.join(', ')}`);
+      throw new ConfigError(`SHOP_SERVICES: unknown service '${name}'; expected some of ${ALL_SERVICES.join(', ')}`);
     }
   }
   return names as ShopService[];

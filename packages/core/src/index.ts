@@ -62,6 +62,10 @@ export { fromEnv, brokerFromUrl, storeFromUrl } from './config/from-env.js';
 export type { EnvConfig } from './config/from-env.js';
 export { registerBrokerScheme, registerStoreScheme } from './config/schemes.js';
 export type { BrokerFactory, StoreFactory } from './config/schemes.js';
+export { redactUrl, redactCredentials } from './config/redact.js';
+export { parsePort } from './config/port.js';
+export { runMain, describeFailure } from './runtime/run-main.js';
+export type { RunMainOptions } from './runtime/run-main.js';
 
 // Graceful shutdown
 export { stopOnSignals } from './runtime/stop-on-signals.js';

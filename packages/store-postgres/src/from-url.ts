@@ -6,7 +6,8 @@ import { pgliteStore, postgresStore } from './store.js';
  * and `pglite://./data` (a directory, relative to the working directory), `pglite:///abs/path`,
  * or `pglite://memory`. `?schema=name` picks the PostgreSQL schema for the tables.
  */
-export function storeFromUrl(url: URL): Store {
+export function storeFromUrl(url: URL, context: { setting?: string } = {}): Store {
+  const setting = context.setting ?? 'TANDEM_STORE_URL';
   const schema = url.searchParams.get('schema') ?? undefined;
   const tables = schema !== undefined ? { schema } : {};
   switch (url.protocol) {
@@ -14,16 +15,16 @@ export function storeFromUrl(url: URL): Store {
     case 'postgresql:': {
       const connection = new URL(url.href);
       connection.searchParams.delete('schema');
-      return postgresStore({ connectionString: connection.href, ...tables });
+      return postgresStore({ connectionString: connection.href, setting, ...tables });
     }
     case 'pglite:': {
       const dir = decodeURIComponent(url.host + url.pathname);
       const dataDir = dir === '' || dir === 'memory' ? undefined : dir;
-      return pgliteStore({ ...(dataDir !== undefined ? { dataDir } : {}), ...tables });
+      return pgliteStore({ ...(dataDir !== undefined ? { dataDir } : {}), setting, ...tables });
     }
     default:
       throw new ConfigError(
-        `TANDEM_STORE_URL: @tandem/store-postgres does not handle '${url.protocol}'; expected postgres://, postgresql:// or pglite://`,
+        `${setting}: @tandem/store-postgres does not handle '${url.protocol}'; expected postgres://, postgresql:// or pglite://`,
       );
   }
 }

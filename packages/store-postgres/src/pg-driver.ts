@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { connectionLost, isConnectionFault, watchConnection, type ConnectionWatch } from './connection-faults.js';
+import { pgStartError, targetOf, type PgFields } from './start-errors.js';
 import type { SqlDriver, SqlResult, SqlSession, Queryable } from './driver.js';
 
 export interface PgDriverOptions {
@@ -9,6 +10,8 @@ export interface PgDriverOptions {
   connectionString?: string;
   /** Pool size when the store makes the pool. Default 10. */
   max?: number;
+  /** The setting the connection came from, named in start-up errors. Default 'postgresStore connectionString' (or 'pool'). */
+  setting?: string;
 }
 
 function wrap(client: pg.Pool | pg.ClientBase): Queryable {
@@ -60,7 +63,15 @@ export class PgDriver implements SqlDriver<pg.PoolClient> {
   }
 
   async connect(): Promise<void> {
-    await this.query('SELECT 1');
+    try {
+      await this.query('SELECT 1');
+    } catch (error) {
+      const pool = this.live as pg.Pool & { options?: PgFields & { connectionString?: string } };
+      const connectionString = this.options.connectionString ?? pool.options?.connectionString;
+      const setting =
+        this.options.setting ?? (this.options.pool ? 'postgresStore pool' : 'postgresStore connectionString');
+      throw pgStartError(error, targetOf(setting, connectionString, pool.options));
+    }
   }
 
   async query<R>(sql: string, params?: unknown[]): Promise<SqlResult<R>> {

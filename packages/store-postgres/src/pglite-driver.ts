@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { pgliteStartError } from './start-errors.js';
 import { withSavepoint, type Queryable, type SqlDriver, type SqlResult, type SqlSession } from './driver.js';
 
 export interface PgliteDriverOptions {
@@ -9,6 +10,8 @@ export interface PgliteDriverOptions {
   db?: PGlite;
   /** Where the database lives when the store opens it ('./data'); in memory when absent. */
   dataDir?: string;
+  /** The setting the data directory came from, named in start-up errors. Default 'pglite dataDir'. */
+  setting?: string;
 }
 
 function wrap(db: PGlite | Transaction): Queryable {
@@ -56,9 +59,13 @@ export class PgliteDriver implements SqlDriver<Transaction> {
     if (!this.db) {
       const { PGlite } = await import('@electric-sql/pglite');
       const dir = this.options.dataDir;
-      // PGlite creates its own directory but not the ones above it ('./.data/app').
-      if (dir !== undefined && !dir.includes('://')) await mkdir(dirname(resolve(dir)), { recursive: true });
-      this.db = await PGlite.create(this.options.dataDir);
+      try {
+        // PGlite creates its own directory but not the ones above it ('./.data/app').
+        if (dir !== undefined && !dir.includes('://')) await mkdir(dirname(resolve(dir)), { recursive: true });
+        this.db = await PGlite.create(this.options.dataDir);
+      } catch (error) {
+        throw dir === undefined ? error : pgliteStartError(error, this.options.setting ?? 'pglite dataDir', dir);
+      }
     }
     await this.db.waitReady;
   }

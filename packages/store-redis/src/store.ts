@@ -4,6 +4,7 @@ import { RedisIdempotencyStore } from './idempotency.js';
 import { RedisInbox } from './inbox.js';
 import { RedisTx } from './redis-tx.js';
 import { defineScripts } from './scripts.js';
+import { redisStartError } from './start-errors.js';
 
 export interface RedisStoreOptions {
   /** `redis://host:6379/0`; ignored when `client` is given. */
@@ -18,6 +19,8 @@ export interface RedisStoreOptions {
   retention?: Pick<RetentionOptions, 'inboxMs'>;
   /** How long a message being handled blocks its duplicates, should its consumer die. Default 60 s. */
   inboxClaimMs?: number;
+  /** The setting the URL came from, named in start-up errors. Default 'redisStore url'. */
+  setting?: string;
 }
 
 /**
@@ -31,9 +34,11 @@ export class RedisStore implements Store<RedisTx> {
   readonly idempotency: RedisIdempotencyStore;
   readonly redis: Redis;
   private readonly ownsClient: boolean;
+  private readonly setting: string;
 
   constructor(options: RedisStoreOptions = {}) {
     this.ownsClient = !options.client;
+    this.setting = options.setting ?? 'redisStore url';
     this.redis =
       options.client ??
       (options.url !== undefined
@@ -51,6 +56,30 @@ export class RedisStore implements Store<RedisTx> {
   }
 
   async connect(): Promise<void> {
+    // ioredis rejects connect() with "Connection is closed." at best, and a refused login can
+    // also leave the PING queued while it reconnects and is refused again, for many seconds:
+    // the first 'error' event (which says why) ends the start at once.
+    let reason: unknown;
+    let stop: (error: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (stop = reject));
+    const onError = (error: unknown): void => {
+      reason ??= error;
+      stop(error);
+    };
+    this.redis.on('error', onError);
+    try {
+      await Promise.race([this.ping(), failed]);
+    } catch (error) {
+      // Do not leave ioredis reconnecting to a server that refused us or is not there.
+      if (this.ownsClient) this.redis.disconnect();
+      const { host, port } = this.redis.options;
+      throw redisStartError(reason ?? error, this.setting, `${host ?? 'localhost'}:${port ?? 6379}`);
+    } finally {
+      this.redis.off('error', onError);
+    }
+  }
+
+  private async ping(): Promise<void> {
     if (this.redis.status === 'wait') await this.redis.connect();
     await this.redis.ping();
   }

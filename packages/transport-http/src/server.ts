@@ -14,6 +14,7 @@ import { ServerRequest } from './server-request.js';
 import { startServerSpan } from './http-tracing.js';
 import { REPLAYED_HEADER } from './idempotency.js';
 import { HttpExchange, type ExchangeServer } from './exchange.js';
+import { listen } from './listen.js';
 import { refusal, replyWithProblem } from './reply.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
 
@@ -132,13 +133,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     const server = createServer({ IncomingMessage: ServerRequest }, this.handler);
     server.keepAliveTimeout = 5_000;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 3000, this.options.host ?? '0.0.0.0', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.options.port ?? 3000, this.options.host ?? '0.0.0.0');
   }
 
   async stop(): Promise<void> {

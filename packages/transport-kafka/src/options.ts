@@ -75,6 +75,8 @@ export interface KafkaTransportOptions {
    * at TANDEM_LOG_LEVEL (info when unset), as the app's default logger.
    */
   logger?: Logger;
+  /** The setting the URL came from (TANDEM_BROKER_URL), named in connect() errors. Default 'kafka brokers'. */
+  setting?: string;
 }
 
 export interface ResolvedKafkaOptions {

@@ -27,6 +27,7 @@ import { kafkaLogCreator } from './log.js';
 import { defaultTopicNames, DEFAULT_RETRY_LEVELS_MS, normaliseLevels } from './names.js';
 import type { KafkaTransportOptions, ResolvedKafkaOptions } from './options.js';
 import { BatchingProducer, type TopicRecord } from './producer.js';
+import { kafkaStartError } from './start-errors.js';
 import { TopicCreator } from './topics.js';
 
 /**
@@ -95,8 +96,14 @@ export class KafkaTransport implements BrokerTransport {
   private connecting: Promise<void> | undefined;
   private closed: Promise<void> | undefined;
 
+  /** Named in connect() errors: where the brokers were configured. */
+  private readonly setting: string;
+  private readonly brokers: readonly string[] | undefined;
+
   constructor(raw: KafkaTransportOptions) {
     this.options = resolveOptions(raw);
+    this.setting = raw.setting ?? 'kafka brokers';
+    this.brokers = raw.brokers;
     if (raw.client) this.kafka = raw.client;
     else {
       if (!raw.brokers || raw.brokers.length === 0)
@@ -146,10 +153,7 @@ export class KafkaTransport implements BrokerTransport {
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
       this.connecting = undefined;
       this.state = 'new';
-      throw new BrokerError(
-        `kafka: could not connect to the brokers: ${(cause as Error).message}; check the bootstrap list, TLS and SASL settings`,
-        { cause },
-      );
+      throw kafkaStartError(cause, this.setting, this.brokers);
     }
     this.producer = producer;
     this.admin = admin;

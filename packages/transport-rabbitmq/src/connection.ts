@@ -6,8 +6,9 @@
  * connection before it counts as ready.
  */
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
-import { BrokerError, UnavailableError } from '@tandem/core';
+import { BrokerError, type ConfigError, redactCredentials, UnavailableError } from '@tandem/core';
 import type { ResolvedOptions } from './options.js';
+import { refusal } from './refusals.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -19,6 +20,8 @@ export class AmqpConnection {
   /** The reason RabbitMQ gave in `connection.blocked` (a resource alarm), until `unblocked`. */
   blockedReason: string | undefined;
   lastError: Error | undefined;
+  /** Why the broker refused the first connection for good (login, vhost), if it did. */
+  private refused: ConfigError | undefined;
   private model: ChannelModel | undefined;
   private recovering: RecoveringChannelModel | undefined;
   private readonly attachers = new Set<Attacher>();
@@ -34,6 +37,7 @@ export class AmqpConnection {
   async open(): Promise<void> {
     if (this.state !== 'idle' && this.state !== 'closed') return;
     this.state = 'connecting';
+    this.refused = undefined;
     const { options } = this;
     const recovering = await connect(options.connectUrl, {
       ...options.tls,
@@ -57,6 +61,13 @@ export class AmqpConnection {
     recovering.on('connect-failed', (error: Error) => {
       this.lastError = error;
       this.options.log.debug({ err: error, url: options.displayUrl }, 'rabbitmq connection attempt failed');
+      // At start a refused login fails at once; later (a password rotated under a running
+      // service) the connection keeps retrying, as for any outage, and health says why.
+      const refused = this.state === 'connecting' ? refusal(error, options) : undefined;
+      if (refused) {
+        this.refused = refused;
+        this.rejectWaiters(refused);
+      }
     });
     recovering.on('blocked', (reason: string) => {
       this.blockedReason = reason || 'blocked';
@@ -77,8 +88,10 @@ export class AmqpConnection {
       await this.ready(options.connectTimeoutMs);
     } catch (error) {
       await this.close();
+      if (this.refused) throw this.refused;
+      const why = redactCredentials(this.lastError?.message ?? String(error));
       throw new UnavailableError(
-        `rabbitmq at ${options.displayUrl} is unreachable after ${options.connectTimeoutMs} ms (${this.lastError?.message ?? String(error)}); check the URL, credentials and vhost`,
+        `${options.setting}: rabbitmq at ${options.displayUrl} is unreachable after ${options.connectTimeoutMs} ms (${why}); check the host, port and that RabbitMQ runs`,
         { cause: this.lastError ?? error },
       );
     }

@@ -27,7 +27,7 @@ describe('rabbitmq options', () => {
     });
     expect(o.prefetch).toBe(7);
     expect(o.connectUrl).toBe('amqps://u:p@rabbit/prod%2Feu');
-    expect(o.displayUrl).toBe('amqps://u:***@rabbit/prod%2Feu');
+    expect(o.displayUrl).toBe('amqps://***@rabbit/prod%2Feu');
     expect(o.tls).toEqual({ rejectUnauthorized: false, servername: 'rabbit.internal' });
   });
 

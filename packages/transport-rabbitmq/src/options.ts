@@ -39,6 +39,8 @@ export interface RabbitMQTransportOptions {
   deadLetterScanLimit?: number;
   /** Shown in the RabbitMQ management UI and `rabbitmqctl list_connections`. */
   connectionName?: string;
+  /** The setting the URL came from (TANDEM_BROKER_URL), named in connect() errors. Default 'rabbitmq url'. */
+  setting?: string;
   /** TLS options for amqps:// (ca, cert, key, servername, rejectUnauthorized, ...). */
   tls?: TlsOptions;
   /** AMQP heartbeat in seconds; the server's suggestion when unset. */
@@ -50,8 +52,9 @@ export interface RabbitMQTransportOptions {
 export interface ResolvedOptions {
   /** The URL handed to amqplib: no Tandem parameters in it. */
   connectUrl: string;
-  /** The URL without its password, for logs, errors and health. */
+  /** The URL without its user and password, for logs, errors and health. */
   displayUrl: string;
+  setting: string;
   prefetch: number;
   names: TopologyNames;
   delayLevelsMs: number[];
@@ -106,6 +109,7 @@ export function resolveOptions(input: RabbitMQTransportOptions = {}): ResolvedOp
   return {
     connectUrl: finalUrl,
     displayUrl: redactUrl(url),
+    setting: options.setting ?? 'rabbitmq url',
     prefetch: positiveInteger('prefetch', options.prefetch, 100),
     names,
     delayLevelsMs: checkDelayLevels(options.delayLevelsMs ?? DEFAULT_DELAY_LEVELS_MS, 'rabbitmq delayLevelsMs'),

@@ -1,5 +1,6 @@
 import {
   BrokerError,
+  redactCredentials,
   type BrokerTransport,
   type DeadLetterAccess,
   type MessageHandler,
@@ -78,7 +79,7 @@ export class RabbitMQTransport implements BrokerTransport {
     if (state === 'connected' && blockedReason !== undefined)
       return { ok: false, detail: `connected to ${url} but blocked by the broker: ${blockedReason}` };
     if (state === 'connected') return { ok: true, detail: `connected to ${url}` };
-    return { ok: false, detail: `${state} (${url})${lastError ? `: ${lastError.message}` : ''}` };
+    return { ok: false, detail: `${state} (${url})${lastError ? `: ${redactCredentials(lastError.message)}` : ''}` };
   }
 
   /** The exchange and queues this transport has declared so far (for operators and clean-up). */

@@ -37,7 +37,7 @@ describe('rabbitmq URLs', () => {
     expect(() => optionsFromUrl(new URL('kafka://h'))).toThrow(/amqp:\/\/ or amqps:\/\//);
   });
 
-  it('hides the password in what it shows', () => {
-    expect(redactUrl(new URL('amqp://u:secret@h/v?x=1'))).toBe('amqp://u:***@h/v');
+  it('hides the user and the password in what it shows', () => {
+    expect(redactUrl(new URL('amqp://u:secret@h/v?x=1'))).toBe('amqp://***@h/v');
   });
 });

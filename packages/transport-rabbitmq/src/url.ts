@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { ConfigError } from '@tandem/core';
+import { ConfigError, redactCredentials } from '@tandem/core';
 import { parseDelay } from './names.js';
 import type { RabbitMQTransportOptions } from './options.js';
 
@@ -28,11 +28,11 @@ const TANDEM_PARAMS = new Set([
   'deadLetterScanLimit',
 ]);
 
+/** The URL for logs, errors and health: no user, no password, no parameters (they may name files or secrets). */
 export function redactUrl(url: URL): string {
   const copy = new URL(url.toString());
-  if (copy.password) copy.password = '***';
   copy.search = '';
-  return copy.toString();
+  return redactCredentials(copy.toString());
 }
 
 function integer(name: string, value: string): number {

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
+import { runMain } from '../runtime/run-main.js';
 import { main } from './main.js';
 
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-});
+await runMain(() =>
+  main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  }),
+);

@@ -100,4 +100,16 @@ describe('tandem CLI', () => {
     expect(await main(['dead-lettres'], unknown.io)).toBe(2);
     expect(unknown.err.join('')).toContain("unknown command 'dead-lettres'");
   });
+
+  it('never prints the password of a URL it was given', async () => {
+    for (const argv of [
+      ['outbox', 'list', '--store', 'postgres://shop:s3cr3t@db:99999/shop'],
+      ['dead-letters', 'list', '--group', 'g', '--broker', 'amqp://shop:s3cr3t@rabbit:99999'],
+    ]) {
+      const run = io();
+      expect(await main(argv, run.io)).toBe(2);
+      expect(run.err.join('')).toMatch(/^tandem: --(store|broker): '\w+:\/\/\*\*\*@\w+:99999[^']*' is not a URL/);
+      expect(run.err.join('')).not.toMatch(/s3cr3t|shop:/);
+    }
+  });
 });

@@ -1,4 +1,6 @@
+import { redactCredentials } from '../config/redact.js';
 import { isTandemError } from '../errors/errors.js';
+import { describeFailure } from '../runtime/run-main.js';
 import { deadLetters, deadLettersUsage } from './dead-letters.js';
 import { docs, docsUsage } from './docs.js';
 import type { CliIo } from './io.js';
@@ -37,7 +39,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
   } catch (error) {
     const known = isTandemError(error) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    io.stderr.write(`tandem: ${(error as Error).message}\n`);
+    // A URL given with --broker or --store may be quoted back with its password.
+    io.stderr.write(`tandem: ${known ? redactCredentials((error as Error).message) : describeFailure(error)}\n`);
     return known ? 2 : 1;
   }
 }

@@ -31,6 +31,36 @@ describe('fromEnv', () => {
     await expect(fromEnv({ TANDEM_LOG_LEVEL: 'loud' })).rejects.toThrow(/^TANDEM_LOG_LEVEL/);
   });
 
+  it('never echoes the password of a URL it cannot parse', async () => {
+    for (const [variable, value] of [
+      ['TANDEM_BROKER_URL', 'amqp://user:s3cr3t@host:99999'],
+      ['TANDEM_STORE_URL', 'postgres://user:s3cr3t@host:99999/db'],
+      ['TANDEM_STORE_URL', 'redis://user:s3cr3t@host:1,b:2'],
+      ['TANDEM_SERVICE_INVENTORY_URL', 'ftp://user:s3cr3t@host:21'],
+    ] as const) {
+      const error = await fromEnv({ [variable]: value }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(new RegExp(`^${variable}: '\\w+://\\*\\*\\*@host`));
+      expect(String(error) + JSON.stringify(error) + String((error as Error).cause)).not.toMatch(/s3cr3t|user/);
+    }
+  });
+
+  it("names the variable in an adapter's rejection of the URL, without its credentials", async () => {
+    brokerSchemes.set('picky', {
+      factory: () => {
+        throw new Error("parameter 'x' is unknown in picky://me:s3cr3t@h");
+      },
+    });
+    try {
+      const error = await fromEnv({ TANDEM_BROKER_URL: 'picky://me:s3cr3t@h?x=1' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toBe("TANDEM_BROKER_URL: parameter 'x' is unknown in picky://***@h");
+      expect(JSON.stringify(error) + String((error as Error).cause)).not.toMatch(/s3cr3t/);
+    } finally {
+      brokerSchemes.delete('picky');
+    }
+  });
+
   it('reads service URLs, several per service', async () => {
     const config = await fromEnv({
       TANDEM_SERVICE_INVENTORY_URL: 'http://a:1, http://b:2',

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { ConfigError } from '../errors/errors.js';
+import { ConfigError, isTandemError } from '../errors/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../log/logger.js';
 import type { Store } from '../stores/store.js';
 import type { BrokerTransport } from '../transport/broker.js';
+import { parsePort } from './port.js';
+import { redactCredentials, redactUrl } from './redact.js';
 import { brokerSchemes, storeSchemes, type BrokerFactory, type StoreFactory } from './schemes.js';
 
 export interface EnvConfig {
@@ -20,7 +22,7 @@ export interface EnvConfig {
 const envSchema = z.object({
   TANDEM_BROKER_URL: z.string().default('memory://'),
   TANDEM_STORE_URL: z.string().default('memory://'),
-  TANDEM_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  TANDEM_HTTP_PORT: z.string().default('3000'),
   TANDEM_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   TANDEM_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
@@ -35,7 +37,8 @@ function parseUrl(variable: string, value: string, known: string[]): { scheme: s
     // Validate a host list through its first host; the factory gets the whole string.
     url = new URL(MULTI_HOST.test(value) ? value.replace(/,[^/?#]*/, '') : value);
   } catch {
-    throw new ConfigError(`${variable}: '${value}' is not a URL; ${expected} (e.g. memory://)`);
+    // Not the parser's error as the cause: it carries the whole input, password and all.
+    throw new ConfigError(`${variable}: '${redactUrl(value)}' is not a URL; ${expected} (e.g. memory://)`);
   }
   const scheme = url.protocol.replace(/:$/, '');
   if (!known.includes(scheme)) throw new ConfigError(`${variable}: unknown scheme '${scheme}'; ${expected}`);
@@ -75,15 +78,33 @@ export async function brokerFromUrl(
 ): Promise<BrokerTransport> {
   const { scheme, url } = parseUrl(variable, value, [...brokerSchemes.keys()]);
   const factory = await resolveFactory<BrokerFactory>(variable, scheme, brokerSchemes.get(scheme)!);
-  return factory(url, context);
+  return naming(variable, () => factory(url, { ...context, setting: variable }));
 }
 
 /** Builds the store from a URL (`memory://`, `pglite://./data`, `postgres://...`, `redis://...`). */
 export async function storeFromUrl(value: string, variable = 'TANDEM_STORE_URL'): Promise<Store | undefined> {
   const { scheme, url } = parseUrl(variable, value, [...storeSchemes.keys()]);
-  if (typeof url === 'string') throw new ConfigError(`${variable}: '${value}' lists several hosts; a store takes one`);
+  if (typeof url === 'string')
+    throw new ConfigError(`${variable}: '${redactUrl(value)}' lists several hosts; a store takes one`);
   const factory = await resolveFactory<StoreFactory>(variable, scheme, storeSchemes.get(scheme)!);
-  return factory(url);
+  return naming(variable, () => factory(url, { setting: variable }));
+}
+
+/**
+ * Runs an adapter's factory so that what it rejects names the setting: an adapter's own
+ * message ("rabbitmq URL parameter prefetch: ...") does not know which variable it read.
+ */
+async function naming<T>(variable: string, build: () => T | Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (cause) {
+    const original = (cause as Error)?.message ?? String(cause);
+    const message = redactCredentials(original);
+    if (isTandemError(cause) && message.startsWith(`${variable}:`) && message === original) throw cause;
+    // A cause that quotes a password stays out: loggers other than Tandem's print causes as they are.
+    const keep = message === original ? { cause } : {};
+    throw new ConfigError(`${variable}: ${message.replace(new RegExp(`^${variable}: `), '')}`, keep);
+  }
 }
 
 /**
@@ -97,6 +118,7 @@ export async function fromEnv(env: Record<string, string | undefined> = process.
     const variable = String(issue.path[0]);
     throw new ConfigError(`${variable}: ${issue.message} (got '${env[variable]}')`);
   }
+  const httpPort = parsePort('TANDEM_HTTP_PORT', parsed.data.TANDEM_HTTP_PORT);
   const serviceUrls: Record<string, string[]> = {};
   for (const [key, value] of Object.entries(env)) {
     const match = /^TANDEM_SERVICE_([A-Z0-9_]+)_URL$/.exec(key);
@@ -109,7 +131,7 @@ export async function fromEnv(env: Record<string, string | undefined> = process.
       // dns+http(s):// names A/AAAA records, dns+srv+http(s):// SRV records (see @tandem/transport-http).
       if (!URL.canParse(u) || !/^(dns\+(srv\+)?)?https?:$/.test(new URL(u).protocol)) {
         throw new ConfigError(
-          `${key}: '${u}' is not an http(s) URL; expected http://host:3000, dns+http://name:3000 or dns+srv+http://_http._tcp.name`,
+          `${key}: '${redactUrl(u)}' is not an http(s) URL; expected http://host:3000, dns+http://name:3000 or dns+srv+http://_http._tcp.name`,
         );
       }
     }
@@ -122,7 +144,7 @@ export async function fromEnv(env: Record<string, string | undefined> = process.
   return {
     broker,
     store,
-    httpPort: parsed.data.TANDEM_HTTP_PORT,
+    httpPort,
     httpHost: parsed.data.TANDEM_HTTP_HOST,
     logLevel: parsed.data.TANDEM_LOG_LEVEL,
     serviceUrls,

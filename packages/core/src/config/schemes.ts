@@ -14,10 +14,17 @@ import { MemoryBroker, MemoryTransport } from '../transport/memory/memory-broker
  */
 export type BrokerFactory = (
   url: URL | string,
-  /** What the app's configuration says beyond the URL: the logger at TANDEM_LOG_LEVEL. */
-  context?: { logger?: Logger },
+  /**
+   * What the app's configuration says beyond the URL: the logger at TANDEM_LOG_LEVEL, and the
+   * setting the URL came from (TANDEM_BROKER_URL), for errors at connect to name.
+   */
+  context?: { logger?: Logger; setting?: string },
 ) => BrokerTransport | Promise<BrokerTransport>;
-export type StoreFactory = (url: URL) => Store | undefined | Promise<Store | undefined>;
+export type StoreFactory = (
+  url: URL,
+  /** The setting the URL came from (TANDEM_STORE_URL), for errors at connect to name. */
+  context?: { setting?: string },
+) => Store | undefined | Promise<Store | undefined>;
 
 interface SchemeEntry<F> {
   /** The package whose export `exportName` is the factory; used when no factory is registered. */

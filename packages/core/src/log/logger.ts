@@ -1,3 +1,5 @@
+import { redactCredentials } from '../config/redact.js';
+
 /**
  * The logging seam: a pino logger satisfies it as it is, so does the default below.
  * Calls take an object of fields first and a message second, as pino's do.
@@ -21,11 +23,26 @@ export interface ConsoleLoggerOptions {
   bindings?: object;
 }
 
-function serialise(value: unknown): unknown {
+/** How many causes deep an error is written; a cause chain can be a cycle. */
+const CAUSE_DEPTH = 5;
+
+/**
+ * An error as a plain object, with its cause chain. Messages and stacks lose any URL
+ * credentials: a driver's error often quotes the URL it was given, password and all.
+ */
+function serialise(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
-    return { type: value.name, message: value.message, ...(code !== undefined ? { code } : {}), stack: value.stack };
+    const cause = depth < CAUSE_DEPTH && value.cause !== undefined ? serialise(value.cause, depth + 1) : undefined;
+    return {
+      type: value.name,
+      message: redactCredentials(value.message),
+      ...(code !== undefined ? { code } : {}),
+      ...(value.stack !== undefined ? { stack: redactCredentials(value.stack) } : {}),
+      ...(cause !== undefined ? { cause } : {}),
+    };
   }
+  if (typeof value === 'string') return redactCredentials(value);
   return value;
 }
 
@@ -38,7 +55,7 @@ export function createLogger(options: ConsoleLoggerOptions = {}): Logger {
     if (rank[level] < threshold) return;
     const record: Record<string, unknown> = { level, time: new Date().toISOString(), ...bindings };
     for (const [k, v] of Object.entries(fields)) record[k] = serialise(v);
-    if (message !== undefined) record.msg = message;
+    if (message !== undefined) record.msg = redactCredentials(message);
     write(JSON.stringify(record));
   };
   return {

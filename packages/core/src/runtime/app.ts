@@ -7,6 +7,7 @@ import type {
   QueryContract,
   SyncContract,
 } from '../contracts/contracts.js';
+import { redactCredentials } from '../config/redact.js';
 import { describeService, type ServiceInput } from '../decorators/decorators.js';
 import { AbortedError, RegistrationError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -303,6 +304,11 @@ class TandemApp implements App {
     Object.assign(checks, this.options.clients?.health?.());
     if (this.store?.health) {
       checks.store = await this.store.health().catch((error: unknown) => ({ ok: false, detail: String(error) }));
+    }
+    // /health/ready may be open to anyone: whatever an adapter or a driver's error put in a
+    // detail, no URL user or password leaves through it.
+    for (const [name, check] of Object.entries(checks)) {
+      if (check.detail !== undefined) checks[name] = { ...check, detail: redactCredentials(check.detail) };
     }
     return { live: this.state !== 'stopped', ready: Object.values(checks).every((c) => c.ok), checks };
   }
