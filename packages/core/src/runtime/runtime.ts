@@ -8,6 +8,7 @@ import { compose, type Middleware } from '../middleware/compose.js';
 import type { Step } from '../middleware/stage.js';
 import { withDeadline } from '../middleware/timeout.js';
 import { outputChecked, validated } from '../middleware/validation.js';
+import { resolveValidationLimits, type ValidationLimits } from '../middleware/validation-limits.js';
 import { HandlerMetrics } from '../metrics/handler-metrics.js';
 import type { IdempotencyStore, Store } from '../stores/store.js';
 import { MemoryIdempotencyStore } from '../stores/memory-idempotency.js';
@@ -33,6 +34,7 @@ export interface RuntimeDeps {
   log: Logger;
   checkOutput: boolean;
   idempotency?: IdempotencyOptions;
+  validation?: ValidationLimits;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -100,17 +102,18 @@ export class Runtime {
       for (const h of group.handlers.values()) groupOf.set(h, group.name);
     const handler = deps.checkOutput ? outputChecked(callHandler) : callHandler;
     const keys = (this.keys = this.idempotencySettings());
+    const limits = resolveValidationLimits(deps.validation);
     for (const svc of deps.registry.services) {
       for (const reg of svc.handlers) {
         const group = groupOf.get(reg);
         const unit = { store: deps.store, broker: deps.broker, handler, ...(group !== undefined ? { group } : {}) };
-        const inner = validated(withDeadline(idempotent((inv) => runUnitOfWork(inv, unit), keys)));
+        const inner = validated(withDeadline(idempotent((inv) => runUnitOfWork(inv, unit), keys)), limits);
         const user = [...deps.middleware, ...(reg.options.middleware ?? [])];
         // Event runs always take the full path: a consumed message must end (and free its
         // consumer's slot) when the run aborts, even if the handler never returns.
         const direct =
           user.length === 0 && !deps.store && reg.options.timeoutMs === undefined && reg.kind !== 'event'
-            ? validated(handler)
+            ? validated(handler, limits)
             : undefined;
         this.steps.set(reg, {
           full: user.length > 0 ? compose(user, inner) : inner,
