@@ -148,6 +148,9 @@ export { MemoryStore, memoryStore } from './stores/memory-store.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';
 export { MemoryTx } from './stores/memory-tx.js';
 export { MemoryIdempotencyStore } from './stores/memory-idempotency.js';
+export type { MemoryIdempotencyOptions } from './stores/memory-idempotency.js';
+export type { MemoryInboxOptions } from './stores/memory-inbox.js';
+export { StoreMetricName } from './metrics/store-metrics.js';
 export { outboxRelay } from './outbox/relay.js';
 export type { OutboxRelay, RelayOptions, RelayStats } from './outbox/relay.js';
 

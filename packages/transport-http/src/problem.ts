@@ -33,6 +33,7 @@ const statusByCode: Record<string, number> = {
   TANDEM_METHOD_NOT_ALLOWED: 405,
   TANDEM_CONFLICT: 409,
   TANDEM_IDEMPOTENCY_IN_FLIGHT: 409,
+  TANDEM_IDEMPOTENCY_RESULT_NOT_STORED: 409,
   TANDEM_PAYLOAD_TOO_LARGE: 413,
   TANDEM_UNSUPPORTED_MEDIA_TYPE: 415,
   TANDEM_IDEMPOTENCY_MISMATCH: 422,
@@ -95,8 +96,9 @@ export const DEFAULT_MAX_PROBLEM_DETAILS_BYTES = 16 * 1024;
 
 /**
  * `maxDetailsBytes` bounds what an error adds to the problem: its message is cut to it, and
- * details whose JSON is longer (or cannot be encoded: a BigInt, a cycle, nesting deeper than
- * the stack) are left out, with `details.omitted` saying why, rather than failing the answer.
+ * details whose JSON is longer (a cycle and nesting deeper than the stack included: an echo
+ * of the input may be either) are left out, with `details.omitted` saying so, rather than
+ * failing the answer. Details JSON refuses (a BigInt) still throw, as a result would.
  */
 export function toProblem(
   error: unknown,
@@ -121,7 +123,7 @@ export function toProblem(
   const json = boundedJson(details, maxDetailsBytes);
   if (json === undefined || Buffer.byteLength(json) > maxDetailsBytes) {
     problem.details = {
-      omitted: `the error's details were larger than ${maxDetailsBytes} bytes of JSON, or could not be encoded`,
+      omitted: `the error's details were larger than ${maxDetailsBytes} bytes of JSON (maxProblemDetailsBytes)`,
     };
     return problem;
   }

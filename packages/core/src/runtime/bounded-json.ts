@@ -2,8 +2,8 @@
  * JSON.stringify with a budget: the text when it is at most `maxChars` characters long,
  * else undefined, at a cost bounded by the budget rather than by the value. Written with
  * an explicit stack, so a value nested deeper than the call stack (an echo of attacker
- * input) ends in `undefined` instead of a RangeError. A value JSON.stringify refuses (a
- * BigInt) is undefined too; a cycle runs into the budget.
+ * input) ends in `undefined` instead of a RangeError, and a cycle runs into the budget. A
+ * BigInt throws JSON.stringify's TypeError, as it is a bug rather than a matter of size.
  */
 export function boundedJson(value: unknown, maxChars: number): string | undefined {
   const out: string[] = [];
@@ -28,7 +28,6 @@ export function boundedJson(value: unknown, maxChars: number): string | undefine
     let v = item.value;
     if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')
       v = (v as { toJSON(key: string): unknown }).toJSON(item.key);
-    if (typeof v === 'bigint') return undefined;
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') {
       if (!write('null')) return undefined;
     } else if (v === null || typeof v !== 'object') {

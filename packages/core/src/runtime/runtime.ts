@@ -22,7 +22,12 @@ import type { Invocation } from './invocation.js';
 import type { Registry } from './registry.js';
 import type { HandlerRegistration } from './service.js';
 import type { InvokeReply, InvokeRequest } from './sync-host.js';
-import { idempotent, type IdempotencyOptions, type IdempotencySettings } from './idempotency.js';
+import {
+  DEFAULT_MAX_STORED_BYTES,
+  idempotent,
+  type IdempotencyOptions,
+  type IdempotencySettings,
+} from './idempotency.js';
 import { runUnitOfWork } from './unit-of-work.js';
 
 export interface RuntimeDeps {
@@ -132,6 +137,7 @@ export class Runtime {
       store,
       ttlMs: options.ttlMs ?? 24 * 60 * 60_000,
       leaseMs: options.leaseMs ?? 10_000,
+      maxStoredBytes: options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES,
       inTx: store === appStore && typeof store.completeIn === 'function',
       log: this.deps.log,
     };
