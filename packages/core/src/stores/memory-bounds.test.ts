@@ -47,14 +47,14 @@ describe('bounded in-memory idempotency records', () => {
       const begun = await store.begin('s', `k${i}`, 'fp', 60_000);
       expect(await store.complete('s', `k${i}`, leaseOf(begun), outcome(i), 60_000)).toBe(true);
     }
-    // The claim in flight stays; of the completed ones only the newest fit beside it.
-    expect(store.usage.entries).toBe(3);
+    // The claim in flight stays, and of the completed ones the newest that fit beside it.
     expect(await store.begin('s', 'in-flight', 'fp', 60_000)).toEqual({ state: 'in-flight' });
     expect(await store.renew('s', 'in-flight', leaseOf(running), 60_000)).toBe(true);
     expect(await store.begin('s', 'k5', 'fp', 60_000)).toEqual({ state: 'completed', outcome: outcome(5) });
     expect(await store.begin('s', 'k4', 'fp', 60_000)).toEqual({ state: 'completed', outcome: outcome(4) });
-    // k1 was forgotten early: its key is free again (and claiming it drops the next oldest).
-    expect((await store.begin('s', 'k1', 'fp', 60_000)).state).toBe('started');
+    // k2 was forgotten early: its key is free again (and claiming it drops k4, the oldest).
+    expect((await store.begin('s', 'k2', 'fp', 60_000)).state).toBe('started');
+    expect(store.usage.entries).toBe(3);
     expect(store.evicted).toBe(4);
     expect((await evictions('idempotency')) - before).toBe(4);
   });
@@ -66,6 +66,7 @@ describe('bounded in-memory idempotency records', () => {
       const begun = await store.begin('s', `k${i}`, 'fp', 60_000);
       await store.complete('s', `k${i}`, leaseOf(begun), big, 60_000);
     }
+    expect((await store.begin('s', 'k0', 'fp', 60_000)).state).toBe('started');
     expect(store.usage.bytes).toBeLessThanOrEqual(100_000);
     expect(store.usage.entries).toBeGreaterThanOrEqual(3);
     expect(store.usage.entries).toBeLessThan(10);
@@ -78,8 +79,10 @@ describe('bounded in-memory idempotency records', () => {
       const begun = await store.begin('s', `key-${i}`, 'fp', 60_000);
       await store.complete('s', `key-${i}`, leaseOf(begun), outcome(i), 86_400_000);
     }
+    expect((await store.begin('s', 'key-0', 'fp', 60_000)).state).toBe('started');
+    expect(await store.begin('s', 'key-100049', 'fp', 60_000)).toEqual({ state: 'completed', outcome: outcome(100_049) });
     expect(store.usage.entries).toBe(100_000);
-    expect(store.evicted).toBe(50);
+    expect(store.evicted).toBe(51);
   });
 
   it('an outcome committed in a transaction moves its record to the end of the eviction order', async () => {
@@ -109,10 +112,11 @@ describe('bounded in-memory inbox', () => {
     const inbox = new MemoryInbox(60_000, { maxEntries: 3 });
     const before = await evictions('inbox');
     for (let i = 1; i <= 5; i++) expect(await record(inbox, `m${i}`)).toBe(true);
-    expect(inbox.usage.entries).toBe(3);
-    expect(await record(inbox, 'm5')).toBe(false);
-    expect(await record(inbox, 'm3')).toBe(false);
+    // m1 was forgotten early (handled again, as after its retention), and m2 with it now.
     expect(await record(inbox, 'm1')).toBe(true);
+    expect(await record(inbox, 'm5')).toBe(false);
+    expect(await record(inbox, 'm4')).toBe(false);
+    expect(inbox.usage.entries).toBe(3);
     expect(inbox.evicted).toBe(3);
     expect((await evictions('inbox')) - before).toBe(3);
   });
@@ -120,7 +124,9 @@ describe('bounded in-memory inbox', () => {
   it('keeps at most maxBytes of ids, which producers choose', async () => {
     const inbox = new MemoryStore({ inbox: { maxBytes: 50_000 } }).inbox;
     for (let i = 0; i < 20; i++) await record(inbox, `${i}-${'x'.repeat(10_000)}`);
+    expect(await record(inbox, `0-${'x'.repeat(10_000)}`)).toBe(true);
     expect(inbox.usage.bytes).toBeLessThanOrEqual(50_000);
     expect(inbox.usage.entries).toBe(2);
+    expect(await record(inbox, `19-${'x'.repeat(10_000)}`)).toBe(false);
   });
 });
