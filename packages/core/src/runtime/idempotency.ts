@@ -162,8 +162,8 @@ async function finish(claim: IdempotentClaim, error: unknown, s: IdempotencySett
 export function claimOutcome(claim: IdempotentClaim, value: unknown): IdempotencyOutcome {
   if (value === undefined) return { kind: 'result' };
   // Measured with a budget first: a result of many megabytes costs no more than the limit here.
-  if (!fits(value, claim.maxStoredBytes)) return notStored(claim, 'succeeded');
-  return { kind: 'result', json: JSON.stringify(value) };
+  const json = encoded(value, claim.maxStoredBytes);
+  return json === undefined ? notStored(claim, 'succeeded') : { kind: 'result', json };
 }
 
 function errorOutcome(claim: IdempotentClaim, error: TandemError): IdempotencyOutcome {
@@ -173,16 +173,20 @@ function errorOutcome(claim: IdempotentClaim, error: TandemError): IdempotencyOu
     message: error.message,
     ...(error.details ? { details: error.details } : {}),
   };
-  return fits(outcome, claim.maxStoredBytes) ? outcome : notStored(claim, `failed with ${error.code}`);
+  return encoded(outcome, claim.maxStoredBytes) !== undefined ? outcome : notStored(claim, `failed with ${error.code}`);
 }
 
-/** Whether `value`'s JSON takes at most `maxBytes`; a value JSON cannot encode (a BigInt) cannot be kept either. */
-function fits(value: unknown, maxBytes: number): boolean {
+/**
+ * `value` as JSON when that takes at most `maxBytes` and nests no deeper than JSON.stringify
+ * copes with (the stores encode it again); undefined when it cannot be kept, a value JSON
+ * cannot encode (a BigInt) included.
+ */
+function encoded(value: unknown, maxBytes: number): string | undefined {
   try {
     const json = boundedJson(value, maxBytes);
-    return json !== undefined && Buffer.byteLength(json) <= maxBytes;
+    return json !== undefined && Buffer.byteLength(json) <= maxBytes ? json : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
