@@ -15,7 +15,10 @@ const Loud = defineCommand('shop.loud', {
   input: z.object({ words: z.array(z.string().refine(() => false, { message: 'x'.repeat(10_000) })) }),
   output: z.object({ ok: z.boolean() }),
 });
-const Echo = defineCommand('shop.echo', { input: z.object({ blob: z.unknown() }), output: z.object({ ok: z.boolean() }) });
+const Echo = defineCommand('shop.echo', {
+  input: z.object({ blob: z.unknown() }),
+  output: z.object({ ok: z.boolean() }),
+});
 
 describe('bounded validation answers', () => {
   let app: App | undefined;
@@ -37,9 +40,11 @@ describe('bounded validation answers', () => {
   }
 
   const post = (server: HttpServer, name: string, body: string) =>
-    fetch(`${server.url}/commands/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
-      async (res) => ({ status: res.status, text: await res.text() }),
-    );
+    fetch(`${server.url}/commands/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    }).then(async (res) => ({ status: res.status, text: await res.text() }));
 
   it(
     'a 1 MiB body of 349,000 invalid items gets a small problem at once, and /health/live is answered meanwhile',

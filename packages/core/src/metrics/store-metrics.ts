@@ -1,6 +1,7 @@
 import type { Attributes, Counter } from '@opentelemetry/api';
 import { instrumentsFor, METER_SCOPE } from './meter.js';
 
+/** Metric names the in-memory stores record. */
 export const StoreMetricName = {
   evictions: 'tandem.store.evictions',
 } as const;

@@ -26,6 +26,7 @@ export interface ValidationLimits {
 
 export type ResolvedValidationLimits = Required<ValidationLimits>;
 
+/** The limits a failed validation runs under when the app sets none. */
 export const defaultValidationLimits: ResolvedValidationLimits = {
   maxIssues: 20,
   maxBytes: 16 * 1024,

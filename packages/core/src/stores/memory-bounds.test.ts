@@ -80,7 +80,10 @@ describe('bounded in-memory idempotency records', () => {
       await store.complete('s', `key-${i}`, leaseOf(begun), outcome(i), 86_400_000);
     }
     expect((await store.begin('s', 'key-0', 'fp', 60_000)).state).toBe('started');
-    expect(await store.begin('s', 'key-100049', 'fp', 60_000)).toEqual({ state: 'completed', outcome: outcome(100_049) });
+    expect(await store.begin('s', 'key-100049', 'fp', 60_000)).toEqual({
+      state: 'completed',
+      outcome: outcome(100_049),
+    });
     expect(store.usage.entries).toBe(100_000);
     expect(store.evicted).toBe(51);
   });

@@ -14,6 +14,7 @@ interface Entry {
   size: number;
 }
 
+/** Bounds of the in-memory idempotency records. */
 export interface MemoryIdempotencyOptions {
   /** Records kept at most; past it the oldest completed ones are dropped. Default 100,000. */
   maxEntries?: number;

@@ -2,6 +2,7 @@ import { countEvictions } from '../metrics/store-metrics.js';
 import type { MemoryTx } from './memory-tx.js';
 import type { InboxStore } from './store.js';
 
+/** Bounds of the in-memory inbox. */
 export interface MemoryInboxOptions {
   /** Handled message ids kept at most; past it the oldest are forgotten. Default 100,000. */
   maxEntries?: number;

@@ -277,7 +277,10 @@ export function runIdempotencyHttpConformance<Tx>(
       expect(replay.status).toBe(409);
       expect(replay.replayed).toBe('true');
       expect(replay.body.length).toBeLessThan(2_000);
-      expect(JSON.parse(replay.body)).toMatchObject({ code: 'TANDEM_IDEMPOTENCY_RESULT_NOT_STORED', maxStoredBytes: 1024 });
+      expect(JSON.parse(replay.body)).toMatchObject({
+        code: 'TANDEM_IDEMPOTENCY_RESULT_NOT_STORED',
+        maxStoredBytes: 1024,
+      });
       expect(runs).toBe(1);
       // An answer within the limit is kept and replayed as before.
       const small = await send({ id: 'b', size: 10 }, 'big-2');
