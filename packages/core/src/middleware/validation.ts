@@ -28,11 +28,7 @@ export function safeParse(
   try {
     return schema.safeParse(value, context);
   } catch (error) {
-    if (error instanceof core.$ZodAsyncError)
-      return schema.safeParseAsync(value, context).catch((cause: unknown) => {
-        throw cause instanceof RangeError ? tooDeep(cause) : cause;
-      });
-    if (error instanceof RangeError) throw tooDeep(error);
+    if (error instanceof core.$ZodAsyncError) return schema.safeParseAsync(value, context);
     throw error;
   }
 }
@@ -50,11 +46,29 @@ const STOP_EARLY = { abortEarly: true } as z.core.ParseContext<z.core.$ZodIssue>
  * than the stack, or with a few hundred thousand issues under one member, overflows it.
  * That is the input's fault, not the service's: a 400, not a 500.
  */
-function tooDeep(cause: RangeError): ValidationError {
-  return new ValidationError('input is nested too deeply (or has too many problems) to validate', {
-    cause,
-    details: { issues: [] },
-  });
+function parseError(inv: Invocation, cause: unknown): unknown {
+  if (!(cause instanceof RangeError)) return cause;
+  const what = inv.contract.kind === 'event' ? 'data' : 'input';
+  return new ValidationError(
+    `${inv.contract.name}: ${what} is nested too deeply (or has too many problems) to validate`,
+    {
+      cause,
+      details: { issues: [], truncated: true },
+    },
+  );
+}
+
+/** `parse()`, with a RangeError it throws or rejects with turned into the input's ValidationError. */
+function parsing(inv: Invocation, parse: () => ParseResult | Promise<ParseResult>): ParseResult | Promise<ParseResult> {
+  try {
+    const parsed = parse();
+    if (!(parsed instanceof Promise)) return parsed;
+    return parsed.catch((error: unknown) => {
+      throw parseError(inv, error);
+    });
+  } catch (error) {
+    throw parseError(inv, error);
+  }
 }
 
 function then<T, R>(value: T | Promise<T>, fn: (value: T) => R | Promise<R>): R | Promise<R> {
@@ -72,7 +86,7 @@ export function validated(next: Step, limits: ResolvedValidationLimits = default
     const contract = inv.contract;
     const schema = contract.kind === 'event' ? contract.data : contract.input;
     try {
-      const parsed = safeParse(schema, inv.input, STOP_EARLY);
+      const parsed = parsing(inv, () => safeParse(schema, inv.input, STOP_EARLY));
       if (parsed instanceof Promise) return parsed.then((p) => afterInput(inv, schema, p, next, limits));
       return afterInput(inv, schema, parsed, next, limits);
     } catch (error) {
@@ -93,7 +107,12 @@ function afterInput(
     return next(inv);
   }
   if (hasMoreValuesThan(inv.input, limits.exhaustiveMaxValues)) return Promise.reject(invalid(inv, first, limits));
-  const full = safeParse(schema, inv.input);
+  let full: ParseResult | Promise<ParseResult>;
+  try {
+    full = parsing(inv, () => safeParse(schema, inv.input));
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (full instanceof Promise) return full.then((p) => Promise.reject(invalid(inv, first, limits, p)));
   return Promise.reject(invalid(inv, first, limits, full));
 }

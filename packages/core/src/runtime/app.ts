@@ -78,7 +78,7 @@ export interface AppOptions {
   idempotency?: IdempotencyOptions;
   /**
    * What a failed validation may cost and answer: issues listed, their bytes, and the input
-   * size up to which every issue is counted. Defaults 20 issues, 16 KiB, 5,000 values.
+   * size up to which every issue is counted. Defaults 20 issues, 16 KiB, 2,000 values.
    */
   validation?: ValidationLimits;
   /** Name of the implicit service that app.command()/query()/onEvent() add to. Default 'app'. */
