@@ -46,6 +46,7 @@ export type {
   HealthCheck,
 } from './runtime/sync-host.js';
 export { CallHeader } from './runtime/call-transport.js';
+export { boundedJson } from './runtime/bounded-json.js';
 export type { CallTransport, OutboundCall } from './runtime/call-transport.js';
 
 // Middleware
@@ -53,6 +54,8 @@ export { compose } from './middleware/compose.js';
 export type { Middleware } from './middleware/compose.js';
 export { issuesOf } from './middleware/validation.js';
 export type { ValidationIssue } from './middleware/validation.js';
+export { defaultValidationLimits } from './middleware/validation-limits.js';
+export type { ValidationLimits, ValidationDetails } from './middleware/validation-limits.js';
 
 // Errors
 export * from './errors/errors.js';
@@ -149,6 +152,9 @@ export { MemoryStore, memoryStore } from './stores/memory-store.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';
 export { MemoryTx } from './stores/memory-tx.js';
 export { MemoryIdempotencyStore } from './stores/memory-idempotency.js';
+export type { MemoryIdempotencyOptions } from './stores/memory-idempotency.js';
+export type { MemoryInboxOptions } from './stores/memory-inbox.js';
+export { StoreMetricName } from './metrics/store-metrics.js';
 export { outboxRelay } from './outbox/relay.js';
 export type { OutboxRelay, RelayOptions, RelayStats } from './outbox/relay.js';
 

@@ -3,7 +3,14 @@
  * and a problem type; the client reads `code` back into the same typed error. Stack
  * traces never leave the process, and unknown errors say nothing about their internals.
  */
-import { errorClassesByCode, InternalError, isTandemError, type TandemError, UnavailableError } from '@tandem/core';
+import {
+  boundedJson,
+  errorClassesByCode,
+  InternalError,
+  isTandemError,
+  type TandemError,
+  UnavailableError,
+} from '@tandem/core';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -26,6 +33,7 @@ const statusByCode: Record<string, number> = {
   TANDEM_METHOD_NOT_ALLOWED: 405,
   TANDEM_CONFLICT: 409,
   TANDEM_IDEMPOTENCY_IN_FLIGHT: 409,
+  TANDEM_IDEMPOTENCY_RESULT_NOT_STORED: 409,
   TANDEM_PAYLOAD_TOO_LARGE: 413,
   TANDEM_UNSUPPORTED_MEDIA_TYPE: 415,
   TANDEM_IDEMPOTENCY_MISMATCH: 422,
@@ -83,11 +91,24 @@ export interface Problem {
 /** Members the server always writes itself; a detail by one of these names goes under `details`. */
 const RESERVED = new Set(['type', 'title', 'status', 'detail', 'code', 'instance', 'details']);
 
-export function toProblem(error: unknown, instance?: string): Problem {
+/** Bytes of JSON an error's details and message may take in a problem. */
+export const DEFAULT_MAX_PROBLEM_DETAILS_BYTES = 16 * 1024;
+
+/**
+ * `maxDetailsBytes` bounds what an error adds to the problem: its message is cut to it, and
+ * details whose JSON is longer (a cycle and nesting deeper than the stack included: an echo
+ * of the input may be either) are left out, with `details.omitted` saying so, rather than
+ * failing the answer. Details JSON refuses (a BigInt) still throw, as a result would.
+ */
+export function toProblem(
+  error: unknown,
+  instance?: string,
+  maxDetailsBytes = DEFAULT_MAX_PROBLEM_DETAILS_BYTES,
+): Problem {
   const known: TandemError = isTandemError(error) ? error : new InternalError('internal error');
   const status = statusByCode[known.code] ?? 500;
   // A 500 from an unknown error says nothing about it; the server logs the real one.
-  const detail = isTandemError(error) ? error.message : 'internal error';
+  const detail = isTandemError(error) ? cut(error.message, maxDetailsBytes) : 'internal error';
   const problem: Problem = {
     type: problemType(known.code),
     title: titles[status] ?? 'Error',
@@ -97,12 +118,26 @@ export function toProblem(error: unknown, instance?: string): Problem {
   };
   if (instance !== undefined) problem.instance = instance;
   let nested: Record<string, unknown> | undefined;
-  for (const [name, value] of Object.entries(known.details ?? {})) {
+  const details = known.details ?? {};
+  // Characters count at least one byte each; a text within the limit is measured in bytes.
+  const json = boundedJson(details, maxDetailsBytes);
+  if (json === undefined || Buffer.byteLength(json) > maxDetailsBytes) {
+    problem.details = {
+      omitted: `the error's details were larger than ${maxDetailsBytes} bytes of JSON (maxProblemDetailsBytes)`,
+    };
+    return problem;
+  }
+  for (const [name, value] of Object.entries(details)) {
     if (RESERVED.has(name)) put((nested ??= {}), name, value);
     else put(problem, name, value);
   }
   if (nested) problem.details = nested;
   return problem;
+}
+
+/** `text` cut to at most `max` UTF-16 code units, its end marked. */
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
 /** Defines rather than assigns, so a detail named `__proto__` stays a member. */

@@ -14,19 +14,27 @@ export function replyWithProblem(
   path: string,
   error: unknown,
   log: Logger,
+  maxDetailsBytes?: number,
 ): void {
   try {
-    writeProblem(req, res, path, error, log);
+    writeProblem(req, res, path, error, log, maxDetailsBytes);
   } catch {
     res.destroy();
   }
 }
 
-function writeProblem(req: IncomingMessage, res: ServerResponse, path: string, error: unknown, log: Logger): void {
+function writeProblem(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  error: unknown,
+  log: Logger,
+  maxDetailsBytes?: number,
+): void {
   let problem: Problem;
   let json: string;
   try {
-    problem = toProblem(error, path);
+    problem = toProblem(error, path, maxDetailsBytes);
     json = JSON.stringify(problem);
   } catch (encoding) {
     // Details JSON cannot encode (a BigInt, a cycle) are the handler's bug, as a result would be: 500.

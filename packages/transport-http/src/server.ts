@@ -35,6 +35,11 @@ export interface HttpServerOptions {
   /** Largest request body in bytes; larger ones get 413. Default 1 MiB. */
   bodyLimit?: number;
   /**
+   * Bytes of JSON an error's details and message may add to a problem answer; larger
+   * details are left out (`details.omitted` says so). Default 16 KiB.
+   */
+  maxProblemDetailsBytes?: number;
+  /**
    * Called before every command and query: return the caller's identity (it becomes
    * `ctx.meta.principal`), or throw UnauthorizedError / ForbiddenError.
    */
@@ -250,6 +255,6 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   }
 
   fail(req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void {
-    replyWithProblem(req, res, path, error, this.log);
+    replyWithProblem(req, res, path, error, this.log, this.options.maxProblemDetailsBytes);
   }
 }

@@ -136,6 +136,16 @@ export type IdempotencyInFlightError = InstanceType<typeof IdempotencyInFlightEr
 /** An Idempotency-Key was reused with a different request. */
 export const IdempotencyMismatchError = errorClass('IdempotencyMismatchError', 'TANDEM_IDEMPOTENCY_MISMATCH', false);
 export type IdempotencyMismatchError = InstanceType<typeof IdempotencyMismatchError>;
+/**
+ * A replay of an Idempotency-Key whose command ran, but whose answer was too large to keep
+ * (IdempotencyOptions.maxStoredBytes): the command is not run again, and its answer is gone.
+ */
+export const IdempotencyResultNotStoredError = errorClass(
+  'IdempotencyResultNotStoredError',
+  'TANDEM_IDEMPOTENCY_RESULT_NOT_STORED',
+  false,
+);
+export type IdempotencyResultNotStoredError = InstanceType<typeof IdempotencyResultNotStoredError>;
 /** Configuration is missing or invalid; raised at start, naming the setting. */
 export const ConfigError = errorClass('ConfigError', 'TANDEM_CONFIG', false);
 export type ConfigError = InstanceType<typeof ConfigError>;
@@ -170,6 +180,7 @@ export const errorClassesByCode: ReadonlyMap<string, TandemErrorClass> = new Map
     BrokerError,
     IdempotencyInFlightError,
     IdempotencyMismatchError,
+    IdempotencyResultNotStoredError,
     ConfigError,
     RegistrationError,
     InternalError,

@@ -2,27 +2,16 @@ import { core, type z } from 'zod';
 import { InternalError, ValidationError } from '../errors/errors.js';
 import type { Invocation } from '../runtime/invocation.js';
 import type { Step } from './stage.js';
+import {
+  boundedDetails,
+  defaultValidationLimits,
+  hasMoreValuesThan,
+  issuesOf,
+  summarise,
+  type ResolvedValidationLimits,
+} from './validation-limits.js';
 
-export interface ValidationIssue {
-  path: string;
-  message: string;
-  code: string;
-}
-
-export function issuesOf(error: z.ZodError): ValidationIssue[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-    code: issue.code,
-  }));
-}
-
-function summarise(issues: ValidationIssue[]): string {
-  return issues
-    .slice(0, 3)
-    .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
-    .join('; ');
-}
+export { issuesOf, type ValidationIssue } from './validation-limits.js';
 
 export type ParseResult = z.ZodSafeParseResult<unknown>;
 
@@ -31,12 +20,54 @@ export type ParseResult = z.ZodSafeParseResult<unknown>;
  * cheaper than the async path; schemas with async refinements or transforms make zod
  * throw $ZodAsyncError from safeParse, and take the async path instead.
  */
-export function safeParse(schema: z.ZodType, value: unknown): ParseResult | Promise<ParseResult> {
+export function safeParse(
+  schema: z.ZodType,
+  value: unknown,
+  context?: z.core.ParseContext<z.core.$ZodIssue>,
+): ParseResult | Promise<ParseResult> {
   try {
-    return schema.safeParse(value);
+    return schema.safeParse(value, context);
   } catch (error) {
-    if (error instanceof core.$ZodAsyncError) return schema.safeParseAsync(value);
+    if (error instanceof core.$ZodAsyncError) return schema.safeParseAsync(value, context);
     throw error;
+  }
+}
+
+/**
+ * zod's own flag (what its `validate()` sets) for stopping a container at its first bad
+ * child: a failing parse then costs about as much as its first issue, while an input that
+ * passes parses exactly as without it. A zod without the flag ignores it and parses in full.
+ */
+const STOP_EARLY = { abortEarly: true } as z.core.ParseContext<z.core.$ZodIssue>;
+
+/**
+ * zod recurses into the input as deep as a recursive schema (z.lazy, z.json) lets it, and
+ * spreads a container's issues into its parent's as call arguments: input nested deeper
+ * than the stack, or with a few hundred thousand issues under one member, overflows it.
+ * That is the input's fault, not the service's: a 400, not a 500.
+ */
+function parseError(inv: Invocation, cause: unknown): unknown {
+  if (!(cause instanceof RangeError)) return cause;
+  const what = inv.contract.kind === 'event' ? 'data' : 'input';
+  return new ValidationError(
+    `${inv.contract.name}: ${what} is nested too deeply (or has too many problems) to validate`,
+    {
+      cause,
+      details: { issues: [], truncated: true },
+    },
+  );
+}
+
+/** `parse()`, with a RangeError it throws or rejects with turned into the input's ValidationError. */
+function parsing(inv: Invocation, parse: () => ParseResult | Promise<ParseResult>): ParseResult | Promise<ParseResult> {
+  try {
+    const parsed = parse();
+    if (!(parsed instanceof Promise)) return parsed;
+    return parsed.catch((error: unknown) => {
+      throw parseError(inv, error);
+    });
+  } catch (error) {
+    throw parseError(inv, error);
   }
 }
 
@@ -46,30 +77,58 @@ function then<T, R>(value: T | Promise<T>, fn: (value: T) => R | Promise<R>): R 
 
 /**
  * Parses every input against its contract (replacing it with the parsed value, so zod
- * defaults and transforms apply) before `next`.
+ * defaults and transforms apply) before `next`. A first parse stops at the first bad
+ * value; only an input small enough to be cheap is parsed again in full for the issues to
+ * list (see ValidationLimits).
  */
-export function validated(next: Step): Step {
+export function validated(next: Step, limits: ResolvedValidationLimits = defaultValidationLimits): Step {
   return (inv) => {
     const contract = inv.contract;
     const schema = contract.kind === 'event' ? contract.data : contract.input;
-    const parsed = safeParse(schema, inv.input);
-    if (parsed instanceof Promise) return parsed.then((p) => afterInput(inv, p, next));
     try {
-      return afterInput(inv, parsed, next);
+      const parsed = parsing(inv, () => safeParse(schema, inv.input, STOP_EARLY));
+      if (parsed instanceof Promise) return parsed.then((p) => afterInput(inv, schema, p, next, limits));
+      return afterInput(inv, schema, parsed, next, limits);
     } catch (error) {
       return Promise.reject(error);
     }
   };
 }
 
-function afterInput(inv: Invocation, parsed: ParseResult, next: Step): Promise<unknown> {
-  if (!parsed.success) {
-    const issues = issuesOf(parsed.error);
-    const what = inv.contract.kind === 'event' ? 'data' : 'input';
-    throw new ValidationError(`${inv.contract.name}: invalid ${what}: ${summarise(issues)}`, { details: { issues } });
+function afterInput(
+  inv: Invocation,
+  schema: z.ZodType,
+  first: ParseResult,
+  next: Step,
+  limits: ResolvedValidationLimits,
+): Promise<unknown> {
+  if (first.success) {
+    inv.input = first.data;
+    return next(inv);
   }
-  inv.input = parsed.data;
-  return next(inv);
+  if (hasMoreValuesThan(inv.input, limits.exhaustiveMaxValues)) return Promise.reject(invalid(inv, first, limits));
+  let full: ParseResult | Promise<ParseResult>;
+  try {
+    full = parsing(inv, () => safeParse(schema, inv.input));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (full instanceof Promise) return full.then((p) => Promise.reject(invalid(inv, first, limits, p)));
+  return Promise.reject(invalid(inv, first, limits, full));
+}
+
+/**
+ * The error for an input that failed: from the full parse's issues when there was one, else
+ * (or if a refinement that is not a function of its input passed the second time) from the
+ * first parse's, marked truncated.
+ */
+function invalid(inv: Invocation, first: ParseResult, limits: ResolvedValidationLimits, full?: ParseResult): Error {
+  const details =
+    full && !full.success
+      ? boundedDetails(full.error, limits, false)
+      : boundedDetails((first as z.ZodSafeParseError<unknown>).error, limits, true);
+  const what = inv.contract.kind === 'event' ? 'data' : 'input';
+  return new ValidationError(`${inv.contract.name}: invalid ${what}: ${summarise(details.issues)}`, { details });
 }
 
 /**
@@ -85,7 +144,7 @@ export function outputChecked(next: Step): Step {
       then(safeParse(contract.output, result), (output) => {
         if (!output.success) {
           throw new InternalError(
-            `${inv.registration.handlerName} returned output that does not match '${contract.name}': ${summarise(issuesOf(output.error))}`,
+            `${inv.registration.handlerName} returned output that does not match '${contract.name}': ${summarise(issuesOf(output.error, 3))}`,
           );
         }
         return output.data;

@@ -15,6 +15,7 @@ import { encodeEvent } from '../messages/envelope.js';
 import { traceSend } from '../tracing/messaging-spans.js';
 import { outboxRelay, type OutboxRelay, type RelayOptions } from '../outbox/relay.js';
 import type { Middleware } from '../middleware/compose.js';
+import type { ValidationLimits } from '../middleware/validation-limits.js';
 import type { RetryPolicy } from '../retry/retry-policy.js';
 import type { Store } from '../stores/store.js';
 import type { BrokerTransport, Subscription } from '../transport/broker.js';
@@ -82,6 +83,11 @@ export interface AppOptions {
   concurrency?: number;
   /** Idempotency keys of commands (`Idempotency-Key` over HTTP, `idempotencyKey` in process): where records live and how long. */
   idempotency?: IdempotencyOptions;
+  /**
+   * What a failed validation may cost and answer: issues listed, their bytes, and the input
+   * size up to which every issue is counted. Defaults 20 issues, 16 KiB, 2,000 values.
+   */
+  validation?: ValidationLimits;
   /** Name of the implicit service that app.command()/query()/onEvent() add to. Default 'app'. */
   name?: string;
 }
@@ -180,6 +186,7 @@ class TandemApp implements App {
         log: this.log,
         checkOutput: this.options.checkOutput ?? process.env.NODE_ENV !== 'production',
         ...(this.options.idempotency ? { idempotency: this.options.idempotency } : {}),
+        ...(this.options.validation ? { validation: this.options.validation } : {}),
       });
       this.runtime = runtime;
       await this.store?.connect?.();

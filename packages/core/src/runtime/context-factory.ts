@@ -3,7 +3,8 @@ import type { EventContract, SyncContract } from '../contracts/contracts.js';
 import { ValidationError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import { encodeEvent } from '../messages/envelope.js';
-import { issuesOf, safeParse, type ParseResult } from '../middleware/validation.js';
+import { safeParse, type ParseResult } from '../middleware/validation.js';
+import { boundedDetails, defaultValidationLimits, summarise } from '../middleware/validation-limits.js';
 import { logTraceFields } from '../tracing/log-fields.js';
 import { traceSend } from '../tracing/messaging-spans.js';
 import type { OutgoingMessage } from '../transport/broker.js';
@@ -91,10 +92,10 @@ export class RunContext implements HandlerContext {
 
   private record(event: EventContract, parsed: ParseResult, options: PublishOptions): void {
     if (!parsed.success) {
-      const issues = issuesOf(parsed.error);
+      const details = boundedDetails(parsed.error, defaultValidationLimits, false);
       throw new ValidationError(
-        `ctx.publish(${event.name}): data does not match the contract: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-        { details: { issues } },
+        `ctx.publish(${event.name}): data does not match the contract: ${summarise(details.issues)}`,
+        { details },
       );
     }
     const message = encodeEvent(event, parsed.data, {

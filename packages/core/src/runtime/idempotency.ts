@@ -22,6 +22,7 @@ import {
 import type { Logger } from '../log/logger.js';
 import type { Step } from '../middleware/stage.js';
 import type { IdempotencyOutcome, IdempotencyStore } from '../stores/store.js';
+import { boundedJson } from './bounded-json.js';
 import { canonicalJson } from './canonical-json.js';
 import type { Invocation } from './invocation.js';
 
@@ -36,12 +37,22 @@ export interface IdempotencyOptions {
    * that long, in which case its run is rolled back). Default 10 s.
    */
   leaseMs?: number;
+  /**
+   * Largest outcome kept for replay, in bytes of JSON (a result, or an error with its
+   * details). A larger answer still goes to its caller, but only a marker is kept: a replay
+   * answers TANDEM_IDEMPOTENCY_RESULT_NOT_STORED (409) and does not run the command again.
+   * Default 64 KiB.
+   */
+  maxStoredBytes?: number;
 }
+
+export const DEFAULT_MAX_STORED_BYTES = 64 * 1024;
 
 export interface IdempotencySettings {
   store: IdempotencyStore;
   ttlMs: number;
   leaseMs: number;
+  maxStoredBytes: number;
   /** The store's records live in the handler's database: outcomes are written in its transaction. */
   inTx: boolean;
   log: Logger;
@@ -55,6 +66,7 @@ export interface IdempotentClaim {
   readonly lease: string;
   readonly ttlMs: number;
   readonly leaseMs: number;
+  readonly maxStoredBytes: number;
   readonly inTx: boolean;
   /** Set by the unit of work once the outcome was written in the handler's transaction. */
   recorded: boolean;
@@ -92,6 +104,7 @@ async function runOnce(inv: Invocation, key: string, next: Step, s: IdempotencyS
     lease: begun.lease,
     ttlMs: s.ttlMs,
     leaseMs: s.leaseMs,
+    maxStoredBytes: s.maxStoredBytes,
     inTx: s.inTx,
     recorded: false,
   };
@@ -102,7 +115,7 @@ async function runOnce(inv: Invocation, key: string, next: Step, s: IdempotencyS
     if (!claim.recorded) {
       // No transaction to record it in (no store, or records kept elsewhere): right after the commit.
       await s.store
-        .complete(scope, key, claim.lease, claimOutcome(value), s.ttlMs)
+        .complete(scope, key, claim.lease, claimOutcome(claim, value), s.ttlMs)
         .catch((error: unknown) => s.log.warn({ err: error, key }, 'storing an idempotent outcome failed'));
     }
     clearInterval(renewal);
@@ -138,23 +151,55 @@ function keepLeased(inv: Invocation, claim: IdempotentClaim, log: Logger): NodeJ
 async function finish(claim: IdempotentClaim, error: unknown, s: IdempotencySettings): Promise<void> {
   try {
     if (isTandemError(error) && !error.retriable) {
-      await claim.store.complete(claim.scope, claim.key, claim.lease, errorOutcome(error), claim.ttlMs);
+      await claim.store.complete(claim.scope, claim.key, claim.lease, errorOutcome(claim, error), claim.ttlMs);
     } else await claim.store.release(claim.scope, claim.key, claim.lease);
   } catch (cause) {
     s.log.warn({ err: cause, key: claim.key }, 'finishing an idempotency claim failed; it lapses with its lease');
   }
 }
 
-export function claimOutcome(value: unknown): IdempotencyOutcome {
-  return value === undefined ? { kind: 'result' } : { kind: 'result', json: JSON.stringify(value) };
+/** What is kept of a run's result: the result, or a marker when it is too large to keep. */
+export function claimOutcome(claim: IdempotentClaim, value: unknown): IdempotencyOutcome {
+  if (value === undefined) return { kind: 'result' };
+  // Measured with a budget first: a result of many megabytes costs no more than the limit here.
+  const json = encoded(value, claim.maxStoredBytes);
+  return json === undefined ? notStored(claim, 'succeeded') : { kind: 'result', json };
 }
 
-function errorOutcome(error: TandemError): IdempotencyOutcome {
-  return {
+function errorOutcome(claim: IdempotentClaim, error: TandemError): IdempotencyOutcome {
+  const outcome: IdempotencyOutcome = {
     kind: 'error',
     code: error.code,
     message: error.message,
     ...(error.details ? { details: error.details } : {}),
+  };
+  return encoded(outcome, claim.maxStoredBytes) !== undefined ? outcome : notStored(claim, `failed with ${error.code}`);
+}
+
+/**
+ * `value` as JSON when that takes at most `maxBytes` and nests no deeper than JSON.stringify
+ * copes with (the stores encode it again); undefined when it cannot be kept, a value JSON
+ * cannot encode (a BigInt) included.
+ */
+function encoded(value: unknown, maxBytes: number): string | undefined {
+  try {
+    const json = boundedJson(value, maxBytes);
+    return json !== undefined && Buffer.byteLength(json) <= maxBytes ? json : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kept instead of an outcome too large to keep: enough to say so on a replay, and what happened. */
+function notStored(claim: IdempotentClaim, how: string): IdempotencyOutcome {
+  return {
+    kind: 'error',
+    code: 'TANDEM_IDEMPOTENCY_RESULT_NOT_STORED',
+    message:
+      `the command with Idempotency-Key '${claim.key}' already ran and ${how}, but its answer was larger than ` +
+      `the ${claim.maxStoredBytes} bytes kept for replay (idempotency.maxStoredBytes), so it is not repeated here; ` +
+      `the command was not run again. Read its outcome another way, or use a new key to run it again`,
+    details: { maxStoredBytes: claim.maxStoredBytes },
   };
 }
 

@@ -8,6 +8,7 @@ import { compose, type Middleware } from '../middleware/compose.js';
 import type { Step } from '../middleware/stage.js';
 import { withDeadline } from '../middleware/timeout.js';
 import { outputChecked, validated } from '../middleware/validation.js';
+import { resolveValidationLimits, type ValidationLimits } from '../middleware/validation-limits.js';
 import { HandlerMetrics } from '../metrics/handler-metrics.js';
 import type { IdempotencyStore, Store } from '../stores/store.js';
 import { MemoryIdempotencyStore } from '../stores/memory-idempotency.js';
@@ -21,7 +22,12 @@ import type { Invocation } from './invocation.js';
 import type { Registry } from './registry.js';
 import type { HandlerRegistration } from './service.js';
 import type { InvokeReply, InvokeRequest } from './sync-host.js';
-import { idempotent, type IdempotencyOptions, type IdempotencySettings } from './idempotency.js';
+import {
+  DEFAULT_MAX_STORED_BYTES,
+  idempotent,
+  type IdempotencyOptions,
+  type IdempotencySettings,
+} from './idempotency.js';
 import { runUnitOfWork } from './unit-of-work.js';
 
 export interface RuntimeDeps {
@@ -33,6 +39,7 @@ export interface RuntimeDeps {
   log: Logger;
   checkOutput: boolean;
   idempotency?: IdempotencyOptions;
+  validation?: ValidationLimits;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -100,17 +107,18 @@ export class Runtime {
       for (const h of group.handlers.values()) groupOf.set(h, group.name);
     const handler = deps.checkOutput ? outputChecked(callHandler) : callHandler;
     const keys = (this.keys = this.idempotencySettings());
+    const limits = resolveValidationLimits(deps.validation);
     for (const svc of deps.registry.services) {
       for (const reg of svc.handlers) {
         const group = groupOf.get(reg);
         const unit = { store: deps.store, broker: deps.broker, handler, ...(group !== undefined ? { group } : {}) };
-        const inner = validated(withDeadline(idempotent((inv) => runUnitOfWork(inv, unit), keys)));
+        const inner = validated(withDeadline(idempotent((inv) => runUnitOfWork(inv, unit), keys)), limits);
         const user = [...deps.middleware, ...(reg.options.middleware ?? [])];
         // Event runs always take the full path: a consumed message must end (and free its
         // consumer's slot) when the run aborts, even if the handler never returns.
         const direct =
           user.length === 0 && !deps.store && reg.options.timeoutMs === undefined && reg.kind !== 'event'
-            ? validated(handler)
+            ? validated(handler, limits)
             : undefined;
         this.steps.set(reg, {
           full: user.length > 0 ? compose(user, inner) : inner,
@@ -129,6 +137,7 @@ export class Runtime {
       store,
       ttlMs: options.ttlMs ?? 24 * 60 * 60_000,
       leaseMs: options.leaseMs ?? 10_000,
+      maxStoredBytes: options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES,
       inTx: store === appStore && typeof store.completeIn === 'function',
       log: this.deps.log,
     };

@@ -88,7 +88,7 @@ async function runInTransaction(inv: Invocation, store: Store, deps: UnitDeps): 
               claim.scope,
               claim.key,
               claim.lease,
-              claimOutcome(value),
+              claimOutcome(claim, value),
               claim.ttlMs,
             )
           : await claim.store.renew(claim.scope, claim.key, claim.lease, claim.leaseMs);
@@ -137,7 +137,7 @@ async function runJoined(inv: Invocation, store: Store, caller: RunContext, deps
             claim.scope,
             claim.key,
             claim.lease,
-            claimOutcome(value),
+            claimOutcome(claim, value),
             claim.ttlMs,
           );
           if (!kept) throw leaseLost(claim);

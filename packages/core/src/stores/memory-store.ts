@@ -1,5 +1,5 @@
-import { MemoryIdempotencyStore } from './memory-idempotency.js';
-import { MemoryInbox } from './memory-inbox.js';
+import { MemoryIdempotencyStore, type MemoryIdempotencyOptions } from './memory-idempotency.js';
+import { MemoryInbox, type MemoryInboxOptions } from './memory-inbox.js';
 import { MemoryOutbox } from './memory-outbox.js';
 import { MemoryTx } from './memory-tx.js';
 import { DEFAULT_OUTBOX_BUCKETS, defaultRetention, type RetentionOptions, type Store } from './store.js';
@@ -10,6 +10,10 @@ export interface MemoryStoreOptions {
   /** Key ranges of the outbox. Default 32. */
   buckets?: number;
   retention?: RetentionOptions;
+  /** Bounds of the idempotency records. Defaults 100,000 records, 64 MiB. */
+  idempotency?: MemoryIdempotencyOptions;
+  /** Bounds of the inbox's handled ids. Defaults 100,000 ids, 16 MiB. */
+  inbox?: MemoryInboxOptions;
 }
 
 /**
@@ -20,11 +24,12 @@ export class MemoryStore implements Store<MemoryTx> {
   readonly name = 'memory';
   readonly outbox: MemoryOutbox | undefined;
   readonly inbox: MemoryInbox;
-  readonly idempotency = new MemoryIdempotencyStore();
+  readonly idempotency: MemoryIdempotencyStore;
 
   constructor(options: MemoryStoreOptions = {}) {
     const retention = { ...defaultRetention, ...options.retention };
-    this.inbox = new MemoryInbox(retention.inboxMs);
+    this.inbox = new MemoryInbox(retention.inboxMs, options.inbox);
+    this.idempotency = new MemoryIdempotencyStore(options.idempotency);
     this.outbox = options.outbox === false ? undefined : new MemoryOutbox(options.buckets ?? DEFAULT_OUTBOX_BUCKETS);
   }
 

@@ -1,4 +1,6 @@
 import { expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineCommand } from '../contracts/contracts.js';
 import { silentLogger } from '../log/logger.js';
 import { createApp, type App } from '../runtime/app.js';
 import type { IdempotencyBegin, IdempotencyOutcome, Store } from '../stores/store.js';
@@ -231,6 +233,59 @@ export function runIdempotencyHttpConformance<Tx>(
       expect(later).toEqual({ status: 200, body: '{"id":"a","n":1}', replayed: 'true' });
       expect((await send({ id: 'b' })).status).toBe(422);
       expect(runs).toBe(1);
+    },
+  );
+  it(
+    'Idempotency-Key over HTTP: an answer larger than maxStoredBytes is returned but not kept; a replay says so and does not run again',
+    { timeout },
+    async (t) => {
+      const s = await store();
+      if (!s.idempotency || !harness.httpServer) return t.skip();
+      const server = harness.httpServer();
+      const { service } = storeTestContracts();
+      const Big = defineCommand(`${service}.big`, {
+        input: z.object({ id: z.string(), size: z.number() }),
+        output: z.object({ id: z.string(), n: z.number(), pad: z.string() }),
+      });
+      let runs = 0;
+      const app = started(
+        createApp({
+          name: service,
+          store: s,
+          http: server,
+          relay: false,
+          logger: silentLogger,
+          idempotency: { maxStoredBytes: 1024 },
+        }),
+      );
+      app.command(Big, async ({ id, size }) => ({ id, n: ++runs, pad: 'x'.repeat(size) }));
+      await app.start();
+      const send = (body: unknown, key: string) =>
+        fetch(`${server.url}/commands/${Big.name}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify(body),
+        }).then(async (res) => ({
+          status: res.status,
+          body: await res.text(),
+          replayed: res.headers.get('idempotent-replayed'),
+        }));
+      const first = await send({ id: 'a', size: 100_000 }, 'big-1');
+      expect(first.status).toBe(200);
+      expect(JSON.parse(first.body)).toEqual({ id: 'a', n: 1, pad: 'x'.repeat(100_000) });
+      const replay = await send({ id: 'a', size: 100_000 }, 'big-1');
+      expect(replay.status).toBe(409);
+      expect(replay.replayed).toBe('true');
+      expect(replay.body.length).toBeLessThan(2_000);
+      expect(JSON.parse(replay.body)).toMatchObject({
+        code: 'TANDEM_IDEMPOTENCY_RESULT_NOT_STORED',
+        maxStoredBytes: 1024,
+      });
+      expect(runs).toBe(1);
+      // An answer within the limit is kept and replayed as before.
+      const small = await send({ id: 'b', size: 10 }, 'big-2');
+      expect(await send({ id: 'b', size: 10 }, 'big-2')).toEqual({ ...small, replayed: 'true' });
+      expect(runs).toBe(2);
     },
   );
 }
