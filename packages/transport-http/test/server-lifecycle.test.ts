@@ -113,10 +113,11 @@ describe('graceful stop', () => {
   });
 
   it('aborts ctx.signal of a handler still running at the shutdown deadline', async () => {
-    const { app, url } = await startApp({}, { shutdownTimeoutMs: 100 });
+    // The handler ends 150 ms past the deadline, within the grace aborted runs get (min(500 ms, 2 s)).
+    const { app, url } = await startApp({}, { shutdownTimeoutMs: 500 });
     const inFlight = request(`${url}/commands/orders.slow`, {
       method: 'POST',
-      body: JSON.stringify({ ms: 600 }),
+      body: JSON.stringify({ ms: 700 }),
       headers: { 'content-type': 'application/json' },
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
