@@ -128,6 +128,8 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   private connections: Connections | undefined;
   /** When the app said it began to stop: the deadline it gave (ms since the epoch). */
   private drainDeadline: number | undefined;
+  private listenerClosed: Promise<void> | undefined;
+  private address: string | undefined;
 
   constructor(private readonly options: HttpServerOptions) {
     this.log = options.logger ?? createLogger({ level: 'warn' });
@@ -139,6 +141,11 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   }
 
   get url(): string | undefined {
+    return this.server ? this.address : undefined;
+  }
+
+  /** The listening URL, kept once known: a draining server has closed its listener but still serves its connections. */
+  private get listeningUrl(): string | undefined {
     const address = this.server?.address() as AddressInfo | null | undefined;
     if (!address) return undefined;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -193,37 +200,53 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       server.once('error', reject);
       server.listen(this.options.port ?? 3000, this.options.host ?? '0.0.0.0', () => {
         server.off('error', reject);
+        this.address = this.listeningUrl;
         resolve();
       });
     });
   }
 
+  /**
+   * The app began to stop: stop accepting connections (a new one is refused, which any
+   * client or proxy may retry elsewhere), and end the open ones cleanly (see Connections).
+   * The listener closes first: closing it later, once answers with `connection: close` have
+   * sent clients to reconnect, would reset the connections waiting in its accept queue.
+   */
   drain(timeoutMs: number): void {
     // The app aborts the runs still going at its deadline and gives them this grace to end
     // (see App.stop); a handler that answers within it still has its answer sent.
     const deadline = Date.now() + timeoutMs + Math.min(timeoutMs, ABORT_GRACE_MS);
     this.drainDeadline = Math.min(this.drainDeadline ?? Infinity, deadline);
     this.connections?.drain(this.drainDeadline);
+    this.stopListening();
   }
 
   /**
-   * Stops listening, then lets each open connection end cleanly (see Connections): by the
-   * app's drain deadline, or `closeTimeoutMs` from now without one, plus FLUSH_MS at most.
+   * Ends each open connection cleanly (see Connections): by the app's drain deadline, or
+   * `closeTimeoutMs` from now without one, plus FLUSH_MS at most.
    */
   async stop(): Promise<void> {
     const server = this.server;
     const connections = this.connections;
     if (!server || !connections) return;
-    this.server = undefined;
     connections.drain(this.drainDeadline ?? Date.now() + this.limits.closeTimeoutMs);
-    // net.Server's close stops listening only; node:http's would also close idle kept-alive
-    // connections at once, under clients that may be sending on them (a reset for them).
-    const listening = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    const closed = this.stopListening();
+    this.server = undefined;
     await connections.closed();
-    await listening;
+    await closed;
     connections.dispose();
     // node:http's own close now finds no connection left; it stops its timeout checks.
     server.close();
+  }
+
+  /** Resolves once the listener is closed and its last connection has ended. */
+  private stopListening(): Promise<void> {
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    // net.Server's close stops listening only; node:http's would also close idle kept-alive
+    // connections at once, under clients that may be sending on them (a reset for them).
+    this.listenerClosed ??= new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    return this.listenerClosed;
   }
 
   /** Whether the server is draining: every answer then closes its connection. */
