@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Pool, request } from 'undici';
+import { Client, Pool, request } from 'undici';
 import { createApp, defineCommand, service, type App, type Logger } from '@tandem/core';
 import { httpServer } from '../src/index.js';
 import { ordersService } from './fixtures.js';
@@ -113,6 +113,40 @@ describe('graceful stop under keep-alive load', () => {
       done = true;
       await Promise.all(lanes);
       await pool.destroy();
+    }
+  });
+
+  it('a request refused while stopping is logged as one line at warn, without a stack', async () => {
+    const lines: Line[] = [];
+    const server = httpServer({ port: 0, host: '127.0.0.1', logger: recorder(lines) });
+    app = createApp({ services: [ordersService()], http: server, logger: recorder([]), shutdownTimeoutMs: 5_000 });
+    await app.start();
+    const kept = new Client(server.url!);
+    try {
+      await (await kept.request({ path: '/orders/o-1', method: 'GET' })).body.dump();
+      // A slow command keeps the app draining while the refused request arrives.
+      const slow = request(`${server.url}/commands/orders.slow`, {
+        method: 'POST',
+        body: JSON.stringify({ ms: 300 }),
+        headers: { 'content-type': 'application/json' },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const stopping = app.stop();
+      const refused = await kept.request({ path: '/orders/o-1', method: 'GET' });
+      expect(refused.statusCode).toBe(503);
+      await refused.body.dump();
+      await (await slow).body.dump();
+      await stopping;
+      expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+      expect(lines).toEqual([
+        {
+          level: 'warn',
+          fields: { method: 'GET', path: '/orders/o-1', code: 'TANDEM_SHUTTING_DOWN' },
+          message: 'request refused: the service is shutting down',
+        },
+      ]);
+    } finally {
+      await kept.close();
     }
   });
 
