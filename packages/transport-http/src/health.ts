@@ -8,9 +8,9 @@ export interface HealthRequest {
 }
 
 /**
- * Who sees the `checks` of `/health/live` and `/health/ready` (each check's name, state and
- * detail, e.g. which broker is down). The status code and `status` are always answered, so
- * load balancers and orchestrators probe without credentials.
+ * Who sees the `checks` of `/health/live` and `/health/ready`: each check's name, state and
+ * detail (which broker is down, and how). The status code and `status` are always answered,
+ * so load balancers and orchestrators probe without credentials.
  *
  * - `'public'`: everyone.
  * - `'hidden'`: no one over HTTP (read them from logs, metrics or `app.health()`).

@@ -34,7 +34,9 @@ export const DEFAULT_LIMITS = {
 function positive(name: keyof typeof DEFAULT_LIMITS, value: number | undefined): number {
   if (value === undefined) return DEFAULT_LIMITS[name];
   if (!Number.isSafeInteger(value) || value <= 0)
-    throw new ConfigError(`httpServer option ${name}: ${value} is not a positive whole number; leave it out for ${DEFAULT_LIMITS[name]}`);
+    throw new ConfigError(
+      `httpServer option ${name}: ${value} is not a positive whole number; leave it out for ${DEFAULT_LIMITS[name]}`,
+    );
   return value;
 }
 
@@ -44,7 +46,9 @@ export function serverLimits(options: LimitOptions): ServerLimits {
   const headersTimeoutMs = Math.min(positive('headersTimeoutMs', options.headersTimeoutMs), requestTimeoutMs);
   const authChallenge = options.authChallenge ?? 'Bearer';
   if (authChallenge.trim() === '' || /[\r\n]/.test(authChallenge))
-    throw new ConfigError(`httpServer option authChallenge: '${authChallenge}' is not a WWW-Authenticate challenge; e.g. 'Bearer realm="api"'`);
+    throw new ConfigError(
+      `httpServer option authChallenge: '${authChallenge}' is not a WWW-Authenticate challenge; e.g. 'Bearer realm="api"'`,
+    );
   return {
     bodyLimit: positive('bodyLimit', options.bodyLimit),
     requestTimeoutMs,

@@ -371,7 +371,8 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     if (res.writableEnded) return;
     if (!res.headersSent) {
       const status = statusOf(error);
-      if (status === 401 && !res.hasHeader('www-authenticate')) res.setHeader('www-authenticate', this.limits.authChallenge);
+      if (status === 401 && !res.hasHeader('www-authenticate'))
+        res.setHeader('www-authenticate', this.limits.authChallenge);
       if (this.draining) {
         res.setHeader('connection', 'close');
         // Every 503 of a draining server says when to come back (the runtime's own refusals too).

@@ -84,5 +84,4 @@ describe('health exposure', () => {
     const publicUrl = await start({ auth: requireToken, healthChecks: 'public' });
     expect((await health(publicUrl, '/health/ready')).body).toMatchObject({ status: 'ok', checks: expect.any(Object) });
   });
-
 });

@@ -17,7 +17,13 @@ function recorder(lines: Line[]): Logger {
     (level: string) =>
     (fields: object, message?: string): void =>
       void lines.push({ level, fields: fields as Record<string, unknown>, message });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+  };
   return logger;
 }
 
@@ -33,88 +39,91 @@ describe('graceful stop under keep-alive load', () => {
   it.each([
     ['the runtime drains at once', 0],
     ['a slow command keeps the app draining for 1 s', 1_000],
-  ])('50 kept-alive connections under continuous load (%s): no resets, every refusal a 503 with Retry-After, stop within its bound', async (_, slowMs) => {
-    const lines: Line[] = [];
-    const server = httpServer({ port: 0, host: '127.0.0.1', logger: recorder(lines) });
-    const shutdownTimeoutMs = 3_000;
-    app = createApp({ services: [ordersService()], http: server, logger: recorder([]), shutdownTimeoutMs });
-    await app.start();
-    const url = server.url!;
-    const pool = new Pool(url, { connections: 50, pipelining: 1 });
-    const statuses = new Map<number, number>();
-    const refusedWithoutRetryAfter: string[] = [];
-    const openAfterRefusal: string[] = [];
-    const errors = new Map<string, number>();
-    let done = false;
-    let answered = 0;
-    const lane = async (): Promise<void> => {
-      while (!done) {
-        try {
-          const res = await pool.request({ path: '/orders/o-1', method: 'GET' });
-          await res.body.dump();
-          answered++;
-          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-          if (res.statusCode === 503) {
-            if (res.headers['retry-after'] !== '1') refusedWithoutRetryAfter.push(String(res.headers['retry-after']));
-            if (res.headers.connection !== 'close') openAfterRefusal.push(String(res.headers.connection));
+  ])(
+    '50 kept-alive connections under continuous load (%s): no resets, every refusal a 503 with Retry-After, stop within its bound',
+    async (_, slowMs) => {
+      const lines: Line[] = [];
+      const server = httpServer({ port: 0, host: '127.0.0.1', logger: recorder(lines) });
+      const shutdownTimeoutMs = 3_000;
+      app = createApp({ services: [ordersService()], http: server, logger: recorder([]), shutdownTimeoutMs });
+      await app.start();
+      const url = server.url!;
+      const pool = new Pool(url, { connections: 50, pipelining: 1 });
+      const statuses = new Map<number, number>();
+      const refusedWithoutRetryAfter: string[] = [];
+      const openAfterRefusal: string[] = [];
+      const errors = new Map<string, number>();
+      let done = false;
+      let answered = 0;
+      const lane = async (): Promise<void> => {
+        while (!done) {
+          try {
+            const res = await pool.request({ path: '/orders/o-1', method: 'GET' });
+            await res.body.dump();
+            answered++;
+            statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+            if (res.statusCode === 503) {
+              if (res.headers['retry-after'] !== '1') refusedWithoutRetryAfter.push(String(res.headers['retry-after']));
+              if (res.headers.connection !== 'close') openAfterRefusal.push(String(res.headers.connection));
+            }
+          } catch (error) {
+            const code = (error as { code?: string }).code ?? String(error);
+            errors.set(code, (errors.get(code) ?? 0) + 1);
+            // A refused connection: the listener is closed; a client tries another instance.
+            if (code === 'ECONNREFUSED') await new Promise((resolve) => setTimeout(resolve, 5));
           }
-        } catch (error) {
-          const code = (error as { code?: string }).code ?? String(error);
-          errors.set(code, (errors.get(code) ?? 0) + 1);
-          // A refused connection: the listener is closed; a client tries another instance.
-          if (code === 'ECONNREFUSED') await new Promise((resolve) => setTimeout(resolve, 5));
         }
-      }
-    };
-    const lanes = Array.from({ length: 50 }, lane);
-    try {
-      // Every connection in use, kept alive.
-      const warm = Date.now();
-      while (answered < 1_000 && Date.now() - warm < 10_000) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(answered).toBeGreaterThanOrEqual(1_000);
+      };
+      const lanes = Array.from({ length: 50 }, lane);
+      try {
+        // Every connection in use, kept alive.
+        const warm = Date.now();
+        while (answered < 1_000 && Date.now() - warm < 10_000) await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(answered).toBeGreaterThanOrEqual(1_000);
 
-      const slow =
-        slowMs > 0
-          ? request(`${url}/commands/orders.slow`, {
-              method: 'POST',
-              body: JSON.stringify({ ms: slowMs }),
-              headers: { 'content-type': 'application/json' },
-            })
-          : undefined;
-      if (slow) await new Promise((resolve) => setTimeout(resolve, 50));
-      const began = Date.now();
-      await app.stop();
-      const took = Date.now() - began;
-      done = true;
-      await Promise.all(lanes);
+        const slow =
+          slowMs > 0
+            ? request(`${url}/commands/orders.slow`, {
+                method: 'POST',
+                body: JSON.stringify({ ms: slowMs }),
+                headers: { 'content-type': 'application/json' },
+              })
+            : undefined;
+        if (slow) await new Promise((resolve) => setTimeout(resolve, 50));
+        const began = Date.now();
+        await app.stop();
+        const took = Date.now() - began;
+        done = true;
+        await Promise.all(lanes);
 
-      const { ECONNREFUSED: refused = 0, ...other } = Object.fromEntries(errors);
-      expect(other, `refused connections: ${refused}`).toEqual({});
-      expect([...statuses.keys()].sort()).toEqual([200, 503]);
-      expect(refusedWithoutRetryAfter).toEqual([]);
-      expect(openAfterRefusal).toEqual([]);
-      if (slow) {
-        const res = await slow;
-        expect(res.statusCode).toBe(200);
-        await res.body.dump();
+        const { ECONNREFUSED: refused = 0, ...other } = Object.fromEntries(errors);
+        expect(other, `refused connections: ${refused}`).toEqual({});
+        expect([...statuses.keys()].sort()).toEqual([200, 503]);
+        expect(refusedWithoutRetryAfter).toEqual([]);
+        expect(openAfterRefusal).toEqual([]);
+        if (slow) {
+          const res = await slow;
+          expect(res.statusCode).toBe(200);
+          await res.body.dump();
+        }
+        // The in-flight work drained before the deadline: the rest is connections ending; generous for a loaded machine.
+        expect(took).toBeLessThan(shutdownTimeoutMs);
+        // Each refusal is one line at warn, without a stack.
+        expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+        const refusals = lines.filter((l) => l.level === 'warn');
+        expect(refusals.length).toBe(statuses.get(503));
+        expect(statuses.get(503)).toBeGreaterThanOrEqual(50);
+        for (const line of refusals) {
+          expect(line.fields).not.toHaveProperty('err');
+          expect(line.fields).toMatchObject({ code: 'TANDEM_SHUTTING_DOWN', path: '/orders/o-1' });
+        }
+      } finally {
+        done = true;
+        await Promise.all(lanes);
+        await pool.destroy();
       }
-      // The in-flight work drained before the deadline: the rest is connections ending; generous for a loaded machine.
-      expect(took).toBeLessThan(shutdownTimeoutMs);
-      // Each refusal is one line at warn, without a stack.
-      expect(lines.filter((l) => l.level === 'error')).toEqual([]);
-      const refusals = lines.filter((l) => l.level === 'warn');
-      expect(refusals.length).toBe(statuses.get(503));
-      expect(statuses.get(503)).toBeGreaterThanOrEqual(50);
-      for (const line of refusals) {
-        expect(line.fields).not.toHaveProperty('err');
-        expect(line.fields).toMatchObject({ code: 'TANDEM_SHUTTING_DOWN', path: '/orders/o-1' });
-      }
-    } finally {
-      done = true;
-      await Promise.all(lanes);
-      await pool.destroy();
-    }
-  });
+    },
+  );
 
   it('a request refused while stopping is logged as one line at warn, without a stack', async () => {
     const lines: Line[] = [];

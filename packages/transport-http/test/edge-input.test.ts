@@ -36,7 +36,10 @@ async function expectMalformed(base: string): Promise<void> {
     const res = await get(base, path);
     expect(res.status, path).toBe(400);
     expect(res.headers['content-type']).toBe('application/problem+json');
-    expect(JSON.parse(res.body)).toMatchObject({ code: 'TANDEM_MALFORMED_REQUEST', detail: expect.stringMatching(/'id'/) });
+    expect(JSON.parse(res.body)).toMatchObject({
+      code: 'TANDEM_MALFORMED_REQUEST',
+      detail: expect.stringMatching(/'id'/),
+    });
   }
   // A well-formed escape still decodes into the input.
   const ok = await get(base, '/orders/a%2Fb');
@@ -133,7 +136,7 @@ describe('malformed percent-encoding in a :param route', () => {
       '/%',
       '//',
     ];
-    const headers = [
+    const headers: Record<string, string>[] = [
       {},
       { 'tandem-timeout-ms': '%' },
       { 'tandem-timeout-ms': '99999999999999999999999' },
