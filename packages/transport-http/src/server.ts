@@ -308,6 +308,8 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     try {
       // Set: `handle` made the exchange only once the server had started, and it stays set.
       const host = this.host!;
+      // The app began to stop while the body arrived: refused before any handler code, as at the start.
+      if (!host.accepting) throw refusal(x.res, STOPPING, true);
       const input = x.params ? { ...(body as object), ...x.params } : body;
       if (this.options.auth) void this.serveChecked(host, x, input);
       else host.dispatch(x.endpoint, input, x, x);

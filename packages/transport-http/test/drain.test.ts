@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Client, Pool, request } from 'undici';
@@ -124,6 +125,36 @@ describe('graceful stop under keep-alive load', () => {
       }
     },
   );
+
+  it('a command whose body was still arriving when the stop began is refused as not run, with Retry-After', async () => {
+    const server = httpServer({ port: 0, host: '127.0.0.1', logger: recorder([]) });
+    app = createApp({ services: [ordersService()], http: server, logger: recorder([]), shutdownTimeoutMs: 5_000 });
+    await app.start();
+    const body = new PassThrough();
+    const call = request(`${server.url}/commands/orders.place`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    body.write('{"sku":"a",');
+    // A slow command keeps the app draining while the body ends.
+    const slow = request(`${server.url}/commands/orders.slow`, {
+      method: 'POST',
+      body: JSON.stringify({ ms: 300 }),
+      headers: { 'content-type': 'application/json' },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopping = app.stop();
+    body.end('"qty":1}');
+    const res = await call;
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.headers['tandem-not-run']).toBe('1');
+    expect(res.headers.connection).toBe('close');
+    expect(await res.body.json()).toMatchObject({ code: 'TANDEM_SHUTTING_DOWN' });
+    await (await slow).body.dump();
+    await stopping;
+  });
 
   it('a request refused while stopping is logged as one line at warn, without a stack', async () => {
     const lines: Line[] = [];
