@@ -35,6 +35,7 @@ export class Connections {
   private sweeper: NodeJS.Timeout | undefined;
   private deadline = Infinity;
   private answered = false;
+  private lastSweep = 0;
   private emptied: (() => void) | undefined;
 
   constructor(
@@ -61,6 +62,7 @@ export class Connections {
     const now = Date.now();
     // Idle times count from now: what was idle before had no reason to be closed yet.
     for (const quiet of this.sockets.values()) quiet.since = now;
+    this.lastSweep = now;
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -79,6 +81,10 @@ export class Connections {
 
   private sweep(): void {
     const now = Date.now();
+    // After the event loop was held up, timers run before the reads that were waiting: a
+    // request may sit unread on a connection that looks idle. Close nothing idle this time.
+    const stalled = now - this.lastSweep > SWEEP_MS * 3;
+    this.lastSweep = now;
     if (now >= this.deadline + FLUSH_MS) {
       for (const socket of this.sockets.keys()) socket.destroy();
       return;
@@ -96,7 +102,7 @@ export class Connections {
         // Part of a request arrived since the last sweep: not idle.
         quiet.bytesRead = socket.bytesRead;
         quiet.since = now;
-      } else if (now - quiet.since >= IDLE_GRACE_MS || now >= this.deadline) socket.destroy();
+      } else if (now >= this.deadline || (!stalled && now - quiet.since >= IDLE_GRACE_MS)) socket.destroy();
     }
   }
 }
