@@ -173,6 +173,8 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
 
   async start(host: SyncHost): Promise<void> {
     this.host = host;
+    this.drainDeadline = undefined;
+    this.listenerClosed = undefined;
     const routes = new RouteTable<Served>();
     for (const endpoint of host.endpoints) {
       const route = endpoint.route ?? routeOf(endpoint.contract);

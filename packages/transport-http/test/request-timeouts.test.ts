@@ -99,6 +99,18 @@ describe('request timeouts', () => {
     }
   });
 
+  it('does not cut off a handler that runs longer than requestTimeoutMs once its request has arrived', async () => {
+    const started = await startApp({ requestTimeoutMs: 300, headersTimeoutMs: 200 });
+    app = started.app;
+    const res = await fetch(`${started.url}/commands/orders.slow`, {
+      method: 'POST',
+      body: JSON.stringify({ ms: 1_000 }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ done: true, aborted: false });
+  });
+
   it('has safe defaults: 30 s for a request, 10 s for its headers', async () => {
     const started = await startApp();
     app = started.app;
