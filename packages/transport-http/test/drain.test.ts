@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { Client, Pool, request } from 'undici';
+import { Client, Pool, request, type Dispatcher } from 'undici';
 import { createApp, defineCommand, service, type App, type Logger } from '@tandem/core';
 import { httpServer } from '../src/index.js';
 import { ordersService } from './fixtures.js';
@@ -32,9 +32,42 @@ let app: App | undefined;
 afterEach(async () => {
   await app?.stop();
   app = undefined;
+  holding = 0;
 });
 
 const Hang = defineCommand('jobs.hang', { input: z.object({}), output: z.object({ ok: z.boolean() }) });
+const Hold = defineCommand('jobs.hold', {
+  input: z.object({ ms: z.number() }),
+  output: z.object({ done: z.boolean(), aborted: z.boolean() }),
+});
+
+/** Runs of jobs.hold that have started. */
+let holding = 0;
+
+/** The orders service, and jobs.hold: a command that keeps the app draining for `ms` once it has started. */
+function services() {
+  const jobs = service('jobs').command(Hold, async ({ ms }, ctx) => {
+    holding++;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return { done: true, aborted: ctx.signal.aborted };
+  });
+  return [ordersService(), jobs];
+}
+
+/** Starts a jobs.hold of `ms` and waits until its handler runs; `answer` is its response to come. */
+async function hold(url: string, ms: number, client?: Client): Promise<{ answer: Promise<Dispatcher.ResponseData> }> {
+  const before = holding;
+  const options = {
+    method: 'POST' as const,
+    body: JSON.stringify({ ms }),
+    headers: { 'content-type': 'application/json' },
+  };
+  const answer = client
+    ? client.request({ path: '/commands/jobs.hold', ...options })
+    : request(`${url}/commands/jobs.hold`, options);
+  await vi.waitFor(() => expect(holding).toBeGreaterThan(before), { timeout: 10_000, interval: 5 });
+  return { answer };
+}
 
 describe('graceful stop under keep-alive load', () => {
   it.each([
@@ -46,7 +79,7 @@ describe('graceful stop under keep-alive load', () => {
       const lines: Line[] = [];
       const server = httpServer({ port: 0, host: '127.0.0.1', logger: recorder(lines) });
       const shutdownTimeoutMs = 3_000;
-      app = createApp({ services: [ordersService()], http: server, logger: recorder([]), shutdownTimeoutMs });
+      app = createApp({ services: services(), http: server, logger: recorder([]), shutdownTimeoutMs });
       await app.start();
       const url = server.url!;
       const pool = new Pool(url, { connections: 50, pipelining: 1 });
@@ -82,15 +115,7 @@ describe('graceful stop under keep-alive load', () => {
         while (answered < 1_000 && Date.now() - warm < 10_000) await new Promise((resolve) => setTimeout(resolve, 10));
         expect(answered).toBeGreaterThanOrEqual(1_000);
 
-        const slow =
-          slowMs > 0
-            ? request(`${url}/commands/orders.slow`, {
-                method: 'POST',
-                body: JSON.stringify({ ms: slowMs }),
-                headers: { 'content-type': 'application/json' },
-              })
-            : undefined;
-        if (slow) await new Promise((resolve) => setTimeout(resolve, 50));
+        const slow = slowMs > 0 ? (await hold(url, slowMs)).answer : undefined;
         const began = Date.now();
         await app.stop();
         const took = Date.now() - began;
@@ -128,7 +153,7 @@ describe('graceful stop under keep-alive load', () => {
 
   it('closes an idle kept-alive connection soon after the stop begins, and one with a request in flight only after its answer', async () => {
     const server = httpServer({ port: 0, host: '127.0.0.1', logger: recorder([]) });
-    app = createApp({ services: [ordersService()], http: server, logger: recorder([]), shutdownTimeoutMs: 5_000 });
+    app = createApp({ services: services(), http: server, logger: recorder([]), shutdownTimeoutMs: 5_000 });
     await app.start();
     const idle = new Client(server.url!);
     const busy = new Client(server.url!);
@@ -137,13 +162,7 @@ describe('graceful stop under keep-alive load', () => {
         await (await client.request({ path: '/orders/o-1', method: 'GET' })).body.dump();
       let idleClosedAt = 0;
       idle.once('disconnect', () => (idleClosedAt = Date.now()));
-      const slow = busy.request({
-        path: '/commands/orders.slow',
-        method: 'POST',
-        body: JSON.stringify({ ms: 1_000 }),
-        headers: { 'content-type': 'application/json' },
-      });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      const slow = (await hold(server.url!, 1_000, busy)).answer;
       const began = Date.now();
       const stopping = app.stop();
       const res = await slow;
@@ -163,22 +182,21 @@ describe('graceful stop under keep-alive load', () => {
 
   it('a command whose body was still arriving when the stop began is refused as not run, with Retry-After', async () => {
     const server = httpServer({ port: 0, host: '127.0.0.1', logger: recorder([]) });
-    app = createApp({ services: [ordersService()], http: server, logger: recorder([]), shutdownTimeoutMs: 5_000 });
+    app = createApp({ services: services(), http: server, logger: recorder([]), shutdownTimeoutMs: 5_000 });
     await app.start();
+    // On a connection already open: the request reaches the server whenever the stop begins.
+    const kept = new Client(server.url!);
+    await (await kept.request({ path: '/orders/o-1', method: 'GET' })).body.dump();
     const body = new PassThrough();
-    const call = request(`${server.url}/commands/orders.place`, {
+    const call = kept.request({
+      path: '/commands/orders.place',
       method: 'POST',
       body,
       headers: { 'content-type': 'application/json' },
     });
     body.write('{"sku":"a",');
     // A slow command keeps the app draining while the body ends.
-    const slow = request(`${server.url}/commands/orders.slow`, {
-      method: 'POST',
-      body: JSON.stringify({ ms: 300 }),
-      headers: { 'content-type': 'application/json' },
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const slow = (await hold(server.url!, 300)).answer;
     const stopping = app.stop();
     body.end('"qty":1}');
     const res = await call;
@@ -189,23 +207,19 @@ describe('graceful stop under keep-alive load', () => {
     expect(await res.body.json()).toMatchObject({ code: 'TANDEM_SHUTTING_DOWN' });
     await (await slow).body.dump();
     await stopping;
+    await kept.close();
   });
 
   it('a request refused while stopping is logged as one line at warn, without a stack', async () => {
     const lines: Line[] = [];
     const server = httpServer({ port: 0, host: '127.0.0.1', logger: recorder(lines) });
-    app = createApp({ services: [ordersService()], http: server, logger: recorder([]), shutdownTimeoutMs: 5_000 });
+    app = createApp({ services: services(), http: server, logger: recorder([]), shutdownTimeoutMs: 5_000 });
     await app.start();
     const kept = new Client(server.url!);
     try {
       await (await kept.request({ path: '/orders/o-1', method: 'GET' })).body.dump();
       // A slow command keeps the app draining while the refused request arrives.
-      const slow = request(`${server.url}/commands/orders.slow`, {
-        method: 'POST',
-        body: JSON.stringify({ ms: 300 }),
-        headers: { 'content-type': 'application/json' },
-      });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      const slow = (await hold(server.url!, 300)).answer;
       const stopping = app.stop();
       const refused = await kept.request({ path: '/orders/o-1', method: 'GET' });
       expect(refused.statusCode).toBe(503);
