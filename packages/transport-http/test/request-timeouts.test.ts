@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { App } from '@tandem/core';
+import { ConfigError, type App } from '@tandem/core';
+import { httpServer } from '../src/index.js';
 import { startApp } from './fixtures.js';
 
 let app: App | undefined;
@@ -117,5 +118,19 @@ describe('request timeouts', () => {
     const server = (started.server as unknown as { server: { requestTimeout: number; headersTimeout: number } }).server;
     expect(server.requestTimeout).toBe(30_000);
     expect(server.headersTimeout).toBe(10_000);
+  });
+
+  it('refuses a limit that is not a positive whole number, naming the option', () => {
+    for (const [name, value] of [
+      ['requestTimeoutMs', -1],
+      ['headersTimeoutMs', 0],
+      ['maxTimeoutMs', 1.5],
+      ['bodyLimit', Number.NaN],
+      ['closeTimeoutMs', Infinity],
+    ] as const) {
+      expect(() => httpServer({ [name]: value }), name).toThrow(ConfigError);
+      expect(() => httpServer({ [name]: value }), name).toThrow(new RegExp(`option ${name}: `));
+    }
+    expect(() => httpServer({ authChallenge: 'Bearer\r\nx-evil: 1' })).toThrow(ConfigError);
   });
 });
