@@ -14,6 +14,8 @@ const DIGITS = /^\d+$/;
 
 /** What an exchange needs from its server: the next step once the body is read, and the answers. */
 export interface ExchangeServer {
+  /** The largest caller deadline honoured (httpServer's `maxTimeoutMs`). */
+  readonly limits: { readonly maxTimeoutMs: number };
   serve(exchange: HttpExchange, body: unknown): void;
   respond(exchange: HttpExchange, result: unknown): void;
   fail(req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void;
@@ -50,7 +52,9 @@ export class HttpExchange implements InvokeRequest, InvokeReply, BodySink {
     const h = req.headers;
     this.headers = h as Record<string, string>;
     const timeout = h[CallHeader.timeout];
-    if (typeof timeout === 'string' && DIGITS.test(timeout)) this.timeoutMs = Number(timeout);
+    // Clamped: past 2^31 ms a timer fires at once, and no caller needs more than the maximum.
+    if (typeof timeout === 'string' && DIGITS.test(timeout))
+      this.timeoutMs = Math.min(Number(timeout), server.limits.maxTimeoutMs);
     const correlation = h[CallHeader.correlationId];
     if (typeof correlation === 'string') this.correlationId = correlation;
     const causation = h[CallHeader.causationId];

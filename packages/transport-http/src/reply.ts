@@ -43,7 +43,10 @@ function writeProblem(
     json = JSON.stringify(problem);
   }
   recordServerError(req, error, problem.status);
-  if (problem.status >= 500) log.error({ err: error, method: req.method, path }, 'request failed');
+  // A refusal while stopping is expected, and may come once per request: one line, no stack.
+  if (error instanceof ShuttingDownError)
+    log.warn({ method: req.method, path, code: problem.code }, 'request refused: the service is shutting down');
+  else if (problem.status >= 500) log.error({ err: error, method: req.method, path }, 'request failed');
   if (res.headersSent) {
     res.destroy();
     return;

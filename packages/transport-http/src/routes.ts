@@ -29,6 +29,8 @@ export interface RouteMatch<T> {
   target: T;
   /** The path's `:params`; absent for routes without any. */
   params?: Record<string, string>;
+  /** The first `:param` whose segment is not valid percent-encoding (`%`, `%E0%A4%A`): the request is malformed. */
+  malformed?: string;
 }
 
 export type RouteLookup<T> = { found: RouteMatch<T> } | { allowed: string[] } | undefined;
@@ -70,18 +72,34 @@ export class RouteTable<T> {
       if (route.segments.length !== parts.length) continue;
       const params: Record<string, string> = {};
       let matched = true;
+      let malformed: string | undefined;
       for (let i = 0; i < parts.length; i++) {
         const segment = route.segments[i]!;
         if (segment.startsWith(':')) {
           if (parts[i] === '') matched = false;
-          else params[segment.slice(1)] = decodeURIComponent(parts[i]!);
+          else {
+            const value = decodeSegment(parts[i]!);
+            if (value === undefined) malformed ??= segment.slice(1);
+            else params[segment.slice(1)] = value;
+          }
         } else if (segment !== parts[i]) matched = false;
         if (!matched) break;
       }
       if (!matched) continue;
       const target = route.methods.get(method);
-      return target !== undefined ? { found: { target, params } } : { allowed: [...route.methods.keys()] };
+      if (target === undefined) return { allowed: [...route.methods.keys()] };
+      return { found: malformed === undefined ? { target, params } : { target, params, malformed } };
     }
+    return undefined;
+  }
+}
+
+/** A path segment percent-decoded, or undefined when its encoding is malformed (decodeURIComponent would throw). */
+function decodeSegment(part: string): string | undefined {
+  if (!part.includes('%')) return part;
+  try {
+    return decodeURIComponent(part);
+  } catch {
     return undefined;
   }
 }

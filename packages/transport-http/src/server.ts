@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import {
+  AbortedError,
   createLogger,
+  MalformedRequestError,
   MethodNotAllowedError,
   RouteNotFoundError,
   type Logger,
@@ -16,7 +18,11 @@ import { REPLAYED_HEADER } from './idempotency.js';
 import { HttpExchange, type ExchangeServer } from './exchange.js';
 import { listen } from './listen.js';
 import { refusal, replyWithProblem } from './reply.js';
+import { statusOf } from './problem.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
+import { Connections } from './drain.js';
+import { healthBody, type HealthChecksExposure } from './health.js';
+import { serverLimits, type ServerLimits } from './server-limits.js';
 
 export interface AuthRequest {
   method: string;
@@ -47,8 +53,34 @@ export interface HttpServerOptions {
   /** Prefix for every route, e.g. '/api'. */
   basePath?: string;
   logger?: Logger;
-  /** How long stop() waits for open requests before closing their connections. Default 10 s. */
+  /**
+   * How long stop() waits for open requests when the app has not said how long it drains
+   * (see SyncServer.drain: in an app, stop() keeps to the app's `shutdownTimeoutMs`).
+   * Requests still unanswered then get 503, and their connections close. Default 10 s.
+   */
   closeTimeoutMs?: number;
+  /**
+   * Longest time a request may take to arrive, headers and body, before its connection is
+   * cut (node:http's `requestTimeout`): bounds bodies that trickle in or stall. Default 30 s.
+   */
+  requestTimeoutMs?: number;
+  /** Longest time a request's headers may take to arrive (node:http's `headersTimeout`). Default 10 s. */
+  headersTimeoutMs?: number;
+  /**
+   * Largest caller deadline honoured, in ms: a larger `tandem-timeout-ms` is clamped to it. A
+   * value that is not a whole number of ms is ignored (the run has no caller deadline). Default 5 min.
+   */
+  maxTimeoutMs?: number;
+  /**
+   * The `WWW-Authenticate` challenge of every 401 answer (RFC 9110 requires one), e.g.
+   * `Bearer realm="shop"`. Default `Bearer`.
+   */
+  authChallenge?: string;
+  /**
+   * Who sees the checks of `/health/live` and `/health/ready` (see HealthChecksExposure); the
+   * status is always answered. Default 'hidden' when `auth` is set, else 'public'.
+   */
+  healthChecks?: HealthChecksExposure;
 }
 
 type Next = (error?: unknown) => void;
@@ -66,6 +98,9 @@ export interface HttpServer extends SyncServer {
 }
 
 const STOPPING = 'the service is shutting down; retry on another instance';
+/** What App.stop gives aborted runs after its deadline, at most. */
+const ABORT_GRACE_MS = 2_000;
+const UNANSWERED = 'the service stopped before the handler answered; resend with an Idempotency-Key to retry safely';
 const LIVE = '/health/live';
 const READY = '/health/ready';
 
@@ -95,16 +130,28 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   private readonly basePath: string;
   private readonly livePath: string;
   private readonly readyPath: string;
+  readonly limits: ServerLimits;
+  private connections: Connections | undefined;
+  /** When the app said it began to stop: the deadline it gave (ms since the epoch). */
+  private drainDeadline: number | undefined;
+  private listenerClosed: Promise<void> | undefined;
+  private address: string | undefined;
 
   constructor(private readonly options: HttpServerOptions) {
     this.log = options.logger ?? createLogger({ level: 'warn' });
-    this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
+    this.limits = serverLimits(options);
+    this.bodyLimit = this.limits.bodyLimit;
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
     this.livePath = this.basePath + LIVE;
     this.readyPath = this.basePath + READY;
   }
 
   get url(): string | undefined {
+    return this.server ? this.address : undefined;
+  }
+
+  /** The listening URL, kept once known: a draining server has closed its listener but still serves its connections. */
+  private get listeningUrl(): string | undefined {
     const address = this.server?.address() as AddressInfo | null | undefined;
     if (!address) return undefined;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -116,9 +163,14 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   }
 
   handles(req: IncomingMessage): boolean {
-    const path = pathOf(req.url ?? '/');
-    if (this.isHealthPath(path)) return true;
-    return this.routes.lookup(req.method ?? 'GET', path) !== undefined;
+    try {
+      const path = pathOf(req.url ?? '/');
+      if (this.isHealthPath(path)) return true;
+      return this.routes.lookup(req.method ?? 'GET', path) !== undefined;
+    } catch {
+      // Nothing a request carries may throw out into the framework; `handle` answers it instead.
+      return true;
+    }
   }
 
   readonly handler = (req: IncomingMessage, res: ServerResponse, next?: Next): void => {
@@ -127,6 +179,8 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
 
   async start(host: SyncHost): Promise<void> {
     this.host = host;
+    this.drainDeadline = undefined;
+    this.listenerClosed = undefined;
     const routes = new RouteTable<Served>();
     for (const endpoint of host.endpoints) {
       const route = endpoint.route ?? routeOf(endpoint.contract);
@@ -135,24 +189,78 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     }
     this.routes = routes;
     if (this.options.listen === false) return;
-    const server = createServer({ IncomingMessage: ServerRequest }, this.handler);
+    const { requestTimeoutMs, headersTimeoutMs } = this.limits;
+    const server = createServer(
+      {
+        IncomingMessage: ServerRequest,
+        requestTimeout: requestTimeoutMs,
+        headersTimeout: headersTimeoutMs,
+        // node:http checks both timeouts only this often (30 s by default), which would let a
+        // request run up to twice its bound.
+        connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeoutMs / 4))),
+      },
+      this.handler,
+    );
     server.keepAliveTimeout = 5_000;
+    this.connections = new Connections(server, (res) => this.answerUnanswered(res));
     this.server = server;
     await listen(server, this.options.port ?? 3000, this.options.host ?? '0.0.0.0');
+    this.address = this.listeningUrl;
   }
 
+  /**
+   * The app began to stop: stop accepting connections (a new one is refused, which any
+   * client or proxy may retry elsewhere), and end the open ones cleanly (see Connections).
+   * The listener closes first: closing it later, once answers with `connection: close` have
+   * sent clients to reconnect, would reset the connections waiting in its accept queue.
+   */
+  drain(timeoutMs: number): void {
+    // The app aborts the runs still going at its deadline and gives them this grace to end
+    // (see App.stop); a handler that answers within it still has its answer sent.
+    const deadline = Date.now() + timeoutMs + Math.min(timeoutMs, ABORT_GRACE_MS);
+    this.drainDeadline = Math.min(this.drainDeadline ?? Infinity, deadline);
+    this.connections?.drain(this.drainDeadline);
+    this.stopListening();
+  }
+
+  /**
+   * Ends each open connection cleanly (see Connections): by the app's drain deadline, or
+   * `closeTimeoutMs` from now without one, plus FLUSH_MS at most.
+   */
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
+    const connections = this.connections;
+    if (!server || !connections) return;
+    connections.drain(this.drainDeadline ?? Date.now() + this.limits.closeTimeoutMs);
+    const closed = this.stopListening();
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Connections whose last response is still being written turn idle later; sweep them.
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), this.options.closeTimeoutMs ?? 10_000);
+    await connections.closed();
     await closed;
-    clearInterval(sweep);
-    clearTimeout(timer);
+    connections.dispose();
+    // node:http's own close now finds no connection left; it stops its timeout checks.
+    server.close();
+  }
+
+  /** Resolves once the listener is closed and its last connection has ended. */
+  private stopListening(): Promise<void> {
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    // net.Server's close stops listening only; node:http's would also close idle kept-alive
+    // connections at once, under clients that may be sending on them (a reset for them).
+    this.listenerClosed ??= new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    return this.listenerClosed;
+  }
+
+  /** Whether the server is draining: every answer then closes its connection. */
+  private get draining(): boolean {
+    return this.drainDeadline !== undefined || this.host?.accepting === false;
+  }
+
+  /** At the deadline, a request whose handler never answered (it ignored its signal) gets a 503. */
+  private answerUnanswered(res: ServerResponse): void {
+    const req = res.req;
+    res.setHeader('retry-after', '1');
+    this.fail(req, res, pathOf(req.url ?? '/'), new AbortedError(UNANSWERED));
   }
 
   /**
@@ -167,8 +275,9 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     const method = req.method ?? 'GET';
     try {
       const host = this.host;
+      if (this.draining) res.setHeader('connection', 'close');
       if (this.isHealthPath(path)) {
-        this.health(path, res).catch((error: unknown) => this.fail(req, res, path, error));
+        this.health(path, req, res).catch((error: unknown) => this.fail(req, res, path, error));
         return;
       }
       if (!host) throw refusal(res, 'the server has not started yet', false);
@@ -181,6 +290,10 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
         res.setHeader('allow', match.allowed.join(', '));
         throw new MethodNotAllowedError(`${path} does not accept ${method}; use ${match.allowed.join(' or ')}`);
       }
+      if (match.found.malformed !== undefined)
+        throw new MalformedRequestError(
+          `path parameter '${match.found.malformed}' of ${path} is not valid percent-encoding; encode it with encodeURIComponent`,
+        );
       if (!host.accepting) throw refusal(res, STOPPING, true);
       const { endpoint, template } = match.found.target;
       const trace = startServerSpan(req, res, template, path);
@@ -197,6 +310,8 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     try {
       // Set: `handle` made the exchange only once the server had started, and it stays set.
       const host = this.host!;
+      // The app began to stop while the body arrived: refused before any handler code, as at the start.
+      if (!host.accepting) throw refusal(x.res, STOPPING, true);
       const input = x.params ? { ...(body as object), ...x.params } : body;
       if (this.options.auth) void this.serveChecked(host, x, input);
       else host.dispatch(x.endpoint, input, x, x);
@@ -227,7 +342,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
 
   respond(x: HttpExchange, result: unknown): void {
     const res = x.res;
-    if (res.destroyed) return;
+    if (res.destroyed || res.writableEnded) return;
     try {
       if (this.host?.accepting !== true) res.setHeader('connection', 'close');
       if (x.replayed) res.setHeader(REPLAYED_HEADER, 'true');
@@ -243,18 +358,31 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     }
   }
 
-  private async health(path: string, res: ServerResponse): Promise<void> {
+  private async health(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.host) {
       res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"starting"}');
       return;
     }
     const report = await this.host.health();
     const ok = path.endsWith(LIVE) ? report.live : report.ready;
-    const body = JSON.stringify({ status: ok ? 'ok' : 'unavailable', checks: report.checks });
+    const body = await healthBody(report, ok, this.limits.healthChecks, { path, headers: req.headers });
+    if (res.writableEnded) return;
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
   }
 
   fail(req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void {
+    // The server answered it already (a request it answered itself at the drain deadline).
+    if (res.writableEnded) return;
+    if (!res.headersSent) {
+      const status = statusOf(error);
+      if (status === 401 && !res.hasHeader('www-authenticate'))
+        res.setHeader('www-authenticate', this.limits.authChallenge);
+      if (this.draining) {
+        res.setHeader('connection', 'close');
+        // Every 503 of a draining server says when to come back (the runtime's own refusals too).
+        if (status === 503 && !res.hasHeader('retry-after')) res.setHeader('retry-after', '1');
+      }
+    }
     replyWithProblem(req, res, path, error, this.log, this.options.maxProblemDetailsBytes);
   }
 }

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { request } from 'undici';
+import { Client, request } from 'undici';
 import {
   createApp,
   defineCommand,
@@ -81,8 +81,11 @@ describe('http server: mounted in an existing node:http server', () => {
 });
 
 describe('graceful stop', () => {
-  it('lets an in-flight handler finish, answers 503 to a new request, then closes', async () => {
+  it('lets an in-flight handler finish, answers 503 to a new request on a kept-alive connection, refuses new connections, then closes', async () => {
     const { app, url } = await startApp({}, { shutdownTimeoutMs: 5_000 });
+    // Two connections kept alive from before the stop.
+    const kept = [new Client(url), new Client(url)];
+    for (const client of kept) await (await client.request({ path: '/health/live', method: 'GET' })).body.dump();
     const inFlight = request(`${url}/commands/orders.slow`, {
       method: 'POST',
       body: JSON.stringify({ ms: 400 }),
@@ -93,16 +96,27 @@ describe('graceful stop', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(app.state).toBe('stopping');
 
-    const late = await place(url);
+    const late = await kept[0]!.request({
+      path: '/commands/orders.place',
+      method: 'POST',
+      body: JSON.stringify({ sku: 'a', qty: 1 }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(late.statusCode).toBe(503);
     expect(late.headers['retry-after']).toBe('1');
+    expect(late.headers.connection).toBe('close');
+    expect(late.headers['tandem-not-run']).toBe('1');
     expect(await late.body.json()).toMatchObject({
       code: 'TANDEM_SHUTTING_DOWN',
       type: 'urn:tandem:problem:shutting-down',
     });
-    const ready = await request(`${url}/health/ready`);
+    const ready = await kept[1]!.request({ path: '/health/ready', method: 'GET' });
     expect(ready.statusCode).toBe(503);
+    expect(ready.headers.connection).toBe('close');
     await ready.body.dump();
+    // The listener closed when the stop began: a new connection is refused, which a client may retry elsewhere.
+    await expect(place(url)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await Promise.all(kept.map((client) => client.close()));
 
     const finished = await inFlight;
     expect(finished.statusCode).toBe(200);
@@ -113,10 +127,11 @@ describe('graceful stop', () => {
   });
 
   it('aborts ctx.signal of a handler still running at the shutdown deadline', async () => {
-    const { app, url } = await startApp({}, { shutdownTimeoutMs: 100 });
+    // The handler ends 150 ms past the deadline, within the grace aborted runs get (min(500 ms, 2 s)).
+    const { app, url } = await startApp({}, { shutdownTimeoutMs: 500 });
     const inFlight = request(`${url}/commands/orders.slow`, {
       method: 'POST',
-      body: JSON.stringify({ ms: 600 }),
+      body: JSON.stringify({ ms: 700 }),
       headers: { 'content-type': 'application/json' },
     });
     await new Promise((resolve) => setTimeout(resolve, 50));

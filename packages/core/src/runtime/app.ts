@@ -257,6 +257,7 @@ class TandemApp implements App {
     const runtime = this.runtime!;
     runtime.accepting = false;
     const deadline = this.options.shutdownTimeoutMs ?? 10_000;
+    this.options.http?.drain?.(deadline);
     const closing = Promise.all(this.subscriptions.map((s) => s.close()));
     const drained = await runtime.inFlight.drain(deadline);
     if (!drained) {

@@ -76,6 +76,12 @@ export interface SyncHost {
 export interface SyncServer {
   readonly name: string;
   start(host: SyncHost): Promise<void>;
+  /**
+   * The app began to stop and gives its in-flight work at most `timeoutMs`: the server may
+   * start draining at once (answers that close their connections, idle kept-alive
+   * connections closed) and bound its stop() by that deadline. Called before stop().
+   */
+  drain?(timeoutMs: number): void;
   /** Stops listening and waits for open requests; called after the runtime drained. */
   stop(): Promise<void>;
 }
