@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyBytes, describeRequest, fuzzRun, type FuzzRequest } from './requests.js';
 import { send, type Outcome } from './send.js';
@@ -30,7 +29,6 @@ function faultOf(request: FuzzRequest, outcome: Outcome): string | undefined {
     // A server may answer 413 and close while a body over its limit is still being sent.
     return bodyBytes(request) > BODY_LIMIT ? undefined : `connection failed: ${outcome.message}`;
   }
-  try { decodeURIComponent(request.path.split('?')[0]!); } catch { return undefined; }
   if (outcome.truncated) return `answer over ${ANSWER_CAP} bytes`;
   if (outcome.status >= 500) return `answered ${outcome.status}`;
   return undefined;
@@ -38,29 +36,24 @@ function faultOf(request: FuzzRequest, outcome: Outcome): string | undefined {
 
 describe('HTTP fuzz: hostile input against a real server', () => {
   let target: Target;
-  let pool: Pool;
   let rssBefore = 0;
   const stalls = new StallWatch();
 
   beforeAll(async () => {
     target = await startTarget();
-    pool = new Pool(target.url, { connections: 4, pipelining: 1 });
     rssBefore = process.memoryUsage().rss;
   });
   afterAll(async () => {
     stalls.pause();
-    await pool?.close();
     await target?.app.stop();
   });
 
   /** Sends requests at once and says what went wrong, the stall they caused included. */
   async function faultsOf(requests: FuzzRequest[]): Promise<string[]> {
-    const dog = setTimeout(() => console.log('HANG', requests.map(describeRequest)), 40_000);
     stalls.worstMs = 0;
     stalls.watch();
-    const outcomes = await Promise.all(requests.map((request) => send(pool, request, ANSWER_CAP)));
+    const outcomes = await Promise.all(requests.map((request) => send(target.url, request, ANSWER_CAP)));
     stalls.pause();
-    clearTimeout(dog);
     const faults: string[] = [];
     requests.forEach((request, i) => {
       const fault = faultOf(request, outcomes[i]!);
@@ -73,7 +66,6 @@ describe('HTTP fuzz: hostile input against a real server', () => {
     return faults;
   }
 
-  console.log('SEED', SEED);
   it(`never answers 5xx or over the cap, never stalls the loop (${RUNS} runs)`, { timeout: 900_000 }, async () => {
     const started = performance.now();
     const result = await fc.check(
@@ -81,10 +73,10 @@ describe('HTTP fuzz: hostile input against a real server', () => {
         const faults: string[] = [];
         for (const request of run.sequential) faults.push(...(await faultsOf([request])));
         if (run.concurrent.length > 0) faults.push(...(await faultsOf(run.concurrent)));
-        const live = await send(pool, { method: 'GET', path: '/health/live', headers: {} }, ANSWER_CAP);
+        const live = await send(target.url, { method: 'GET', path: '/health/live', headers: {} }, ANSWER_CAP);
         if (live.kind !== 'answer' || live.status !== 200)
           faults.push(`/health/live after the run: ${JSON.stringify(live)}`);
-        if (faults.length) console.log('FAULTS', faults.map(f => f.slice(0, 300)));
+        if (faults.length > 0) throw new Error(faults.join('\n'));
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );

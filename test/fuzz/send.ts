@@ -1,4 +1,4 @@
-import { errors, type Pool } from 'undici';
+import { Client, errors } from 'undici';
 import type { FuzzRequest } from './requests.js';
 
 export type Outcome =
@@ -16,8 +16,34 @@ export type Outcome =
 /** Longest a request may go unanswered: far above any handler here, far below a hang. */
 const ANSWER_WITHIN_MS = 30_000;
 
-/** Sends one request and reads at most `cap + 1` bytes of its answer. */
-export async function send(client: Pool, request: FuzzRequest, cap: number): Promise<Outcome> {
+/**
+ * Sends one request on a connection of its own and reads at most `cap + 1` bytes of its
+ * answer, within ANSWER_WITHIN_MS whatever the client does with its abort signal. A
+ * connection per request keeps one request's fate from another's: undici's Pool was seen
+ * holding queued requests with no connection after a server closed one on a 431.
+ */
+export async function send(origin: string, request: FuzzRequest, cap: number): Promise<Outcome> {
+  const client = new Client(origin);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          kind: 'no-answer',
+          message: `no answer within ${ANSWER_WITHIN_MS + 5_000} ms (the abort did not end it)`,
+        }),
+      ANSWER_WITHIN_MS + 5_000,
+    );
+  });
+  try {
+    return await Promise.race([exchange(client, request, cap), late]);
+  } finally {
+    clearTimeout(timer);
+    await client.destroy();
+  }
+}
+
+async function exchange(client: Client, request: FuzzRequest, cap: number): Promise<Outcome> {
   try {
     const res = await client.request({
       method: request.method,

@@ -1,5 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '@tandem/core';
+import { checkJsonShape, type JsonShapeLimits } from './json-shape.js';
+
+/** What a request body may be: its size, and the shape of its JSON. */
+export interface BodyLimits extends JsonShapeLimits {
+  bodyLimit: number;
+}
 
 /** Told once of the parsed body (undefined when empty), or of the error that refused it. */
 export interface BodySink {
@@ -18,10 +24,14 @@ export class BodyRead {
   private size = 0;
   private settled = false;
 
+  private readonly limit: number;
+
   constructor(
-    private readonly limit: number,
+    private readonly limits: BodyLimits,
     private readonly sink: BodySink,
-  ) {}
+  ) {
+    this.limit = limits.bodyLimit;
+  }
 
   /** A chunk arrived; past the limit the sink is told once and later chunks are dropped. */
   add(chunk: Buffer): void {
@@ -45,7 +55,7 @@ export class BodyRead {
     this.settled = true;
     let body: unknown;
     try {
-      body = parseJson(req, this.chunks, this.size);
+      body = parseJson(req, this.chunks, this.size, this.limits);
     } catch (error) {
       this.sink.bodyRead(error);
       return;
@@ -80,7 +90,8 @@ type Reading = IncomingMessage & { [kBodyRead]: BodyRead };
  * on the request, so a request costs no closures. After the sink is told the request emits
  * nothing more that matters here, so the listeners need no removal.
  */
-export function readJsonBody(req: IncomingMessage, limit: number, sink: BodySink): void {
+export function readJsonBody(req: IncomingMessage, limits: BodyLimits, sink: BodySink): void {
+  const limit = limits.bodyLimit;
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     sink.bodyRead(
@@ -90,7 +101,7 @@ export function readJsonBody(req: IncomingMessage, limit: number, sink: BodySink
     );
     return;
   }
-  const read = new BodyRead(limit, sink);
+  const read = new BodyRead(limits, sink);
   if ((req as IncomingMessage & Partial<BodySource>).collectBody?.(read) === true) return;
   (req as Reading)[kBodyRead] = read;
   req.on('data', onData);
@@ -113,26 +124,28 @@ function onError(this: Reading, error: Error): void {
 
 const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
 
-function parseJson(req: IncomingMessage, chunks: Buffer[], size: number): unknown {
+function parseJson(req: IncomingMessage, chunks: Buffer[], size: number, limits: JsonShapeLimits): unknown {
   if (size === 0) return undefined;
   const type = req.headers['content-type'];
   if (type !== undefined && type !== 'application/json' && !JSON_TYPE.test(type)) {
     throw new UnsupportedMediaTypeError(`content type '${type}' is not supported; send application/json`);
   }
-  const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  checkJsonShape(bytes, limits);
   try {
-    return JSON.parse(text);
+    return JSON.parse(bytes.toString('utf8'));
   } catch (cause) {
     throw new MalformedRequestError(`request body is not valid JSON: ${(cause as Error).message}`);
   }
 }
 
 /** A query's input from the query string: `input=<JSON>`, or the flat parameters as strings. */
-export function readQueryInput(search: string): unknown {
+export function readQueryInput(search: string, limits: JsonShapeLimits): unknown {
   if (search === '') return {};
   const params = new URLSearchParams(search);
   const json = params.get('input');
   if (json !== null) {
+    checkJsonShape(Buffer.from(json), limits);
     try {
       return JSON.parse(json);
     } catch (cause) {

@@ -4,6 +4,8 @@ import type { HealthChecksExposure } from './health.js';
 /** The options of httpServer that bound a request, with their defaults applied. */
 export interface ServerLimits {
   bodyLimit: number;
+  maxJsonDepth: number;
+  maxJsonContainers: number;
   requestTimeoutMs: number;
   headersTimeoutMs: number;
   maxTimeoutMs: number;
@@ -14,6 +16,8 @@ export interface ServerLimits {
 
 interface LimitOptions {
   bodyLimit?: number;
+  maxJsonDepth?: number;
+  maxJsonContainers?: number;
   requestTimeoutMs?: number;
   headersTimeoutMs?: number;
   maxTimeoutMs?: number;
@@ -25,6 +29,8 @@ interface LimitOptions {
 
 export const DEFAULT_LIMITS = {
   bodyLimit: 1024 * 1024,
+  maxJsonDepth: 256,
+  maxJsonContainers: 100_000,
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
   maxTimeoutMs: 5 * 60_000,
@@ -51,6 +57,8 @@ export function serverLimits(options: LimitOptions): ServerLimits {
     );
   return {
     bodyLimit: positive('bodyLimit', options.bodyLimit),
+    maxJsonDepth: positive('maxJsonDepth', options.maxJsonDepth),
+    maxJsonContainers: positive('maxJsonContainers', options.maxJsonContainers),
     requestTimeoutMs,
     headersTimeoutMs,
     maxTimeoutMs: positive('maxTimeoutMs', options.maxTimeoutMs),

@@ -40,6 +40,10 @@ export interface HttpServerOptions {
   listen?: boolean;
   /** Largest request body in bytes; larger ones get 413. Default 1 MiB. */
   bodyLimit?: number;
+  /** Deepest nesting of a request's JSON (body or `input=` query); deeper gets 400. Default 256. */
+  maxJsonDepth?: number;
+  /** Most objects and arrays in a request's JSON; more gets 400. Default 100,000. */
+  maxJsonContainers?: number;
   /**
    * Bytes of JSON an error's details and message may add to a problem answer; larger
    * details are left out (`details.omitted` says so). Default 16 KiB.
@@ -126,7 +130,6 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   private routes = new RouteTable<Served>();
   private server: Server | undefined;
   private readonly log: Logger;
-  private readonly bodyLimit: number;
   private readonly basePath: string;
   private readonly livePath: string;
   private readonly readyPath: string;
@@ -140,7 +143,6 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   constructor(private readonly options: HttpServerOptions) {
     this.log = options.logger ?? createLogger({ level: 'warn' });
     this.limits = serverLimits(options);
-    this.bodyLimit = this.limits.bodyLimit;
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
     this.livePath = this.basePath + LIVE;
     this.readyPath = this.basePath + READY;
@@ -298,8 +300,9 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       const { endpoint, template } = match.found.target;
       const trace = startServerSpan(req, res, template, path);
       const exchange = new HttpExchange(this, req, res, method, path, endpoint, match.found.params, trace);
-      if (hasBody(method)) readJsonBody(req, this.bodyLimit, exchange);
-      else this.serve(exchange, readQueryInput(url.length > path.length ? url.slice(path.length + 1) : ''));
+      if (hasBody(method)) readJsonBody(req, this.limits, exchange);
+      else
+        this.serve(exchange, readQueryInput(url.length > path.length ? url.slice(path.length + 1) : '', this.limits));
     } catch (error) {
       this.fail(req, res, path, error);
     }

@@ -28,7 +28,16 @@ describe('bounded validation answers', () => {
   });
 
   async function start(options: Partial<AppOptions> = {}): Promise<HttpServer> {
-    const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger, bodyLimit: 2 * 1024 * 1024 });
+    // Past the default maxJsonDepth and maxJsonContainers on purpose, so that validation and
+    // the problem answer meet inputs the body reader would otherwise refuse first.
+    const server = httpServer({
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger,
+      bodyLimit: 2 * 1024 * 1024,
+      maxJsonDepth: 1_000_000,
+      maxJsonContainers: 10_000_000,
+    });
     app = createApp({ name: 'shop', http: server, logger: silentLogger, ...options });
     app.command(Place, async () => ({ ok: true }));
     app.command(Loud, async () => ({ ok: true }));

@@ -27,7 +27,16 @@ describe('deeply nested input, with and without Idempotency-Key', () => {
   let server: HttpServer;
   let runs = 0;
   beforeAll(async () => {
-    server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger, bodyLimit: 4 * 1024 * 1024 });
+    // Past the default maxJsonDepth and maxJsonContainers on purpose: what is checked here is that nothing after
+    // the body reader recurses over the input's depth, for a server configured to take it.
+    server = httpServer({
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger,
+      bodyLimit: 4 * 1024 * 1024,
+      maxJsonDepth: 1_000_000,
+      maxJsonContainers: 10_000_000,
+    });
     app = createApp({ name: 'deep', http: server, logger: silentLogger });
     app.command(Store, async ({ tag }) => ({ tag, runs: ++runs }));
     app.command(Echo, async ({ blob }) => blob);
