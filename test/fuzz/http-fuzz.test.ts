@@ -13,7 +13,7 @@ import { startTarget, type Target } from './target.js';
  *
  * `npm test` runs a fixed budget; `npm run test:fuzz -- --runs N [--seed S]` runs more.
  */
-const RUNS = Number(process.env.TANDEM_FUZZ_RUNS ?? 40);
+const RUNS = Number(process.env.TANDEM_FUZZ_RUNS ?? 150);
 const SEED = Number(process.env.TANDEM_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** The largest answer any of these requests may get: problem details are capped well below it. */
 const ANSWER_CAP = 64 * 1024;
