@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 it('docs/api.md matches what the packages export (regenerate with node scripts/api-reference.mjs)', () => {
-  const run = () => execFileSync(process.execPath, [join(root, 'scripts/api-reference.mjs'), '--check'], { stdio: 'pipe' });
+  const run = () =>
+    execFileSync(process.execPath, [join(root, 'scripts/api-reference.mjs'), '--check'], { stdio: 'pipe' });
   expect(run).not.toThrow();
 }, 120_000);

@@ -57,12 +57,16 @@ describe('documentation samples', () => {
       writeFileSync(name, `${sample.code}\nexport {};\n`);
       return name;
     });
-    const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.base.json'), {}, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    const config = ts.getParsedCommandLineOfConfigFile(
+      join(root, 'tsconfig.base.json'),
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (d) => {
+          throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+        },
       },
-    })!;
+    )!;
     const program = ts.createProgram(names, {
       ...config.options,
       noEmit: true,

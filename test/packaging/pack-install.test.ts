@@ -22,7 +22,9 @@ const packages = readdirSync(packagesDir).filter((d) => {
     return false;
   }
 });
-const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>;
+};
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 function run(cmd: string, args: string[], cwd: string): string {
   try {
@@ -49,12 +51,18 @@ describe('packages install and run outside the workspace', () => {
       const pkgDir = join(packagesDir, dir);
       expect(run(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), pkgDir], root)).toMatch(/All good/);
       // ESM only: the CommonJS resolutions are not offered (Node >= 20.19 can still require() it).
-      run(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), '--pack', '.', '--profile', 'esm-only'], pkgDir);
+      run(
+        process.execPath,
+        [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), '--pack', '.', '--profile', 'esm-only'],
+        pkgDir,
+      );
     }
   }, 300_000);
 
   it('packs every package', () => {
-    const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', work, ...packages.map((d) => `./packages/${d}`)], root)) as Array<{ name: string; filename: string; files: Array<{ path: string }> }>;
+    const packed = JSON.parse(
+      run(npm, ['pack', '--json', '--pack-destination', work, ...packages.map((d) => `./packages/${d}`)], root),
+    ) as Array<{ name: string; filename: string; files: Array<{ path: string }> }>;
     for (const p of packed) {
       tarballs[p.name] = join(work, p.filename);
       const files = p.files.map((f) => f.path);
@@ -74,8 +82,15 @@ describe('packages install and run outside the workspace', () => {
         name: 'tandem-smoke',
         private: true,
         type: 'module',
-        dependencies: { ...Object.fromEntries(Object.entries(tarballs).map(([n, f]) => [n, `file:${f}`])), zod: '4.6.7', 'reflect-metadata': '0.2.2' },
-        devDependencies: { typescript: rootPkg.devDependencies.typescript, '@types/node': rootPkg.devDependencies['@types/node'] },
+        dependencies: {
+          ...Object.fromEntries(Object.entries(tarballs).map(([n, f]) => [n, `file:${f}`])),
+          zod: '4.6.7',
+          'reflect-metadata': '0.2.2',
+        },
+        devDependencies: {
+          typescript: rootPkg.devDependencies.typescript,
+          '@types/node': rootPkg.devDependencies['@types/node'],
+        },
       }),
     );
     writeFileSync(

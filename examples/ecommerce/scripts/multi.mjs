@@ -12,7 +12,9 @@ const basePort = Number(process.env.SHOP_BASE_PORT ?? 3001);
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 if (!process.env.TANDEM_BROKER_URL || process.env.TANDEM_BROKER_URL.startsWith('memory:')) {
-  console.error('multi.mjs: set TANDEM_BROKER_URL to a real broker (amqp://... or kafka://...); memory:// is per process');
+  console.error(
+    'multi.mjs: set TANDEM_BROKER_URL to a real broker (amqp://... or kafka://...); memory:// is per process',
+  );
   process.exit(2);
 }
 if (!process.env.TANDEM_STORE_URL?.startsWith('postgres')) {
@@ -25,13 +27,21 @@ const urls = Object.fromEntries(
 );
 const children = services.map((name, i) => {
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, ...urls, SHOP_SERVICES: name, TANDEM_HTTP_PORT: String(basePort + i), TANDEM_HTTP_HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      ...urls,
+      SHOP_SERVICES: name,
+      TANDEM_HTTP_PORT: String(basePort + i),
+      TANDEM_HTTP_HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   child.on('exit', (code, signal) => console.error(`${name} exited (${signal ?? code})`));
   return child;
 });
-console.error(`shop: ${services.map((s, i) => `${s} :${basePort + i}`).join(', ')}; orders at http://127.0.0.1:${basePort}`);
+console.error(
+  `shop: ${services.map((s, i) => `${s} :${basePort + i}`).join(', ')}; orders at http://127.0.0.1:${basePort}`,
+);
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
     for (const child of children) child.kill('SIGTERM');

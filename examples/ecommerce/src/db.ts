@@ -7,7 +7,8 @@ import type { Queryable } from '@tandem/store-postgres';
  */
 export function db(ctx: HandlerContext): Queryable {
   const tx = ctx.tx as Queryable | undefined;
-  if (!tx) throw new ConfigError('the shop needs a SQL store: set TANDEM_STORE_URL to pglite://./path or postgres://...');
+  if (!tx)
+    throw new ConfigError('the shop needs a SQL store: set TANDEM_STORE_URL to pglite://./path or postgres://...');
   return tx;
 }
 

@@ -16,7 +16,11 @@ import { request } from 'undici';
 import { ALL_SERVICES, buildShop } from './shop.js';
 
 const { values } = parseArgs({
-  options: { orders: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '20' }, url: { type: 'string' } },
+  options: {
+    orders: { type: 'string', default: '500' },
+    concurrency: { type: 'string', default: '20' },
+    url: { type: 'string' },
+  },
 });
 const total = Number(values.orders);
 const concurrency = Number(values.concurrency);
@@ -24,7 +28,8 @@ const concurrency = Number(values.concurrency);
 const handled = new Map<string, number>();
 const countEvents: Middleware<Invocation> = async (inv, next) => {
   const result = await next();
-  if (inv.registration.kind === 'event') handled.set(inv.registration.service, (handled.get(inv.registration.service) ?? 0) + 1);
+  if (inv.registration.kind === 'event')
+    handled.set(inv.registration.service, (handled.get(inv.registration.service) ?? 0) + 1);
   return result;
 };
 
@@ -70,7 +75,11 @@ async function worker(): Promise<void> {
     });
     const t0 = performance.now();
     try {
-      const res = await request(`${base}/commands/orders.place`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await request(`${base}/commands/orders.place`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       const answer = (await res.body.json()) as { orderId?: string; status?: string };
       latencies.push(performance.now() - t0);
       if (res.statusCode === 200 && answer.status === 'accepted') accepted.push(answer.orderId!);

@@ -44,7 +44,10 @@ export interface Shop {
  * process per service), on whatever broker and store the environment names. Calls to
  * services not in this process go over HTTP to TANDEM_SERVICE_<NAME>_URL.
  */
-export async function buildShop(env: Record<string, string | undefined> = process.env, options: ShopOptions = {}): Promise<Shop> {
+export async function buildShop(
+  env: Record<string, string | undefined> = process.env,
+  options: ShopOptions = {},
+): Promise<Shop> {
   const config = await fromEnv({ TANDEM_STORE_URL: DEFAULT_STORE_URL, ...stripUndefined(env) });
   const services = selectServices(env.SHOP_SERVICES);
   if (!config.store)
@@ -83,7 +86,10 @@ function instantiate(name: ShopService, options: ShopOptions): ServiceInput {
 
 function selectServices(value: string | undefined): ShopService[] {
   if (!value) return [...ALL_SERVICES];
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (!(ALL_SERVICES as readonly string[]).includes(name)) {
       throw new ConfigError(`SHOP_SERVICES: unknown service '${name}'; expected some of ${ALL_SERVICES.join(', ')}`);

@@ -12,7 +12,12 @@ describe("the shop's generated API documents", () => {
     const doc = openApiDocument(model, { title: 'shop', version: '1.0.0' });
     await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
     expect(Object.keys(doc.paths as object)).toEqual(
-      expect.arrayContaining(['/commands/orders.place', '/orders/{orderId}', '/orders/{orderId}/cancel', '/queries/inventory.stock']),
+      expect.arrayContaining([
+        '/commands/orders.place',
+        '/orders/{orderId}',
+        '/orders/{orderId}/cancel',
+        '/queries/inventory.stock',
+      ]),
     );
   });
 

@@ -36,7 +36,9 @@ const brokers: Array<{ name: string; url: () => Promise<string | undefined> }> =
       const ok = await serviceAvailable('kafka mock broker (librdkafka-dev)', async () => {
         kafka = await startMockKafka({ topics: shopTopics.map((t) => `${t}:3`) });
       });
-      return ok ? `kafka://${kafka!.bootstrap.split(',')[0]}?createTopics=false&idempotent=false&sessionTimeoutMs=6000` : undefined;
+      return ok
+        ? `kafka://${kafka!.bootstrap.split(',')[0]}?createTopics=false&idempotent=false&sessionTimeoutMs=6000`
+        : undefined;
     },
   },
 ];
@@ -46,7 +48,12 @@ describe.each(brokers)('shop on $name', ({ url }) => {
     const broker = await url();
     if (!broker) return test.skip();
     const shop = await buildShop(
-      { TANDEM_BROKER_URL: broker, TANDEM_STORE_URL: 'pglite://memory', TANDEM_HTTP_PORT: '0', TANDEM_HTTP_HOST: '127.0.0.1' },
+      {
+        TANDEM_BROKER_URL: broker,
+        TANDEM_STORE_URL: 'pglite://memory',
+        TANDEM_HTTP_PORT: '0',
+        TANDEM_HTTP_HOST: '127.0.0.1',
+      },
       { logger: silentLogger },
     );
     await shop.app.start();

@@ -10,7 +10,12 @@ describe('shop on the embedded defaults (in-process broker, PGlite)', () => {
 
   beforeAll(async () => {
     shop = await buildShop(
-      { TANDEM_BROKER_URL: 'memory://shop-embedded', TANDEM_STORE_URL: 'pglite://memory', TANDEM_HTTP_PORT: '0', TANDEM_HTTP_HOST: '127.0.0.1' },
+      {
+        TANDEM_BROKER_URL: 'memory://shop-embedded',
+        TANDEM_STORE_URL: 'pglite://memory',
+        TANDEM_HTTP_PORT: '0',
+        TANDEM_HTTP_HOST: '127.0.0.1',
+      },
       { logger: silentLogger },
     );
     await shop.app.start();
@@ -44,7 +49,15 @@ describe('shop on the embedded defaults (in-process broker, PGlite)', () => {
 
   it('takes no stock at all when one line of an order is short (the call rolls back alone)', async () => {
     const before = await getJson<{ available: number }>(`${base}/queries/inventory.stock?sku=coffee`);
-    const placed = await placeOrder(base, anOrder({ items: [{ sku: 'coffee', qty: 4 }, { sku: 'rare-vinyl', qty: 2 }] }));
+    const placed = await placeOrder(
+      base,
+      anOrder({
+        items: [
+          { sku: 'coffee', qty: 4 },
+          { sku: 'rare-vinyl', qty: 2 },
+        ],
+      }),
+    );
     expect(placed.body.status).toBe('rejected');
     const after = await getJson<{ available: number }>(`${base}/queries/inventory.stock?sku=coffee`);
     expect(after.body.available).toBe(before.body.available);

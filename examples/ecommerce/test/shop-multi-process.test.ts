@@ -29,7 +29,11 @@ describe.runIf(rabbit && postgres)('shop as one process per service on RabbitMQ 
   const admin = () => new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(here, '..', 'tsconfig.build.json')]);
+    execFileSync(process.execPath, [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '-b',
+      join(here, '..', 'tsconfig.build.json'),
+    ]);
     const client = admin();
     await client.connect();
     await client.query(`CREATE DATABASE ${database}`);
@@ -75,13 +79,21 @@ describe.runIf(rabbit && postgres)('shop as one process per service on RabbitMQ 
     expect(placed.status).toBe(200);
     expect(placed.body.status).toBe('accepted');
     // orders is on basePort; notifications (the fifth service) answers its own query.
-    await eventually('shipped', async () => (await getJson<{ status: string }>(`${orders}/orders/${placed.body.orderId}`)).body.status === 'shipped', 20_000);
+    await eventually(
+      'shipped',
+      async () =>
+        (await getJson<{ status: string }>(`${orders}/orders/${placed.body.orderId}`)).body.status === 'shipped',
+      20_000,
+    );
     const notifications = `http://127.0.0.1:${basePort + 4}`;
     await eventually(
       'two notifications',
       async () =>
-        (await getJson<{ notifications: unknown[] }>(`${notifications}/queries/notifications.list?orderId=${placed.body.orderId}`)).body
-          .notifications.length === 2,
+        (
+          await getJson<{ notifications: unknown[] }>(
+            `${notifications}/queries/notifications.list?orderId=${placed.body.orderId}`,
+          )
+        ).body.notifications.length === 2,
       20_000,
     );
     const declined = await placeOrder(orders, anOrder({ card: '4000-0000-0000-0002' }));

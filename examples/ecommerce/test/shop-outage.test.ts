@@ -15,7 +15,8 @@ function controllableMailer() {
   const mailer: Mailer = {
     async send(to) {
       if (state.down) throw new UnavailableError('mail relay unreachable');
-      if (state.bouncing.has(to.slice(to.lastIndexOf('@') + 1))) throw new NonRetryableError(`mail relay refused ${to}`);
+      if (state.bouncing.has(to.slice(to.lastIndexOf('@') + 1)))
+        throw new NonRetryableError(`mail relay refused ${to}`);
     },
   };
   return { state, mailer };
@@ -49,7 +50,9 @@ describe('shop: a failing notifications service, dead letters and replay, restar
     for (const p of placed) expect(p.body.status).toBe('accepted');
     // Shipping is not held up by the failing notifications group.
     await eventually('all shipped', async () => {
-      const orders = await Promise.all(placed.map((p) => getJson<{ status: string }>(`${base}/orders/${p.body.orderId}`)));
+      const orders = await Promise.all(
+        placed.map((p) => getJson<{ status: string }>(`${base}/orders/${p.body.orderId}`)),
+      );
       return orders.every((o) => o.body.status === 'shipped');
     });
     expect((await notesOf(base, placed[0]!.body.orderId)).body.notifications).toEqual([]);
@@ -62,25 +65,37 @@ describe('shop: a failing notifications service, dead letters and replay, restar
     const placed = await placeOrder(base, anOrder({ email: 'grace@bounce.test' }));
     expect(placed.body.status).toBe('accepted');
     const out: string[] = [];
-    const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) }, env: {} };
+    const io = {
+      stdout: { write: (t: string) => out.push(t) },
+      stderr: { write: (t: string) => out.push(t) },
+      env: {},
+    };
     await eventually(
       'two dead letters in the notifications group',
       async () => {
         out.length = 0;
-        expect(await tandem(['dead-letters', 'list', '--group', 'notifications', '--broker', broker, '--json'], io)).toBe(0);
+        expect(
+          await tandem(['dead-letters', 'list', '--group', 'notifications', '--broker', broker, '--json'], io),
+        ).toBe(0);
         return out.join('').trim().split('\n').filter(Boolean).length === 2;
       },
       10_000,
       100,
     );
-    const letters = out.join('').trim().split('\n').map((l) => JSON.parse(l) as { topic: string; attempts: number });
+    const letters = out
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { topic: string; attempts: number });
     expect(letters.map((l) => l.topic).sort()).toEqual(['orders.placed', 'shipping.scheduled']);
     // A bounce is permanent: dead-lettered on the first attempt, no retry loop.
     expect(letters.every((l) => l.attempts === 1)).toBe(true);
 
     state.bouncing.clear();
     out.length = 0;
-    expect(await tandem(['dead-letters', 'replay', '--group', 'notifications', '--all', '--broker', broker], io)).toBe(0);
+    expect(await tandem(['dead-letters', 'replay', '--group', 'notifications', '--all', '--broker', broker], io)).toBe(
+      0,
+    );
     expect(out.join('')).toMatch(/replayed 2 of 2/);
     await untilShippedAndNotified(base, placed.body.orderId, 5_000);
   });

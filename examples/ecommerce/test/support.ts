@@ -8,7 +8,10 @@ export interface Placed {
   reason?: string;
 }
 
-export async function placeOrder(base: string, body: Record<string, unknown>): Promise<{ status: number; body: Placed }> {
+export async function placeOrder(
+  base: string,
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: Placed }> {
   const res = await request(`${base}/commands/orders.place`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  AbortedError,
-  createApp,
-  defineCommand,
-  service,
-  silentLogger,
-  TimeoutError,
-  type App,
-} from '@tandem/core';
+import { AbortedError, createApp, defineCommand, service, silentLogger, TimeoutError, type App } from '@tandem/core';
 import { httpClient, httpServer, type HttpClient } from '../src/index.js';
 
 const Crunch = defineCommand('reports.crunch', { input: z.object({}), output: z.object({ finished: z.boolean() }) });

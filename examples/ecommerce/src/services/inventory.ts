@@ -19,7 +19,8 @@ export class Inventory {
         [sku, qty],
       );
       // Throwing rolls back the lines already taken in this transaction.
-      if (taken.rowCount === 0) throw new ConflictError(`not enough stock of '${sku}' for ${qty}`, { details: { sku } });
+      if (taken.rowCount === 0)
+        throw new ConflictError(`not enough stock of '${sku}' for ${qty}`, { details: { sku } });
       await sql.query('INSERT INTO shop_reservations (order_id, sku, qty) VALUES ($1, $2, $3)', [orderId, sku, qty]);
     }
     return { reserved: true };

@@ -20,7 +20,6 @@ export function bouncingMailer(blockedDomains: ReadonlySet<string>): Mailer {
   };
 }
 
-
 /**
  * Up to 8 attempts, backing off from 250 ms to 4 s with full jitter: about eight seconds of
  * outage on average before an event is dead-lettered for `tandem dead-letters replay`.
@@ -33,12 +32,24 @@ export class Notifications {
 
   @OnEvent(OrderPlaced, retry)
   async onPlaced(order: z.output<typeof OrderPlaced.data>, ctx: HandlerContext) {
-    await this.notify(ctx, order.orderId, 'order-confirmed', order.email, `Thanks ${order.customer}, your order is confirmed.`);
+    await this.notify(
+      ctx,
+      order.orderId,
+      'order-confirmed',
+      order.email,
+      `Thanks ${order.customer}, your order is confirmed.`,
+    );
   }
 
   @OnEvent(ShipmentScheduled, retry)
   async onShipped(shipment: z.output<typeof ShipmentScheduled.data>, ctx: HandlerContext) {
-    await this.notify(ctx, shipment.orderId, 'shipped', shipment.email, `Your parcel is on its way: ${shipment.tracking}.`);
+    await this.notify(
+      ctx,
+      shipment.orderId,
+      'shipped',
+      shipment.email,
+      `Your parcel is on its way: ${shipment.tracking}.`,
+    );
   }
 
   @OnEvent(PaymentFailed, retry)
@@ -73,5 +84,10 @@ export class Notifications {
 
 function blockedFromEnv(): Set<string> {
   const raw = process.env.SHOP_BOUNCING_DOMAINS ?? 'bounce.test';
-  return new Set(raw.split(',').map((d) => d.trim()).filter(Boolean));
+  return new Set(
+    raw
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean),
+  );
 }

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { Command, ConflictError, NotFoundError, OnEvent, Query, Service, uuidv7, type HandlerContext } from '@tandem/core';
+import {
+  Command,
+  ConflictError,
+  NotFoundError,
+  OnEvent,
+  Query,
+  Service,
+  uuidv7,
+  type HandlerContext,
+} from '@tandem/core';
 import type { z } from 'zod';
 import {
   AuthorizePayment,
@@ -61,7 +70,11 @@ export class Orders {
       return { orderId, status: 'rejected', reason: 'payment declined' };
     }
     await record('accepted', null);
-    await ctx.publish(OrderPlaced, { orderId, customer: input.customer, email: input.email, items: input.items, total }, { key: orderId });
+    await ctx.publish(
+      OrderPlaced,
+      { orderId, customer: input.customer, email: input.email, items: input.items, total },
+      { key: orderId },
+    );
     return { orderId, status: 'accepted' };
   }
 

@@ -18,7 +18,11 @@ export class Payments {
     );
     if (seen.rows[0]) return { status: seen.rows[0].status };
     const status = card === DECLINED_CARD ? ('declined' as const) : ('authorized' as const);
-    await sql.query('INSERT INTO shop_payments (order_id, amount, status) VALUES ($1, $2, $3)', [orderId, amount, status]);
+    await sql.query('INSERT INTO shop_payments (order_id, amount, status) VALUES ($1, $2, $3)', [
+      orderId,
+      amount,
+      status,
+    ]);
     if (status === 'declined') {
       await ctx.publish(PaymentFailed, { orderId, customer, email, reason: 'card declined' }, { key: orderId });
     }
