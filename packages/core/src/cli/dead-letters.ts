@@ -11,7 +11,7 @@ export const deadLettersUsage = `Usage:
 The broker comes from --broker or TANDEM_BROKER_URL (memory://, kafka://host:9092, amqp://user:pass@host/vhost).
 `;
 
-const options = {
+export const deadLettersOptions = {
   group: { type: 'string' },
   broker: { type: 'string' },
   limit: { type: 'string' },
@@ -29,7 +29,7 @@ export async function deadLetters(args: string[], io: CliIo): Promise<number> {
     );
     return 2;
   }
-  const { values } = parseArgs({ args: rest, options, strict: true, allowPositionals: false });
+  const { values } = parseArgs({ args: rest, options: deadLettersOptions, strict: true, allowPositionals: false });
   if (!values.group)
     throw new ConfigError(
       `tandem dead-letters ${action}: --group is required (the consumer group, usually the service name)`,

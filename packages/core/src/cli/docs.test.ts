@@ -52,6 +52,8 @@ describe('tandem docs', () => {
     ).toBe(1);
     const missing = io();
     expect(await main(['docs', '--module', fixture, '--out', dir], missing.io)).toBe(2);
-    expect(missing.err.join('')).toMatch(/has no array export 'services'; export your services, or pass --export NAME/);
+    expect(missing.err.join('')).toMatch(
+      /has no array export named 'services'; the module must export an array named 'services'/,
+    );
   });
 });

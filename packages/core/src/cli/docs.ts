@@ -12,14 +12,15 @@ import type { CliIo } from './io.js';
 export const docsUsage = `Usage:
   tandem docs --module FILE [--export NAME] [--out DIR] [--title T] [--version V] [--fail-on-cycles]
 
-Imports FILE (compiled JavaScript), takes its export NAME (default: services) — an array of
-decorated classes, instances or service() definitions — and writes to DIR (default: docs/api):
+Imports FILE (compiled JavaScript, e.g. dist/services.js), which must export an array named
+'services' (or the name given with --export): your decorated classes, instances or service()
+definitions, e.g. \`export const services = [Orders, Billing];\`. Writes to DIR (default: docs/api):
   openapi.json    OpenAPI 3.1 for the commands and queries (needs @tandem/transport-http)
   asyncapi.json   AsyncAPI 3.0 for the events published and consumed
   event-flow.md   which service's events reach which services, as a Mermaid chart, with cycles
 `;
 
-const options = {
+export const docsOptions = {
   module: { type: 'string' },
   export: { type: 'string' },
   out: { type: 'string' },
@@ -32,7 +33,7 @@ type OpenApiWriter = (model: AppModel, options: { title: string; version: string
 
 /** `tandem docs`: API documents and the event-flow graph from an app's registered contracts. */
 export async function docs(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+  const { values } = parseArgs({ args, options: docsOptions, strict: true, allowPositionals: false });
   if (!values.module)
     throw new ConfigError('tandem docs: --module FILE is required (the compiled module exporting your services)');
   const file = isAbsolute(values.module) ? values.module : resolve(values.module);
@@ -41,7 +42,7 @@ export async function docs(args: string[], io: CliIo): Promise<number> {
   const services = mod[name];
   if (!Array.isArray(services)) {
     throw new ConfigError(
-      `tandem docs: ${values.module} has no array export '${name}'; export your services, or pass --export NAME`,
+      `tandem docs: ${values.module} has no array export named '${name}'; the module must export an array named '${name}' (e.g. export const ${name} = [Orders, Billing];), or pass --export NAME for another name`,
     );
   }
   const model = describeApp(services as ServiceInput[]);

@@ -18,7 +18,7 @@ key's later records go. The store comes from --store or TANDEM_STORE_URL
 (postgres://user:pass@host:5432/db?schema=S, or pglite://DIR while no service has it open).
 `;
 
-const options = {
+export const outboxOptions = {
   store: { type: 'string' },
   parked: { type: 'boolean' },
   limit: { type: 'string' },
@@ -35,7 +35,12 @@ export async function outbox(args: string[], io: CliIo): Promise<number> {
     );
     return 2;
   }
-  const { values, positionals } = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: outboxOptions,
+    strict: true,
+    allowPositionals: true,
+  });
   if (action === 'list' && positionals.length > 0)
     throw new ConfigError(`tandem outbox list: unexpected argument '${positionals[0]}'`);
   if (action === 'retry' && Boolean(values.all) === positionals.length > 0)

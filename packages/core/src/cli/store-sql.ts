@@ -2,9 +2,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors/errors.js';
 import type { CliIo } from './io.js';
 
-export const storeSqlUsage = `  tandem store-sql [--schema S] [--table-prefix P]
-      prints the DDL of @tandem/store-postgres (outbox, inbox, idempotency tables) for your migration tool
+export const storeSqlUsage = `Usage:
+  tandem store-sql [--schema S] [--table-prefix P]
+
+Prints the DDL of @tandem/store-postgres (outbox, inbox, idempotency tables) for your migration tool.
 `;
+
+export const storeSqlOptions = { schema: { type: 'string' }, 'table-prefix': { type: 'string' } } as const;
 
 // Held in a variable so the compiler does not resolve it: core does not depend on the store package.
 const STORE_PACKAGE = '@tandem/store-postgres';
@@ -13,7 +17,7 @@ const STORE_PACKAGE = '@tandem/store-postgres';
 export async function storeSql(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { schema: { type: 'string' }, 'table-prefix': { type: 'string' } },
+    options: storeSqlOptions,
     strict: true,
     allowPositionals: false,
   });

@@ -1,0 +1,54 @@
+import { deadLetters, deadLettersOptions, deadLettersUsage } from './dead-letters.js';
+import { docs, docsOptions, docsUsage } from './docs.js';
+import type { CliIo } from './io.js';
+import { outbox, outboxOptions, outboxUsage } from './outbox.js';
+import { storeSql, storeSqlOptions, storeSqlUsage } from './store-sql.js';
+
+/** One `tandem` subcommand: what it prints for --help and what it accepts, so help and docs/cli.md follow one source. */
+export interface CliCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  /** The first argument it expects (`list`, `replay`, ...), if it has actions. */
+  actions: readonly string[];
+  options: Readonly<Record<string, { type: 'string' | 'boolean' }>>;
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+export const commands: readonly CliCommand[] = [
+  {
+    name: 'dead-letters',
+    summary: "lists and replays a consumer group's dead letters",
+    usage: deadLettersUsage,
+    actions: ['list', 'replay'],
+    options: deadLettersOptions,
+    run: deadLetters,
+  },
+  {
+    name: 'outbox',
+    summary: 'lists, retries and discards outbox records the broker refused',
+    usage: outboxUsage,
+    actions: ['list', 'retry', 'discard'],
+    options: outboxOptions,
+    run: outbox,
+  },
+  {
+    name: 'store-sql',
+    summary: 'prints the PostgreSQL store tables as SQL for your migration tool',
+    usage: storeSqlUsage,
+    actions: [],
+    options: storeSqlOptions,
+    run: storeSql,
+  },
+  {
+    name: 'docs',
+    summary: "writes OpenAPI, AsyncAPI and the event flow from a module's exported array 'services'",
+    usage: docsUsage,
+    actions: [],
+    options: docsOptions,
+    run: docs,
+  },
+];
+
+/** Options every subcommand accepts on top of its own. */
+export const helpOptions = ['--help', '-h'] as const;
