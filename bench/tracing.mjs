@@ -11,7 +11,7 @@
 // spans (SERVER with W3C extract, PRODUCER with inject) inside context.with: what the
 // OpenTelemetry SDK itself costs any server, before Tandem's share.
 //
-//   npm run build -w bench && node bench/tracing.mjs [--rounds 5] [--seconds 5] [--connections 20] [--modes tracing,floor]
+//   npm run bench:install && npx tsc -b && node bench/tracing.mjs [--rounds 5] [--seconds 5] [--connections 20] [--modes tracing,floor]
 import { loadOrders } from './lib/order-load.mjs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
