@@ -89,6 +89,7 @@ export type {
   HttpClientRequestInfo,
 } from './tracing/http-spans.js';
 /** The OpenTelemetry context type, for adapters that pass trace context without importing the API. */
+/** The OpenTelemetry context a message or call carries its trace in (OpenTelemetry's `Context`). */
 export type { Context as TraceContext } from '@opentelemetry/api';
 export { instrumentsFor } from './metrics/meter.js';
 export type { Instruments } from './metrics/meter.js';

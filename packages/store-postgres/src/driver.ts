@@ -7,6 +7,7 @@ export interface SqlResult<R> {
   rowCount: number;
 }
 
+/** Something SQL can be run on: a pool, a client or a transaction. */
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<SqlResult<R>>;
 }
@@ -28,6 +29,7 @@ export interface SqlSession extends Queryable {
   close(): Promise<void>;
 }
 
+/** The database driver the SQL store runs on (node-postgres or PGlite). */
 export interface SqlDriver<Tx> {
   readonly kind: 'pg' | 'pglite';
   connect(): Promise<void>;

@@ -3,6 +3,7 @@ import { connectionLost, isConnectionFault, watchConnection, type ConnectionWatc
 import { pgStartError, targetOf, type PgFields } from './start-errors.js';
 import type { SqlDriver, SqlResult, SqlSession, Queryable } from './driver.js';
 
+/** Options of the node-postgres driver: connection string or pool. */
 export interface PgDriverOptions {
   /** Your own pool: the store borrows clients from it and never ends it. */
   pool?: pg.Pool;

@@ -5,6 +5,7 @@ import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { pgliteStartError } from './start-errors.js';
 import { withSavepoint, type Queryable, type SqlDriver, type SqlResult, type SqlSession } from './driver.js';
 
+/** Options of the PGlite driver: data directory or a database of yours. */
 export interface PgliteDriverOptions {
   /** Your own PGlite instance; the store never closes it. */
   db?: PGlite;

@@ -1,6 +1,7 @@
 import { ConfigError } from '@tandem/core';
 import type { Queryable } from './driver.js';
 
+/** Where the store's tables live: schema and table name prefix. */
 export interface TableOptions {
   /** PostgreSQL schema for the tables. Default 'public'. */
   schema?: string;
@@ -34,6 +35,7 @@ function space(text: string): number {
   return (hash >>> 0) & 0x7fffffff;
 }
 
+/** The quoted table names for given TableOptions. */
 export function tablesOf(options: TableOptions = {}): Tables {
   const schema = options.schema ?? 'public';
   const prefix = options.tablePrefix ?? 'tandem_';

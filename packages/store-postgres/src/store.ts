@@ -9,6 +9,7 @@ import { PgDriver, type PgDriverOptions } from './pg-driver.js';
 import { PgliteDriver, type PgliteDriverOptions } from './pglite-driver.js';
 import { migrate, tablesOf, type TableOptions, type Tables } from './schema.js';
 
+/** Options of the SQL store: tables, retention and migration. */
 export interface SqlStoreOptions extends TableOptions {
   /** Create the tables on connect (idempotent). Default true; with false, apply `migrationSql()` yourself. */
   migrate?: boolean;
@@ -101,7 +102,9 @@ export class SqlStore<Tx> implements Store<Tx> {
   }
 }
 
+/** What postgresStore() takes: SQL store options and the node-postgres connection. */
 export type PostgresStoreOptions = SqlStoreOptions & PgDriverOptions;
+/** What pgliteStore() takes: SQL store options and the PGlite database. */
 export type PgliteStoreOptions = SqlStoreOptions & PgliteDriverOptions;
 
 /** A store on a PostgreSQL server: `postgresStore({ connectionString })`, or `{ pool }` to share your own pool. */
@@ -114,4 +117,7 @@ export function pgliteStore(options: PgliteStoreOptions = {}): SqlStore<Transact
   return new SqlStore('pglite', new PgliteDriver(options), options);
 }
 
-export type { PGlite, Transaction };
+/** PGlite's database class, for `pgliteStore({ db })` and your own queries. */
+export type { PGlite };
+/** A PGlite transaction, as handed to your handler's writes by the PGlite store. */
+export type { Transaction };

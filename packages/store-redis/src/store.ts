@@ -6,6 +6,7 @@ import { RedisTx } from './redis-tx.js';
 import { defineScripts } from './scripts.js';
 import { redisStartError } from './start-errors.js';
 
+/** Options of the Redis store: URL or client, key prefix, retention. */
 export interface RedisStoreOptions {
   /** `redis://host:6379/0`; ignored when `client` is given. */
   url?: string;
@@ -120,6 +121,7 @@ export class RedisStore implements Store<RedisTx> {
   }
 }
 
+/** A store on Redis: inbox and idempotency records (no outbox). */
 export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   return new RedisStore(options);
 }

@@ -1,3 +1,4 @@
+/** When the client takes an instance out of rotation after failures, and for how long. */
 export interface PassiveHealthOptions {
   /** Faults in a row (no connection, no answer in time, 5xx) that take an instance out of rotation. Default 3. */
   consecutiveFailures?: number;
@@ -23,6 +24,7 @@ export function resolvePassiveHealth(options: PassiveHealthOptions | undefined):
   return resolved;
 }
 
+/** Whether an instance is in rotation or ejected. */
 export type InstanceState = 'healthy' | 'ejected';
 
 /**

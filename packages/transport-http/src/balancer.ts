@@ -3,6 +3,7 @@ import { UnavailableError, type Logger } from '@tandem/core';
 import { InstanceHealth, type InstanceState, type ResolvedPassiveHealth } from './balancer-health.js';
 import { faultOf, httpStatusOf } from './client-send.js';
 
+/** One instance of a service as the client's balancer sees it. */
 export interface InstanceSnapshot {
   /** `http://10.0.0.7:3000` */
   origin: string;

@@ -9,6 +9,7 @@ import {
 import { faultOf, httpStatusOf, type Fault } from './client-send.js';
 import { RollingCounts } from './breaker-window.js';
 
+/** When the client's circuit breaker opens and how it probes again. */
 export interface BreakerOptions {
   /** Failure rate (percent of calls in the rolling window) above which the circuit opens. Default 50. */
   errorThresholdPercentage?: number;
@@ -29,8 +30,10 @@ export interface BreakerOptions {
   affectsReadiness?: boolean;
 }
 
+/** Whether the breaker lets calls through: closed, open or half-open. */
 export type BreakerState = keyof typeof BreakerStateValue;
 
+/** The breaker's state and counts at one moment. */
 export interface BreakerSnapshot {
   state: BreakerState;
   /** In the rolling window: calls offered, faults counted, calls failed fast, and the faults that were timeouts. */

@@ -1,5 +1,6 @@
 import type { Fault } from './client-send.js';
 
+/** Which failed calls the HTTP client retries, how often and with what backoff. */
 export interface RetryOptions {
   /** Tries in all, the first included. Default 3. */
   attempts?: number;

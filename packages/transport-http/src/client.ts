@@ -31,6 +31,7 @@ import { settingFor } from './discovery-url.js';
 import { TRACING_SCOPE } from './http-tracing.js';
 import { fillPath, hasBody, routeOf } from './routes.js';
 
+/** A call that failed and is handed to a fallback. */
 export interface FallbackCall {
   contract: SyncContract;
   input: unknown;
@@ -38,6 +39,7 @@ export interface FallbackCall {
   error: unknown;
 }
 
+/** What httpClient() takes: the services' URLs and the call policies. */
 export interface HttpClientOptions {
   /**
    * Base URL(s) by service name; several URLs, and every address a DNS name gives, are
@@ -71,10 +73,12 @@ export interface HttpClientOptions {
   logger?: Logger;
 }
 
+/** Per-call options of the HTTP client: the call's deadline and outbound details. */
 export interface ClientCallOptions extends Partial<OutboundCall> {
   timeoutMs?: number;
 }
 
+/** Typed calls to other services over HTTP, with balancing, breakers and retries. */
 export interface HttpClient extends CallTransport {
   /** A typed call: input and output types come from the contract. */
   call<C extends SyncContract>(contract: C, input: InputOf<C>, options?: ClientCallOptions): Promise<OutputOf<C>>;
@@ -88,6 +92,7 @@ export interface HttpClient extends CallTransport {
   close(): Promise<void>;
 }
 
+/** Makes the HTTP client for calls to other services; pass it to createApp({ clients }). Service URLs come from `services` or TANDEM_SERVICE_<NAME>_URL. */
 export function httpClient(options: HttpClientOptions): HttpClient {
   return new UndiciClient(options);
 }

@@ -4,6 +4,7 @@ import type { Balancer } from './balancer.js';
 import { resolveSource, type DnsResolver } from './discovery-dns.js';
 import { parseServiceUrl, settingFor, type ServiceSource } from './discovery-url.js';
 
+/** How service names are resolved through DNS: refresh interval and failures. */
 export interface DnsDiscoveryOptions {
   /** A node:dns/promises Resolver (2 tries of 2 s) by default; anything with resolve4/resolve6/resolveSrv. */
   resolver?: DnsResolver;

@@ -9,6 +9,7 @@ import { hasBody, routeOf } from './routes.js';
 
 type Json = Record<string, unknown>;
 
+/** Title and version of the OpenAPI document. */
 export interface OpenApiOptions {
   title: string;
   version: string;
@@ -120,6 +121,7 @@ function operation(op: SyncOperation, params: string[], method: string): Json {
   return result;
 }
 
+/** The OpenAPI 3.1 document of an app's commands and queries. */
 export function openApiDocument(model: AppModel, options: OpenApiOptions): Json {
   const paths: Record<string, Json> = {};
   const base = (options.basePath ?? '').replace(/\/$/, '');

@@ -12,6 +12,7 @@ import {
   UnavailableError,
 } from '@tandem/core';
 
+/** The content type of error answers (RFC 9457 problem details). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
@@ -72,10 +73,12 @@ export function problemType(code: string): string {
     .replace(/_/g, '-')}`;
 }
 
+/** The HTTP status an error is answered with. */
 export function statusOf(error: unknown): number {
   return isTandemError(error) ? (statusByCode[error.code] ?? 500) : 500;
 }
 
+/** An error answer's body (RFC 9457 problem details) with Tandem's code. */
 export interface Problem {
   type: string;
   title: string;

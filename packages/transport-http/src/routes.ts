@@ -9,6 +9,7 @@
  */
 import type { RouteSpec, SyncContract } from '@tandem/core';
 
+/** The HTTP method and path a command or query is served on. */
 export function routeOf(contract: SyncContract): RouteSpec {
   if (contract.route) return contract.route;
   return contract.kind === 'command'

@@ -24,6 +24,7 @@ import { Connections } from './drain.js';
 import { healthBody, type HealthChecksExposure } from './health.js';
 import { serverLimits, type ServerLimits } from './server-limits.js';
 
+/** What an auth hook sees of a request: method, path, headers. */
 export interface AuthRequest {
   method: string;
   path: string;
@@ -31,6 +32,7 @@ export interface AuthRequest {
   endpoint: SyncEndpoint;
 }
 
+/** What httpServer() takes: port, host, limits, auth, health exposure. */
 export interface HttpServerOptions {
   /** Default 3000; 0 picks a free port (see `server.url`). */
   port?: number;
@@ -89,6 +91,7 @@ export interface HttpServerOptions {
 
 type Next = (error?: unknown) => void;
 
+/** The HTTP server that serves an app's commands and queries. */
 export interface HttpServer extends SyncServer {
   /** A node:http request listener; with express, unmatched paths go to `next()`. */
   readonly handler: (req: IncomingMessage, res: ServerResponse, next?: Next) => void;
@@ -114,6 +117,7 @@ function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
+/** Makes the HTTP server for an app's commands and queries; pass it to createApp({ http }). */
 export function httpServer(options: HttpServerOptions = {}): HttpServer {
   return new NodeHttpServer(options);
 }

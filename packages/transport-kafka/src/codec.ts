@@ -9,6 +9,7 @@
 import { Header, type IncomingMessage, type MessageOrigin, type OutgoingMessage } from '@tandem/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 
+/** How Tandem's headers map to Kafka record headers (CloudEvents binary mode). */
 export const KAFKA_BINDING = { prefix: 'ce_' } as const;
 /** Tandem's own (HTTP binding) prefix for CloudEvents attributes, see core messages/headers.ts. */
 const CE_PREFIX = 'ce-';

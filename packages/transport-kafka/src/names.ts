@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '@tandem/core';
 
+/** How topics are named for events, retries and dead letters. */
 export interface KafkaTopicNames {
   /** The Kafka topic of a Tandem topic (an event contract's `topic`). */
   event(topic: string): string;

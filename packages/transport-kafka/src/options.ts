@@ -3,6 +3,7 @@ import type { Kafka, KafkaConfig, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { KafkaTopicNames } from './names.js';
 
+/** Options of the Kafka transport: brokers, client, topic names, retries. */
 export interface KafkaTransportOptions {
   /** Bootstrap brokers, `host:port`. Required unless `client` is given. */
   brokers?: string[];

@@ -68,6 +68,7 @@ function defaultLogger() {
   return createLogger({ level: level ?? 'info' });
 }
 
+/** The Kafka broker transport (kafka://), on librdkafka. */
 export class KafkaTransport implements BrokerTransport {
   readonly name = 'kafka';
   readonly capabilities: TransportCapabilities = { orderedByKey: true, nativeDelay: true, persistent: true };

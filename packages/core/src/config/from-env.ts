@@ -7,6 +7,7 @@ import { parsePort } from './port.js';
 import { redactCredentials, redactUrl } from './redact.js';
 import { brokerSchemes, storeSchemes, type BrokerFactory, type StoreFactory } from './schemes.js';
 
+/** The broker, store and settings fromEnv() read from TANDEM_* variables. */
 export interface EnvConfig {
   broker: BrokerTransport;
   store: Store | undefined;

@@ -20,6 +20,7 @@ export type BrokerFactory = (
    */
   context?: { logger?: Logger; setting?: string },
 ) => BrokerTransport | Promise<BrokerTransport>;
+/** Makes a store from a URL of a registered scheme (see registerStoreScheme). */
 export type StoreFactory = (
   url: URL,
   /** The setting the URL came from (TANDEM_STORE_URL), for errors at connect to name. */
@@ -57,10 +58,12 @@ export const storeSchemes = new Map<string, SchemeEntry<StoreFactory>>([
   ['rediss', { packageName: '@tandem/store-redis', exportName: 'storeFromUrl' }],
 ]);
 
+/** Lets TANDEM_BROKER_URL and --broker accept a URL scheme of your own transport. */
 export function registerBrokerScheme(scheme: string, factory: BrokerFactory): void {
   brokerSchemes.set(scheme, { factory });
 }
 
+/** Lets TANDEM_STORE_URL and --store accept a URL scheme of your own store. */
 export function registerStoreScheme(scheme: string, factory: StoreFactory): void {
   storeSchemes.set(scheme, { factory });
 }

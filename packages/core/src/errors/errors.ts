@@ -8,12 +8,14 @@
  */
 const kTandemError = Symbol.for('tandem.error');
 
+/** What every TandemError carries besides its message: a cause and details. */
 export interface TandemErrorOptions {
   cause?: unknown;
   /** Machine-readable details safe to show a caller (validation issues, limits). */
   details?: Record<string, unknown>;
 }
 
+/** The base of Tandem's typed errors, each with a stable `code` to branch on. */
 export class TandemError extends Error {
   readonly code: string = 'TANDEM_ERROR';
   readonly retriable: boolean = false;
@@ -187,6 +189,7 @@ export const errorClassesByCode: ReadonlyMap<string, TandemErrorClass> = new Map
   ].map((cls) => [builtInCodes.get(cls)!, cls]),
 );
 
+/** Whether a value is a TandemError (also across copies of the package). */
 export function isTandemError(value: unknown): value is TandemError {
   return value instanceof TandemError;
 }

@@ -12,10 +12,12 @@ export interface Logger {
   child(bindings: object): Logger;
 }
 
+/** How much the logger writes; `silent` writes nothing. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
+/** Options of the console logger: level and output. */
 export interface ConsoleLoggerOptions {
   level?: LogLevel;
   /** Where JSON lines go; stdout by default. */
@@ -67,4 +69,5 @@ export function createLogger(options: ConsoleLoggerOptions = {}): Logger {
   };
 }
 
+/** A logger that writes nothing, for tests and embedding. */
 export const silentLogger: Logger = createLogger({ level: 'silent' });

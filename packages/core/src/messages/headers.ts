@@ -8,6 +8,7 @@
  */
 export const CE_PREFIX = 'ce-';
 
+/** The names of the message headers Tandem sets and reads (id, type, source, trace context, ...). */
 export const Header = {
   id: 'ce-id',
   source: 'ce-source',

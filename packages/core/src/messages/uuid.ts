@@ -44,6 +44,7 @@ function put(at: number, byte: number): void {
 let lastMs = 0;
 let sequence = 0;
 
+/** A time-ordered UUID (version 7), as used for message ids. */
 export function uuidv7(now: number = Date.now()): string {
   let ms = now;
   if (ms <= lastMs) {

@@ -2,6 +2,7 @@ import type { Attributes, ObservableResult } from '@opentelemetry/api';
 import { instrumentsFor, METER_SCOPE } from './meter.js';
 import { MetricName } from './runtime-metrics.js';
 
+/** One reading of an observable gauge: its value and attributes. */
 export interface GaugeReading {
   value: number;
   attributes?: Attributes;
@@ -10,6 +11,7 @@ export interface GaugeReading {
 /** Read on every metric collection; may be async (a store query, for instance). */
 export type GaugeSource = () => GaugeReading[] | Promise<GaugeReading[]>;
 
+/** A registered gauge callback; unregister it when its owner closes. */
 export interface GaugeRegistration {
   /** Stops observing this source (call it when the component closes). */
   stop(): void;

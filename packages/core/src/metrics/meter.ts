@@ -3,6 +3,7 @@ import { createNoopMeter, metrics, type Meter, type MeterProvider } from '@opent
 export const METER_SCOPE = '@tandem/core';
 const VERSION = '0.1.0';
 
+/** A set of OpenTelemetry instruments created once per meter provider. */
 export type Instruments<T> = T & {
   /** False while no metrics SDK is registered: recording would be a no-op, so skip the work. */
   readonly enabled: boolean;

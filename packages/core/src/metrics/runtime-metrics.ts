@@ -13,6 +13,7 @@ export const MetricName = {
   outboxBacklog: 'tandem.outbox.backlog',
 } as const;
 
+/** The runtime's OpenTelemetry instruments (handler durations, outcomes, dead letters, ...). */
 export interface RuntimeInstruments {
   /** Attributes: tandem.handler.name, tandem.handler.kind, tandem.service, tandem.outcome, error.type. */
   readonly handlerDuration: Histogram<Attributes>;
@@ -32,6 +33,7 @@ export interface RuntimeInstruments {
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** The runtime's OpenTelemetry instruments on the current global meter provider. */
 export const runtimeInstruments = instrumentsFor<RuntimeInstruments>(METER_SCOPE, (meter) => ({
   handlerDuration: meter.createHistogram(MetricName.handlerDuration, {
     description: 'Duration of command, query and event handler runs, middleware included.',

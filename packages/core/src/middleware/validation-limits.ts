@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 
+/** Bounds on incoming input before it is validated (size, depth, issues reported). */
 export interface ValidationLimits {
   /** Issues listed in a validation error's `details.issues`. Default 20. */
   maxIssues?: number;
@@ -38,6 +39,7 @@ export function resolveValidationLimits(limits: ValidationLimits = {}): Resolved
   return { ...defaultValidationLimits, ...limits };
 }
 
+/** One validation failure: where in the input and what is wrong. */
 export interface ValidationIssue {
   path: string;
   message: string;

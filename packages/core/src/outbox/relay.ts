@@ -6,6 +6,7 @@ import { publishPass, type PassResult } from './publish-pass.js';
 /** A refused record's wait doubles with each refusal, up to this. */
 const REFUSED_MAX_DELAY_MS = 60_000;
 
+/** How the outbox relay polls, batches and backs off. */
 export interface RelayOptions {
   /** Most records published per broker call. Default 500. */
   batchSize?: number;
@@ -39,6 +40,7 @@ export interface RelayOptions {
   onPublished?: (records: OutboxRecord[]) => void;
 }
 
+/** What the outbox relay has sent, refused and parked so far. */
 export interface RelayStats {
   published: number;
   batches: number;
@@ -53,6 +55,7 @@ export interface RelayStats {
   lastError?: string;
 }
 
+/** The process that sends committed outbox records to the broker. */
 export interface OutboxRelay {
   start(): Promise<void>;
   /** Stops after the batch in flight; with `drainMs`, first publishes what is committed in its ranges, for up to that long. */

@@ -21,6 +21,7 @@ export interface RetryPolicy {
   retryable: (error: unknown) => boolean;
 }
 
+/** The retry policy event handlers get when none is set: attempts and backoff. */
 export const defaultRetryPolicy: RetryPolicy = Object.freeze({
   attempts: 5,
   immediateRetries: 1,
@@ -31,6 +32,7 @@ export const defaultRetryPolicy: RetryPolicy = Object.freeze({
   retryable: isRetriable,
 });
 
+/** Merges retry policy layers (app, service, handler), later ones winning, and checks the result. */
 export function resolveRetryPolicy(...layers: Array<Partial<RetryPolicy> | undefined>): RetryPolicy {
   const policy: RetryPolicy = Object.assign({}, defaultRetryPolicy, ...layers.filter(Boolean));
   if (!Number.isInteger(policy.attempts) || policy.attempts < 1) {
@@ -51,6 +53,7 @@ export function backoffDelay(policy: RetryPolicy, n: number, random: () => numbe
   return Math.round(policy.jitter === 'full' ? random() * ceiling : ceiling);
 }
 
+/** What to do with a failed delivery: retry at once, retry after a delay, or give up (dead-letter). */
 export type RetryDecision =
   | { kind: 'immediate' }
   | { kind: 'delayed'; delayMs: number }

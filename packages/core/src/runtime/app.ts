@@ -37,6 +37,7 @@ import {
 } from './service.js';
 import type { HealthReport, SyncEndpoint, SyncHost, SyncServer } from './sync-host.js';
 
+/** What createApp() takes: services, broker, store, `http` server, `clients`, retry policy, logger. */
 export interface AppOptions {
   /** Decorated classes or instances, or `service(...)` definitions. */
   services?: ServiceInput[];
@@ -92,8 +93,10 @@ export interface AppOptions {
   name?: string;
 }
 
+/** Where an app is in its life: created, starting, running, stopping, stopped. */
 export type AppState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** A running set of services: handlers, the broker, the store and the HTTP server, started and stopped together. */
 export interface App {
   readonly state: AppState;
   readonly broker: BrokerTransport;
@@ -116,6 +119,7 @@ export interface App {
   health(): Promise<HealthReport>;
 }
 
+/** Makes an app from services (decorated classes or service() definitions), a broker and a store; call start() to run it. Example: `const app = createApp({ services: [Orders] }); await app.start();` */
 export function createApp(options: AppOptions = {}): App {
   return new TandemApp(options);
 }

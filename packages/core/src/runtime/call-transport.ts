@@ -10,6 +10,7 @@ export interface CallTransport {
   health?(): Record<string, HealthCheck>;
 }
 
+/** A typed call on its way to another service: contract, input, deadline and headers. */
 export interface OutboundCall {
   /** Absolute deadline (epoch ms); the transport sends the remaining time to the callee. */
   deadline?: number;

@@ -2,6 +2,7 @@ import type { DataOf, EventContract, InputOf, OutputOf, SyncContract } from '../
 import type { Logger } from '../log/logger.js';
 import type { HandlerKind } from './service.js';
 
+/** Options of ctx.publish(): key, headers. */
 export interface PublishOptions {
   /** Partition key: events with one key are handled in order by every consumer group. */
   key?: string;
@@ -9,6 +10,7 @@ export interface PublishOptions {
   headers?: Record<string, string>;
 }
 
+/** Options of a typed call: its deadline. */
 export interface CallOptions {
   /** Milliseconds the callee may take; the smaller of this and the caller's own deadline applies. */
   timeoutMs?: number;

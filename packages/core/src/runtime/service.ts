@@ -111,6 +111,7 @@ export class ServiceBuilder implements ServiceDefinition {
   }
 }
 
+/** Defines a service without decorators: `service('orders').command(PlaceOrder, handler).onEvent(...)`; pass it to createApp({ services }). */
 export function service(name: string): ServiceBuilder {
   return new ServiceBuilder(name);
 }

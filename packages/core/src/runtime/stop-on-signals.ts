@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { App } from './app.js';
 
+/** Which signals stop the app and how long the graceful stop may take. */
 export interface StopOnSignalsOptions {
   /** Default SIGTERM and SIGINT. */
   signals?: NodeJS.Signals[];

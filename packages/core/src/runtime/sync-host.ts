@@ -8,6 +8,7 @@ export interface SyncEndpoint {
   readonly route?: RouteSpec;
 }
 
+/** A command or query request as a sync server hands it to the app. */
 export interface InvokeRequest {
   headers?: Record<string, string>;
   /** Aborts the run when it aborts (an in-process caller's signal). */
@@ -44,11 +45,13 @@ export interface InvokeReply {
   reject(error: unknown): void;
 }
 
+/** One health check's result: up or down, and why. */
 export interface HealthCheck {
   ok: boolean;
   detail?: string;
 }
 
+/** The app's health: overall status and each check. */
 export interface HealthReport {
   /** False only when the process should be restarted. */
   live: boolean;

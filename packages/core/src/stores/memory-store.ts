@@ -4,6 +4,7 @@ import { MemoryOutbox } from './memory-outbox.js';
 import { MemoryTx } from './memory-tx.js';
 import { DEFAULT_OUTBOX_BUCKETS, defaultRetention, type RetentionOptions, type Store } from './store.js';
 
+/** Options of the in-process store: retention and bounds. */
 export interface MemoryStoreOptions {
   /** Route ctx.publish through an in-memory outbox and relay. Default true. */
   outbox?: boolean;
@@ -59,6 +60,7 @@ export class MemoryStore implements Store<MemoryTx> {
   }
 }
 
+/** An in-process store (outbox, inbox, idempotency records) that lives as long as the process; for tests and single-process apps. */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   return new MemoryStore(options);
 }

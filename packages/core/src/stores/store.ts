@@ -5,6 +5,7 @@
  */
 import type { OutgoingMessage } from '../transport/broker.js';
 
+/** Where the outbox, inbox and idempotency records live (memory, PostgreSQL, Redis). */
 export interface Store<Tx = unknown> {
   readonly name: string;
   connect?(): Promise<void>;
@@ -24,6 +25,7 @@ export interface Store<Tx = unknown> {
   health?(): Promise<{ ok: boolean; detail?: string }>;
 }
 
+/** An event written to the outbox in the handler's transaction, waiting for the relay. */
 export interface OutboxRecord {
   /** Store-assigned, increasing in commit order per key. */
   seq: string;
@@ -32,6 +34,7 @@ export interface OutboxRecord {
   attempts: number;
 }
 
+/** The outbox part of a store: written in the handler's transaction, read by the relay. */
 export interface OutboxStore<Tx = unknown> {
   /** Writes messages in the caller's transaction; nothing is visible to the relay before commit. */
   append(tx: Tx, messages: OutgoingMessage[]): Promise<void>;
@@ -52,6 +55,7 @@ export interface OutboxRefusal {
   parkAfter: number;
 }
 
+/** What the relay reads from the outbox. */
 export interface OutboxReader {
   /** Takes free key ranges up to a fair share of the live readers, releases any above it; returns how many it owns. */
   balance(): Promise<number>;
@@ -114,6 +118,7 @@ export function outboxAdminOf(outbox: OutboxStore<never> | undefined): OutboxAdm
     : undefined;
 }
 
+/** The inbox part of a store: which message ids a consumer group has handled, for exactly-once effects. */
 export interface InboxStore<Tx = unknown> {
   /** Records that `group` handled `messageId`, in `tx`. False when it already had: a duplicate. */
   record(tx: Tx, group: string, messageId: string): Promise<boolean>;
@@ -128,6 +133,7 @@ export type IdempotencyOutcome =
   | { kind: 'result'; json?: string }
   | { kind: 'error'; code: string; message: string; details?: Record<string, unknown> };
 
+/** The outcome of claiming an idempotency key: new, in progress, or done with its stored answer. */
 export type IdempotencyBegin =
   /** The key is this caller's now; `lease` is the owner token every later call must show. */
   | { state: 'started'; lease: string }
@@ -173,6 +179,7 @@ export interface RetentionOptions {
   inboxMs?: number;
 }
 
+/** How long outbox and inbox records are kept when no retention is set. */
 export const defaultRetention: Required<RetentionOptions> = { outboxMs: 60 * 60_000, inboxMs: 7 * 24 * 60 * 60_000 };
 
 /** Ranges of keys (buckets) an outbox is split into; each is owned by one relay at a time. */

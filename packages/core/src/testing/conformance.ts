@@ -21,6 +21,7 @@ import {
   type TransportHarness,
 } from './harness.js';
 
+/** Registers the conformance suite every broker transport must pass, in the calling test file. */
 export function runTransportConformance(harness: TransportHarness): void {
   const timeout = harness.timeoutMs ?? 30_000;
   const slack = harness.retryDelaySlackMs ?? 2_000;

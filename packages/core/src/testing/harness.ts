@@ -19,6 +19,7 @@ export interface TransportHarness {
   timeoutMs?: number;
 }
 
+/** A name unique to this run, for topics, groups and queues in tests. */
 export function uniqueName(prefix: string): string {
   return `${prefix}.${randomBytes(4).toString('hex')}`;
 }
@@ -47,6 +48,7 @@ export function conformanceMessage(
   };
 }
 
+/** A message body decoded from JSON. */
 export function bodyOf<T = unknown>(message: { body: Uint8Array }): T {
   return JSON.parse(new TextDecoder().decode(message.body)) as T;
 }
@@ -66,10 +68,12 @@ export async function eventually(
   }
 }
 
+/** Resolves after ms milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A promise with its resolve function, to wait on a handler from a test. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));

@@ -21,6 +21,7 @@ import { runGuaranteeConformance } from './store-guarantees-conformance.js';
 import { runRelayConformance } from './store-relay-conformance.js';
 import { storeTestContracts, uniqueSegment, type StoreHarness } from './store-harness.js';
 
+/** Registers the conformance suite every store must pass, in the calling test file. */
 export function runStoreConformance<Tx>(harness: StoreHarness<Tx>): void {
   const timeout = harness.timeoutMs ?? 60_000;
   const cleanup: Array<() => Promise<unknown>> = [];

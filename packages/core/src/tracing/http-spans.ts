@@ -24,6 +24,7 @@ function methodOf(method: string): string {
   return KNOWN_METHODS.has(method) ? method : '_OTHER';
 }
 
+/** What the HTTP server span is made from: method, route, peer. */
 export interface HttpServerRequestInfo {
   method: string;
   /** The route template (`/orders/:id`). */
@@ -40,6 +41,7 @@ export interface HttpServerRequestInfo {
   userAgent?: string | undefined;
 }
 
+/** The span of one HTTP request served. */
 export interface HttpServerSpan {
   /** The context to run the handler in: the span is active there. */
   readonly context: Context;
@@ -97,6 +99,7 @@ class ServerSpan implements HttpServerSpan {
   }
 }
 
+/** What the HTTP client span is made from: method, URL, contract. */
 export interface HttpClientRequestInfo {
   method: string;
   /** The route template, e.g. `/queries/orders.get` or `/orders/:id`. */
@@ -112,6 +115,7 @@ export interface HttpClientRequestInfo {
   attributes?: Attributes;
 }
 
+/** The span of one HTTP call made. */
 export interface HttpClientSpan {
   readonly span: Span;
   /** Writes this span's trace context into the request headers. */

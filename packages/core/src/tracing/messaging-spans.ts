@@ -58,6 +58,7 @@ export function traceSend(message: OutgoingMessage, system: string, parent: Cont
   span.end();
 }
 
+/** The span of one message processed by a consumer. */
 export interface ProcessSpan {
   readonly span: Span;
   /** The context to run the handler in: the span is active there. */
@@ -67,6 +68,7 @@ export interface ProcessSpan {
 /** Starts the CONSUMER `process <topic>` span of a delivery, child of (and linked to) the producer's span. */
 const NO_PROCESS_SPAN: ProcessSpan = { span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT), context: ROOT_CONTEXT };
 
+/** Starts the process span of a consumed message, continuing the producer's trace; for transports of your own. */
 export function startProcessSpan(message: IncomingMessage, system: string, group: string): ProcessSpan {
   const tracer = activeTracer();
   if (!tracer) return NO_PROCESS_SPAN;

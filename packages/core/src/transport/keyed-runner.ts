@@ -21,6 +21,7 @@ interface Entry {
   reject: (error: unknown) => void;
 }
 
+/** Runs tasks with bounded concurrency, one at a time per key, in order; for transports of your own. */
 export function createKeyedRunner(concurrency: number): KeyedRunner {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);

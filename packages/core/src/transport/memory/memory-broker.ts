@@ -79,11 +79,13 @@ export class MemoryBroker {
   }
 }
 
+/** Options of the in-process broker: which shared broker and retry settings. */
 export interface MemoryTransportOptions {
   /** Defaults to the process-wide shared broker. */
   broker?: MemoryBroker;
 }
 
+/** The in-process broker transport (memory://): events stay in this process; for tests and single-process apps. */
 export class MemoryTransport implements BrokerTransport {
   readonly name = 'memory';
   readonly capabilities = { orderedByKey: true, nativeDelay: false, persistent: false };
@@ -174,6 +176,7 @@ export class MemoryTransport implements BrokerTransport {
   }
 }
 
+/** Makes an in-process broker transport (memory://). */
 export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTransport {
   return new MemoryTransport(options);
 }
