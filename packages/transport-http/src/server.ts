@@ -17,6 +17,7 @@ import { startServerSpan } from './http-tracing.js';
 import { REPLAYED_HEADER } from './idempotency.js';
 import { HttpExchange, type ExchangeServer } from './exchange.js';
 import { listen } from './listen.js';
+import { listenAddress } from './listen-env.js';
 import { refusal, replyWithProblem } from './reply.js';
 import { statusOf } from './problem.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
@@ -32,9 +33,9 @@ export interface AuthRequest {
 }
 
 export interface HttpServerOptions {
-  /** Default 3000; 0 picks a free port (see `server.url`). */
+  /** Default TANDEM_HTTP_PORT, else 3000; 0 picks a free port (see `server.url`). */
   port?: number;
-  /** Default '0.0.0.0'. */
+  /** Default TANDEM_HTTP_HOST, else '0.0.0.0'. */
   host?: string;
   /** Set false to serve only through `handler` mounted in another server. */
   listen?: boolean;
@@ -191,6 +192,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     }
     this.routes = routes;
     if (this.options.listen === false) return;
+    const { port, host: address } = listenAddress(this.options);
     const { requestTimeoutMs, headersTimeoutMs } = this.limits;
     const server = createServer(
       {
@@ -206,7 +208,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     server.keepAliveTimeout = 5_000;
     this.connections = new Connections(server, (res) => this.answerUnanswered(res));
     this.server = server;
-    await listen(server, this.options.port ?? 3000, this.options.host ?? '0.0.0.0');
+    await listen(server, port, address);
     this.address = this.listeningUrl;
   }
 

@@ -213,14 +213,16 @@ class TandemApp implements App {
       await Promise.all(this.subscriptions.map((s) => s.ready));
       await this.options.http?.start(this.syncHost(runtime));
       this.state = 'running';
+      const url = this.options.http?.url;
       this.log.info(
         {
           services: services.map((s) => s.name),
           broker: this.broker.name,
           store: this.store?.name ?? 'none',
           groups: [...registry.groups.keys()],
+          ...(url ? { url } : {}),
         },
-        'tandem app started',
+        url ? `tandem app started, listening on ${url}` : 'tandem app started',
       );
     } catch (error) {
       this.state = 'stopped';

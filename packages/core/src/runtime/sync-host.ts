@@ -75,6 +75,8 @@ export interface SyncHost {
 /** A server adapter: @tandem/transport-http's httpServer() is one. */
 export interface SyncServer {
   readonly name: string;
+  /** Where it listens once started, if it listens itself; the app's start-up log names it. */
+  readonly url?: string | undefined;
   start(host: SyncHost): Promise<void>;
   /**
    * The app began to stop and gives its in-flight work at most `timeoutMs`: the server may
