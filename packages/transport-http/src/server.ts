@@ -18,6 +18,7 @@ import { REPLAYED_HEADER } from './idempotency.js';
 import { HttpExchange, type ExchangeServer } from './exchange.js';
 import { listen } from './listen.js';
 import { listenAddress } from './listen-env.js';
+import { answerClientErrors } from './client-error.js';
 import { refusal, replyWithProblem } from './reply.js';
 import { statusOf } from './problem.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
@@ -206,6 +207,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       this.handler,
     );
     server.keepAliveTimeout = 5_000;
+    answerClientErrors(server);
     this.connections = new Connections(server, (res) => this.answerUnanswered(res));
     this.server = server;
     await listen(server, port, address);
