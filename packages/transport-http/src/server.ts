@@ -19,6 +19,7 @@ import { HttpExchange, type ExchangeServer } from './exchange.js';
 import { listen } from './listen.js';
 import { listenAddress } from './listen-env.js';
 import { answerClientErrors } from './client-error.js';
+import { ADMIN_DEAD_LETTERS, serveAdmin, type AdminOptions } from './admin.js';
 import { refusal, replyWithProblem } from './reply.js';
 import { statusOf } from './problem.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
@@ -87,6 +88,8 @@ export interface HttpServerOptions {
    * status is always answered. Default 'hidden' when `auth` is set, else 'public'.
    */
   healthChecks?: HealthChecksExposure;
+  /** Operator routes (dead letters); off by default. See AdminOptions. */
+  admin?: AdminOptions;
 }
 
 type Next = (error?: unknown) => void;
@@ -166,10 +169,15 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     return path === this.livePath || path === this.readyPath;
   }
 
+  /** Whether `path` is one of the admin routes, when they are on. */
+  private isAdminPath(path: string): boolean {
+    return this.options.admin?.deadLetters === true && path.startsWith(this.basePath + ADMIN_DEAD_LETTERS);
+  }
+
   handles(req: IncomingMessage): boolean {
     try {
       const path = pathOf(req.url ?? '/');
-      if (this.isHealthPath(path)) return true;
+      if (this.isHealthPath(path) || this.isAdminPath(path)) return true;
       return this.routes.lookup(req.method ?? 'GET', path) !== undefined;
     } catch {
       // Nothing a request carries may throw out into the framework; `handle` answers it instead.
@@ -284,6 +292,13 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       if (this.draining) res.setHeader('connection', 'close');
       if (this.isHealthPath(path)) {
         this.health(path, req, res).catch((error: unknown) => this.fail(req, res, path, error));
+        return;
+      }
+      if (this.isAdminPath(path)) {
+        const query = new URLSearchParams(url.length > path.length ? url.slice(path.length + 1) : '');
+        serveAdmin(this.options.admin!, host, req, res, path.slice(this.basePath.length), query).catch(
+          (error: unknown) => this.fail(req, res, path, error),
+        );
         return;
       }
       if (!host) throw refusal(res, 'the server has not started yet', false);

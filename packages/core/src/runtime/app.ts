@@ -257,6 +257,9 @@ class TandemApp implements App {
         return runtime.accepting;
       },
       health,
+      ...(this.broker.deadLetters
+        ? { deadLetters: { groups: [...runtime.deps.registry.groups.keys()], access: this.broker.deadLetters } }
+        : {}),
     };
   }
 

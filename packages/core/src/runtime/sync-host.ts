@@ -1,3 +1,4 @@
+import type { DeadLetterAccess } from '../transport/broker.js';
 import type { Context } from '@opentelemetry/api';
 import type { RouteSpec, SyncContract } from '../contracts/contracts.js';
 
@@ -70,6 +71,11 @@ export interface SyncHost {
   /** False once stop() began: new requests get 503. */
   readonly accepting: boolean;
   health(): Promise<HealthReport>;
+  /**
+   * The app's consumer groups and its broker's dead letters, for an operator's admin route
+   * (the in-process broker's dead letters exist only inside the app's process).
+   */
+  readonly deadLetters?: { readonly groups: readonly string[]; readonly access: DeadLetterAccess };
 }
 
 /** A server adapter: @tandem/transport-http's httpServer() is one. */
