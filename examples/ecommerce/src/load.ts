@@ -62,6 +62,9 @@ const accepted: string[] = [];
 let rejected = 0;
 let failed = 0;
 let next = 0;
+/** Requests answered so far: progress counts these, since concurrent requests finish out of order. */
+let done = 0;
+const step = Math.max(1, Math.floor(total / 10));
 const started = performance.now();
 
 async function worker(): Promise<void> {
@@ -88,7 +91,8 @@ async function worker(): Promise<void> {
     } catch {
       failed++;
     }
-    if ((i + 1) % Math.max(1, Math.floor(total / 10)) === 0) process.stdout.write(`placed ${i + 1}/${total}\n`);
+    done++;
+    if (done % step === 0 || done === total) process.stdout.write(`placed ${done}/${total}\n`);
   }
 }
 

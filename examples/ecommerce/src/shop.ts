@@ -55,7 +55,9 @@ export async function buildShop(
   await config.store.connect?.();
   await migrateShop(config.store, services);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const server = httpServer({ port: config.httpPort, host: config.httpHost, logger });
+  // The admin routes show the dead letters, which on the in-process broker live only in this
+  // process; by default they answer only requests from this machine.
+  const server = httpServer({ port: config.httpPort, host: config.httpHost, logger, admin: { deadLetters: true } });
   const remote = Object.keys(config.serviceUrls).length > 0;
   const app = createApp({
     services: services.map((name) => instantiate(name, options)),

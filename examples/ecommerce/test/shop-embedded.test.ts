@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@tandem/core';
+import { main as tandem } from '@tandem/core/cli';
+import { eventually } from '@tandem/core/testing';
 import { buildShop, type Shop } from '../src/shop.js';
 import { DECLINED_CARD } from '../src/services/payments.js';
 import { anOrder, baseOf, getJson, placeOrder, untilShippedAndNotified } from './support.js';
@@ -63,5 +65,31 @@ describe('shop on the embedded defaults (in-process broker, PGlite)', () => {
     expect(after.body.available).toBe(before.body.available);
     const order = await getJson<{ status: string }>(`${base}/orders/${placed.body.orderId}`);
     expect(order.body.status).toBe('rejected');
+  });
+
+  it("shows the in-process broker's dead letters to `tandem dead-letters list --app`, as its README says", async () => {
+    const placed = await placeOrder(base, anOrder({ email: 'grace@bounce.test' }));
+    expect(placed.body.status).toBe('accepted');
+    const out: string[] = [];
+    const io = {
+      stdout: { write: (t: string) => out.push(t) },
+      stderr: { write: (t: string) => out.push(t) },
+      env: {},
+    };
+    await eventually(
+      'the bounced e-mails among the notifications group’s dead letters',
+      async () => {
+        out.length = 0;
+        expect(await tandem(['dead-letters', 'list', '--group', 'notifications', '--app', base, '--json'], io)).toBe(0);
+        return (
+          out
+            .join('')
+            .split('\n')
+            .filter((l) => l.includes('grace@bounce.test')).length === 2
+        );
+      },
+      10_000,
+      100,
+    );
   });
 });

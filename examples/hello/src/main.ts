@@ -2,11 +2,13 @@ import { runMain, stopOnSignals } from '@tandem/core';
 import { buildApp } from './app.js';
 
 await runMain(async () => {
-  const { app, config } = await buildApp();
+  const { app, server } = await buildApp();
+  // The app has logged where it listens; this says what to try there.
   await app.start();
-  console.log(`hello example listening on http://127.0.0.1:${config.httpPort}
-  place an order:  curl -s -X POST http://127.0.0.1:${config.httpPort}/commands/orders.place -H 'content-type: application/json' -d '{"customer":"ada","items":[{"sku":"tea","qty":2}]}'
-  see its status:  curl -s 'http://127.0.0.1:${config.httpPort}/queries/shipping.get?orderId=<orderId>'`);
+  const url = server.url!;
+  console.log(`try it:
+  place an order:  curl -s -X POST ${url}/commands/orders.place -H 'content-type: application/json' -d '{"customer":"ada","items":[{"sku":"tea","qty":2}]}'
+  see its status:  curl -s '${url}/queries/shipping.get?orderId=<orderId>'`);
 
   stopOnSignals(app);
 });

@@ -1,6 +1,7 @@
 export { httpServer } from './server.js';
 export type { HttpServer, HttpServerOptions, AuthRequest } from './server.js';
 export type { HealthChecksExposure, HealthRequest } from './health.js';
+export type { AdminOptions } from './admin.js';
 export { httpClient } from './client.js';
 export type { HttpClient, HttpClientOptions, ClientCallOptions, FallbackCall } from './client.js';
 export type { BreakerOptions, BreakerSnapshot, BreakerState } from './breaker.js';

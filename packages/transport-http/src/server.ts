@@ -17,6 +17,9 @@ import { startServerSpan } from './http-tracing.js';
 import { REPLAYED_HEADER } from './idempotency.js';
 import { HttpExchange, type ExchangeServer } from './exchange.js';
 import { listen } from './listen.js';
+import { listenAddress } from './listen-env.js';
+import { answerClientErrors } from './client-error.js';
+import { ADMIN_DEAD_LETTERS, serveAdmin, type AdminOptions } from './admin.js';
 import { refusal, replyWithProblem } from './reply.js';
 import { statusOf } from './problem.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
@@ -34,9 +37,9 @@ export interface AuthRequest {
 
 /** What httpServer() takes: port, host, limits, auth, health exposure. */
 export interface HttpServerOptions {
-  /** Default 3000; 0 picks a free port (see `server.url`). */
+  /** Default TANDEM_HTTP_PORT, else 3000; 0 picks a free port (see `server.url`). */
   port?: number;
-  /** Default '0.0.0.0'. */
+  /** Default TANDEM_HTTP_HOST, else '0.0.0.0'. */
   host?: string;
   /** Set false to serve only through `handler` mounted in another server. */
   listen?: boolean;
@@ -87,6 +90,8 @@ export interface HttpServerOptions {
    * status is always answered. Default 'hidden' when `auth` is set, else 'public'.
    */
   healthChecks?: HealthChecksExposure;
+  /** Operator routes (dead letters); off by default. See AdminOptions. */
+  admin?: AdminOptions;
 }
 
 type Next = (error?: unknown) => void;
@@ -168,10 +173,15 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     return path === this.livePath || path === this.readyPath;
   }
 
+  /** Whether `path` is one of the admin routes, when they are on. */
+  private isAdminPath(path: string): boolean {
+    return this.options.admin?.deadLetters === true && path.startsWith(this.basePath + ADMIN_DEAD_LETTERS);
+  }
+
   handles(req: IncomingMessage): boolean {
     try {
       const path = pathOf(req.url ?? '/');
-      if (this.isHealthPath(path)) return true;
+      if (this.isHealthPath(path) || this.isAdminPath(path)) return true;
       return this.routes.lookup(req.method ?? 'GET', path) !== undefined;
     } catch {
       // Nothing a request carries may throw out into the framework; `handle` answers it instead.
@@ -195,6 +205,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     }
     this.routes = routes;
     if (this.options.listen === false) return;
+    const { port, host: address } = listenAddress(this.options);
     const { requestTimeoutMs, headersTimeoutMs } = this.limits;
     const server = createServer(
       {
@@ -208,9 +219,10 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       this.handler,
     );
     server.keepAliveTimeout = 5_000;
+    answerClientErrors(server);
     this.connections = new Connections(server, (res) => this.answerUnanswered(res));
     this.server = server;
-    await listen(server, this.options.port ?? 3000, this.options.host ?? '0.0.0.0');
+    await listen(server, port, address);
     this.address = this.listeningUrl;
   }
 
@@ -284,6 +296,13 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       if (this.draining) res.setHeader('connection', 'close');
       if (this.isHealthPath(path)) {
         this.health(path, req, res).catch((error: unknown) => this.fail(req, res, path, error));
+        return;
+      }
+      if (this.isAdminPath(path)) {
+        const query = new URLSearchParams(url.length > path.length ? url.slice(path.length + 1) : '');
+        serveAdmin(this.options.admin!, host, req, res, path.slice(this.basePath.length), query).catch(
+          (error: unknown) => this.fail(req, res, path, error),
+        );
         return;
       }
       if (!host) throw refusal(res, 'the server has not started yet', false);

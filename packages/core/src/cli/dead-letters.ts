@@ -2,18 +2,23 @@ import { parseArgs } from 'node:util';
 import { brokerFromUrl } from '../config/from-env.js';
 import { ConfigError } from '../errors/errors.js';
 import type { BrokerTransport, DeadLetter, DeadLetterAccess } from '../transport/broker.js';
+import { appDeadLetters, memoryBrokerNote } from './app-dead-letters.js';
 import type { CliIo } from './io.js';
 
 export const deadLettersUsage = `Usage:
-  tandem dead-letters list   --group G [--broker URL] [--limit N] [--json]
-  tandem dead-letters replay --group G (--id ID [--id ID ...] | --all) [--broker URL]
+  tandem dead-letters list   --group G [--broker URL | --app URL] [--limit N] [--json]
+  tandem dead-letters replay --group G (--id ID [--id ID ...] | --all) [--broker URL | --app URL]
 
 The broker comes from --broker or TANDEM_BROKER_URL (memory://, kafka://host:9092, amqp://user:pass@host/vhost).
+--app http://host:port asks a running app instead, through its admin routes
+(httpServer({ admin: { deadLetters: true } })): the only way to reach the in-process
+broker's (memory://) dead letters, which live inside the app's process.
 `;
 
 export const deadLettersOptions = {
   group: { type: 'string' },
   broker: { type: 'string' },
+  app: { type: 'string' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
   id: { type: 'string', multiple: true },
@@ -34,34 +39,53 @@ export async function deadLetters(args: string[], io: CliIo): Promise<number> {
     throw new ConfigError(
       `tandem dead-letters ${action}: --group is required (the consumer group, usually the service name)`,
     );
+  if (values.app !== undefined && values.broker !== undefined)
+    throw new ConfigError(`tandem dead-letters ${action}: pass --broker URL or --app URL, not both`);
+  if (values.app !== undefined) return run(action, { ...values, group: values.group }, appDeadLetters(values.app), io);
   const url = values.broker ?? io.env.TANDEM_BROKER_URL;
-  if (!url) throw new ConfigError(`tandem dead-letters ${action}: pass --broker URL or set TANDEM_BROKER_URL`);
+  if (!url)
+    throw new ConfigError(`tandem dead-letters ${action}: pass --broker URL, --app URL or set TANDEM_BROKER_URL`);
   const broker = await brokerFromUrl(url, values.broker ? '--broker' : 'TANDEM_BROKER_URL');
   try {
     await broker.connect();
-    const access = deadLetterAccessOf(broker);
-    if (action === 'list') {
-      const limit = values.limit === undefined ? undefined : Number(values.limit);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-        throw new ConfigError(`--limit: expected a positive integer, got '${values.limit}'`);
-      const letters = await access.list(values.group, limit !== undefined ? { limit } : {});
-      io.stdout.write(
-        values.json
-          ? letters.map((l) => JSON.stringify(toJson(l))).join('\n') + (letters.length ? '\n' : '')
-          : table(letters),
-      );
-      return 0;
-    }
-    if (values.all === (values.id !== undefined)) {
-      throw new ConfigError('tandem dead-letters replay: pass either --id ID (repeatable) or --all');
-    }
-    const ids = values.all ? (await access.list(values.group)).map((l) => l.id) : values.id!;
-    const replayed = ids.length > 0 ? await access.replay(values.group, ids) : 0;
-    io.stdout.write(`replayed ${replayed} of ${ids.length} dead letter(s) to group '${values.group}'\n`);
-    return replayed === ids.length ? 0 : 1;
+    if (broker.name === 'memory') io.stderr.write(memoryBrokerNote(values.group));
+    return await run(action, { ...values, group: values.group }, deadLetterAccessOf(broker), io);
   } finally {
     await broker.close();
   }
+}
+
+async function run(
+  action: 'list' | 'replay',
+  values: {
+    group: string;
+    limit?: string | undefined;
+    json?: boolean | undefined;
+    id?: string[] | undefined;
+    all?: boolean | undefined;
+  },
+  access: DeadLetterAccess,
+  io: CliIo,
+): Promise<number> {
+  if (action === 'list') {
+    const limit = values.limit === undefined ? undefined : Number(values.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      throw new ConfigError(`--limit: expected a positive integer, got '${values.limit}'`);
+    const letters = await access.list(values.group, limit !== undefined ? { limit } : {});
+    io.stdout.write(
+      values.json
+        ? letters.map((l) => JSON.stringify(toJson(l))).join('\n') + (letters.length ? '\n' : '')
+        : table(letters),
+    );
+    return 0;
+  }
+  if (values.all === (values.id !== undefined)) {
+    throw new ConfigError('tandem dead-letters replay: pass either --id ID (repeatable) or --all');
+  }
+  const ids = values.all ? (await access.list(values.group)).map((l) => l.id) : values.id!;
+  const replayed = ids.length > 0 ? await access.replay(values.group, ids) : 0;
+  io.stdout.write(`replayed ${replayed} of ${ids.length} dead letter(s) to group '${values.group}'\n`);
+  return replayed === ids.length ? 0 : 1;
 }
 
 function deadLetterAccessOf(broker: BrokerTransport): DeadLetterAccess {

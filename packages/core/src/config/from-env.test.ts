@@ -14,10 +14,31 @@ describe('fromEnv', () => {
 
   it('names the variable and the accepted schemes for a typo', async () => {
     await expect(fromEnv({ TANDEM_BROKER_URL: 'kafak://localhost:9092' })).rejects.toThrow(
-      "TANDEM_BROKER_URL: unknown scheme 'kafak'; expected memory, kafka, amqp or amqps",
+      "TANDEM_BROKER_URL: unknown scheme 'kafak'; did you mean kafka://? expected memory, kafka, amqp or amqps",
     );
     await expect(fromEnv({ TANDEM_STORE_URL: 'mysql://x' })).rejects.toThrow(
-      /TANDEM_STORE_URL: unknown scheme 'mysql'/,
+      /^TANDEM_STORE_URL: unknown scheme 'mysql'; expected memory/,
+    );
+  });
+
+  it('suggests the scheme an unknown one most likely meant: RabbitMQ is amqp://', async () => {
+    for (const [url, meant] of [
+      ['rabbitmq://guest:guest@localhost:5672', 'amqp'],
+      ['rabbit://localhost', 'amqp'],
+      ['rabbitmqs://localhost', 'amqps'],
+      ['ampqs://localhost', 'amqps'],
+      ['kafak://a:9092,b:9092', 'kafka'],
+      ['memroy://', 'memory'],
+    ] as const) {
+      const error = (await fromEnv({ TANDEM_BROKER_URL: url }).catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(
+        new RegExp(`^TANDEM_BROKER_URL: unknown scheme '[a-z]+'; did you mean ${meant}://\\? `),
+      );
+      expect(error.message).not.toContain('guest:guest');
+    }
+    await expect(fromEnv({ TANDEM_STORE_URL: 'postgre://x/db' })).rejects.toThrow(
+      "TANDEM_STORE_URL: unknown scheme 'postgre'; did you mean postgres://?",
     );
     await expect(fromEnv({ TANDEM_BROKER_URL: 'not a url' })).rejects.toThrow(
       /TANDEM_BROKER_URL: 'not a url' is not a URL/,

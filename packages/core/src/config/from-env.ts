@@ -5,6 +5,7 @@ import type { Store } from '../stores/store.js';
 import type { BrokerTransport } from '../transport/broker.js';
 import { parsePort } from './port.js';
 import { redactCredentials, redactUrl } from './redact.js';
+import { suggestScheme } from './scheme-suggestion.js';
 import { brokerSchemes, storeSchemes, type BrokerFactory, type StoreFactory } from './schemes.js';
 
 /** The broker, store and settings fromEnv() read from TANDEM_* variables. */
@@ -42,7 +43,11 @@ function parseUrl(variable: string, value: string, known: string[]): { scheme: s
     throw new ConfigError(`${variable}: '${redactUrl(value)}' is not a URL; ${expected} (e.g. memory://)`);
   }
   const scheme = url.protocol.replace(/:$/, '');
-  if (!known.includes(scheme)) throw new ConfigError(`${variable}: unknown scheme '${scheme}'; ${expected}`);
+  if (!known.includes(scheme)) {
+    const suggestion = suggestScheme(scheme, known);
+    const hint = suggestion ? `did you mean ${suggestion}://? ` : '';
+    throw new ConfigError(`${variable}: unknown scheme '${scheme}'; ${hint}${expected}`);
+  }
   return { scheme, url: MULTI_HOST.test(value) ? value : url };
 }
 

@@ -32,6 +32,8 @@ const HANDLERS_KEY = 'tandem:handlers';
 
 interface ServiceRecord {
   name: string;
+  /** Set when the decorator was given no usable name; reported at start. */
+  problem?: string;
 }
 
 interface HandlerRecord {
@@ -49,7 +51,10 @@ export function Service(name: string): ClassDecorator {
     if (typeof target !== 'function') {
       throw new RegistrationError(`@Service('${name}') decorates classes only`);
     }
-    Reflect.defineMetadata(SERVICE_KEY, { name } satisfies ServiceRecord, target);
+    const record: ServiceRecord = { name };
+    if (typeof name !== 'string' || name.trim() === '')
+      record.problem = `class ${target.name}: @Service(${name === undefined ? '' : JSON.stringify(name)}) needs a name, e.g. @Service('orders'); it names the service's routes, consumer group and logs`;
+    Reflect.defineMetadata(SERVICE_KEY, record, target);
   };
 }
 
@@ -148,25 +153,42 @@ export type ServiceInput = ServiceDefinition | object | (new () => object);
 
 /** Reads a decorated class or instance into a ServiceDefinition, reporting every decorator mistake at once. */
 export function describeService(input: ServiceInput): ServiceDefinition {
-  if (isServiceDefinition(input)) return input;
+  const { definition, problems } = readService(input);
+  if (problems.length > 0 || !definition) throw new RegistrationError(problems.join('\n'));
+  return definition;
+}
+
+/**
+ * Reads a service without throwing: every mistake its decorators hold, and its definition
+ * when it has none, so that an app can report the mistakes of all its services at once.
+ */
+export function readService(input: ServiceInput): { definition?: ServiceDefinition; problems: string[] } {
+  if (isServiceDefinition(input)) return { definition: input, problems: [] };
   const instance = (typeof input === 'function' ? new (input as new () => object)() : input) as Record<string, unknown>;
   const klass = instance.constructor as (new () => object) & { name: string };
   const serviceRecord = Reflect.getMetadata(SERVICE_KEY, klass) as ServiceRecord | undefined;
   const records = collectHandlerRecords(klass);
-  const problems = records.filter((r) => r.problem).map((r) => r.problem!);
-  if (problems.length > 0) throw new RegistrationError(problems.join('\n'));
+  const where = serviceRecord && !serviceRecord.problem ? `service '${serviceRecord.name}': ` : '';
+  const problems = records.filter((r) => r.problem).map((r) => where + r.problem!);
   if (!serviceRecord) {
-    throw new RegistrationError(`class ${klass.name} is passed as a service but has no @Service('name') decorator`);
-  }
-  const handlers: HandlerRegistration[] = records.map((r) => ({
-    kind: r.kind,
-    contract: r.contract as AnyContract,
-    service: serviceRecord.name,
-    handlerName: `${klass.name}.${r.method}`,
-    fn: (instance[r.method] as (input: unknown, ctx: HandlerContext) => unknown).bind(instance),
-    options: r.options,
-  }));
-  return { name: serviceRecord.name, handlers };
+    const methods = records.map((r) => `${klass.name}.${r.method}`).join(', ');
+    problems.push(
+      `class ${klass.name} is passed as a service but has no @Service('name') decorator${methods ? ` (its handlers: ${methods})` : ''}`,
+    );
+  } else if (serviceRecord.problem) problems.push(serviceRecord.problem);
+  if (!serviceRecord || serviceRecord.problem) return { problems };
+  // The sound handlers still go on to the app's checks (duplicates across services, retry).
+  const handlers: HandlerRegistration[] = records
+    .filter((r) => !r.problem)
+    .map((r) => ({
+      kind: r.kind,
+      contract: r.contract as AnyContract,
+      service: serviceRecord.name,
+      handlerName: `${klass.name}.${r.method}`,
+      fn: (instance[r.method] as (input: unknown, ctx: HandlerContext) => unknown).bind(instance),
+      options: r.options,
+    }));
+  return { definition: { name: serviceRecord.name, handlers }, problems };
 }
 
 /** Handlers declared on the class and its base classes; a subclass's method wins over its parent's. */

@@ -8,7 +8,7 @@ import type {
   SyncContract,
 } from '../contracts/contracts.js';
 import { redactCredentials } from '../config/redact.js';
-import { describeService, type ServiceInput } from '../decorators/decorators.js';
+import { readService, type ServiceInput } from '../decorators/decorators.js';
 import { AbortedError, RegistrationError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { encodeEvent } from '../messages/envelope.js';
@@ -34,6 +34,7 @@ import {
   type EventHandlerOptions,
   type HandlerOptions,
   type QueryHandler,
+  type ServiceDefinition,
 } from './service.js';
 import type { HealthReport, SyncEndpoint, SyncHost, SyncServer } from './sync-host.js';
 
@@ -178,9 +179,18 @@ class TandemApp implements App {
     if (this.state !== 'created') throw new RegistrationError(`app.start() called twice (state: ${this.state})`);
     this.state = 'starting';
     try {
-      const services = (this.options.services ?? []).map(describeService);
+      const services: ServiceDefinition[] = [];
+      const problems: string[] = [];
+      for (const input of this.options.services ?? []) {
+        const read = readService(input);
+        problems.push(...read.problems);
+        if (read.definition) services.push(read.definition);
+      }
       if (this.implicit.handlers.length > 0) services.push(this.implicit);
-      const registry = new Registry(services);
+      const registry = new Registry(services, {
+        problems,
+        ...(this.options.retry ? { retry: this.options.retry } : {}),
+      });
       const runtime = new Runtime({
         registry,
         broker: this.broker,
@@ -217,14 +227,16 @@ class TandemApp implements App {
       await Promise.all(this.subscriptions.map((s) => s.ready));
       await this.options.http?.start(this.syncHost(runtime));
       this.state = 'running';
+      const url = this.options.http?.url;
       this.log.info(
         {
           services: services.map((s) => s.name),
           broker: this.broker.name,
           store: this.store?.name ?? 'none',
           groups: [...registry.groups.keys()],
+          ...(url ? { url } : {}),
         },
-        'tandem app started',
+        url ? `tandem app started, listening on ${url}` : 'tandem app started',
       );
     } catch (error) {
       this.state = 'stopped';
@@ -249,6 +261,9 @@ class TandemApp implements App {
         return runtime.accepting;
       },
       health,
+      ...(this.broker.deadLetters
+        ? { deadLetters: { groups: [...runtime.deps.registry.groups.keys()], access: this.broker.deadLetters } }
+        : {}),
     };
   }
 

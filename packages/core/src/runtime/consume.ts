@@ -1,6 +1,7 @@
 import { AbortedError, isTandemError, ShuttingDownError } from '../errors/errors.js';
 import { runtimeInstruments } from '../metrics/runtime-metrics.js';
 import { decodeEvent, type DecodedEvent } from '../messages/envelope.js';
+import { withReplayHint } from './replay-hint.js';
 import { decideRetry, resolveRetryPolicy, type RetryPolicy } from '../retry/retry-policy.js';
 import { endProcessSpan, startProcessSpan, type ProcessSpan } from '../tracing/messaging-spans.js';
 import { logTraceFields } from '../tracing/log-fields.js';
@@ -177,12 +178,13 @@ export function createMessageHandler(
           log.warn({ ...fields, delayMs: decision.delayMs }, 'event handler failed; retrying later');
           return { kind: 'retry', delayMs: decision.delayMs, attempt: attempt + 1 };
         }
-        log.error(fields, `event handler failed; dead-lettered (${decision.reason})`);
+        const kept = withReplayHint(error, group.name, event.id);
+        log.error({ ...fields, err: kept }, `event handler failed; dead-lettered (${decision.reason})`);
         const reason =
           decision.reason === 'non-retryable' && isTandemError(error)
             ? `${decision.reason}: ${error.code}`
             : decision.reason;
-        return { kind: 'dead-letter', reason, error, attempts: attempt };
+        return { kind: 'dead-letter', reason, error: kept, attempts: attempt };
       }
     }
   }

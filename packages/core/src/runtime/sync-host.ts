@@ -1,3 +1,4 @@
+import type { DeadLetterAccess } from '../transport/broker.js';
 import type { Context } from '@opentelemetry/api';
 import type { RouteSpec, SyncContract } from '../contracts/contracts.js';
 
@@ -73,11 +74,18 @@ export interface SyncHost {
   /** False once stop() began: new requests get 503. */
   readonly accepting: boolean;
   health(): Promise<HealthReport>;
+  /**
+   * The app's consumer groups and its broker's dead letters, for an operator's admin route
+   * (the in-process broker's dead letters exist only inside the app's process).
+   */
+  readonly deadLetters?: { readonly groups: readonly string[]; readonly access: DeadLetterAccess };
 }
 
 /** A server adapter: @tandem/transport-http's httpServer() is one. */
 export interface SyncServer {
   readonly name: string;
+  /** Where it listens once started, if it listens itself; the app's start-up log names it. */
+  readonly url?: string | undefined;
   start(host: SyncHost): Promise<void>;
   /**
    * The app began to stop and gives its in-flight work at most `timeoutMs`: the server may

@@ -1,0 +1,109 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  ForbiddenError,
+  MalformedRequestError,
+  RouteNotFoundError,
+  type DeadLetter,
+  type SyncHost,
+} from '@tandem/core';
+
+/** The operator's routes on the app's own server; off unless `admin.deadLetters` is set. */
+export interface AdminOptions {
+  /**
+   * Serve `GET /admin/dead-letters` (every group's dead letters, or `?group=G&limit=N`) and
+   * `POST /admin/dead-letters/replay?group=G&id=ID[&id=ID...]` (or `&all=true`). The in-process
+   * broker's dead letters live only in the app's process; this is how its operator sees them
+   * (`tandem dead-letters list --app URL` reads the same route). Dead letters carry message
+   * bodies, so the routes answer only what `authorize` allows.
+   */
+  deadLetters?: boolean;
+  /**
+   * Whether a request may use the admin routes. Default: only from this machine (a loopback
+   * peer address, 127.0.0.1 or ::1); a proxy in front makes every request look local, so
+   * behind one, pass a check of your own (a token header, say).
+   */
+  authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
+}
+
+export const ADMIN_DEAD_LETTERS = '/admin/dead-letters';
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '::1' || /^(::ffff:)?127\./.test(address ?? '');
+}
+
+export async function serveAdmin(
+  options: AdminOptions,
+  host: SyncHost | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  relative: string,
+  query: URLSearchParams,
+): Promise<void> {
+  const allowed = options.authorize ? await options.authorize(req) : isLoopback(req.socket.remoteAddress);
+  if (!allowed)
+    throw new ForbiddenError(
+      `the admin routes answer only requests their authorize hook allows (by default, from this machine)`,
+    );
+  const access = host?.deadLetters;
+  if (!access) throw new RouteNotFoundError(`this app's broker gives no dead-letter access`);
+  const method = req.method ?? 'GET';
+  const group = query.get('group') ?? undefined;
+  if (group !== undefined && !access.groups.includes(group))
+    throw new MalformedRequestError(
+      `no consumer group '${group}' in this app; its groups: ${access.groups.join(', ') || '(none)'}`,
+    );
+  if (relative === ADMIN_DEAD_LETTERS && method === 'GET') {
+    const limitText = query.get('limit');
+    const limit = limitText === null ? undefined : Number(limitText);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      throw new MalformedRequestError(`limit: expected a positive integer, got '${limitText}'`);
+    const groups = [];
+    for (const name of group !== undefined ? [group] : access.groups) {
+      const letters = await access.access.list(name, limit !== undefined ? { limit } : {});
+      groups.push({ group: name, deadLetters: letters.map(deadLetterJson) });
+    }
+    return json(res, 200, { groups });
+  }
+  if (relative === `${ADMIN_DEAD_LETTERS}/replay` && method === 'POST') {
+    if (group === undefined)
+      throw new MalformedRequestError(`replay: pass ?group=G and ?id=ID (repeatable) or all=true`);
+    const all = query.get('all') === 'true';
+    const chosen = query.getAll('id');
+    if (all === chosen.length > 0)
+      throw new MalformedRequestError(`replay: pass either id=ID (repeatable) or all=true`);
+    const ids = all ? (await access.access.list(group)).map((l) => l.id) : chosen;
+    const replayed = ids.length > 0 ? await access.access.replay(group, ids) : 0;
+    return json(res, 200, { group, replayed, of: ids.length });
+  }
+  throw new RouteNotFoundError(
+    `no admin route at ${method} ${relative}; use GET ${ADMIN_DEAD_LETTERS} or POST ${ADMIN_DEAD_LETTERS}/replay`,
+  );
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+    })
+    .end(text);
+}
+
+/** As `tandem dead-letters list --json` prints one. */
+export function deadLetterJson(letter: DeadLetter): Record<string, unknown> {
+  return {
+    id: letter.id,
+    group: letter.group,
+    topic: letter.message.topic,
+    key: letter.message.key,
+    reason: letter.reason,
+    error: letter.error,
+    attempts: letter.attempts,
+    deadLetteredAt: letter.deadLetteredAt,
+    origin: letter.origin,
+    headers: letter.message.headers,
+    body: new TextDecoder().decode(letter.message.body),
+  };
+}
