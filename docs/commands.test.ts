@@ -61,7 +61,11 @@ export function scriptOf(page: string, blocks: readonly Block[], port: number): 
     const [kind, ...rest] = block.marker.split(/\s+/);
     const arg = rest.join(' ');
     if (kind === 'file') {
-      lines.push(`mkdir -p "$(dirname ${quote(arg)})"`, `cat > ${quote(arg)} <<'TANDEM_DOC_EOF'`, code + 'TANDEM_DOC_EOF');
+      lines.push(
+        `mkdir -p "$(dirname ${quote(arg)})"`,
+        `cat > ${quote(arg)} <<'TANDEM_DOC_EOF'`,
+        code + 'TANDEM_DOC_EOF',
+      );
       continue;
     }
     if (kind === 'serve') {

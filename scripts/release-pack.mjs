@@ -31,7 +31,12 @@ try {
     execFileSync(
       process.platform === 'win32' ? 'npm.cmd' : 'npm',
       ['pack', '--json', '--pack-destination', out, ...packages.map((dir) => `./packages/${dir}`)],
-      { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, npm_config_loglevel: 'warn' } },
+      {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, npm_config_loglevel: 'warn' },
+      },
     ),
   );
 } catch (error) {

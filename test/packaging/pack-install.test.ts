@@ -17,7 +17,9 @@ const packagesDir = join(root, 'packages');
 // The libraries; create-tandem (also under packages/) has its own test in packages/create-tandem/test.
 const packages = readdirSync(packagesDir).filter((d) => {
   try {
-    return (JSON.parse(readFileSync(join(packagesDir, d, 'package.json'), 'utf8')) as { name: string }).name.startsWith('@tandem/');
+    return (JSON.parse(readFileSync(join(packagesDir, d, 'package.json'), 'utf8')) as { name: string }).name.startsWith(
+      '@tandem/',
+    );
   } catch {
     return false;
   }

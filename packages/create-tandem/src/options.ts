@@ -72,7 +72,8 @@ export function parseOptions(argv: readonly string[], cwd: string = process.cwd(
       `'${name}' is not a valid package name; use lower-case letters, digits, '-', '.' or '_' (e.g. my-service)`,
     );
   }
-  if (values.tarballs === '') throw new UsageError('--tarballs', 'is empty; pass the folder npm run release:pack wrote');
+  if (values.tarballs === '')
+    throw new UsageError('--tarballs', 'is empty; pass the folder npm run release:pack wrote');
   return {
     dir,
     name,

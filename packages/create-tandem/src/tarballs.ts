@@ -23,7 +23,9 @@ export function vendorTarballs(from: string, packages: readonly string[], projec
   mkdirSync(join(projectDir, 'vendor'), { recursive: true });
   for (const pkg of packages) {
     const prefix = tarballPrefix(pkg);
-    const matches = files.filter((f) => f.startsWith(prefix) && /^\d/.test(f.slice(prefix.length)) && f.endsWith('.tgz'));
+    const matches = files.filter(
+      (f) => f.startsWith(prefix) && /^\d/.test(f.slice(prefix.length)) && f.endsWith('.tgz'),
+    );
     if (matches.length !== 1) {
       throw new UsageError(
         '--tarballs',

@@ -18,11 +18,27 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 describe('create-tandem usage errors', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['no directory', [], /^create-tandem: <directory>: missing; pass the new project directory/],
-    ['an unknown broker', ['a', '--broker', 'rabbit'], /^create-tandem: --broker: 'rabbit' is not one of memory, amqp, kafka; pass --broker memory\|amqp\|kafka/],
-    ['an unknown store', ['a', '--store', 'mysql'], /^create-tandem: --store: 'mysql' is not one of memory, postgres, pglite, redis/],
-    ['an unknown flag', ['a', '--brokr', 'amqp'], /^create-tandem: --brokr: Unknown option '--brokr'; see create-tandem --help/],
+    [
+      'an unknown broker',
+      ['a', '--broker', 'rabbit'],
+      /^create-tandem: --broker: 'rabbit' is not one of memory, amqp, kafka; pass --broker memory\|amqp\|kafka/,
+    ],
+    [
+      'an unknown store',
+      ['a', '--store', 'mysql'],
+      /^create-tandem: --store: 'mysql' is not one of memory, postgres, pglite, redis/,
+    ],
+    [
+      'an unknown flag',
+      ['a', '--brokr', 'amqp'],
+      /^create-tandem: --brokr: Unknown option '--brokr'; see create-tandem --help/,
+    ],
     ['a name npm refuses', ['My_Service'], /^create-tandem: <directory>: 'My_Service' is not a valid package name/],
-    ['a tarball folder that does not exist', ['t', '--tarballs', 'nowhere'], /^create-tandem: --tarballs: cannot read '.*nowhere'/],
+    [
+      'a tarball folder that does not exist',
+      ['t', '--tarballs', 'nowhere'],
+      /^create-tandem: --tarballs: cannot read '.*nowhere'/,
+    ],
   ];
   for (const [what, argv, message] of cases) {
     it(`exits 2 for ${what}`, async () => {

@@ -29,7 +29,8 @@ export function run(
         env: { ...process.env, npm_config_loglevel: 'error', npm_config_update_notifier: 'false', ...env },
       },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (${error.message}):\n${stdout}${stderr}`));
+        if (error)
+          reject(new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (${error.message}):\n${stdout}${stderr}`));
         else resolve(stdout);
       },
     );
