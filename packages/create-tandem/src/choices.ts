@@ -39,7 +39,7 @@ export const stores = {
   pglite: {
     adapter: '@tandem/store-postgres',
     localUrl: 'pglite://./.data/{{db}}',
-    composeUrl: 'pglite:///data/{{db}}',
+    composeUrl: 'pglite://./.data/{{db}}',
   },
   redis: {
     adapter: '@tandem/store-redis',
