@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryReachable, root } from '../packages/create-tandem/test/project-runner.js';
 
 interface Block {
@@ -141,7 +141,11 @@ describe('the docs mark their runnable commands', () => {
 });
 
 describe.skipIf(offline !== undefined)('the docs commands, run verbatim on a copy of the repository', () => {
-  const work = mkdtempSync(join(tmpdir(), 'tandem-docs-'));
+  // Made in beforeAll, so a skipped run leaves nothing behind.
+  let work = '';
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'tandem-docs-'));
+  });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   for (const page of pages) {

@@ -26,11 +26,14 @@ if (offline !== undefined) {
 const io = { out: () => undefined, err: () => undefined };
 
 describe.skipIf(offline !== undefined)('create-tandem: a generated project installs, tests and serves', () => {
-  const work = mkdtempSync(join(tmpdir(), 'tandem-scaffold-'));
-  const tarballs = join(work, 'tarballs');
+  // Made in beforeAll, so a skipped run leaves nothing behind.
+  let work = '';
+  let tarballs = '';
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'tandem-scaffold-'));
+    tarballs = join(work, 'tarballs');
     const packed = await releasePack(tarballs);
     expect(packed.map((p) => p.name).sort()).toContain('@tandem/core');
   }, 240_000);
