@@ -31,8 +31,17 @@ export default tseslint.config(
     },
   },
   {
-    // Scripts, benches, tests, the CLI and examples talk to a terminal on purpose.
-    files: ['**/*.test.ts', '**/test/**', 'bench/**', 'examples/**', '**/*.mjs', '**/cli/**', 'docs/**'],
+    // Scripts, benches, tests, the CLI, examples and the generator's templates talk to a terminal on purpose.
+    files: [
+      '**/*.test.ts',
+      '**/test/**',
+      'bench/**',
+      'examples/**',
+      '**/*.mjs',
+      '**/cli/**',
+      'docs/**',
+      'packages/create-tandem/templates/**',
+    ],
     rules: { 'no-console': 'off' },
   },
   {

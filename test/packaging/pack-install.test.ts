@@ -14,10 +14,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const packagesDir = join(root, 'packages');
+// The libraries; create-tandem (also under packages/) has its own test in packages/create-tandem/test.
 const packages = readdirSync(packagesDir).filter((d) => {
   try {
-    readFileSync(join(packagesDir, d, 'package.json'));
-    return true;
+    return (JSON.parse(readFileSync(join(packagesDir, d, 'package.json'), 'utf8')) as { name: string }).name.startsWith(
+      '@tandem/',
+    );
   } catch {
     return false;
   }
