@@ -93,7 +93,7 @@ export function npmStart(cwd: string, env: Record<string, string>, timeoutMs = 9
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+      const url = /listening on (http:\/\/[^\s"]+)/.exec(output)?.[1];
       if (url) {
         clearTimeout(timer);
         resolve({ url, output: () => output, stop });

@@ -12,7 +12,8 @@ try {
 await runMain(async () => {
   const { app, server } = await buildApp();
   await app.start();
-  console.log(`listening on ${server.url}
+  // The app's own start-up line says where it listens; this says what to try there.
+  console.log(`try it:
   add a task:  curl -s -X POST ${server.url}/commands/tasks.add -H 'content-type: application/json' -d '{"title":"write docs"}'
   read it:     curl -s '${server.url}/queries/tasks.get?taskId=<taskId>'`);
   stopOnSignals(app);
