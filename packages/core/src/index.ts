@@ -131,7 +131,7 @@ export { MemoryBroker, MemoryTransport, memoryTransport } from './transport/memo
 export type { MemoryTransportOptions } from './transport/memory/memory-broker.js';
 export { createKeyedRunner } from './transport/keyed-runner.js';
 export type { KeyedRunner } from './transport/keyed-runner.js';
-export { deadLetterHeaders, readDeadLetter } from './transport/dead-letter.js';
+export { deadLetterHeaders, deadLetterJson, readDeadLetter } from './transport/dead-letter.js';
 
 // Store seam
 export type {

@@ -1,11 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  ForbiddenError,
-  MalformedRequestError,
-  RouteNotFoundError,
-  type DeadLetter,
-  type SyncHost,
-} from '@tandem/core';
+import { deadLetterJson, ForbiddenError, MalformedRequestError, RouteNotFoundError, type SyncHost } from '@tandem/core';
 
 /** The operator's routes on the app's own server; off unless `admin.deadLetters` is set. */
 export interface AdminOptions {
@@ -89,21 +83,4 @@ function json(res: ServerResponse, status: number, body: unknown): void {
       'cache-control': 'no-store',
     })
     .end(text);
-}
-
-/** As `tandem dead-letters list --json` prints one. */
-export function deadLetterJson(letter: DeadLetter): Record<string, unknown> {
-  return {
-    id: letter.id,
-    group: letter.group,
-    topic: letter.message.topic,
-    key: letter.message.key,
-    reason: letter.reason,
-    error: letter.error,
-    attempts: letter.attempts,
-    deadLetteredAt: letter.deadLetteredAt,
-    origin: letter.origin,
-    headers: letter.message.headers,
-    body: new TextDecoder().decode(letter.message.body),
-  };
 }

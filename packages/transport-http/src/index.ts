@@ -1,5 +1,5 @@
 export { httpServer } from './server.js';
-export type { HttpServer, HttpServerOptions, AuthRequest } from './server.js';
+export type { HttpServer, HttpServerOptions, AuthRequest } from './server-options.js';
 export type { HealthChecksExposure, HealthRequest } from './health.js';
 export type { AdminOptions } from './admin.js';
 export { httpClient } from './client.js';

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { brokerFromUrl } from '../config/from-env.js';
 import { ConfigError } from '../errors/errors.js';
 import type { BrokerTransport, DeadLetter, DeadLetterAccess } from '../transport/broker.js';
+import { deadLetterJson } from '../transport/dead-letter.js';
 import { appDeadLetters, memoryBrokerNote } from './app-dead-letters.js';
 import type { CliIo } from './io.js';
 
@@ -74,7 +75,7 @@ async function run(
     const letters = await access.list(values.group, limit !== undefined ? { limit } : {});
     io.stdout.write(
       values.json
-        ? letters.map((l) => JSON.stringify(toJson(l))).join('\n') + (letters.length ? '\n' : '')
+        ? letters.map((l) => JSON.stringify(deadLetterJson(l))).join('\n') + (letters.length ? '\n' : '')
         : table(letters),
     );
     return 0;
@@ -92,22 +93,6 @@ function deadLetterAccessOf(broker: BrokerTransport): DeadLetterAccess {
   if (!broker.deadLetters)
     throw new ConfigError(`the ${broker.name} transport does not provide dead-letter access (DeadLetterAccess)`);
   return broker.deadLetters;
-}
-
-function toJson(letter: DeadLetter): Record<string, unknown> {
-  return {
-    id: letter.id,
-    group: letter.group,
-    topic: letter.message.topic,
-    key: letter.message.key,
-    reason: letter.reason,
-    error: letter.error,
-    attempts: letter.attempts,
-    deadLetteredAt: letter.deadLetteredAt,
-    origin: letter.origin,
-    headers: letter.message.headers,
-    body: new TextDecoder().decode(letter.message.body),
-  };
 }
 
 function table(letters: DeadLetter[]): string {

@@ -77,3 +77,23 @@ export function readDeadLetter(stored: OutgoingMessage, fallbackGroup: string): 
     },
   };
 }
+
+/**
+ * A dead letter as JSON, its body decoded as text: one line of `tandem dead-letters list
+ * --json`, and an item of the admin route `GET /admin/dead-letters`, so both read alike.
+ */
+export function deadLetterJson(letter: DeadLetter): Record<string, unknown> {
+  return {
+    id: letter.id,
+    group: letter.group,
+    topic: letter.message.topic,
+    key: letter.message.key,
+    reason: letter.reason,
+    error: letter.error,
+    attempts: letter.attempts,
+    deadLetteredAt: letter.deadLetteredAt,
+    origin: letter.origin,
+    headers: letter.message.headers,
+    body: new TextDecoder().decode(letter.message.body),
+  };
+}
