@@ -33,7 +33,8 @@ export type {
 
 // App runtime
 export { createApp } from './runtime/app.js';
-export type { App, AppOptions, AppState } from './runtime/app.js';
+export type { App, AppState } from './runtime/app.js';
+export type { AppOptions } from './runtime/app-options.js';
 export type { HandlerContext, HandlerMeta, PublishOptions, CallOptions } from './runtime/handler-context.js';
 export type { Invocation } from './runtime/invocation.js';
 export type {

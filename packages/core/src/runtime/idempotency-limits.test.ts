@@ -4,7 +4,8 @@ import { defineCommand } from '../contracts/contracts.js';
 import { ConflictError, IdempotencyResultNotStoredError } from '../errors/errors.js';
 import { silentLogger } from '../log/logger.js';
 import { memoryStore } from '../stores/memory-store.js';
-import { createApp, type App, type AppOptions } from './app.js';
+import { createApp, type App } from './app.js';
+import type { AppOptions } from './app-options.js';
 
 const Big = defineCommand('limits.big', {
   input: z.object({ size: z.number(), fail: z.boolean().optional(), bigint: z.boolean().optional() }),

@@ -2,16 +2,11 @@ import { context, type Context } from '@opentelemetry/api';
 import { activeTracer } from '../tracing/tracer.js';
 import type { SyncContract } from '../contracts/contracts.js';
 import { ConfigError, ShuttingDownError } from '../errors/errors.js';
+import type { Middleware } from '../middleware/compose.js';
+import type { ValidationLimits } from '../middleware/validation-limits.js';
 import type { Logger } from '../log/logger.js';
 import { uuidv7 } from '../messages/uuid.js';
-import { compose, type Middleware } from '../middleware/compose.js';
-import type { Step } from '../middleware/stage.js';
-import { withDeadline } from '../middleware/timeout.js';
-import { outputChecked, validated } from '../middleware/validation.js';
-import { resolveValidationLimits, type ValidationLimits } from '../middleware/validation-limits.js';
-import { HandlerMetrics } from '../metrics/handler-metrics.js';
 import type { IdempotencyStore, Store } from '../stores/store.js';
-import { MemoryIdempotencyStore } from '../stores/memory-idempotency.js';
 import type { BrokerTransport, IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import { CallHeader, type CallTransport } from './call-transport.js';
 import { RunContext, type ContextDeps } from './context-factory.js';
@@ -22,13 +17,8 @@ import type { Invocation } from './invocation.js';
 import type { Registry } from './registry.js';
 import type { HandlerRegistration } from './service.js';
 import type { InvokeReply, InvokeRequest } from './sync-host.js';
-import {
-  DEFAULT_MAX_STORED_BYTES,
-  idempotent,
-  type IdempotencyOptions,
-  type IdempotencySettings,
-} from './idempotency.js';
-import { runUnitOfWork } from './unit-of-work.js';
+import type { IdempotencyOptions, IdempotencySettings } from './idempotency.js';
+import { handlerSteps, idempotencySettings, type HandlerSteps } from './handler-steps.js';
 
 export interface RuntimeDeps {
   registry: Registry;
@@ -43,19 +33,6 @@ export interface RuntimeDeps {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** A handler's steps, built once at start. */
-interface HandlerSteps {
-  /** Middleware, validation, deadline and unit of work; events are sent inside it. */
-  full: Step;
-  /**
-   * Validation and the handler alone, for runs that need nothing else (no store, no
-   * middleware, no deadline): the run's completion sends its events. Undefined when the
-   * handler always needs `full`.
-   */
-  direct: Step | undefined;
-  metrics: HandlerMetrics;
-}
 
 /** One run as the runtime tracks it. */
 interface Run extends Invocation {
@@ -73,18 +50,8 @@ interface RunOptions {
   joined?: RunContext;
 }
 
-/** Calls the handler. Events it publishes stay pending for the unit of work (or the run's end) to send. */
-const callHandler: Step = (inv) => {
-  try {
-    return Promise.resolve(inv.registration.fn(inv.input, inv.ctx));
-  } catch (error) {
-    return Promise.reject(error);
-  }
-};
-
 /**
- * Runs handlers. Each handler's steps are built once at start, outermost first: app
- * middleware, the handler's own, validation, deadline, then the unit of work. A run
+ * Runs handlers. Each handler's steps are built once at start (see handler-steps.ts). A run
  * ends in one place (`succeeded`/`failed`), which sends the events still pending, records
  * the handler's duration and leaves the in-flight count: one promise reaction after the
  * handler's own for most requests.
@@ -92,7 +59,7 @@ const callHandler: Step = (inv) => {
 export class Runtime {
   readonly inFlight = new InFlight();
   accepting = false;
-  private readonly steps = new Map<HandlerRegistration, HandlerSteps>();
+  private readonly steps: ReadonlyMap<HandlerRegistration, HandlerSteps>;
   private readonly contextDeps: ContextDeps;
   private readonly keys: IdempotencySettings;
 
@@ -102,45 +69,8 @@ export class Runtime {
       call: (c, i, o, parent, trace, caller) => this.call(c, i, o, parent, trace, caller),
       system: deps.broker.name,
     };
-    const groupOf = new Map<HandlerRegistration, string>();
-    for (const group of deps.registry.groups.values())
-      for (const h of group.handlers.values()) groupOf.set(h, group.name);
-    const handler = deps.checkOutput ? outputChecked(callHandler) : callHandler;
-    const keys = (this.keys = this.idempotencySettings());
-    const limits = resolveValidationLimits(deps.validation);
-    for (const svc of deps.registry.services) {
-      for (const reg of svc.handlers) {
-        const group = groupOf.get(reg);
-        const unit = { store: deps.store, broker: deps.broker, handler, ...(group !== undefined ? { group } : {}) };
-        const inner = validated(withDeadline(idempotent((inv) => runUnitOfWork(inv, unit), keys)), limits);
-        const user = [...deps.middleware, ...(reg.options.middleware ?? [])];
-        // Event runs always take the full path: a consumed message must end (and free its
-        // consumer's slot) when the run aborts, even if the handler never returns.
-        const direct =
-          user.length === 0 && !deps.store && reg.options.timeoutMs === undefined && reg.kind !== 'event'
-            ? validated(handler, limits)
-            : undefined;
-        this.steps.set(reg, {
-          full: user.length > 0 ? compose(user, inner) : inner,
-          direct,
-          metrics: new HandlerMetrics(reg),
-        });
-      }
-    }
-  }
-
-  private idempotencySettings(): IdempotencySettings {
-    const options = this.deps.idempotency ?? {};
-    const appStore = this.deps.store?.idempotency;
-    const store = options.store ?? appStore ?? new MemoryIdempotencyStore();
-    return {
-      store,
-      ttlMs: options.ttlMs ?? 24 * 60 * 60_000,
-      leaseMs: options.leaseMs ?? 10_000,
-      maxStoredBytes: options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES,
-      inTx: store === appStore && typeof store.completeIn === 'function',
-      log: this.deps.log,
-    };
+    this.keys = idempotencySettings(deps);
+    this.steps = handlerSteps(deps, this.keys);
   }
 
   /** The store idempotency keys are kept in, for servers and tools. */
@@ -349,7 +279,7 @@ export class Runtime {
     return clients.call(contract, input, {
       headers,
       ...(deadline !== undefined ? { deadline } : {}),
-      ...(options.signal ? { signal: options.signal } : parent ? {} : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
       ...(trace ? { trace } : {}),
     });
