@@ -16,7 +16,12 @@ if (!Number.isInteger(runs) || runs < 1) {
   console.error(`test:fuzz: --runs must be a positive integer, got '${values.runs}'`);
   process.exit(2);
 }
-const env = { ...process.env, TANDEM_FUZZ_STALL_MS: '100', TANDEM_FUZZ_RUNS: String(runs), TANDEM_VITEST_REPORT: '.vitest-report-fuzz.json' };
+const env = {
+  ...process.env,
+  TANDEM_FUZZ_STALL_MS: '100',
+  TANDEM_FUZZ_RUNS: String(runs),
+  TANDEM_VITEST_REPORT: '.vitest-report-fuzz.json',
+};
 if (values.seed) env.TANDEM_FUZZ_SEED = values.seed;
 const result = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/fuzz'], {
   env,
