@@ -153,12 +153,28 @@ export { outboxBucket, fairShare, defaultRetention, DEFAULT_OUTBOX_BUCKETS, outb
 export { MemoryStore, memoryStore } from './stores/memory-store.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';
 export { MemoryTx } from './stores/memory-tx.js';
+export { MemorySagaStore } from './stores/memory-sagas.js';
 export { MemoryIdempotencyStore } from './stores/memory-idempotency.js';
 export type { MemoryIdempotencyOptions } from './stores/memory-idempotency.js';
 export type { MemoryInboxOptions } from './stores/memory-inbox.js';
 export { StoreMetricName } from './metrics/store-metrics.js';
 export { outboxRelay } from './outbox/relay.js';
 export type { OutboxRelay, RelayOptions, RelayStats } from './outbox/relay.js';
+
+// Saga store seam
+export type {
+  SagaStore,
+  SagaInstance,
+  SagaStatus,
+  SagaData,
+  SagaAction,
+  SagaTimeout,
+  PendingCommand,
+  SagaHistoryEntry,
+  SagaQuery,
+  SagaCount,
+} from './sagas/saga-store.js';
+export { endedSagaStatuses, MAX_SAGA_HISTORY } from './sagas/saga-store.js';
 
 // Documentation from contracts: AsyncAPI, event flow, JSON Schema (OpenAPI is in @tandem/transport-http)
 export { describeApp } from './docs/app-model.js';

@@ -1,6 +1,7 @@
 import { MemoryIdempotencyStore, type MemoryIdempotencyOptions } from './memory-idempotency.js';
 import { MemoryInbox, type MemoryInboxOptions } from './memory-inbox.js';
 import { MemoryOutbox } from './memory-outbox.js';
+import { MemorySagaStore } from './memory-sagas.js';
 import { MemoryTx } from './memory-tx.js';
 import { DEFAULT_OUTBOX_BUCKETS, defaultRetention, type RetentionOptions, type Store } from './store.js';
 
@@ -18,7 +19,7 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * A store in process memory: inbox, idempotency records and (optionally) an outbox with
+ * A store in process memory: inbox, idempotency records, saga instances and (optionally) an outbox with
  * the same semantics as the database stores, minus durability. `ctx.tx` is a MemoryTx.
  */
 export class MemoryStore implements Store<MemoryTx> {
@@ -26,6 +27,7 @@ export class MemoryStore implements Store<MemoryTx> {
   readonly outbox: MemoryOutbox | undefined;
   readonly inbox: MemoryInbox;
   readonly idempotency: MemoryIdempotencyStore;
+  readonly sagas = new MemorySagaStore();
 
   constructor(options: MemoryStoreOptions = {}) {
     const retention = { ...defaultRetention, ...options.retention };

@@ -27,6 +27,13 @@ export class MemoryTx {
 
   private parent: MemoryTx | undefined = undefined;
 
+  /** The outermost transaction: locks are held by it, so a savepoint never waits for its own parent. */
+  get root(): MemoryTx {
+    let tx: MemoryTx = this;
+    while (tx.parent) tx = tx.parent;
+    return tx;
+  }
+
   /** Ends a child: its hooks move to the parent on success, run as a rollback on failure. */
   release(succeeded: boolean): void {
     if (this.settled) return;

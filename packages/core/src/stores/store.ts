@@ -3,6 +3,7 @@
  * the inbox row and the outbox rows commit together. Each piece is optional: a store
  * may offer only idempotency records and an inbox (Redis), or all three (PostgreSQL).
  */
+import type { SagaStore } from '../sagas/saga-store.js';
 import type { OutgoingMessage } from '../transport/broker.js';
 
 /** Where the outbox, inbox and idempotency records live (memory, PostgreSQL, Redis). */
@@ -22,6 +23,8 @@ export interface Store<Tx = unknown> {
   readonly outbox?: OutboxStore<Tx>;
   readonly inbox?: InboxStore<Tx>;
   readonly idempotency?: IdempotencyStore<Tx>;
+  /** Saga instances, in the same database as the outbox and inbox (see docs/sagas.md). */
+  readonly sagas?: SagaStore<Tx>;
   health?(): Promise<{ ok: boolean; detail?: string }>;
 }
 
