@@ -1,4 +1,10 @@
-import { endedSagaStatuses, type SagaCount, type SagaInstance, type SagaQuery, type SagaStore } from '../sagas/saga-store.js';
+import {
+  endedSagaStatuses,
+  type SagaCount,
+  type SagaInstance,
+  type SagaQuery,
+  type SagaStore,
+} from '../sagas/saga-store.js';
 import type { MemoryTx } from './memory-tx.js';
 
 interface Lock {
