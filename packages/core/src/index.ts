@@ -161,6 +161,24 @@ export { StoreMetricName } from './metrics/store-metrics.js';
 export { outboxRelay } from './outbox/relay.js';
 export type { OutboxRelay, RelayOptions, RelayStats } from './outbox/relay.js';
 
+// Sagas
+export { saga, SagaBuilder, isSaga } from './sagas/define.js';
+export type {
+  SagaOptions,
+  SagaStepFn,
+  SagaReply,
+  SagaCommandError,
+  SagaTimeoutFired,
+  SagaEventOptions,
+  Correlate,
+  SagaModel,
+} from './sagas/define.js';
+export { undo } from './sagas/step.js';
+export type { SagaStep, SagaUndo } from './sagas/step.js';
+export type { SagaClockOptions } from './sagas/clock.js';
+export { SagaMessageType, sagaTopic } from './sagas/messages.js';
+export { SagaMetricName } from './sagas/metrics.js';
+
 // Saga store seam
 export type {
   SagaStore,

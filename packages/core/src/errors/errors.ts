@@ -132,6 +132,15 @@ export type CircuitOpenError = InstanceType<typeof CircuitOpenError>;
 /** The broker refused, could not route, or did not confirm a message. */
 export const BrokerError = errorClass('BrokerError', 'TANDEM_BROKER', true);
 export type BrokerError = InstanceType<typeof BrokerError>;
+/**
+ * A message for a saga instance that does not exist yet (it may have overtaken the message
+ * that starts it): retried with the saga's policy, dead-lettered if the instance never appears.
+ */
+export const SagaNotStartedError = errorClass('SagaNotStartedError', 'TANDEM_SAGA_NOT_STARTED', true);
+export type SagaNotStartedError = InstanceType<typeof SagaNotStartedError>;
+/** Another step changed the saga instance first (a store that cannot lock it); the step runs again. */
+export const SagaConflictError = errorClass('SagaConflictError', 'TANDEM_SAGA_CONFLICT', true);
+export type SagaConflictError = InstanceType<typeof SagaConflictError>;
 /** An Idempotency-Key is in use by a request still in flight. */
 export const IdempotencyInFlightError = errorClass('IdempotencyInFlightError', 'TANDEM_IDEMPOTENCY_IN_FLIGHT', true);
 export type IdempotencyInFlightError = InstanceType<typeof IdempotencyInFlightError>;

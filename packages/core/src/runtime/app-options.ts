@@ -10,6 +10,7 @@ import type { CallTransport } from './call-transport.js';
 import type { IdempotencyOptions } from './idempotency.js';
 import type { Invocation } from './invocation.js';
 import type { SyncServer } from './sync-host.js';
+import type { SagaClockOptions } from '../sagas/clock.js';
 
 /** What createApp() takes: services, broker, store, `http` server, `clients`, retry policy, logger. */
 export interface AppOptions {
@@ -63,6 +64,11 @@ export interface AppOptions {
    * size up to which every issue is counted. Defaults 20 issues, 16 KiB, 2,000 values.
    */
   validation?: ValidationLimits;
+  /**
+   * The clock that sends sagas' due timeouts, run by an app that has sagas; false runs none
+   * (another instance's clock sends them: any one is enough, several share the work).
+   */
+  sagaClock?: SagaClockOptions | false;
   /** Name of the implicit service that app.command()/query()/onEvent() add to. Default 'app'. */
   name?: string;
 }

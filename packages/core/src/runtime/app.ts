@@ -32,6 +32,8 @@ import {
 } from './service.js';
 import type { HealthReport, SyncEndpoint, SyncHost } from './sync-host.js';
 import type { AppOptions } from './app-options.js';
+import { SagaClock } from '../sagas/clock.js';
+import { isSaga } from '../sagas/define.js';
 
 /** Where an app is in its life: created, starting, running, stopping, stopped. */
 export type AppState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -73,6 +75,7 @@ class TandemApp implements App {
   private runtime: Runtime | undefined;
   private subscriptions: Subscription[] = [];
   private relay: OutboxRelay | undefined;
+  private clock: SagaClock | undefined;
 
   constructor(private readonly options: AppOptions) {
     this.broker = options.broker ?? new MemoryTransport();
@@ -126,6 +129,15 @@ class TandemApp implements App {
         if (read.definition) services.push(read.definition);
       }
       if (this.implicit.handlers.length > 0) services.push(this.implicit);
+      const sagas = services.filter(isSaga);
+      for (const saga of sagas) {
+        if (!this.store?.sagas)
+          problems.push(
+            `saga '${saga.name}' needs a store that keeps saga instances (PostgreSQL, PGlite or memory); ` +
+              `${this.store ? `store '${this.store.name}' does not` : 'the app has no store'}: pass store: postgresStore(...) to createApp (see docs/sagas.md)`,
+          );
+        else saga.binding.attach(this.store, this.options.retry);
+      }
       const registry = new Registry(services, {
         problems,
         ...(this.options.retry ? { retry: this.options.retry } : {}),
@@ -147,6 +159,10 @@ class TandemApp implements App {
       if (this.store?.outbox && this.options.relay !== false) {
         this.relay = outboxRelay(this.store.outbox, this.broker, { log: this.log, ...this.options.relay });
         await this.relay.start();
+      }
+      if (sagas.length > 0 && this.store?.sagas && this.options.sagaClock !== false) {
+        this.clock = new SagaClock(this.store, this.broker, this.log, this.options.sagaClock);
+        this.clock.start();
       }
       runtime.accepting = true;
       for (const group of registry.groups.values()) {
@@ -227,6 +243,7 @@ class TandemApp implements App {
     if (!(await within(closing, Math.min(deadline, 2_000))))
       this.log.warn({}, 'consumers did not close within the shutdown deadline; closing the broker under them');
     this.subscriptions = [];
+    await this.clock?.stop();
     // Events committed by the handlers that just drained go out before the broker closes.
     await this.relay?.stop({ drainMs: Math.min(deadline, 5_000) });
     await this.closeAll();
@@ -235,6 +252,7 @@ class TandemApp implements App {
   }
 
   private async closeAll(): Promise<void> {
+    await this.clock?.stop();
     await this.options.http?.stop();
     await this.relay?.stop();
     await this.broker.close();

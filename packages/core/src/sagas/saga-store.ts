@@ -31,6 +31,8 @@ export interface PendingCommand {
   undo?: SagaAction;
   /** Sent as a compensation: its reply advances the compensation, not a user step. */
   compensation?: boolean;
+  /** For a compensation: the action itself, kept to run again if it fails and an operator retries. */
+  action?: SagaAction;
 }
 
 /** One line of an instance's history, for `tandem sagas show`. */
@@ -60,6 +62,10 @@ export interface SagaData {
   reason?: string;
   /** The error that parked it. */
   error?: string;
+  /** The compensation that failed and parked it; `tandem sagas retry` runs it again. */
+  failed?: SagaAction;
+  /** The correlation id of the message that started it: its timeouts carry it. */
+  correlationId?: string;
 }
 
 /** One saga instance: a row of the store. */

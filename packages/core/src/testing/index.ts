@@ -6,3 +6,7 @@ export { runStoreConformance } from './store-conformance.js';
 export { storeTestContracts, uniqueSegment } from './store-harness.js';
 export { RefusingTransport } from './refusing-transport.js';
 export type { StoreHarness } from './store-harness.js';
+export { runSagaConformance } from './saga-conformance.js';
+export type { SagaHarness } from './saga-conformance.js';
+export { checkoutWorld, CheckoutState } from './saga-fixture.js';
+export type { CheckoutWorld, PaymentMode, ReleaseMode } from './saga-fixture.js';
