@@ -121,7 +121,12 @@ export class SagaBuilder<S extends Schema> implements ServiceDefinition, SagaMod
     return this.declared;
   }
 
-  /** An event that starts an instance (for the key `correlate` gives) when none exists yet; ignored for one that does. */
+  /**
+   * An event that starts an instance for the key `correlate` gives. Its step sees state
+   * undefined for a new instance; for one already running it sees the state so far (so that
+   * several events that may each come first can all start it; return without changes to
+   * ignore a repeated start). For an ended instance it is recorded and ignored.
+   */
   startedBy<E extends EventContract>(
     event: E,
     correlate: Correlate<E>,

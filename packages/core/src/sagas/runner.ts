@@ -95,7 +95,8 @@ async function advance(
 ): Promise<string | undefined> {
   if (input.kind === 'reply') return reply(model, instance, input.data, ctx, effects, now);
   if (input.kind === 'event') {
-    if (!created && input.spec.starts) return `already started (${instance.status})`;
+    // A start for a running instance runs its step with the state so far: events that may
+    // each come first (a reservation, a payment) can all be starts.
     if (instance.status !== 'running') return `ignored: the instance is ${instance.status}`;
     await runStep(model, instance, input.spec.step, input.data, ctx, created, effects, now);
     return undefined;

@@ -230,7 +230,7 @@ export function runSagaConformance(harness: SagaHarness): void {
         expect(after.state).toEqual(done.state);
         expect(after.data.history.slice(-2).map((h) => h.note)).toEqual([
           'ignored: the instance is completed',
-          'already started (completed)',
+          'ignored: the instance is completed',
         ]);
         await sleep(200);
         expect(world.runs.length).toBe(runs);

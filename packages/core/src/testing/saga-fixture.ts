@@ -105,6 +105,8 @@ export function checkoutWorld(options: { paymentTimeoutMs?: number; slowPaymentM
       Placed,
       (e) => e.orderId,
       function start(e, s) {
+        // A second start for this order (a producer sent it again under a new id) changes nothing.
+        if (s.state) return;
         s.set({ orderId: e.orderId, amount: e.amount, stage: 'reserving' })
           // The first undo declared runs last: the customer hears after everything was undone.
           .compensateWith(undo.event(Cancelled, { orderId: e.orderId }, { key: e.orderId }))
