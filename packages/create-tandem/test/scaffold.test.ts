@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { probeTcp, serviceAvailable } from '@tandem/core/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedBrokerUse } from '../../transport-rabbitmq/test/support/broker-lock.js';
 import { main } from '../src/index.js';
 import { addAndReadTask, npm, npmStart, registryReachable, releasePack, run } from './project-runner.js';
 
@@ -24,6 +25,8 @@ if (offline !== undefined) {
 }
 
 const io = { out: () => undefined, err: () => undefined };
+// RabbitMQ's restart test stops the broker; it waits for this file, and this file for it.
+sharedBrokerUse();
 
 describe.skipIf(offline !== undefined)('create-tandem: a generated project installs, tests and serves', () => {
   // Made in beforeAll, so a skipped run leaves nothing behind.
@@ -58,12 +61,10 @@ describe.skipIf(offline !== undefined)('create-tandem: a generated project insta
     }
   });
 
-  describe('RabbitMQ and PostgreSQL', async () => {
-    const up =
-      (await serviceAvailable('RabbitMQ', () => probeTcp('127.0.0.1', 5672))) &&
-      (await serviceAvailable('PostgreSQL', () => probeTcp('127.0.0.1', 5432)));
+  describe('RabbitMQ and PostgreSQL', () => {
     const database = `tandem_scaffold_${process.pid}_${Date.now()}`;
     const admin = 'postgres://postgres@127.0.0.1:5432/test';
+    let up = false;
 
     afterAll(async () => {
       if (!up) return;
@@ -73,7 +74,13 @@ describe.skipIf(offline !== undefined)('create-tandem: a generated project insta
       await client.end();
     });
 
-    it.skipIf(!up)('amqp broker and postgres store', { timeout: 240_000 }, async () => {
+    it('amqp broker and postgres store', { timeout: 240_000 }, async (t) => {
+      // Probed here, not while the file is collected: only now is the shared hold on the
+      // broker taken (the RabbitMQ restart test stops the broker and waits for holders).
+      up =
+        (await serviceAvailable('RabbitMQ', () => probeTcp('127.0.0.1', 5672, 5_000))) &&
+        (await serviceAvailable('PostgreSQL', () => probeTcp('127.0.0.1', 5432, 5_000)));
+      if (!up) return t.skip();
       const client = new pg.Client({ connectionString: admin });
       await client.connect();
       await client.query(`CREATE DATABASE ${database}`);
