@@ -6,3 +6,5 @@ export { runStoreConformance } from './store-conformance.js';
 export { storeTestContracts, uniqueSegment } from './store-harness.js';
 export { RefusingTransport } from './refusing-transport.js';
 export type { StoreHarness } from './store-harness.js';
+export { runSagaStoreConformance } from './saga-store-conformance.js';
+export type { SagaStoreHarness } from './saga-store-harness.js';
