@@ -7,9 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SagaInstance } from '../sagas/saga-store.js';
 import { runSagaLockConformance } from './saga-store-lock-conformance.js';
 import {
+  holdTransaction,
   insertAll,
   sagaInstance,
   T0,
+  type HeldTransaction,
   type SagaStoreHarness,
   type SagaStoreUnderTest,
 } from './saga-store-harness.js';
@@ -24,7 +26,15 @@ export function runSagaStoreConformance<Tx>(harness: SagaStoreHarness<Tx>): void
     cleanup.push(async () => store.close?.());
     await store.connect?.();
     if (!store.sagas) throw new Error(`saga store conformance: store '${store.name}' has no sagas part`);
-    return { store, sagas: store.sagas };
+    const held: Array<HeldTransaction<Tx>> = [];
+    // Before the store closes, all at once: one may wait for a lock another holds.
+    cleanup.unshift(() => Promise.all(held.map((tx) => tx.rollback())));
+    const hold = () => {
+      const tx = holdTransaction(store);
+      held.push(tx);
+      return tx;
+    };
+    return { store, sagas: store.sagas, hold };
   }
 
   afterEach(async () => {

@@ -23,6 +23,8 @@ export interface SagaStoreHarness<Tx = unknown> {
 export interface SagaStoreUnderTest<Tx> {
   store: Store<Tx>;
   sagas: SagaStore<Tx>;
+  /** A transaction the test keeps open; rolled back after the test if the test left it open (a failed assertion). */
+  hold(): HeldTransaction<Tx>;
 }
 
 /** A fixed point in time the tests count from (epoch ms, with milliseconds to round-trip). */

@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  holdTransaction,
   insertAll,
   sagaInstance,
   T0,
@@ -31,7 +30,7 @@ export function runSagaLockConformance<Tx>(
       const v1 = sagaInstance('orders', 'o1', { state: { n: 0 } });
       await insertAll(s, v1);
 
-      const a = holdTransaction(s.store);
+      const a = s.hold();
       expect(await a.run((tx) => s.sagas.load(tx, 'orders', 'o1'))).toEqual(v1);
       let bLoaded = false;
       const b = s.store.transaction(async (tx) => {
@@ -54,7 +53,7 @@ export function runSagaLockConformance<Tx>(
       async () => {
         const s = await open();
         const first = sagaInstance('orders', 'o1', { state: { by: 'first' } });
-        const a = holdTransaction(s.store);
+        const a = s.hold();
         expect(await a.run((tx) => s.sagas.save(tx, first, 0))).toBe(true);
         const b = s.store.transaction((tx) => s.sagas.save(tx, sagaInstance('orders', 'o1', { state: { by: 'b' } }), 0));
         await sleep(100);
@@ -91,12 +90,12 @@ export function runSagaLockConformance<Tx>(
         await insertAll(s, x, y, z);
         const now = T0 + 100;
 
-        const a = holdTransaction(s.store);
+        const a = s.hold();
         expect(await a.run((tx) => s.sagas.load(tx, 'clock', 'x'))).toEqual(x);
-        const b = holdTransaction(s.store);
+        const b = s.hold();
         const byB = b.run((tx) => s.sagas.claimDue(tx, now, 1));
         expect(await within(byB, 5_000, 'claimDue waited for an instance another transaction loaded')).toEqual([y]);
-        const c = holdTransaction(s.store);
+        const c = s.hold();
         const byC = c.run((tx) => s.sagas.claimDue(tx, now, 10));
         expect(await within(byC, 5_000, 'claimDue waited for an instance another claimDue holds')).toEqual([z]);
         await Promise.all([a.commit(), b.commit(), c.rollback()]);
