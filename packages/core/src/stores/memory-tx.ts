@@ -29,9 +29,7 @@ export class MemoryTx {
 
   /** The outermost transaction: locks are held by it, so a savepoint never waits for its own parent. */
   get root(): MemoryTx {
-    let tx: MemoryTx = this;
-    while (tx.parent) tx = tx.parent;
-    return tx;
+    return this.parent ? this.parent.root : this;
   }
 
   /** Ends a child: its hooks move to the parent on success, run as a rollback on failure. */
