@@ -5,7 +5,7 @@
 // written per step (pg_stat_user_tables inserts + updates, per table) and checks the bound
 // the saga issue set: at most one extra row write per step.
 //
-//   npm run bench:saga -- [--rounds 3] [--instances 3000] [--window 200] [--rate 25]
+//   npm run bench:saga -- [--rounds 3] [--instances 1200] [--window 200] [--rate 25]
 //     [--latency-seconds 4] [--concurrency 16]
 //     [--pool 20] [--pg postgres://postgres@127.0.0.1:5432/test] [--store postgres|memory]
 //     [--broker memory:// | amqp://guest:guest@127.0.0.1:5672] [--json bench/results/saga.json]
@@ -26,9 +26,11 @@ import { perInstanceByTable, summarise } from './summary.mjs';
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
-    instances: { type: 'string', default: '3000' },
+    instances: { type: 'string', default: '1200' },
     window: { type: 'string', default: '200' },
     rate: { type: 'string', default: '25' },
+    // One flow alone, for profiling it (node --cpu-prof); no ratios then.
+    only: { type: 'string' },
     'latency-seconds': { type: 'string', default: '4' },
     concurrency: { type: 'string', default: '16' },
     pool: { type: 'string', default: '20' },
@@ -88,7 +90,7 @@ const results = { saga: [], plain: [] };
 try {
   for (let round = 1; round <= settings.rounds; round++) {
     const order = round % 2 === 1 ? ['saga', 'plain'] : ['plain', 'saga'];
-    for (const name of order) {
+    for (const name of order.filter((n) => !values.only || n === values.only)) {
       const prefix = `sb${runId}r${round}.${name}`;
       const flow = name === 'saga' ? sagaFlow(prefix) : plainFlow(prefix, onPg ? schema : undefined);
       const r = await runRound(flow, {
@@ -111,7 +113,7 @@ try {
       process.stderr.write(
         `round ${round} ${name}: ${fixed(r.stepsPerSecond)} steps/s over ${fixed(r.seconds, 1)} s, ` +
           `p50 ${fixed(r.p50, 1)} ms, p99 ${fixed(r.p99, 1)} ms, ${fixed(r.cpuMicrosPerStep)} µs CPU/step, ` +
-          `${fixed(r.rowsPerStep, 2)} rows/step\n`,
+          `${fixed(r.rowsPerStep, 2)} rows/step, ${r.failedRuns} failed runs ${JSON.stringify(r.errors)}\n`,
       );
     }
   }
@@ -153,6 +155,12 @@ console.log(
       fixed(ratio.flowP99, 2),
     ],
     ['CPU µs/step', fixed(m.saga.cpuMicrosPerStep), fixed(m.plain.cpuMicrosPerStep), fixed(ratio.cpuMicrosPerStep, 2)],
+    [
+      'SQL statements/step',
+      fixed(m.saga.statementsPerStep, 2),
+      fixed(m.plain.statementsPerStep, 2),
+      fixed(ratio.statementsPerStep, 2),
+    ],
     ['rows written/step', fixed(m.saga.rowsPerStep, 2), fixed(m.plain.rowsPerStep, 2), fixed(ratio.rowsPerStep, 2)],
   ]),
 );

@@ -14,6 +14,7 @@
 import { createApp, encodeEvent, silentLogger } from '@tandem/core';
 import { percentile } from '../lib/stats.mjs';
 import { rowCounters, rowDelta, settledCounters } from './row-writes.mjs';
+import { statementCounts, statementDelta } from './statements.mjs';
 
 const STEPS_PER_INSTANCE = 3;
 const BATCH = 100;
@@ -32,8 +33,18 @@ export async function runRound(flow, env) {
   const flowTimes = [];
 
   /** Outermost middleware: `next()` returns once the run's transaction has committed. */
+  let failedRuns = 0;
+  const errors = new Map();
   const stamp = async (inv, next) => {
-    const result = await next();
+    let result;
+    try {
+      result = await next();
+    } catch (error) {
+      // A run the runtime retries (a lock conflict, say): its work is done again, so it is counted.
+      if (inv.registration.kind === 'event') failedRuns++;
+      errors.set(error?.code ?? error?.name, (errors.get(error?.code ?? error?.name) ?? 0) + 1);
+      throw error;
+    }
     if (inv.registration.kind !== 'event' || !inv.message || typeof result === 'symbol') return result;
     const id = inv.ctx.meta.messageId;
     if (committedAt.has(id)) return result;
@@ -66,6 +77,7 @@ export async function runRound(flow, env) {
       },
     },
   });
+  const sentBefore = statementCounts();
   await app.start();
   if (env.admin) for (const sql of flow.setupSql()) await env.admin.query(sql);
   const before = env.admin ? await rowCounters(env.admin, env.schema) : undefined;
@@ -75,12 +87,15 @@ export async function runRound(flow, env) {
   );
   // Latency at a steady rate well under either flow's capacity: what a step takes, not its queue.
   const count = Math.round(env.rate * env.latencySeconds);
-  const steady = await drive(
+  await drive(
     'l',
     count,
     (sent, _done, elapsed) => Math.min(count, Math.floor((elapsed / 1000) * env.rate) + 1) - sent,
   );
   await app.stop();
+  // Start-up's statements (migrations, the relay's first claim) are in; a few per round.
+  const statements = statementDelta(sentBefore, statementCounts());
+  const statementTotal = Object.values(statements).reduce((a, b) => a + b, 0);
 
   const steps = saturated.steps;
   const latencies = [];
@@ -106,8 +121,12 @@ export async function runRound(flow, env) {
     rows,
     // Every step of both phases wrote rows; the counters cover both.
     rowsPerStep: written / allSteps,
+    statements,
+    statementsPerStep: statementTotal / allSteps,
     expectedSteps: (env.instances + count) * STEPS_PER_INSTANCE,
     allSteps,
+    failedRuns,
+    errors: Object.fromEntries(errors),
   };
 
   /**

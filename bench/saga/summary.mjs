@@ -1,7 +1,16 @@
 // Medians and ratios of bench/saga's rounds, and the rows each flow writes per table.
 import { fixed, median } from '../lib/stats.mjs';
 
-const MEASURES = ['stepsPerSecond', 'p50', 'p99', 'flowP50', 'flowP99', 'cpuMicrosPerStep', 'rowsPerStep'];
+const MEASURES = [
+  'stepsPerSecond',
+  'p50',
+  'p99',
+  'flowP50',
+  'flowP99',
+  'cpuMicrosPerStep',
+  'rowsPerStep',
+  'statementsPerStep',
+];
 
 /** results: { saga: Round[], plain: Round[] }, rounds paired by index (the same round of the run). */
 export function summarise(results) {
@@ -10,9 +19,9 @@ export function summarise(results) {
     m[name] = Object.fromEntries(MEASURES.map((k) => [k, median(results[name].map((r) => r[k]))]));
   // Ratios of the rounds that ran side by side, then their median: the host's drift cancels.
   const ratio = Object.fromEntries(
-    MEASURES.map((k) => [k, median(results.saga.map((r, i) => r[k] / results.plain[i][k]))]),
+    MEASURES.map((k) => [k, median(results.saga.map((r, i) => r[k] / results.plain[i]?.[k]))]),
   );
-  const extraRowsPerStep = median(results.saga.map((r, i) => r.rowsPerStep - results.plain[i].rowsPerStep));
+  const extraRowsPerStep = median(results.saga.map((r, i) => r.rowsPerStep - results.plain[i]?.rowsPerStep));
   return { m, ratio, extraRowsPerStep, holds: extraRowsPerStep <= 1 };
 }
 
