@@ -161,6 +161,12 @@ console.log(
       fixed(m.plain.statementsPerStep, 2),
       fixed(ratio.statementsPerStep, 2),
     ],
+    [
+      'bytes sent to PostgreSQL/step',
+      fixed(m.saga.bytesToPgPerStep),
+      fixed(m.plain.bytesToPgPerStep),
+      fixed(ratio.bytesToPgPerStep, 2),
+    ],
     ['rows written/step', fixed(m.saga.rowsPerStep, 2), fixed(m.plain.rowsPerStep, 2), fixed(ratio.rowsPerStep, 2)],
   ]),
 );

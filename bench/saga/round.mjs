@@ -94,7 +94,7 @@ export async function runRound(flow, env) {
   );
   await app.stop();
   // Start-up's statements (migrations, the relay's first claim) are in; a few per round.
-  const statements = statementDelta(sentBefore, statementCounts());
+  const { BYTES: bytesSent, ...statements } = statementDelta(sentBefore, statementCounts());
   const statementTotal = Object.values(statements).reduce((a, b) => a + b, 0);
 
   const steps = saturated.steps;
@@ -123,6 +123,7 @@ export async function runRound(flow, env) {
     rowsPerStep: written / allSteps,
     statements,
     statementsPerStep: statementTotal / allSteps,
+    bytesToPgPerStep: bytesSent / allSteps,
     expectedSteps: (env.instances + count) * STEPS_PER_INSTANCE,
     allSteps,
     failedRuns,

@@ -1,6 +1,6 @@
 // Counts the statements the store sends to PostgreSQL, by their first word (BEGIN, INSERT,
-// SAVEPOINT, ...): each is a round trip, and on this kind of host a round trip's socket
-// writes are much of a step's CPU. Patches the `pg` that @tandem/store-postgres loads (not
+// SAVEPOINT, ...), and the bytes it sends: each statement is a round trip, and on this kind
+// of host the socket writes are most of a step's CPU. Patches the `pg` that @tandem/store-postgres loads (not
 // the bench's own copy, which the bench's admin connection uses).
 import { createRequire } from 'node:module';
 
@@ -8,8 +8,12 @@ const require = createRequire(import.meta.resolve('@tandem/store-postgres'));
 const { Client } = require('pg');
 
 const counts = new Map();
+// Every connection's socket, kept after it closes: its bytesWritten stays readable.
+const sockets = new Set();
 const query = Client.prototype.query;
 Client.prototype.query = function countedQuery(config, ...rest) {
+  const socket = this.connection?.stream;
+  if (socket && typeof socket.bytesWritten === 'number') sockets.add(socket);
   const text = typeof config === 'string' ? config : config?.text;
   if (typeof text === 'string') {
     let word = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase() ?? 'OTHER';
@@ -20,9 +24,11 @@ Client.prototype.query = function countedQuery(config, ...rest) {
   return query.call(this, config, ...rest);
 };
 
-/** Statements sent so far, by first word. */
+/** Statements sent so far, by first word, and the bytes sent to PostgreSQL (key BYTES). */
 export function statementCounts() {
-  return Object.fromEntries(counts);
+  let bytes = 0;
+  for (const socket of sockets) bytes += socket.bytesWritten;
+  return { ...Object.fromEntries(counts), BYTES: bytes };
 }
 
 /** What was sent between two readings. */

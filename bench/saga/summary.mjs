@@ -10,6 +10,7 @@ const MEASURES = [
   'cpuMicrosPerStep',
   'rowsPerStep',
   'statementsPerStep',
+  'bytesToPgPerStep',
 ];
 
 /** results: { saga: Round[], plain: Round[] }, rounds paired by index (the same round of the run). */
