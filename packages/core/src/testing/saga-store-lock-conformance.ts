@@ -7,7 +7,7 @@ import {
   insertAll,
   sagaInstance,
   T0,
-  within,
+  settlesWithin,
   type SagaStoreHarness,
   type SagaStoreUnderTest,
 } from './saga-store-harness.js';
@@ -47,9 +47,9 @@ export function runSagaLockConformance<Tx>(
         const v2 = { ...v1, version: 2, state: { n: 1 }, updatedAt: T0 + 1 };
         expect(await a.run((tx) => s.sagas.save(tx, v2, 1))).toBe(true);
         await a.commit();
-        expect(await within(b, 10_000, 'the second load still waits after the first transaction committed')).toEqual(
-          v2,
-        );
+        expect(
+          await settlesWithin(b, 10_000, 'the second load still waits after the first transaction committed'),
+        ).toEqual(v2);
       },
     );
 
@@ -66,7 +66,7 @@ export function runSagaLockConformance<Tx>(
         );
         await sleep(100);
         await a.commit();
-        expect(await within(b, 10_000, 'the second insert still waits after the first committed')).toBe(false);
+        expect(await settlesWithin(b, 10_000, 'the second insert still waits after the first committed')).toBe(false);
         expect(await s.sagas.get('orders', 'o1')).toEqual(first);
       },
     );
@@ -106,10 +106,12 @@ export function runSagaLockConformance<Tx>(
         expect(await a.run((tx) => s.sagas.load(tx, 'clock', 'x'))).toEqual(x);
         const b = s.hold();
         const byB = b.run((tx) => s.sagas.claimDue(tx, now, 1));
-        expect(await within(byB, 5_000, 'claimDue waited for an instance another transaction loaded')).toEqual([y]);
+        expect(await settlesWithin(byB, 5_000, 'claimDue waited for an instance another transaction loaded')).toEqual([
+          y,
+        ]);
         const c = s.hold();
         const byC = c.run((tx) => s.sagas.claimDue(tx, now, 10));
-        expect(await within(byC, 5_000, 'claimDue waited for an instance another claimDue holds')).toEqual([z]);
+        expect(await settlesWithin(byC, 5_000, 'claimDue waited for an instance another claimDue holds')).toEqual([z]);
         await Promise.all([a.commit(), b.commit(), c.rollback()]);
 
         expect(await s.store.transaction((tx) => s.sagas.claimDue(tx, now, 10))).toEqual([x, y, z]);
