@@ -69,7 +69,7 @@ export function sagaSection(saga) {
     "  timeouts, the last 50 steps' history), and the saga store's statements are long and sent as text each",
     '  time. On this host a socket write is expensive: in a `node --cpu-prof` of each flow alone',
     "  (`node --cpu-prof bench/saga/index.mjs --only saga`), pg's socket writes (`writev`) took about 950",
-    '  of the saga flow\'s 1,460 µs of CPU per step and 390 of the plain flow\'s 900. So the CPU and',
+    "  of the saga flow's 1,460 µs of CPU per step and 390 of the plain flow's 900. So the CPU and",
     '  throughput gap follows the bytes and statements per step, not the row count.',
   ];
 }

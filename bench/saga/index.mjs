@@ -61,6 +61,7 @@ const admin = onPg ? new pg.Pool({ connectionString: values.pg, max: 1 }) : unde
 const amqp = values.broker.startsWith('amqp');
 const amqpPrefix = `saga-bench-${runId}`;
 const amqpQueues = new Set();
+const amqpExchanges = new Set();
 
 async function broker(label) {
   if (!amqp) return brokerFromUrl(`memory://saga-bench-${runId}-${label}`, '--broker');
@@ -74,7 +75,9 @@ async function broker(label) {
   // Remembered for the clean-up: each round's transport declares the groups' queues again.
   const close = transport.close.bind(transport);
   transport.close = async () => {
-    for (const q of transport.declared().queues) amqpQueues.add(q);
+    const { queues, exchanges } = transport.declared();
+    for (const q of queues) amqpQueues.add(q);
+    for (const e of exchanges) amqpExchanges.add(e);
     return close();
   };
   return transport;
@@ -218,6 +221,7 @@ async function deleteAmqpTopology() {
   const connection = await connect(values.broker);
   const channel = await connection.createChannel();
   for (const q of amqpQueues) await channel.deleteQueue(q).catch(() => undefined);
-  await channel.deleteExchange(`${amqpPrefix}.events`).catch(() => undefined);
+  for (const e of amqpExchanges) await channel.deleteExchange(e).catch(() => undefined);
   await connection.close();
+  process.stderr.write(`deleted ${amqpQueues.size} queues and ${amqpExchanges.size} exchanges (${amqpPrefix}.*)\n`);
 }
