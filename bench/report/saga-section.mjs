@@ -2,6 +2,7 @@
 import { fixed } from '../lib/stats.mjs';
 
 const row = (cells) => `| ${cells.join(' | ')} |`;
+const perRound = (rounds) => rounds.map((r) => fixed(r.stepsPerSecond)).join(', ');
 
 function measures(saga) {
   const { medians: m, ratios: r, settings: s } = saga;
@@ -34,7 +35,7 @@ export function sagaSection(saga) {
   const s = saga.settings;
   return [
     ...head,
-    `\`${saga.command}\` (${saga.finishedAt}; Node ${saga.node}; load average ${saga.loadavg.join(' ')} at the end)`,
+    `\`${saga.command}\` (${saga.finishedAt}; Node ${saga.node}; load average ${saga.loadavg.map((l) => l.toFixed(1)).join(' ')} at the end)`,
     '',
     'One flow of three steps per instance (start event → a command → its reply → a completed event),',
     'run as a saga and as plain event handlers that keep their own state row in `ctx.tx` and publish the',
@@ -46,6 +47,10 @@ export function sagaSection(saga) {
     'median of the per-round ratios.',
     '',
     ...measures(saga),
+    '',
+    `Steps/s per round: saga ${perRound(saga.rounds.saga)}; plain ${perRound(saga.rounds.plain)}. On a shared`,
+    'host the absolute figures move between rounds; the ratios, taken from rounds run side by side, and the',
+    'counts (statements, bytes, rows), which do not depend on speed, are the figures to compare.',
     '',
     `The saga issue's bound, at most one extra row write per step: the saga writes ${fixed(saga.extraRowsPerStep, 2)}`,
     `more per step, so it **${saga.bound}**. Rows written per instance (inserts + updates, pg_stat_user_tables):`,
@@ -62,14 +67,15 @@ export function sagaSection(saga) {
     "  insert when the call begins, outside the step's transaction, and the outcome written inside it), so",
     '  that a command called over HTTP is not run twice after a crash. The plain flow calls in process',
     "  inside its handler's transaction and the inbox covers it.",
-    '- **Round trips.** Each saga step first loads its instance with `SELECT … FOR UPDATE` (that lock keeps',
-    "  one instance's steps in order across app instances), and the idempotency record adds two",
-    '  statements, one of them on a second connection.',
+    '- **Round trips.** The start and reply steps each load the instance first with `SELECT … FOR UPDATE`',
+    "  (the lock keeps one instance's steps in order across app instances): two statements per instance",
+    '  that the plain flow does not send. The idempotency record adds two more, one of them on a second',
+    '  connection while the step holds its own.',
     '- **Bytes.** A step rewrites the whole instance as JSON (state plus the runtime data: pending commands,',
     "  timeouts, the last 50 steps' history), and the saga store's statements are long and sent as text each",
     '  time. On this host a socket write is expensive: in a `node --cpu-prof` of each flow alone',
-    "  (`node --cpu-prof bench/saga/index.mjs --only saga`), pg's socket writes (`writev`) took about 950",
-    "  of the saga flow's 1,460 µs of CPU per step and 390 of the plain flow's 900. So the CPU and",
-    '  throughput gap follows the bytes and statements per step, not the row count.',
+    "  (`node --cpu-prof bench/saga/index.mjs --only saga --rounds 1`, 2026-12-03), pg's socket writes",
+    "  (`writev`) took about 780 of the saga flow's 1,210 µs of CPU per step, and 430 of the plain flow's",
+    '  860. So the CPU and throughput gap follows the bytes and statements per step, not the row count.',
   ];
 }

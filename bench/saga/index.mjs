@@ -5,7 +5,7 @@
 // written per step (pg_stat_user_tables inserts + updates, per table) and checks the bound
 // the saga issue set: at most one extra row write per step.
 //
-//   npm run bench:saga -- [--rounds 3] [--instances 1200] [--window 200] [--rate 25]
+//   npm run bench:saga -- [--rounds 3] [--instances 2000] [--window 200] [--rate 25]
 //     [--latency-seconds 4] [--concurrency 16]
 //     [--pool 20] [--pg postgres://postgres@127.0.0.1:5432/test] [--store postgres|memory]
 //     [--broker memory:// | amqp://guest:guest@127.0.0.1:5672] [--json bench/results/saga.json]
@@ -26,7 +26,7 @@ import { perInstanceByTable, summarise } from './summary.mjs';
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
-    instances: { type: 'string', default: '1200' },
+    instances: { type: 'string', default: '2000' },
     window: { type: 'string', default: '200' },
     rate: { type: 'string', default: '25' },
     // One flow alone, for profiling it (node --cpu-prof); no ratios then.
