@@ -14,6 +14,7 @@ function measures(saga) {
     line('steps/s (saturated)', 'stepsPerSecond', 0),
     line(`step latency p50 ms (${s.rate} flows/s)`, 'p50', 1),
     line(`step latency p99 ms (${s.rate} flows/s)`, 'p99', 1),
+    ...(m.saga.stepP50 ? ['start', 'command call', 'reply'].map((label, i) => stepLine(saga, label, i)) : []),
     line(`flow latency p50 ms (${s.rate} flows/s)`, 'flowP50', 1),
     line(`flow latency p99 ms (${s.rate} flows/s)`, 'flowP99', 1),
     line('CPU µs/step (bench process)', 'cpuMicrosPerStep', 0),
@@ -21,6 +22,12 @@ function measures(saga) {
     line('bytes sent to PostgreSQL/step', 'bytesToPgPerStep', 0),
     line('rows written/step (inserts + updates)', 'rowsPerStep', 2),
   ];
+}
+
+/** The p50 latency of one of the three steps. */
+function stepLine({ medians: m }, label, i) {
+  const [saga, plain] = [m.saga.stepP50[i], m.plain.stepP50[i]];
+  return row([`– step ${i + 1} (${label}) p50 ms`, fixed(saga, 1), fixed(plain, 1), `${fixed(saga / plain, 2)}×`]);
 }
 
 /** Lines of the section; `saga` is the JSON bench/saga writes, or undefined before a run. */
@@ -70,7 +77,8 @@ export function sagaSection(saga) {
     '- **Round trips.** The start and reply steps each load the instance first with `SELECT … FOR UPDATE`',
     "  (the lock keeps one instance's steps in order across app instances): two statements per instance",
     '  that the plain flow does not send. The idempotency record adds two more, one of them on a second',
-    '  connection while the step holds its own.',
+    "  connection while the step holds its own, which is why the command call's step is the slowest of",
+    "  the saga's three.",
     '- **Bytes.** A step rewrites the whole instance as JSON (state plus the runtime data: pending commands,',
     "  timeouts, the last 50 steps' history), and the saga store's statements are long and sent as text each",
     '  time. On this host a socket write is expensive: in a `node --cpu-prof` of each flow alone',

@@ -56,8 +56,8 @@ export function sagaFlow(prefix) {
     name: 'saga',
     Started,
     services: [svc, flow],
-    /** The type of the message whose step ends an instance. */
-    lastStepType: SagaMessageType.reply,
+    /** The types of the messages that drive steps 1, 2 and 3; the last one's step ends an instance. */
+    stepTypes: [Started.name, SagaMessageType.command, SagaMessageType.reply],
     setupSql: () => [],
   };
 }
@@ -100,7 +100,7 @@ export function plainFlow(prefix, schema) {
     name: 'plain',
     Started,
     services: [svc, flow, worker],
-    lastStepType: Reserved.name,
+    stepTypes: [Started.name, ReserveRequested.name, Reserved.name],
     setupSql: () =>
       table
         ? [

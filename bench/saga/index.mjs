@@ -60,8 +60,7 @@ const onPg = settings.store === 'postgres';
 const admin = onPg ? new pg.Pool({ connectionString: values.pg, max: 1 }) : undefined;
 const amqp = values.broker.startsWith('amqp');
 const amqpPrefix = `saga-bench-${runId}`;
-const amqpQueues = new Set();
-const amqpExchanges = new Set();
+const amqpTransports = [];
 
 async function broker(label) {
   if (!amqp) return brokerFromUrl(`memory://saga-bench-${runId}-${label}`, '--broker');
@@ -72,14 +71,8 @@ async function broker(label) {
     prefetch: 100,
     logger: silentLogger,
   });
-  // Remembered for the clean-up: each round's transport declares the groups' queues again.
-  const close = transport.close.bind(transport);
-  transport.close = async () => {
-    const { queues, exchanges } = transport.declared();
-    for (const q of queues) amqpQueues.add(q);
-    for (const e of exchanges) amqpExchanges.add(e);
-    return close();
-  };
+  // Kept for the clean-up: what each round's transport declared (it still says after it closed).
+  amqpTransports.push(transport);
   return transport;
 }
 
@@ -116,7 +109,8 @@ try {
       process.stderr.write(
         `round ${round} ${name}: ${fixed(r.stepsPerSecond)} steps/s over ${fixed(r.seconds, 1)} s, ` +
           `p50 ${fixed(r.p50, 1)} ms, p99 ${fixed(r.p99, 1)} ms, ${fixed(r.cpuMicrosPerStep)} µs CPU/step, ` +
-          `${fixed(r.rowsPerStep, 2)} rows/step, ${r.failedRuns} failed runs ${JSON.stringify(r.errors)}\n`,
+          `${fixed(r.rowsPerStep, 2)} rows/step, ${r.failedRuns} failed runs` +
+          `${r.failedRuns ? ` ${JSON.stringify(r.errors)}` : ''}\n`,
       );
     }
   }
@@ -145,6 +139,12 @@ console.log(
     ['steps/s', fixed(m.saga.stepsPerSecond), fixed(m.plain.stepsPerSecond), fixed(ratio.stepsPerSecond, 2)],
     [`step latency p50 ms @${settings.rate}/s`, fixed(m.saga.p50, 1), fixed(m.plain.p50, 1), fixed(ratio.p50, 2)],
     [`step latency p99 ms @${settings.rate}/s`, fixed(m.saga.p99, 1), fixed(m.plain.p99, 1), fixed(ratio.p99, 2)],
+    ...['start', 'command call', 'reply'].map((label, i) => [
+      `  step ${i + 1} (${label}) p50 ms`,
+      fixed(m.saga.stepP50[i], 1),
+      fixed(m.plain.stepP50[i], 1),
+      fixed(m.saga.stepP50[i] / m.plain.stepP50[i], 2),
+    ]),
     [
       `flow latency p50 ms @${settings.rate}/s`,
       fixed(m.saga.flowP50, 1),
@@ -189,7 +189,11 @@ writeFileSync(
   values.json,
   `${JSON.stringify(
     {
-      command: `npm run bench:saga${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      // Without the broker URL's credentials: this goes into docs/benchmarks.md.
+      command: `npm run bench:saga${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`.replace(
+        /\/\/[^@/\s]*@/g,
+        '//',
+      ),
       finishedAt: new Date().toISOString(),
       node: process.version,
       loadavg: loadavg().map((l) => Number(l.toFixed(1))),
@@ -220,8 +224,10 @@ async function deleteAmqpTopology() {
   const { connect } = await import('amqplib');
   const connection = await connect(values.broker);
   const channel = await connection.createChannel();
-  for (const q of amqpQueues) await channel.deleteQueue(q).catch(() => undefined);
-  for (const e of amqpExchanges) await channel.deleteExchange(e).catch(() => undefined);
+  const queues = new Set(amqpTransports.flatMap((t) => t.declared().queues));
+  const exchanges = new Set(amqpTransports.flatMap((t) => t.declared().exchanges));
+  for (const q of queues) await channel.deleteQueue(q);
+  for (const e of exchanges) await channel.deleteExchange(e);
   await connection.close();
-  process.stderr.write(`deleted ${amqpQueues.size} queues and ${amqpExchanges.size} exchanges (${amqpPrefix}.*)\n`);
+  process.stderr.write(`deleted ${queues.size} queues and ${exchanges.size} exchanges (${amqpPrefix}.*)\n`);
 }

@@ -4,8 +4,8 @@
 // - a step is one event handler run that committed (inbox duplicates and failed runs that were
 //   retried are not counted); each flow has three per instance;
 // - a step's latency (steady phase) runs from its message being published (the broker confirmed
-//   it: the relay's afterConfirm for messages from the outbox, the driver's publish for start
-//   events) to the step's commit (app middleware, which wraps the unit of work, after it
+//   it: the relay's afterConfirm for messages from the outbox; for start events, just before the
+//   driver publishes them) to the step's commit (app middleware, which wraps the unit of work, after it
 //   returns); a flow's, from its start event's publish to its last step's commit;
 // - steps/s and CPU come from the saturated phase; CPU is this process's user+system time
 //   (driver, app and relay together; PostgreSQL's own CPU is not in it), per step;
@@ -32,9 +32,10 @@ export async function runRound(flow, env) {
   let wake = () => undefined;
   const flowTimes = [];
 
-  /** Outermost middleware: `next()` returns once the run's transaction has committed. */
   let failedRuns = 0;
   const errors = new Map();
+
+  /** Outermost middleware: `next()` returns once the run's transaction has committed. */
   const stamp = async (inv, next) => {
     let result;
     try {
@@ -51,8 +52,8 @@ export async function runRound(flow, env) {
     const at = performance.now();
     const flowId = inv.ctx.meta.correlationId;
     const phase = flowId.slice(env.runId.length + 1, env.runId.length + 2);
-    committedAt.set(id, { at, phase });
-    if (inv.ctx.meta.name === flow.lastStepType) {
+    committedAt.set(id, { at, phase, step: flow.stepTypes.indexOf(inv.ctx.meta.name) + 1 });
+    if (inv.ctx.meta.name === flow.stepTypes.at(-1)) {
       finished.set(phase, (finished.get(phase) ?? 0) + 1);
       if (phase === 'l') flowTimes.push(at - startedAt.get(flowId));
       wake();
@@ -99,10 +100,14 @@ export async function runRound(flow, env) {
 
   const steps = saturated.steps;
   const latencies = [];
+  const byStep = flow.stepTypes.map(() => []);
   for (const [id, step] of committedAt) {
     const published = publishedAt.get(id);
-    // The relay can see a commit before this process handled the COMMIT reply: that counts as 0 ms.
-    if (step.phase === 'l' && published !== undefined) latencies.push(Math.max(0, step.at - published));
+    if (step.phase !== 'l' || published === undefined) continue;
+    // A broker may deliver a message before the relay's confirm callback for it has run: 0 ms then.
+    const ms = Math.max(0, step.at - published);
+    latencies.push(ms);
+    byStep[step.step - 1]?.push(ms);
   }
   const rows = env.admin ? rowDelta(before, await settledCounters(env.admin, env.schema)) : undefined;
   const written = rows ? Object.values(rows).reduce((n, r) => n + r.ins + r.upd, 0) : NaN;
@@ -116,6 +121,8 @@ export async function runRound(flow, env) {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     latencySamples: latencies.length,
+    /** p50 of each of the three steps (start, the command's call, its reply). */
+    stepP50: byStep.map((samples) => percentile(samples, 50)),
     flowP50: percentile(flowTimes, 50),
     flowP99: percentile(flowTimes, 99),
     rows,

@@ -22,6 +22,8 @@ export function summarise(results) {
   const ratio = Object.fromEntries(
     MEASURES.map((k) => [k, median(results.saga.map((r, i) => r[k] / results.plain[i]?.[k]))]),
   );
+  for (const name of ['saga', 'plain'])
+    m[name].stepP50 = [0, 1, 2].map((i) => median(results[name].map((r) => r.stepP50[i])));
   const extraRowsPerStep = median(results.saga.map((r, i) => r.rowsPerStep - results.plain[i]?.rowsPerStep));
   return { m, ratio, extraRowsPerStep, holds: extraRowsPerStep <= 1 };
 }
