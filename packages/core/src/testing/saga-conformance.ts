@@ -36,6 +36,7 @@ export interface SagaHarness {
   timeoutMs?: number;
 }
 
+/** Registers the saga suite in the calling test file. */
 export function runSagaConformance(harness: SagaHarness): void {
   const timeout = harness.timeoutMs ?? 60_000;
   const cleanup: Array<() => Promise<unknown>> = [];

@@ -20,8 +20,10 @@ export const CHECKOUT_ATTEMPTS = 8;
 
 /** How a fixture service behaves on its next calls. */
 export type PaymentMode = 'ok' | 'decline' | 'slow' | 'unavailable';
+/** How the fixture's stock service answers releases: 'fail' keeps failing them (a compensation that parks). */
 export type ReleaseMode = 'ok' | 'fail';
 
+/** The checkout saga's state. */
 export const CheckoutState = z.object({
   orderId: z.string(),
   amount: z.number(),
@@ -32,6 +34,7 @@ export const CheckoutState = z.object({
 });
 
 /** A fresh checkout world: unique names, its own effect maps and switches. */
+/** Options of checkoutWorld. */
 export interface CheckoutOptions {
   paymentTimeoutMs?: number;
   slowPaymentMs?: number;
@@ -39,6 +42,7 @@ export interface CheckoutOptions {
   onRun?: (tx: unknown, run: { command: string; orderId: string }) => void;
 }
 
+/** A new checkout world: its contracts, services, saga, effect maps and failure switches. */
 export function checkoutWorld(options: CheckoutOptions = {}) {
   const p = uniqueSegment('shop');
   const stockSvc = `${p}-stock`;
@@ -172,4 +176,5 @@ export function checkoutWorld(options: CheckoutOptions = {}) {
   return Object.assign(world, { services, checkout });
 }
 
+/** What checkoutWorld returns. */
 export type CheckoutWorld = ReturnType<typeof checkoutWorld>;
