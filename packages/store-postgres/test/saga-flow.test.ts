@@ -38,5 +38,6 @@ describe('sagas on PGlite', () => {
     store: () => pgliteStore({ db, schema: 'sagas', cleanupIntervalMs: 0 }),
     // One connection serves every transaction: a thousand instances take minutes, not seconds.
     instances: 200,
+    oneTransactionAtATime: true,
   });
 });
