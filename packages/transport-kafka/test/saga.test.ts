@@ -1,17 +1,36 @@
-import { MemoryStore } from '@tandem/core';
-import { runSagaConformance } from '@tandem/core/testing';
+/**
+ * The saga suite on the Kafka mock cluster with PostgreSQL: the same tests as on the
+ * in-process broker, with only the broker changed.
+ */
+import { randomBytes } from 'node:crypto';
+import { runSagaConformance, serviceAvailable } from '@tandem/core/testing';
+import { postgresStore } from '@tandem/store-postgres';
+import pg from 'pg';
 import { afterAll, describe } from 'vitest';
 import { mockTransport, startBroker } from './support.js';
 
+const PG_URL = process.env.TANDEM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const postgres = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
+  await client.connect();
+  await client.end();
+});
 const broker = await startBroker();
-afterAll(() => broker?.stop());
-const store = new MemoryStore();
+const schema = `saga_kafka_${randomBytes(4).toString('hex')}`;
+afterAll(async () => {
+  await broker?.stop();
+  if (!postgres) return;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+});
 
-describe.skipIf(!broker)('sagas on the kafka mock cluster', () => {
+describe.skipIf(!broker || !postgres)('sagas on the kafka mock cluster', () => {
   runSagaConformance({
-    name: 'kafka (librdkafka mock cluster), memory store',
+    name: 'kafka (librdkafka mock cluster), PostgreSQL',
     broker: () => mockTransport(broker!).transport,
-    store: () => store,
+    store: () => postgresStore({ connectionString: PG_URL, schema, cleanupIntervalMs: 0 }),
     instances: 300,
     async prepareTopics(topics) {
       for (const topic of topics) await broker!.createTopic(`${topic}:3`);
