@@ -71,8 +71,15 @@ export class PgliteDriver implements SqlDriver<Transaction> {
     await this.db.waitReady;
   }
 
+  /**
+   * Outside a transaction on the one connection; inside the caller's when one is open in this
+   * async context, which it would otherwise wait for forever: a command called in process from
+   * a handler (a saga's dispatcher does, with an idempotency key) claims its key from within
+   * the handler's transaction.
+   */
   query<R>(sql: string, params?: unknown[]): Promise<SqlResult<R>> {
-    return wrap(this.live).query<R>(sql, params);
+    const outer = this.current.getStore();
+    return wrap(outer && !outer.closed ? outer : this.live).query<R>(sql, params);
   }
 
   /**
