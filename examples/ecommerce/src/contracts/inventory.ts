@@ -28,7 +28,8 @@ export const InventoryReserved = defineEvent('inventory.reserved', {
 });
 
 export const ReleaseStock = defineCommand('inventory.release', {
-  description: "Puts an order's reserved stock back; doing it twice, or for an order with nothing reserved, is harmless.",
+  description:
+    "Puts an order's reserved stock back; doing it twice, or for an order with nothing reserved, is harmless.",
   input: z.object({ orderId: Id }),
   output: z.object({ released: z.number().int() }),
 });

@@ -52,6 +52,6 @@ export const OrderCancelled = defineEvent('orders.cancelled', {
 });
 
 export const OrderRefunded = defineEvent('orders.refunded', {
-  description: "A placed order was undone (its shipment failed or the customer cancelled it): the payment refunded.",
+  description: 'A placed order was undone (its shipment failed or the customer cancelled it): the payment refunded.',
   data: z.object({ orderId: z.string(), customer: z.string(), email: z.string(), amount: z.number() }),
 });

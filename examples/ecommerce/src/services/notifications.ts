@@ -1,12 +1,6 @@
 import { NonRetryableError, OnEvent, Query, Service, type HandlerContext } from '@tandem/core';
 import type { z } from 'zod';
-import {
-  ListNotifications,
-  OrderPlaced,
-  OrderRefunded,
-  PaymentFailed,
-  ShipmentScheduled,
-} from '../contracts/index.js';
+import { ListNotifications, OrderPlaced, OrderRefunded, PaymentFailed, ShipmentScheduled } from '../contracts/index.js';
 import { db } from '../db.js';
 
 /**

@@ -1,13 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  Command,
-  ConflictError,
-  NotFoundError,
-  Query,
-  Service,
-  uuidv7,
-  type HandlerContext,
-} from '@tandem/core';
+import { Command, ConflictError, NotFoundError, Query, Service, uuidv7, type HandlerContext } from '@tandem/core';
 import type { z } from 'zod';
 import {
   AuthorizePayment,

@@ -73,5 +73,7 @@ async function statusOf(sql: Queryable, orderId: string): Promise<PaymentStatus 
 
 function answered(orderId: string, status: PaymentStatus) {
   if (status === 'authorized' || status === 'declined') return { status };
-  throw new ConflictError(`the payment for order ${orderId} was ${status} (the order expired or was undone); place a new order`);
+  throw new ConflictError(
+    `the payment for order ${orderId} was ${status} (the order expired or was undone); place a new order`,
+  );
 }
