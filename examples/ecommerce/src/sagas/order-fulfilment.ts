@@ -58,7 +58,7 @@ export function orderFulfilment(options: FulfilmentOptions = {}) {
    * and a void before the authorisation makes the authorisation fail. Run newest first: the
    * stock goes back first, so a payments outage never holds it.
    */
-  function current(s: SagaStep<State | undefined>, orderId: string, placed = false): State {
+  function stateOrNew(s: SagaStep<State | undefined>, orderId: string, placed = false): State {
     if (s.state) return s.state;
     s.compensateWith(undo.command(VoidPayment, { orderId })).compensateWith(undo.command(ReleaseStock, { orderId }));
     if (!placed) s.schedule('order', timeoutMs);
@@ -68,9 +68,9 @@ export function orderFulfilment(options: FulfilmentOptions = {}) {
   return saga(FULFILMENT_SAGA, {
     state: FulfilmentState,
     sends: [ReleaseStock, VoidPayment, RefundPayment],
-    // A compensation waits out an outage of inventory or payments (about a minute of
-    // retries); past that the instance is parked for `tandem sagas retry`.
-    retry: { attempts: 12, immediateRetries: 1, initialDelayMs: 250, maxDelayMs: 8_000 },
+    // A compensation waits out an outage of inventory or payments (retries spread over up to
+    // 80 s, 40 s on average); past that the instance is parked for `tandem sagas retry`.
+    retry: { attempts: 16, immediateRetries: 1, initialDelayMs: 250, maxDelayMs: 8_000 },
     commandTimeoutMs: 5_000,
     description: 'Gives back the stock and the payment of every order that is not placed, shipped or cancelled.',
   })
@@ -78,28 +78,28 @@ export function orderFulfilment(options: FulfilmentOptions = {}) {
       InventoryReserved,
       (e) => e.orderId,
       function reserved(e, s) {
-        s.set({ ...current(s, e.orderId), reserved: true });
+        s.set({ ...stateOrNew(s, e.orderId), reserved: true });
       },
     )
     .startedBy(
       PaymentAuthorized,
       (e) => e.orderId,
       function authorized(e, s) {
-        s.set({ ...current(s, e.orderId), paymentId: e.paymentId });
+        s.set({ ...stateOrNew(s, e.orderId), paymentId: e.paymentId });
       },
     )
     .startedBy(
       PaymentFailed,
       (e) => e.orderId,
       function declined(e, s) {
-        s.set(current(s, e.orderId)).compensate(`payment declined: ${e.reason}`);
+        s.set(stateOrNew(s, e.orderId)).compensate(`payment declined: ${e.reason}`);
       },
     )
     .startedBy(
       OrderPlaced,
       (e) => e.orderId,
       function placed(e, s) {
-        const state = current(s, e.orderId, true);
+        const state = stateOrNew(s, e.orderId, true);
         if (state.stage === 'placed') return;
         // Once placed, money is given back by a refund, after which the customer hears of it.
         s.set({ ...state, stage: 'placed' })

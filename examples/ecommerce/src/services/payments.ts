@@ -44,6 +44,7 @@ export class Payments {
   async void({ orderId }: z.output<typeof VoidPayment.input>, ctx: HandlerContext) {
     const sql = db(ctx);
     // One statement, so an authorisation in flight is waited for and then voided, never missed.
+    // The row it records when there was none has amount 0: voided is true only for a real one.
     const result = await sql.query<{ voided: boolean }>(
       `INSERT INTO shop_payments (order_id, amount, status) VALUES ($1, 0, 'voided')
          ON CONFLICT (order_id) DO UPDATE SET status = 'voided', updated_at = now() WHERE shop_payments.status = 'authorized'
