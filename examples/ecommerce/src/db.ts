@@ -18,17 +18,21 @@ export const schema: Record<string, string[]> = {
     `CREATE TABLE IF NOT EXISTS shop_stock (sku text PRIMARY KEY, available integer NOT NULL CHECK (available >= 0))`,
     `CREATE TABLE IF NOT EXISTS shop_reservations (order_id text NOT NULL, sku text NOT NULL, qty integer NOT NULL,
        released boolean NOT NULL DEFAULT false, PRIMARY KEY (order_id, sku))`,
-    `INSERT INTO shop_stock (sku, available) VALUES ('tea', 1000000), ('coffee', 1000000), ('mug', 1000000), ('rare-vinyl', 1)
-       ON CONFLICT (sku) DO NOTHING`,
+    `INSERT INTO shop_stock (sku, available) VALUES ('tea', 1000000), ('coffee', 1000000), ('mug', 1000000), ('rare-vinyl', 1),
+       ('piano', 1000) ON CONFLICT (sku) DO NOTHING`,
   ],
   payments: [
     `CREATE TABLE IF NOT EXISTS shop_payments (order_id text PRIMARY KEY, amount numeric NOT NULL, status text NOT NULL,
        updated_at timestamptz NOT NULL DEFAULT now())`,
+    // Added with the fulfilment saga; databases made before it get the column here.
+    `ALTER TABLE shop_payments ADD COLUMN IF NOT EXISTS payment_id text`,
   ],
   orders: [
     `CREATE TABLE IF NOT EXISTS shop_orders (order_id text PRIMARY KEY, customer text NOT NULL, email text NOT NULL,
        total numeric NOT NULL, status text NOT NULL, reason text, placed_at timestamptz NOT NULL DEFAULT now(),
        updated_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE IF NOT EXISTS shop_orders_expired (order_id text PRIMARY KEY, reason text NOT NULL,
+       expired_at timestamptz NOT NULL DEFAULT now())`,
   ],
   shipping: [
     `CREATE TABLE IF NOT EXISTS shop_shipments (order_id text PRIMARY KEY, tracking text NOT NULL, status text NOT NULL)`,

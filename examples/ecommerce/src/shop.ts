@@ -17,6 +17,7 @@ import { Notifications, type Mailer } from './services/notifications.js';
 import { Orders } from './services/orders.js';
 import { Payments } from './services/payments.js';
 import { Shipping } from './services/shipping.js';
+import { orderFulfilment } from './sagas/order-fulfilment.js';
 
 export const ALL_SERVICES = ['orders', 'inventory', 'payments', 'shipping', 'notifications'] as const;
 export type ShopService = (typeof ALL_SERVICES)[number];
@@ -59,8 +60,12 @@ export async function buildShop(
   // process; by default they answer only requests from this machine.
   const server = httpServer({ port: config.httpPort, host: config.httpHost, logger, admin: { deadLetters: true } });
   const remote = Object.keys(config.serviceUrls).length > 0;
+  const instances = services.map((name) => instantiate(name, options));
+  // The fulfilment saga runs beside the orders service: it decides, in the orders database,
+  // whether an order was placed or expired (src/sagas/order-fulfilment.ts).
+  if (services.includes('orders')) instances.push(orderFulfilment({ orderTimeoutMs: orderTimeoutFrom(env) }));
   const app = createApp({
-    services: services.map((name) => instantiate(name, options)),
+    services: instances,
     broker: config.broker,
     store: config.store,
     http: server,
@@ -84,6 +89,16 @@ function instantiate(name: ShopService, options: ShopOptions): ServiceInput {
     case 'notifications':
       return options.mailer ? new Notifications(options.mailer) : new Notifications();
   }
+}
+
+/** SHOP_ORDER_TIMEOUT_MS: how long a reservation may wait for its order before it is given back (default 30 s). */
+function orderTimeoutFrom(env: Record<string, string | undefined>): number | undefined {
+  const raw = env.SHOP_ORDER_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 100)
+    throw new ConfigError(`SHOP_ORDER_TIMEOUT_MS: expected whole milliseconds >= 100, got '${raw}'`);
+  return ms;
 }
 
 function selectServices(value: string | undefined): ShopService[] {

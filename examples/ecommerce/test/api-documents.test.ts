@@ -25,14 +25,28 @@ describe("the shop's generated API documents", () => {
     const doc = asyncApiDocument(model, { title: 'shop', version: '1.0.0' });
     const { diagnostics } = await new Parser().parse(JSON.stringify(doc));
     expect(diagnostics.filter((d) => d.severity === 0)).toEqual([]);
-    const channels = Object.values(doc.channels as Record<string, { address: string }>).map((c) => c.address);
-    expect(channels.sort()).toEqual(['orders.cancelled', 'orders.placed', 'payments.failed', 'shipping.scheduled']);
+    const channels = new Set(Object.values(doc.channels as Record<string, { address: string }>).map((c) => c.address));
+    expect([...channels].filter((c) => !c.startsWith('tandem.saga.')).sort()).toEqual([
+      'inventory.reserved',
+      'orders.cancelled',
+      'orders.placed',
+      'orders.refunded',
+      'payments.authorized',
+      'payments.failed',
+      'shipping.failed',
+      'shipping.scheduled',
+    ]);
+    // The fulfilment saga's own commands, replies and timeouts.
+    expect(channels).toContain('tandem.saga.orders.fulfilment');
   });
 
-  it('flags its one event cycle: the shipped status flowing back from shipping to orders', () => {
+  it('has no event cycle between services: the shipment flows to the fulfilment saga, not back to orders', () => {
     const flow = eventFlow(model);
-    expect(flow.cycles).toEqual([['orders', 'shipping', 'orders']]);
+    // The saga's messages to itself (commands, replies, timeouts) are its only loop.
+    expect(flow.cycles).toEqual([['orders.fulfilment', 'orders.fulfilment']]);
     expect(flow.edges).toContainEqual({ from: 'orders', to: 'shipping', event: 'orders.placed' });
-    expect(flow.edges).toContainEqual({ from: 'shipping', to: 'orders', event: 'shipping.scheduled' });
+    expect(flow.edges).toContainEqual({ from: 'shipping', to: 'orders.fulfilment', event: 'shipping.scheduled' });
+    expect(flow.edges).toContainEqual({ from: 'inventory', to: 'orders.fulfilment', event: 'inventory.reserved' });
+    expect(flow.edges).toContainEqual({ from: 'payments', to: 'orders.fulfilment', event: 'payments.authorized' });
   });
 });

@@ -1,5 +1,8 @@
 import { request } from 'undici';
+import type { SagaInstance } from '@tandem/core';
 import { eventually } from '@tandem/core/testing';
+import type { Queryable } from '@tandem/store-postgres';
+import { FULFILMENT_SAGA } from '../src/sagas/order-fulfilment.js';
 import type { Shop } from '../src/shop.js';
 
 export interface Placed {
@@ -52,4 +55,14 @@ export async function untilShippedAndNotified(base: string, orderId: string, tim
 
 export function baseOf(shop: Shop): string {
   return shop.server.url!;
+}
+
+/** The fulfilment saga's instance for an order, read from the shop's store. */
+export async function fulfilmentOf(shop: Shop, orderId: string): Promise<SagaInstance | undefined> {
+  return shop.config.store!.sagas!.get(FULFILMENT_SAGA, orderId);
+}
+
+/** Rows read straight from the shop's database (each service's own tables). */
+export async function rowsOf<R>(shop: Shop, sql: string, params: unknown[] = []): Promise<R[]> {
+  return shop.config.store!.transaction(async (tx) => (await (tx as Queryable).query<R>(sql, params)).rows);
 }

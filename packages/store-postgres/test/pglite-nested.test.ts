@@ -40,4 +40,35 @@ describe('PGlite: a command called in process from inside a handler', () => {
       await app.stop();
     }
   });
+
+  it('claims the idempotency key of a keyed call from inside the outer transaction instead of waiting for it forever', async () => {
+    // A saga's dispatcher calls every command with an idempotency key; on PGlite's one
+    // connection, claiming the key outside the handler's open transaction never began.
+    const app = createApp({
+      name: 'nest-keyed',
+      store: pgliteStore({ db, schema: 'nested_keyed' }),
+      logger: silentLogger,
+    });
+    let innerRuns = 0;
+    app.command(Inner, async () => {
+      innerRuns++;
+      return { ok: true };
+    });
+    app.command(Outer, async (_input, ctx) => {
+      await ctx.call(Inner, { fail: false }, { idempotencyKey: 'inner-once' });
+      await ctx.call(Inner, { fail: false }, { idempotencyKey: 'inner-once' });
+      return { rows: innerRuns };
+    });
+    await app.start();
+    try {
+      const answered = await Promise.race([
+        app.call(Outer, { failInner: false }),
+        new Promise((resolve) => setTimeout(() => resolve('hung'), 5_000)),
+      ]);
+      // The second call with the same key is answered from the first one's record.
+      expect(answered).toEqual({ rows: 1 });
+    } finally {
+      await app.stop();
+    }
+  });
 });

@@ -10,7 +10,19 @@ import { startProxy } from './proxy.mjs';
 import { acquireSharedBroker } from './rabbit-lock.mjs';
 
 /** The shop's event topics; the Kafka mock cluster has no CreateTopics, so they are made up front. */
-export const SHOP_TOPICS = ['orders.placed', 'orders.cancelled', 'payments.failed', 'shipping.scheduled'];
+export const SHOP_TOPICS = [
+  'orders.placed',
+  'orders.cancelled',
+  'orders.refunded',
+  'inventory.reserved',
+  'payments.authorized',
+  'payments.failed',
+  'shipping.scheduled',
+  'shipping.failed',
+  // The fulfilment saga's replies and timeouts, and its commands.
+  'tandem.saga.orders.fulfilment',
+  'tandem.saga.orders.fulfilment.commands',
+];
 
 /**
  * @param {{ url: string, groups: string[] }} options url: amqp://user:pass@host:port of the shared RabbitMQ

@@ -13,6 +13,9 @@ export const usage = `npm run chaos -- [options]
   --seed N               seed of the orders and the fault schedule (default: random, printed)
   --runs N               runs, with seeds N, N+1, ... (default 1)
   --drain S              seconds the events may take to drain after the load (default 60; --quick 30)
+  --order-timeout S      seconds the fulfilment saga waits for an order to be placed before it gives back
+                         its stock and payment (default 20: past the 10 s an Idempotency-Key stays claimed
+                         by an instance that died, so a client's retry still finds its order)
   --recovery-bound S     seconds after a fault within which orders must be accepted again (default 5)
   --budget S             seconds a client keeps retrying one order (default 90: past the 60 s an
                          Idempotency-Key stays claimed by an instance that died)
@@ -40,6 +43,7 @@ export function parseOptions(argv) {
       seed: { type: 'string' },
       runs: { type: 'string', default: '1' },
       drain: { type: 'string' },
+      'order-timeout': { type: 'string', default: '20' },
       'recovery-bound': { type: 'string', default: '5' },
       budget: { type: 'string', default: '90' },
       pg: { type: 'string', default: process.env.TANDEM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
@@ -61,6 +65,7 @@ export function parseOptions(argv) {
     seed: values.seed === undefined ? Math.floor(Math.random() * 1_000_000) : whole('seed', values.seed, 0),
     runs: whole('runs', values.runs),
     drainMs: whole('drain', values.drain ?? (values.quick ? '30' : '60')) * 1000,
+    orderTimeoutMs: whole('order-timeout', values['order-timeout']) * 1000,
     recoveryBoundMs: whole('recovery-bound', values['recovery-bound']) * 1000,
     budgetMs: whole('budget', values.budget) * 1000,
     pg: values.pg,

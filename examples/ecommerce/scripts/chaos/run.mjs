@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startKafkaBroker, startRabbitBroker } from './brokers.mjs';
 import { createCluster, SERVICES } from './cluster.mjs';
 import { allRows, eventualRows, snapshot } from './counts.mjs';
+import { FULFILMENT_SAGA } from '../../dist/sagas/order-fulfilment.js';
 import { connectRunDatabase, createRunDatabase } from './database.mjs';
 import { describeFault, inject, parseFaults, quickFaults, schedule } from './faults.mjs';
 import { createHolds } from './holds.mjs';
@@ -46,17 +47,24 @@ export async function runOnce(options, seed, log, hooks) {
 
     const database = await createRunDatabase(options.pg);
     cleanups.push(() => database.drop());
+    // The fulfilment saga (in the orders process) consumes as two groups of its own.
+    const groups = [...SERVICES, FULFILMENT_SAGA, `${FULFILMENT_SAGA}.commands`];
     const broker =
       options.broker === 'amqp'
-        ? await startRabbitBroker({ url: options.amqp, groups: SERVICES })
-        : await startKafkaBroker({ groups: SERVICES });
+        ? await startRabbitBroker({ url: options.amqp, groups })
+        : await startKafkaBroker({ groups });
     cleanups.push(() => broker.close());
     log(
       `database ${database.name} (Tandem tables in schema ${database.schema}); ${broker.describe}; logs in ${logDir}`,
     );
 
     const cluster = await createCluster({
-      env: { TANDEM_BROKER_URL: broker.serviceUrl, TANDEM_STORE_URL: database.storeUrl, TANDEM_LOG_LEVEL: 'warn' },
+      env: {
+        TANDEM_BROKER_URL: broker.serviceUrl,
+        TANDEM_STORE_URL: database.storeUrl,
+        TANDEM_LOG_LEVEL: 'warn',
+        SHOP_ORDER_TIMEOUT_MS: String(options.orderTimeoutMs),
+      },
       logDir,
       log: (line) => log(`${at()}  ${line}`),
       stamp: () => seconds(now()),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand, defineQuery } from '@tandem/core';
+import { defineCommand, defineEvent, defineQuery } from '@tandem/core';
 import { Id } from './text.js';
 
 export const LineItem = z.object({ sku: Id.min(1), qty: z.number().int().positive().max(100) });
@@ -22,8 +22,14 @@ export const ReserveStock = defineCommand('inventory.reserve', {
   output: z.object({ reserved: z.boolean() }),
 });
 
+export const InventoryReserved = defineEvent('inventory.reserved', {
+  description: "An order's stock was taken; published in the reservation's own transaction.",
+  data: z.object({ orderId: z.string(), items: z.array(LineItem) }),
+});
+
 export const ReleaseStock = defineCommand('inventory.release', {
-  description: "Puts an order's reserved stock back; doing it twice is harmless.",
+  description:
+    "Puts an order's reserved stock back; doing it twice, or for an order with nothing reserved, is harmless.",
   input: z.object({ orderId: Id }),
   output: z.object({ released: z.number().int() }),
 });

@@ -50,3 +50,8 @@ export const OrderPlaced = defineEvent('orders.placed', {
 export const OrderCancelled = defineEvent('orders.cancelled', {
   data: z.object({ orderId: z.string(), customer: z.string() }),
 });
+
+export const OrderRefunded = defineEvent('orders.refunded', {
+  description: 'A placed order was undone (its shipment failed or the customer cancelled it): the payment refunded.',
+  data: z.object({ orderId: z.string(), customer: z.string(), email: z.string(), amount: z.number() }),
+});

@@ -7,7 +7,12 @@ export const ShipmentScheduled = defineEvent('shipping.scheduled', {
   data: z.object({ orderId: z.string(), customer: z.string(), email: z.string(), tracking: z.string() }),
 });
 
+export const ShipmentFailed = defineEvent('shipping.failed', {
+  description: 'No carrier takes the order: it cannot be shipped.',
+  data: z.object({ orderId: z.string(), reason: z.string() }),
+});
+
 export const GetShipment = defineQuery('shipping.get', {
   input: z.object({ orderId: Id }),
-  output: z.object({ orderId: z.string(), tracking: z.string(), status: z.enum(['scheduled', 'cancelled']) }),
+  output: z.object({ orderId: z.string(), tracking: z.string(), status: z.enum(['scheduled', 'cancelled', 'failed']) }),
 });

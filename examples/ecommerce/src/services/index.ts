@@ -3,6 +3,14 @@ import { Notifications } from './notifications.js';
 import { Orders } from './orders.js';
 import { Payments } from './payments.js';
 import { Shipping } from './shipping.js';
+import { orderFulfilment } from '../sagas/order-fulfilment.js';
 
-/** All five services, for `tandem docs --module examples/ecommerce/dist/services/index.js`. */
-export const services = [new Orders(), new Inventory(), new Payments(), new Shipping(), new Notifications()];
+/** All five services and the orders service's saga, for `tandem docs --module examples/ecommerce/dist/services/index.js`. */
+export const services = [
+  new Orders(),
+  new Inventory(),
+  new Payments(),
+  new Shipping(),
+  new Notifications(),
+  orderFulfilment(),
+];

@@ -1,15 +1,26 @@
-import { Command, ConflictError, OnEvent, Query, Service, type HandlerContext } from '@tandem/core';
+import { Command, ConflictError, Query, Service, type HandlerContext } from '@tandem/core';
 import type { z } from 'zod';
-import { GetStock, OrderCancelled, ReleaseStock, ReserveStock } from '../contracts/index.js';
+import { GetStock, InventoryReserved, ReleaseStock, ReserveStock } from '../contracts/index.js';
 import { db } from '../db.js';
 
 @Service('inventory')
 export class Inventory {
-  /** All lines or none; a repeat for the same order (a retried call) reserves nothing more. */
-  @Command(ReserveStock)
+  /**
+   * All lines or none; a repeat for the same order (a retried call) reserves nothing more.
+   * `inventory.reserved` goes out with the reservation's commit, so the fulfilment saga hears
+   * of every reservation that exists, whatever happens to the caller afterwards.
+   */
+  @Command(ReserveStock, { publishes: [InventoryReserved] })
   async reserve({ orderId, items }: z.output<typeof ReserveStock.input>, ctx: HandlerContext) {
     const sql = db(ctx);
-    const existing = await sql.query('SELECT 1 FROM shop_reservations WHERE order_id = $1 LIMIT 1', [orderId]);
+    const existing = await sql.query<{ released: boolean }>(
+      'SELECT released FROM shop_reservations WHERE order_id = $1 LIMIT 1',
+      [orderId],
+    );
+    if (existing.rows[0]?.released)
+      throw new ConflictError(
+        `the reservation for order ${orderId} was released (the order expired or was undone); place a new order`,
+      );
     if (existing.rowCount > 0) return { reserved: true };
     // Rows locked in one order (by sku) by every order: two orders for the same products,
     // listed in opposite orders, would otherwise each hold one row and wait for the other.
@@ -23,9 +34,11 @@ export class Inventory {
         throw new ConflictError(`not enough stock of '${sku}' for ${qty}`, { details: { sku } });
       await sql.query('INSERT INTO shop_reservations (order_id, sku, qty) VALUES ($1, $2, $3)', [orderId, sku, qty]);
     }
+    await ctx.publish(InventoryReserved, { orderId, items }, { key: orderId });
     return { reserved: true };
   }
 
+  /** The fulfilment saga's compensation (src/sagas/order-fulfilment.ts), which also handles cancellations. */
   @Command(ReleaseStock)
   async release({ orderId }: { orderId: string }, ctx: HandlerContext) {
     const sql = db(ctx);
@@ -37,11 +50,6 @@ export class Inventory {
       await sql.query('UPDATE shop_stock SET available = available + $2 WHERE sku = $1', [sku, qty]);
     }
     return { released: lines.rowCount };
-  }
-
-  @OnEvent(OrderCancelled)
-  async onCancelled({ orderId }: { orderId: string }, ctx: HandlerContext) {
-    await this.release({ orderId }, ctx);
   }
 
   @Query(GetStock)

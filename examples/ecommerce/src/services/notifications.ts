@@ -1,6 +1,6 @@
 import { NonRetryableError, OnEvent, Query, Service, type HandlerContext } from '@tandem/core';
 import type { z } from 'zod';
-import { ListNotifications, OrderPlaced, PaymentFailed, ShipmentScheduled } from '../contracts/index.js';
+import { ListNotifications, OrderPlaced, OrderRefunded, PaymentFailed, ShipmentScheduled } from '../contracts/index.js';
 import { db } from '../db.js';
 
 /**
@@ -55,6 +55,18 @@ export class Notifications {
   @OnEvent(PaymentFailed, retry)
   async onPaymentFailed(failure: z.output<typeof PaymentFailed.data>, ctx: HandlerContext) {
     await this.notify(ctx, failure.orderId, 'payment-failed', failure.email, `Your payment failed: ${failure.reason}.`);
+  }
+
+  /** Sent by the fulfilment saga once the refund went through. */
+  @OnEvent(OrderRefunded, retry)
+  async onRefunded(refund: z.output<typeof OrderRefunded.data>, ctx: HandlerContext) {
+    await this.notify(
+      ctx,
+      refund.orderId,
+      'refunded',
+      refund.email,
+      `Sorry ${refund.customer}, your order ${refund.orderId} was called off; ${refund.amount.toFixed(2)} was refunded to your card.`,
+    );
   }
 
   @Query(ListNotifications)

@@ -1,14 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  Command,
-  ConflictError,
-  NotFoundError,
-  OnEvent,
-  Query,
-  Service,
-  uuidv7,
-  type HandlerContext,
-} from '@tandem/core';
+import { Command, ConflictError, NotFoundError, Query, Service, uuidv7, type HandlerContext } from '@tandem/core';
 import type { z } from 'zod';
 import {
   AuthorizePayment,
@@ -17,11 +8,10 @@ import {
   OrderCancelled,
   OrderPlaced,
   PlaceOrder,
-  ReleaseStock,
   ReserveStock,
-  ShipmentScheduled,
 } from '../contracts/index.js';
 import { db } from '../db.js';
+import { expiryOf, lockOrder } from '../order-expiry.js';
 import { priceOf } from '../prices.js';
 
 type Placed = z.output<typeof PlaceOrder.output>;
@@ -38,7 +28,10 @@ export class Orders {
   /**
    * The hybrid flow: what must be true before answering (stock, payment) is asked
    * synchronously; everything that can wait (shipping, e-mail) follows from the event,
-   * which the outbox sends only if the order row commits.
+   * which the outbox sends only if the order row commits. Nothing here undoes anything:
+   * the fulfilment saga (src/sagas/order-fulfilment.ts) hears of every reservation and
+   * authorisation and releases or voids them if this order is never placed, even when this
+   * process dies between the calls.
    */
   @Command(PlaceOrder, { publishes: [OrderPlaced] })
   async place(input: z.output<typeof PlaceOrder.input>, ctx: HandlerContext): Promise<Placed> {
@@ -47,29 +40,46 @@ export class Orders {
     const key = ctx.meta.idempotencyKey;
     const orderId = key === undefined ? uuidv7() : orderIdFor(input.customer, key);
     const total = input.items.reduce((sum, item) => sum + item.qty * priceOf(item.sku), 0);
-    const record = (status: Placed['status'], reason: string | null) =>
-      db(ctx).query(
-        'INSERT INTO shop_orders (order_id, customer, email, total, status, reason) VALUES ($1, $2, $3, $4, $5, $6)',
-        [orderId, input.customer, input.email, total, status, reason],
+    const sql = db(ctx);
+    const reject = async (reason: string): Promise<Placed> => {
+      await sql.query(
+        `INSERT INTO shop_orders (order_id, customer, email, total, status, reason) VALUES ($1, $2, $3, $4, 'rejected', $5)
+           ON CONFLICT (order_id) DO NOTHING`,
+        [orderId, input.customer, input.email, total, reason],
       );
+      return { orderId, status: 'rejected', reason };
+    };
+    // A retry that comes after the saga gave up on the first attempt: that order is over.
+    const expired = await expiryOf(sql, orderId);
+    if (expired !== undefined) return reject(`expired: ${expired}`);
     try {
       await ctx.call(ReserveStock, { orderId, items: input.items }, { timeoutMs: 2_000 });
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
-      await record('rejected', error.message);
-      return { orderId, status: 'rejected', reason: error.message };
+      return reject(error.message);
     }
-    const payment = await ctx.call(
-      AuthorizePayment,
-      { orderId, customer: input.customer, email: input.email, amount: total, card: input.card },
-      { timeoutMs: 2_000 },
+    let payment;
+    try {
+      payment = await ctx.call(
+        AuthorizePayment,
+        { orderId, customer: input.customer, email: input.email, amount: total, card: input.card },
+        { timeoutMs: 2_000 },
+      );
+    } catch (error) {
+      // Voided before it was authorised: the saga gave up on this order meanwhile.
+      if (!(error instanceof ConflictError)) throw error;
+      return reject(error.message);
+    }
+    // The saga releases the stock when it hears of the decline (payments.failed).
+    if (payment.status === 'declined') return reject('payment declined');
+    // Placed or expired, never both: the saga's timeout takes the same lock (see order-expiry.ts).
+    await lockOrder(sql, orderId);
+    const expiredMeanwhile = await expiryOf(sql, orderId);
+    if (expiredMeanwhile !== undefined) return reject(`expired: ${expiredMeanwhile}`);
+    await sql.query(
+      `INSERT INTO shop_orders (order_id, customer, email, total, status, reason) VALUES ($1, $2, $3, $4, 'accepted', NULL)`,
+      [orderId, input.customer, input.email, total],
     );
-    if (payment.status === 'declined') {
-      await ctx.call(ReleaseStock, { orderId });
-      await record('rejected', 'payment declined');
-      return { orderId, status: 'rejected', reason: 'payment declined' };
-    }
-    await record('accepted', null);
     await ctx.publish(
       OrderPlaced,
       { orderId, customer: input.customer, email: input.email, items: input.items, total },
@@ -92,14 +102,6 @@ export class Orders {
     }
     await ctx.publish(OrderCancelled, { orderId, customer: row.customer }, { key: orderId });
     return { orderId, status: 'cancelled' as const };
-  }
-
-  @OnEvent(ShipmentScheduled)
-  async onShipped({ orderId }: { orderId: string }, ctx: HandlerContext) {
-    await db(ctx).query(
-      `UPDATE shop_orders SET status = 'shipped', updated_at = now() WHERE order_id = $1 AND status = 'accepted'`,
-      [orderId],
-    );
   }
 
   @Query(GetOrder)

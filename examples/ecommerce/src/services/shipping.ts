@@ -1,13 +1,26 @@
 import { NotFoundError, OnEvent, Query, Service, type HandlerContext } from '@tandem/core';
 import type { z } from 'zod';
-import { GetShipment, OrderCancelled, OrderPlaced, ShipmentScheduled } from '../contracts/index.js';
+import { GetShipment, OrderCancelled, OrderPlaced, ShipmentFailed, ShipmentScheduled } from '../contracts/index.js';
 import { db } from '../db.js';
 
 @Service('shipping')
 export class Shipping {
+  /** Products no carrier takes, as the card that is always declined does for payments. */
+  constructor(private readonly unshippable: ReadonlySet<string> = unshippableFromEnv()) {}
+
   /** Runs once per order even when the event is delivered twice: the inbox drops the repeat. */
-  @OnEvent(OrderPlaced, { publishes: [ShipmentScheduled], retry: { attempts: 5, initialDelayMs: 200 } })
+  @OnEvent(OrderPlaced, { publishes: [ShipmentScheduled, ShipmentFailed], retry: { attempts: 5, initialDelayMs: 200 } })
   async onOrderPlaced(order: z.output<typeof OrderPlaced.data>, ctx: HandlerContext) {
+    const refused = order.items.find((item) => this.unshippable.has(item.sku));
+    if (refused) {
+      const reason = `no carrier takes '${refused.sku}'`;
+      await db(ctx).query(
+        `INSERT INTO shop_shipments (order_id, tracking, status) VALUES ($1, '', 'failed') ON CONFLICT (order_id) DO NOTHING`,
+        [order.orderId],
+      );
+      await ctx.publish(ShipmentFailed, { orderId: order.orderId, reason }, { key: order.orderId });
+      return;
+    }
     const tracking = `TRK-${order.orderId.replace(/-/g, '').slice(-10).toUpperCase()}`;
     await db(ctx).query(
       `INSERT INTO shop_shipments (order_id, tracking, status) VALUES ($1, $2, 'scheduled') ON CONFLICT (order_id) DO NOTHING`,
@@ -22,12 +35,14 @@ export class Shipping {
 
   @OnEvent(OrderCancelled)
   async onCancelled({ orderId }: { orderId: string }, ctx: HandlerContext) {
-    await db(ctx).query(`UPDATE shop_shipments SET status = 'cancelled' WHERE order_id = $1`, [orderId]);
+    await db(ctx).query(`UPDATE shop_shipments SET status = 'cancelled' WHERE order_id = $1 AND status = 'scheduled'`, [
+      orderId,
+    ]);
   }
 
   @Query(GetShipment)
   async get({ orderId }: { orderId: string }, ctx: HandlerContext) {
-    const found = await db(ctx).query<{ tracking: string; status: 'scheduled' | 'cancelled' }>(
+    const found = await db(ctx).query<{ tracking: string; status: 'scheduled' | 'cancelled' | 'failed' }>(
       'SELECT tracking, status FROM shop_shipments WHERE order_id = $1',
       [orderId],
     );
@@ -35,4 +50,15 @@ export class Shipping {
     if (!row) throw new NotFoundError(`no shipment for order ${orderId} (yet)`);
     return { orderId, ...row };
   }
+}
+
+/** SHOP_UNSHIPPABLE_SKUS: comma-separated SKUs whose orders fail to ship (default 'piano'). */
+function unshippableFromEnv(): Set<string> {
+  const raw = process.env.SHOP_UNSHIPPABLE_SKUS ?? 'piano';
+  return new Set(
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }

@@ -108,7 +108,7 @@ describe.runIf(postgres)('chaos counts', () => {
       ],
       [
         `INSERT INTO shop_payments (order_id, amount, status) VALUES ('lost', 1, 'authorized')`,
-        'payments without an order',
+        'payments authorized without an accepted order',
       ],
       [
         `INSERT INTO shop_orders (order_id, customer, email, total, status) VALUES ('o0b', 'k-0', 'a@x.test', 10, 'accepted')`,
