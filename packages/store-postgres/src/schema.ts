@@ -15,6 +15,7 @@ export interface Tables {
   outbox: string;
   inbox: string;
   idempotency: string;
+  sagas: string;
   /** The NOTIFY channel appends signal on. */
   channel: string;
   /** Advisory-lock spaces: key ranges of this outbox, and its live readers. */
@@ -53,6 +54,7 @@ export function tablesOf(options: TableOptions = {}): Tables {
     outbox: q('outbox'),
     inbox: q('inbox'),
     idempotency: q('idempotency'),
+    sagas: q('sagas'),
     channel: `${schema}_${prefix}outbox`,
     bucketSpace: space(`${base}outbox:buckets`),
     readerSpace: space(`${base}outbox:readers`),
@@ -112,6 +114,24 @@ ALTER TABLE ${t.idempotency} ADD COLUMN IF NOT EXISTS lease text NOT NULL DEFAUL
 ALTER TABLE ${t.idempotency} ADD COLUMN IF NOT EXISTS outcome text;
 ALTER TABLE ${t.idempotency} DROP COLUMN IF EXISTS status, DROP COLUMN IF EXISTS headers, DROP COLUMN IF EXISTS body;
 CREATE INDEX IF NOT EXISTS "${prefix}idempotency_expires_at" ON ${t.idempotency} (expires_at);
+
+-- Saga instances: one row per (saga, id), locked by the transaction of the step that drives it.
+CREATE TABLE IF NOT EXISTS ${t.sagas} (
+  saga       text        NOT NULL,
+  id         text        NOT NULL,
+  version    integer     NOT NULL,
+  status     text        NOT NULL,
+  state      jsonb       NOT NULL,
+  data       jsonb       NOT NULL,
+  due_at     timestamptz,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  PRIMARY KEY (saga, id)
+);
+-- The clock polls the few instances with a timeout pending.
+CREATE INDEX IF NOT EXISTS "${prefix}sagas_due_at" ON ${t.sagas} (due_at) WHERE due_at IS NOT NULL;
+-- Operators list instances by status, newest or stuck first; the janitor purges ended ones by age.
+CREATE INDEX IF NOT EXISTS "${prefix}sagas_status_updated_at" ON ${t.sagas} (status, updated_at);
 `;
 }
 

@@ -5,6 +5,7 @@ import { withSavepoint, type SqlDriver } from './driver.js';
 import { SqlIdempotencyStore } from './idempotency.js';
 import { SqlInbox } from './inbox.js';
 import { SqlOutbox } from './outbox.js';
+import { SqlSagaStore } from './sagas.js';
 import { PgDriver, type PgDriverOptions } from './pg-driver.js';
 import { PgliteDriver, type PgliteDriverOptions } from './pglite-driver.js';
 import { migrate, tablesOf, type TableOptions, type Tables } from './schema.js';
@@ -21,7 +22,7 @@ export interface SqlStoreOptions extends TableOptions {
 }
 
 /**
- * Outbox, inbox and idempotency records in PostgreSQL, on node-postgres or PGlite. The
+ * Outbox, inbox, idempotency records and saga instances in PostgreSQL, on node-postgres or PGlite. The
  * handler's `ctx.tx` is the driver's own transaction (a pg PoolClient inside BEGIN, or a
  * PGlite Transaction): query it for your writes and they commit with the outbox rows.
  */
@@ -29,6 +30,7 @@ export class SqlStore<Tx> implements Store<Tx> {
   readonly outbox: SqlOutbox<Tx>;
   readonly inbox: SqlInbox<Tx>;
   readonly idempotency: SqlIdempotencyStore<Tx>;
+  readonly sagas: SqlSagaStore<Tx>;
   readonly tables: Tables;
   private readonly retention: Required<RetentionOptions>;
   private janitor: NodeJS.Timeout | undefined;
@@ -44,6 +46,7 @@ export class SqlStore<Tx> implements Store<Tx> {
     this.outbox = new SqlOutbox(driver, this.tables, options.buckets ?? DEFAULT_OUTBOX_BUCKETS);
     this.inbox = new SqlInbox(driver, this.tables);
     this.idempotency = new SqlIdempotencyStore(driver, this.tables);
+    this.sagas = new SqlSagaStore(driver, this.tables);
   }
 
   async connect(): Promise<void> {
@@ -68,8 +71,8 @@ export class SqlStore<Tx> implements Store<Tx> {
     return withSavepoint(this.driver.within(tx), () => fn(tx));
   }
 
-  /** Deletes published outbox rows, inbox rows and idempotency records past their retention. */
-  async cleanup(): Promise<{ outbox: number; inbox: number; idempotency: number }> {
+  /** Deletes published outbox rows, inbox rows, idempotency records and ended saga instances past their retention. */
+  async cleanup(): Promise<{ outbox: number; inbox: number; idempotency: number; sagas: number }> {
     const t = this.tables;
     const outbox = await this.driver.query(
       `DELETE FROM ${t.outbox} WHERE seq IN (SELECT seq FROM ${t.outbox} WHERE published_at < now() - $1::bigint * interval '1 millisecond' LIMIT 50000)`,
@@ -81,7 +84,9 @@ export class SqlStore<Tx> implements Store<Tx> {
       [this.retention.inboxMs],
     );
     const idempotency = await this.driver.query(`DELETE FROM ${t.idempotency} WHERE expires_at <= now()`);
-    return { outbox: outbox.rowCount, inbox: inbox.rowCount, idempotency: idempotency.rowCount };
+    // Bounded like the other deletes: what is left goes on the next run.
+    const sagas = await this.sagas.purgeEnded(Date.now() - this.retention.sagasMs, 50_000);
+    return { outbox: outbox.rowCount, inbox: inbox.rowCount, idempotency: idempotency.rowCount, sagas };
   }
 
   /**

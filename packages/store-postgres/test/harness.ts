@@ -10,6 +10,11 @@ export function testSchema(): string {
   return `t_${randomBytes(5).toString('hex')}`;
 }
 
+/** A table prefix per test, for tests that need tables of their own inside the file's schema. */
+export function testTablePrefix(): string {
+  return `t${randomBytes(4).toString('hex')}_`;
+}
+
 /** The conformance harness over stores that share one schema; side effects go to `<schema>.effects`. */
 export function sqlHarness<Tx>(
   name: string,

@@ -1,4 +1,13 @@
-import { fromEnv, MemoryBroker, MemoryTransport, outboxRelay, encodeEvent, defineEvent } from '@tandem/core';
+import {
+  fromEnv,
+  MemoryBroker,
+  MemoryTransport,
+  outboxRelay,
+  encodeEvent,
+  defineEvent,
+  type RetentionOptions,
+  type SagaInstance,
+} from '@tandem/core';
 import { eventually, serviceAvailable } from '@tandem/core/testing';
 import pg from 'pg';
 import { z } from 'zod';
@@ -18,7 +27,7 @@ describe.skipIf(!available)('store-postgres specifics on PostgreSQL', () => {
   const schema = testSchema();
   const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
   const stores: SqlStore<unknown>[] = [];
-  const open = async (options: { retention?: { outboxMs?: number; inboxMs?: number } } = {}) => {
+  const open = async (options: { retention?: RetentionOptions } = {}) => {
     const store = postgresStore({
       connectionString: PG_URL,
       schema,
@@ -42,7 +51,12 @@ describe.skipIf(!available)('store-postgres specifics on PostgreSQL', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
       [schema],
     );
-    expect(rows.map((r) => r.table_name)).toEqual(['tandem_idempotency', 'tandem_inbox', 'tandem_outbox']);
+    expect(rows.map((r) => r.table_name)).toEqual([
+      'tandem_idempotency',
+      'tandem_inbox',
+      'tandem_outbox',
+      'tandem_sagas',
+    ]);
     expect(migrationSql({ schema: 'app' })).toContain('CREATE TABLE IF NOT EXISTS "app"."tandem_outbox"');
   });
 
@@ -89,6 +103,42 @@ describe.skipIf(!available)('store-postgres specifics on PostgreSQL', () => {
       await reader.close();
     } finally {
       await admin.query(`DROP SCHEMA IF EXISTS "${old}" CASCADE`);
+    }
+  });
+
+  it('adds the sagas table and its indexes to a database the previous version migrated, rows and all', async () => {
+    const previous = testSchema();
+    try {
+      // Everything the previous version made is there; only the sagas table is new.
+      await admin.query(migrationSql({ schema: previous }));
+      await admin.query(`DROP TABLE "${previous}".tandem_sagas`);
+      await admin.query(`INSERT INTO "${previous}".tandem_inbox (consumer_group, message_id) VALUES ('g', 'm')`);
+      const store = postgresStore({ connectionString: PG_URL, schema: previous, cleanupIntervalMs: 0 });
+      stores.push(store as SqlStore<unknown>);
+      await store.connect();
+      const { rows } = await admin.query(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tandem_sagas' ORDER BY indexname`,
+        [previous],
+      );
+      expect(rows.map((r) => r.indexname)).toEqual([
+        'tandem_sagas_due_at',
+        'tandem_sagas_pkey',
+        'tandem_sagas_status_updated_at',
+      ]);
+      expect(await store.transaction((tx) => store.inbox.record(tx, 'g', 'm'))).toBe(false);
+      const instance: SagaInstance = {
+        saga: 's',
+        id: '1',
+        version: 1,
+        status: 'running',
+        state: {},
+        data: { timeouts: {}, compensations: [], pending: {}, history: [] },
+        createdAt: 1,
+        updatedAt: 1,
+      };
+      expect(await store.transaction((tx) => store.sagas.save(tx, instance, 0))).toBe(true);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${previous}" CASCADE`);
     }
   });
 
@@ -183,6 +233,36 @@ describe.skipIf(!available)('store-postgres specifics on PostgreSQL', () => {
       `SELECT count(*)::int AS n FROM "${schema}".tandem_outbox WHERE published_at IS NOT NULL`,
     );
     expect(rows[0].n).toBe(0);
+  });
+
+  it('purges saga instances that ended longer ago than retention.sagasMs, and no others', async () => {
+    const store = await open({ retention: { sagasMs: 60 * 60_000 } });
+    const now = Date.now();
+    const saga = `purge${now}`;
+    const instance = (id: string, status: SagaInstance['status'], updatedAt: number): SagaInstance => ({
+      saga,
+      id,
+      version: 1,
+      status,
+      state: {},
+      data: { timeouts: {}, compensations: [], pending: {}, history: [] },
+      createdAt: updatedAt,
+      updatedAt,
+    });
+    const twoHoursAgo = now - 2 * 60 * 60_000;
+    await store.transaction(async (tx) => {
+      for (const row of [
+        instance('completed-old', 'completed', twoHoursAgo),
+        instance('compensated-old', 'compensated', twoHoursAgo),
+        instance('completed-recent', 'completed', now),
+        instance('parked-old', 'parked', twoHoursAgo),
+        instance('running-old', 'running', twoHoursAgo),
+      ])
+        await store.sagas.save(tx, row, 0);
+    });
+    expect((await store.cleanup()).sagas).toBe(2);
+    const left = (await store.sagas.list({ saga })).map((i) => i.id).sort();
+    expect(left).toEqual(['completed-recent', 'parked-old', 'running-old']);
   });
 
   // PGlite compiles its WebAssembly on open: seconds on a loaded machine.

@@ -180,10 +180,19 @@ export interface RetentionOptions {
   outboxMs?: number;
   /** Inbox rows: a redelivery later than this is handled again. Default 7 days. */
   inboxMs?: number;
+  /**
+   * Saga instances that ended (completed, compensated), counted from their last change: a
+   * message arriving later than this for an ended instance starts a new one. Default 7 days.
+   */
+  sagasMs?: number;
 }
 
-/** How long outbox and inbox records are kept when no retention is set. */
-export const defaultRetention: Required<RetentionOptions> = { outboxMs: 60 * 60_000, inboxMs: 7 * 24 * 60 * 60_000 };
+/** How long records are kept when no retention is set. */
+export const defaultRetention: Required<RetentionOptions> = {
+  outboxMs: 60 * 60_000,
+  inboxMs: 7 * 24 * 60 * 60_000,
+  sagasMs: 7 * 24 * 60 * 60_000,
+};
 
 /** Ranges of keys (buckets) an outbox is split into; each is owned by one relay at a time. */
 export const DEFAULT_OUTBOX_BUCKETS = 32;

@@ -10,3 +10,5 @@ export { runSagaConformance } from './saga-conformance.js';
 export type { SagaHarness } from './saga-conformance.js';
 export { checkoutWorld, CheckoutState } from './saga-fixture.js';
 export type { CheckoutWorld, PaymentMode, ReleaseMode } from './saga-fixture.js';
+export { runSagaStoreConformance } from './saga-store-conformance.js';
+export type { SagaStoreHarness } from './saga-store-harness.js';
