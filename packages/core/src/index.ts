@@ -174,6 +174,7 @@ export type {
   SagaModel,
 } from './sagas/define.js';
 export { undo } from './sagas/step.js';
+export { Saga, StartedBy, SagaOn, OnReply, OnTimeout } from './sagas/decorators.js';
 export type { SagaStep, SagaUndo } from './sagas/step.js';
 export type { SagaClockOptions } from './sagas/clock.js';
 export { SagaMessageType, sagaTopic } from './sagas/messages.js';

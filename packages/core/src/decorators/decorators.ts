@@ -26,6 +26,7 @@ import type {
 } from '../runtime/service.js';
 import { RegistrationError } from '../errors/errors.js';
 import { isContract } from '../contracts/contracts.js';
+import { isSagaClass, readSagaClass } from '../sagas/decorators.js';
 
 const SERVICE_KEY = 'tandem:service';
 const HANDLERS_KEY = 'tandem:handlers';
@@ -166,6 +167,7 @@ export function readService(input: ServiceInput): { definition?: ServiceDefiniti
   if (isServiceDefinition(input)) return { definition: input, problems: [] };
   const instance = (typeof input === 'function' ? new (input as new () => object)() : input) as Record<string, unknown>;
   const klass = instance.constructor as (new () => object) & { name: string };
+  if (isSagaClass(klass)) return readSagaClass(instance, klass);
   const serviceRecord = Reflect.getMetadata(SERVICE_KEY, klass) as ServiceRecord | undefined;
   const records = collectHandlerRecords(klass);
   const where = serviceRecord && !serviceRecord.problem ? `service '${serviceRecord.name}': ` : '';

@@ -57,4 +57,38 @@ describe('an in-process ctx.call with a store', () => {
       await app.stop();
     }
   });
+
+  it("frees a joined callee's idempotency key at once when the caller's transaction rolls back", async () => {
+    let runs = 0;
+    let failCaller = true;
+    const stock = service('stock').command(Reserve, async () => {
+      runs++;
+      return { ok: true };
+    });
+    const orders = service('orders').command(Place, async ({ sku }, ctx) => {
+      await ctx.call(Reserve, { sku }, { idempotencyKey: `reserve-${sku}` });
+      if (failCaller) throw new Error('the caller failed after the call');
+      return { ok: true };
+    });
+    const app = createApp({
+      services: [stock, orders],
+      store: memoryStore(),
+      logger: silentLogger,
+      // A lease far longer than the test: the key must be freed by the rollback, not by lapsing.
+      idempotency: { leaseMs: 60_000 },
+    });
+    await app.start();
+    try {
+      await expect(app.call(Place, { sku: 'tea', fail: false })).rejects.toThrow(/caller failed/);
+      failCaller = false;
+      // The callee's completed outcome was rolled back with the caller: the retry runs it, not IN_FLIGHT.
+      await expect(app.call(Place, { sku: 'tea', fail: false })).resolves.toEqual({ ok: true });
+      expect(runs).toBe(2);
+      // Committed this time: a third call replays the callee's outcome.
+      await expect(app.call(Place, { sku: 'tea', fail: false })).resolves.toEqual({ ok: true });
+      expect(runs).toBe(2);
+    } finally {
+      await app.stop();
+    }
+  });
 });

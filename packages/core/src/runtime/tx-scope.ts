@@ -96,6 +96,17 @@ export class TxScope<Tx extends object> {
     this.wake();
   }
 
+  /** Work to undo outside the transaction if it rolls back (see `onRollback`). */
+  readonly rollbacks: Array<() => Promise<void>> = [];
+
+  /**
+   * Runs `undo` if the transaction rolls back: for what a joined call did outside it that
+   * only its commit makes true (an idempotency key the call completed inside it).
+   */
+  onRollback(undo: () => Promise<void>): void {
+    this.rollbacks.push(undo);
+  }
+
   /** The unit of work ended: every view stops working and every waiting section gives up. */
   end(): void {
     if (this.closed) return;

@@ -61,52 +61,59 @@ async function runInTransaction(inv: Invocation, store: Store, deps: UnitDeps): 
   const ctx = inv.ctx as RunContext;
   const claim = inv.idempotency;
   let publishBeforeCommit = false;
-  return store.transaction(async (raw) => {
-    const scope = new TxScope(raw as object, inv.contract.name);
-    ctx.section = scope.root;
-    try {
-      if (inv.message && deps.group !== undefined && store.inbox) {
-        const first = await store.inbox.record(scope.internal, deps.group, inboxIdentity(inv));
-        if (!first) return DUPLICATE;
-      }
-      let value: unknown;
+  let opened: TxScope<object> | undefined;
+  return store
+    .transaction(async (raw) => {
+      const scope = (opened = new TxScope(raw as object, inv.contract.name));
+      ctx.section = scope.root;
       try {
-        value = await untilAborted(inv.controller, () => deps.handler(inv));
+        if (inv.message && deps.group !== undefined && store.inbox) {
+          const first = await store.inbox.record(scope.internal, deps.group, inboxIdentity(inv));
+          if (!first) return DUPLICATE;
+        }
+        let value: unknown;
+        try {
+          value = await untilAborted(inv.controller, () => deps.handler(inv));
+        } finally {
+          // The handler is done with it: what it still sends (or calls) from here on is refused.
+          scope.root.fence();
+        }
+        if (scope.root.hasOpenChild) throw floatingCall(inv);
+        if (inv.pending.length > 0) {
+          if (store.outbox) await store.outbox.append(scope.internal, inv.pending.splice(0));
+          else publishBeforeCommit = true;
+        }
+        if (claim) {
+          const kept = claim.inTx
+            ? await claim.store.completeIn!(
+                scope.internal,
+                claim.scope,
+                claim.key,
+                claim.lease,
+                claimOutcome(claim, value),
+                claim.ttlMs,
+              )
+            : await claim.store.renew(claim.scope, claim.key, claim.lease, claim.leaseMs);
+          if (!kept) throw leaseLost(claim);
+          claim.recorded = claim.inTx;
+        }
+        // The commit point: an abort before it rolls back; what follows is not cut short.
+        if (inv.controller.aborted) throw inv.controller.reason;
+        inv.committing = true;
+        // A store without an outbox cannot commit events with the handler's writes. Sending
+        // them before the commit means a failed send rolls the inbox record back and the
+        // message is retried; after it, a failed send would be acked as a duplicate and lost.
+        if (publishBeforeCommit) await deps.broker.publish(inv.pending.splice(0));
+        return value;
       } finally {
-        // The handler is done with it: what it still sends (or calls) from here on is refused.
-        scope.root.fence();
+        scope.end();
       }
-      if (scope.root.hasOpenChild) throw floatingCall(inv);
-      if (inv.pending.length > 0) {
-        if (store.outbox) await store.outbox.append(scope.internal, inv.pending.splice(0));
-        else publishBeforeCommit = true;
-      }
-      if (claim) {
-        const kept = claim.inTx
-          ? await claim.store.completeIn!(
-              scope.internal,
-              claim.scope,
-              claim.key,
-              claim.lease,
-              claimOutcome(claim, value),
-              claim.ttlMs,
-            )
-          : await claim.store.renew(claim.scope, claim.key, claim.lease, claim.leaseMs);
-        if (!kept) throw leaseLost(claim);
-        claim.recorded = claim.inTx;
-      }
-      // The commit point: an abort before it rolls back; what follows is not cut short.
-      if (inv.controller.aborted) throw inv.controller.reason;
-      inv.committing = true;
-      // A store without an outbox cannot commit events with the handler's writes. Sending
-      // them before the commit means a failed send rolls the inbox record back and the
-      // message is retried; after it, a failed send would be acked as a duplicate and lost.
-      if (publishBeforeCommit) await deps.broker.publish(inv.pending.splice(0));
-      return value;
-    } finally {
-      scope.end();
-    }
-  });
+    })
+    .catch(async (error: unknown) => {
+      // Rolled back (or failed at its commit): what joined calls recorded outside it is undone.
+      for (const undo of opened?.rollbacks ?? []) await undo().catch(() => undefined);
+      throw error;
+    });
 }
 
 /** An in-process call that joins its caller's transaction, as a section (savepoint) of it. */
@@ -142,6 +149,9 @@ async function runJoined(inv: Invocation, store: Store, caller: RunContext, deps
           );
           if (!kept) throw leaseLost(claim);
           claim.recorded = true;
+          // Its outcome commits with the caller's transaction: if that rolls back, the key is
+          // freed at once, not held until its lease lapses (a retry of the caller runs it again).
+          scope.onRollback(() => claim.store.release(claim.scope, claim.key, claim.lease));
         }
         // Its commit point: from here its writes join the caller's (RELEASE SAVEPOINT), and
         // an abort no longer answers the caller with a failure for writes that will commit.

@@ -8,7 +8,7 @@ export { RefusingTransport } from './refusing-transport.js';
 export type { StoreHarness } from './store-harness.js';
 export { runSagaConformance } from './saga-conformance.js';
 export type { SagaHarness } from './saga-conformance.js';
-export { checkoutWorld, CheckoutState } from './saga-fixture.js';
+export { checkoutWorld, CheckoutState, CHECKOUT_ATTEMPTS } from './saga-fixture.js';
 export type { CheckoutWorld, PaymentMode, ReleaseMode } from './saga-fixture.js';
 export { runSagaStoreConformance } from './saga-store-conformance.js';
 export type { SagaStoreHarness } from './saga-store-harness.js';

@@ -90,7 +90,7 @@ export function holdTransaction<Tx>(store: Store<Tx>): HeldTransaction<Tx> {
 }
 
 /** `promise`'s value, or a failure naming `what` when it takes longer than `ms`: a test fails instead of hanging. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export async function settlesWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`saga store conformance: ${what} (waited ${ms} ms)`)), ms);
