@@ -94,7 +94,7 @@ const transportScripts = [
   },
 ];
 
-/** Runs everything selected and returns the run's figures, without the soak and notes. */
+/** Runs everything selected and returns the run's figures, without the soak, the saga bench and notes. */
 async function measure() {
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const startedAt = new Date().toISOString();
@@ -155,11 +155,13 @@ async function measure() {
 }
 
 const soakFile = `${results}/soak.json`;
+const sagaFile = `${results}/saga.json`;
 // --report-only rewrites the docs from the last run's figures (e.g. after editing notes.md).
 const measured = values['report-only'] ? JSON.parse(readFileSync(`${results}/run.json`, 'utf8')) : await measure();
 const run = {
   ...measured,
   soak: existsSync(soakFile) ? JSON.parse(readFileSync(soakFile, 'utf8')) : undefined,
+  saga: existsSync(sagaFile) ? JSON.parse(readFileSync(sagaFile, 'utf8')) : undefined,
   // Hand-written reading of the profiles (bench/report/notes.md), kept beside the generated figures.
   notes: existsSync(here('./report/notes.md')) ? readFileSync(here('./report/notes.md'), 'utf8') : undefined,
 };

@@ -1,6 +1,7 @@
 // Writes docs/benchmarks.md from one run: the comparison table (from the JSON results of
 // bench/peers/*), the chart, each transport script's own summary, and how it was run.
 import { fixed } from '../lib/stats.mjs';
+import { sagaSection } from './saga-section.mjs';
 
 const mib = (bytes) => fixed(bytes / 2 ** 20);
 const ms = (value) => (Number.isFinite(value) ? fixed(value, 1) : 'n/a');
@@ -35,7 +36,7 @@ function verdicts(groups) {
   return lines;
 }
 
-/** run: { startedAt, finishedAt, command, environment, groups, scripts: [{ title, command, code, summary }], soak } */
+/** run: { startedAt, finishedAt, command, environment, groups, scripts: [{ title, command, code, summary }], soak, saga } */
 export function benchmarksMarkdown(run) {
   const env = run.environment;
   const out = [
@@ -81,6 +82,7 @@ export function benchmarksMarkdown(run) {
       '',
     );
   }
+  out.push(...sagaSection(run.saga), '');
   out.push("## Each transport script's own summary", '');
   for (const script of run.scripts) {
     out.push(
@@ -111,6 +113,7 @@ export function benchmarksMarkdown(run) {
     'npm run bench                       # everything, then writes this file and docs/benchmarks.svg',
     'npm run bench -- --quick            # fewer and shorter rounds',
     'npm run bench:soak -- --events 1000000',
+    'npm run bench:saga                  # a saga against plain handlers with the outbox, on PostgreSQL',
     '```',
     '',
     'Single workloads: `node bench/peers/http.mjs`, `node bench/peers/rmq.mjs`, `node bench/peers/kafka.mjs`',

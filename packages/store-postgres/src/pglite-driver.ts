@@ -71,7 +71,14 @@ export class PgliteDriver implements SqlDriver<Transaction> {
     await this.db.waitReady;
   }
 
+  /**
+   * A statement outside any transaction. Made from inside one (an idempotency key claimed by
+   * a command called in process from a handler), it would wait for that transaction on the
+   * one connection forever: it runs in the transaction instead.
+   */
   query<R>(sql: string, params?: unknown[]): Promise<SqlResult<R>> {
+    const outer = this.current.getStore();
+    if (outer && !outer.closed) return wrap(outer).query<R>(sql, params);
     return wrap(this.live).query<R>(sql, params);
   }
 

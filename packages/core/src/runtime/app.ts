@@ -139,12 +139,12 @@ class TandemApp implements App {
             `saga '${saga.name}' needs a store that keeps saga instances (PostgreSQL, PGlite or memory); ` +
               `${this.store ? `store '${this.store.name}' does not` : 'the app has no store'}: pass store: postgresStore(...) to createApp (see docs/sagas.md)`,
           );
-        else saga.binding.attach(this.store, this.options.retry);
       }
       const registry = new Registry(services, {
         problems,
         ...(this.options.retry ? { retry: this.options.retry } : {}),
       });
+      for (const saga of sagas) saga.binding.attach(this.store, this.options.retry, (name) => registry.sync.has(name));
       const runtime = new Runtime({
         registry,
         broker: this.broker,

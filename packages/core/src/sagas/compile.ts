@@ -30,13 +30,20 @@ export interface SagaBinding {
   sagas(): SagaStore;
   /** The retry policy of its steps and commands, the app's defaults under the saga's own. */
   policy(): RetryPolicy;
-  attach(store: Store | undefined, appRetry: Partial<RetryPolicy> | undefined): void;
+  /** Whether this app serves the command: then it is called in process, in the dispatcher's transaction. */
+  servedHere(command: string): boolean;
+  attach(
+    store: Store | undefined,
+    appRetry: Partial<RetryPolicy> | undefined,
+    servedHere: (command: string) => boolean,
+  ): void;
 }
 
 export function compileSaga(model: SagaModel): { handlers: HandlerRegistration[]; binding: SagaBinding } {
   const contracts = sagaContracts(model.name);
   let store: Store | undefined;
   let policy: RetryPolicy | undefined;
+  let local: (command: string) => boolean = () => false;
   const binding: SagaBinding = {
     contracts,
     sagas() {
@@ -50,9 +57,13 @@ export function compileSaga(model: SagaModel): { handlers: HandlerRegistration[]
     policy() {
       return (policy ??= resolveRetryPolicy(model.options.retry));
     },
-    attach(s, appRetry) {
+    servedHere(command) {
+      return local(command);
+    },
+    attach(s, appRetry, servedHere) {
       store = s;
       policy = resolveRetryPolicy(appRetry, model.options.retry);
+      local = servedHere;
     },
   };
   const options: EventHandlerOptions = {

@@ -8,9 +8,9 @@ import type { SagaCommandData, SagaReplyData } from './messages.js';
 export const DEFAULT_SAGA_COMMAND_TIMEOUT_MS = 30_000;
 
 /**
- * Calls a command a saga sent and publishes its answer as a reply to the instance. The call
- * carries the send's id as its idempotency key, so a retry after a crash or a lost answer
- * is answered from the callee's record rather than run twice. A failure the saga's policy
+ * Calls a command a saga sent and publishes its answer as a reply to the instance. A call to
+ * another service carries the send's id as its idempotency key, so a retry after a crash or
+ * a lost answer is answered from the callee's record rather than run twice. A failure the saga's policy
  * retries is thrown (the runtime retries the message); the last one, or one that retrying
  * cannot help, is answered as a failed reply, so the saga decides and never waits forever.
  */
@@ -28,10 +28,15 @@ export async function dispatchCommand(
   const base = { saga: data.saga, id: data.id, commandId: data.commandId, command: data.command };
   let reply: SagaReplyData;
   try {
-    const output = await ctx.call(command, data.input as never, {
-      idempotencyKey: data.commandId,
-      timeoutMs: model.options.commandTimeoutMs ?? DEFAULT_SAGA_COMMAND_TIMEOUT_MS,
-    });
+    const timeoutMs = model.options.commandTimeoutMs ?? DEFAULT_SAGA_COMMAND_TIMEOUT_MS;
+    // In process, the command joins this run's transaction: its writes, this message's inbox
+    // record and the reply commit together, which is exactly once without a key (and a key's
+    // claim, made on a connection of its own, could wait for one this run's peers hold).
+    const output = await ctx.call(
+      command,
+      data.input as never,
+      binding.servedHere(command.name) ? { timeoutMs } : { idempotencyKey: data.commandId, timeoutMs },
+    );
     reply = { ...base, ok: true, ...(output !== undefined ? { output } : {}) };
   } catch (error) {
     const policy = binding.policy();
