@@ -279,9 +279,8 @@ describe.each([postgresBackend(), pgliteBackend()])('tandem sagas on $name', (ba
   });
 });
 
-// A checkout saga run by an app on PostgreSQL: the instances the CLI reads are the runtime's own.
-describe.skipIf(!pgAvailable)('tandem sagas over a running checkout saga on PostgreSQL', () => {
-  const backend = postgresBackend();
+// A checkout saga run by an app: the instances the CLI reads are the runtime's own.
+describe.each([postgresBackend(), pgliteBackend()])('tandem sagas over a running checkout saga on $name', (backend) => {
   const broker = new MemoryBroker();
   const world = checkoutWorld();
   const checkout = world.checkout.name;
