@@ -197,7 +197,7 @@ export { endedSagaStatuses, MAX_SAGA_HISTORY } from './sagas/saga-store.js';
 
 // Documentation from contracts: AsyncAPI, event flow, JSON Schema (OpenAPI is in @tandem/transport-http)
 export { describeApp } from './docs/app-model.js';
-export type { AppModel, SyncOperation, EventUse } from './docs/app-model.js';
+export type { AppModel, SyncOperation, EventUse, SagaUse } from './docs/app-model.js';
 export { asyncApiDocument } from './docs/asyncapi.js';
 export type { AsyncApiOptions } from './docs/asyncapi.js';
 export { eventFlow } from './docs/event-flow.js';

@@ -2,6 +2,7 @@ import { deadLetters, deadLettersOptions, deadLettersUsage } from './dead-letter
 import { docs, docsOptions, docsUsage } from './docs.js';
 import type { CliIo } from './io.js';
 import { outbox, outboxOptions, outboxUsage } from './outbox.js';
+import { sagas, sagasOptions, sagasUsage } from './sagas.js';
 import { storeSql, storeSqlOptions, storeSqlUsage } from './store-sql.js';
 
 /** One `tandem` subcommand: what it prints for --help and what it accepts, so help and docs/cli.md follow one source. */
@@ -31,6 +32,14 @@ export const commands: readonly CliCommand[] = [
     actions: ['list', 'retry', 'discard'],
     options: outboxOptions,
     run: outbox,
+  },
+  {
+    name: 'sagas',
+    summary: 'lists and shows saga instances, and retries a parked one',
+    usage: sagasUsage,
+    actions: ['list', 'show', 'retry'],
+    options: sagasOptions,
+    run: sagas,
   },
   {
     name: 'store-sql',

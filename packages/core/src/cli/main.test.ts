@@ -104,6 +104,8 @@ describe('tandem CLI', () => {
   it('never prints the password of a URL it was given', async () => {
     for (const argv of [
       ['outbox', 'list', '--store', 'postgres://shop:s3cr3t@db:99999/shop'],
+      ['sagas', 'list', '--store', 'postgres://shop:s3cr3t@db:99999/shop'],
+      ['sagas', 'retry', 'checkout', 'o-1', '--store', 'postgres://shop:s3cr3t@db:99999/shop'],
       ['dead-letters', 'list', '--group', 'g', '--broker', 'amqp://shop:s3cr3t@rabbit:99999'],
     ]) {
       const run = io();

@@ -6,7 +6,8 @@
  */
 import { Header } from '../messages/headers.js';
 import { dataschemaOf } from '../messages/envelope.js';
-import type { AppModel } from './app-model.js';
+import { SagaMessageType } from '../sagas/messages.js';
+import type { AppModel, EventUse } from './app-model.js';
 import { jsonSchemaOf, type JsonSchema } from './json-schema.js';
 
 /** Title, version, description and servers of a generated AsyncAPI document. */
@@ -19,6 +20,15 @@ export interface AsyncApiOptions {
 }
 
 const SCHEMA_FORMAT = 'application/schema+json;version=draft-07';
+
+/** The tag of a saga's own channels. */
+export const INTERNAL_TAG = 'tandem-internal';
+
+function sagaSender(saga: string, type: string): string {
+  if (type === SagaMessageType.command) return `saga ${saga} sends the commands its dispatcher calls`;
+  if (type === SagaMessageType.reply) return `the dispatcher of saga ${saga} answers a command it called`;
+  return `the saga clock of an app running saga ${saga} fires a timeout`;
+}
 
 /** AsyncAPI keys allow letters, digits, '.', '-' and '_'; contract names already fit. */
 function key(...parts: string[]): string {
@@ -49,14 +59,27 @@ const cloudEventHeaders: JsonSchema = {
   },
 };
 
+/** Where an event's channel, message and operations go in the document. */
+interface EventEntry {
+  use: EventUse;
+  /** For a saga's own messages: the saga, whose name prefixes their ids (every saga's have the same type names). */
+  saga?: string;
+}
+
 /** An AsyncAPI 3.0 document for an app's events: channels, send/receive operations, payload schemas. */
 export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): JsonSchema {
   const channels: JsonSchema = {};
   const operations: JsonSchema = {};
   const messages: JsonSchema = {};
-  for (const { contract, publishers, consumers } of model.events) {
-    const channelId = key(contract.name);
-    const messageId = key(contract.name, `v${contract.version}`);
+  const entries: EventEntry[] = [
+    ...model.events.map((use) => ({ use })),
+    ...model.sagas.flatMap((saga) => saga.internal.map((use) => ({ use, saga: saga.name }))),
+  ];
+  for (const { use, saga } of entries) {
+    const { contract, publishers, consumers } = use;
+    const prefix = saga !== undefined ? [saga] : [];
+    const channelId = key(...prefix, contract.name);
+    const messageId = key(...prefix, contract.name, `v${contract.version}`);
     messages[messageId] = {
       name: contract.name,
       title: contract.name,
@@ -69,15 +92,23 @@ export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): Jso
     };
     channels[channelId] = {
       address: contract.topic,
-      ...(contract.description ? { description: contract.description } : {}),
+      ...(saga !== undefined
+        ? {
+            title: `${saga}: ${contract.name}`,
+            description: `Internal to saga '${saga}': ${contract.description ?? contract.name}. Written and read by Tandem only; no other service publishes or consumes it.`,
+            tags: [{ name: INTERNAL_TAG, description: "A saga's own topic (Tandem plumbing)." }],
+          }
+        : contract.description
+          ? { description: contract.description }
+          : {}),
       messages: { [messageId]: { $ref: `#/components/messages/${messageId}` } },
     };
     const ref = { $ref: `#/channels/${channelId}/messages/${messageId}` };
     for (const service of publishers) {
-      operations[key(service, 'send', contract.name)] = {
+      operations[key(service, 'send', ...prefix, contract.name)] = {
         action: 'send',
         channel: { $ref: `#/channels/${channelId}` },
-        summary: `${service} publishes ${contract.name}`,
+        summary: saga !== undefined ? sagaSender(saga, contract.name) : `${service} publishes ${contract.name}`,
         messages: [ref],
       };
     }

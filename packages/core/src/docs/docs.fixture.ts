@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent, defineQuery } from '../contracts/contracts.js';
 import { service } from '../runtime/service.js';
+import { saga } from '../sagas/define.js';
 
 export const PlaceOrder = defineCommand('orders.place', {
   input: z.object({ sku: z.string(), qty: z.number().int().positive().default(1) }),
@@ -41,4 +42,51 @@ export const shopServices = [
     .onEvent(LedgerPosted, noop)
     .onEvent(OrderPlaced, noop, { publishes: [InvoiceCreated] }),
   service('ledger').onEvent(InvoiceCreated, noop),
+];
+
+export const ReserveStock = defineCommand('stock.reserve', {
+  input: z.object({ orderId: z.string() }),
+  output: z.object({ reserved: z.boolean() }),
+});
+export const ReleaseStock = defineCommand('stock.release', {
+  input: z.object({ orderId: z.string() }),
+  output: z.void(),
+});
+export const RefundPayment = defineCommand('payments.refund', {
+  input: z.object({ invoiceId: z.string() }),
+  output: z.void(),
+});
+
+const OrderState = z.object({ orderId: z.string() });
+
+/**
+ * The shop plus two sagas: fulfilment (started by orders.placed, advanced by
+ * shipping.scheduled, commands served by the stock service, a timeout) and refunds (its
+ * command served by no service here). Both have their own replies, with the same type name.
+ */
+export const sagaServices = [
+  ...shopServices,
+  service('stock')
+    .command(ReserveStock, () => ({ reserved: true }))
+    .command(ReleaseStock, noop),
+  saga('fulfilment', { state: OrderState, sends: [ReleaseStock] })
+    .startedBy(
+      OrderPlaced,
+      (e) => e.orderId,
+      (e, s) => {
+        s.set({ orderId: e.orderId }).send(ReserveStock, { orderId: e.orderId }).schedule('reservation', 60_000);
+      },
+    )
+    .onReply(ReserveStock, (_reply, s) => void s.cancel('reservation'))
+    .on(
+      ShipmentScheduled,
+      (e) => e.orderId,
+      (_e, s) => void s.complete(),
+    )
+    .onTimeout('reservation', (_t, s) => void s.compensate('no reservation in time')),
+  saga('refunds', { state: z.object({ invoiceId: z.string() }), sends: [RefundPayment] }).startedBy(
+    InvoiceCreated,
+    (e) => e.invoiceId,
+    (e, s) => void s.set({ invoiceId: e.invoiceId }).send(RefundPayment, { invoiceId: e.invoiceId }),
+  ),
 ];

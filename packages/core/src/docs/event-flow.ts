@@ -13,9 +13,22 @@ export interface FlowEdge {
   event: string;
 }
 
+/** A command a saga sends, and the service that serves it. */
+export interface CommandEdge {
+  saga: string;
+  to: string;
+  command: string;
+}
+
 /** The edges between services, the cycles among them, and a Mermaid chart. */
 export interface EventFlow {
   edges: FlowEdge[];
+  /**
+   * Commands sagas send (through their dispatchers), drawn dotted. Not part of the cycle
+   * search: a saga that commands a service and waits for its events is the design, not an
+   * accident.
+   */
+  commands: CommandEdge[];
   /** Each cycle as the services on it, in order, the first repeated at the end. */
   cycles: string[][];
   /** A Mermaid `flowchart` of the edges; edges on a cycle are drawn thick. */
@@ -32,14 +45,28 @@ export function eventFlow(model: AppModel): EventFlow {
   const cycles = findCycles(edges);
   const onCycle = new Set<string>();
   for (const cycle of cycles) for (let i = 0; i + 1 < cycle.length; i++) onCycle.add(`${cycle[i]}>${cycle[i + 1]}`);
+  // A saga's commands go to the service that serves them here, else to the one that owns the name.
+  const servedBy = new Map(model.sync.map((op) => [op.contract.name, op.service]));
+  const commands: CommandEdge[] = model.sagas.flatMap((saga) =>
+    saga.sends.map((c) => ({ saga: saga.name, to: servedBy.get(c.name) ?? c.service, command: c.name })),
+  );
   const id = (service: string) => service.replace(/[^a-zA-Z0-9_]/g, '_');
-  const services = [...new Set([...model.services, ...edges.flatMap((e) => [e.from, e.to])])].sort();
-  const lines = ['flowchart LR', ...services.map((s) => `  ${id(s)}[${s}]`)];
+  const sagas = new Set(model.sagas.map((s) => s.name));
+  const nodes = [
+    ...new Set([...model.services, ...edges.flatMap((e) => [e.from, e.to]), ...commands.map((c) => c.to)]),
+  ].sort();
+  // A saga is a hexagon, apart from the services' boxes; its own topics (commands to its
+  // dispatcher, replies, timeouts) are not drawn: the dotted command edges stand for them.
+  const lines = [
+    'flowchart LR',
+    ...nodes.map((n) => (sagas.has(n) ? `  ${id(n)}{{"saga ${n}"}}` : `  ${id(n)}[${n}]`)),
+  ];
   for (const e of edges) {
     const arrow = onCycle.has(`${e.from}>${e.to}`) ? '==>' : '-->';
     lines.push(`  ${id(e.from)} ${arrow}|${e.event}| ${id(e.to)}`);
   }
-  return { edges, cycles, mermaid: lines.join('\n') + '\n' };
+  for (const c of commands) lines.push(`  ${id(c.saga)} -.->|${c.command}| ${id(c.to)}`);
+  return { edges, commands, cycles, mermaid: lines.join('\n') + '\n' };
 }
 
 /** Elementary cycles between services (a service consuming its own event is one too). */

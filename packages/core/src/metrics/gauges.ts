@@ -1,6 +1,7 @@
 import type { Attributes, ObservableResult } from '@opentelemetry/api';
 import { instrumentsFor, METER_SCOPE } from './meter.js';
 import { MetricName } from './runtime-metrics.js';
+import { SagaMetricName } from '../sagas/metrics.js';
 
 /** One reading of an observable gauge: its value and attributes. */
 export interface GaugeReading {
@@ -23,6 +24,8 @@ export const BreakerStateValue = { closed: 0, 'half-open': 1, open: 2 } as const
 const sources = {
   [MetricName.outboxBacklog]: new Set<GaugeSource>(),
   [MetricName.breakerState]: new Set<GaugeSource>(),
+  [SagaMetricName.instances]: new Set<GaugeSource>(),
+  [SagaMetricName.oldestOpen]: new Set<GaugeSource>(),
 };
 type GaugeName = keyof typeof sources;
 
@@ -44,7 +47,18 @@ const gauges = instrumentsFor(METER_SCOPE, (meter) => {
     unit: '1',
   });
   breaker.addCallback((result) => observeAll(MetricName.breakerState, result));
-  return { backlog, breaker };
+  const sagaInstances = meter.createObservableGauge(SagaMetricName.instances, {
+    description: 'Saga instances in the store per saga and status (read from the store at most every 15 s).',
+    unit: '{instance}',
+  });
+  sagaInstances.addCallback((result) => observeAll(SagaMetricName.instances, result));
+  const sagaOldestOpen = meter.createObservableGauge(SagaMetricName.oldestOpen, {
+    description:
+      'Per saga, seconds since the last change of its least recently changed instance that has not ended (running, compensating, parked); 0 when none.',
+    unit: 's',
+  });
+  sagaOldestOpen.addCallback((result) => observeAll(SagaMetricName.oldestOpen, result));
+  return { backlog, breaker, sagaInstances, sagaOldestOpen };
 });
 
 function register(name: GaugeName, source: GaugeSource): GaugeRegistration {
@@ -66,4 +80,14 @@ export function observeOutboxBacklog(read: GaugeSource): GaugeRegistration {
 /** Observed as `tandem.circuit_breaker.state`; readings carry a `tandem.breaker.target` attribute. */
 export function observeBreakerStates(read: GaugeSource): GaugeRegistration {
   return register(MetricName.breakerState, read);
+}
+
+/** Observed as `tandem.saga.instances`; readings carry `tandem.saga.name` and `tandem.saga.status`. */
+export function observeSagaInstances(read: GaugeSource): GaugeRegistration {
+  return register(SagaMetricName.instances, read);
+}
+
+/** Observed as `tandem.saga.oldest_open_age`; readings carry `tandem.saga.name`. */
+export function observeSagaOldestOpen(read: GaugeSource): GaugeRegistration {
+  return register(SagaMetricName.oldestOpen, read);
 }

@@ -34,6 +34,8 @@ import type { HealthReport, SyncEndpoint, SyncHost } from './sync-host.js';
 import type { AppOptions } from './app-options.js';
 import { SagaClock } from '../sagas/clock.js';
 import { isSaga } from '../sagas/define.js';
+import { watchSagaInstances } from '../sagas/gauges.js';
+import type { GaugeRegistration } from '../metrics/gauges.js';
 
 /** Where an app is in its life: created, starting, running, stopping, stopped. */
 export type AppState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -76,6 +78,7 @@ class TandemApp implements App {
   private subscriptions: Subscription[] = [];
   private relay: OutboxRelay | undefined;
   private clock: SagaClock | undefined;
+  private sagaGauges: GaugeRegistration | undefined;
 
   constructor(private readonly options: AppOptions) {
     this.broker = options.broker ?? new MemoryTransport();
@@ -164,6 +167,8 @@ class TandemApp implements App {
         this.clock = new SagaClock(this.store, this.broker, this.log, this.options.sagaClock);
         this.clock.start();
       }
+      if (sagas.length > 0 && this.store?.sagas)
+        this.sagaGauges = watchSagaInstances(this.store.sagas, { sagas: sagas.map((s) => s.name) });
       runtime.accepting = true;
       for (const group of registry.groups.values()) {
         const concurrency = groupConcurrency([...group.handlers.values()], this.options.concurrency ?? 16);
@@ -252,6 +257,8 @@ class TandemApp implements App {
   }
 
   private async closeAll(): Promise<void> {
+    this.sagaGauges?.stop();
+    this.sagaGauges = undefined;
     await this.clock?.stop();
     await this.options.http?.stop();
     await this.relay?.stop();
