@@ -1,7 +1,7 @@
 // The two flows bench/saga compares, doing the same work in three steps per instance:
 //   start event -> reserve (a command) -> its answer -> completed event, instance done.
 // "saga": a saga. Step 1, its start step, saves the instance and sends Reserve; step 2, its
-//   dispatcher, calls Reserve with the send's idempotency key and publishes the reply; step 3,
+//   dispatcher, calls Reserve in process (in its own transaction) and publishes the reply; step 3,
 //   its reply step, publishes Completed and completes the instance.
 // "plain": event handlers with the outbox, as one writes the flow without sagas. Step 1 inserts
 //   its own state row and publishes ReserveRequested; step 2 (another group, as the saga's
