@@ -12,3 +12,7 @@ export { checkoutWorld, CheckoutState, CHECKOUT_ATTEMPTS } from './saga-fixture.
 export type { CheckoutWorld, PaymentMode, ReleaseMode } from './saga-fixture.js';
 export { runSagaStoreConformance } from './saga-store-conformance.js';
 export type { SagaStoreHarness } from './saga-store-harness.js';
+export { runSagaCrashConformance } from './saga-crash-conformance.js';
+export type { SagaCrashHarness } from './saga-crash-conformance.js';
+export { faultyStore, storeFaultPoints } from './faulty-store.js';
+export type { StoreFaultPoint } from './faulty-store.js';

@@ -39,7 +39,7 @@ export interface CheckoutOptions {
   paymentTimeoutMs?: number;
   slowPaymentMs?: number;
   /** Called in each command's run with its transaction, to count the runs that commit. */
-  onRun?: (tx: unknown, run: { command: string; orderId: string }) => void;
+  onRun?: (tx: unknown, run: { command: string; orderId: string }) => void | Promise<void>;
 }
 
 /** A new checkout world: its contracts, services, saga, effect maps and failure switches. */
@@ -86,15 +86,15 @@ export function checkoutWorld(options: CheckoutOptions = {}) {
 
   const services: ServiceDefinition[] = [
     service(stockSvc)
-      .command(Reserve, ({ orderId }, ctx) => {
+      .command(Reserve, async ({ orderId }, ctx) => {
         world.runs.push({ command: 'reserve', orderId });
-        options.onRun?.(ctx.tx, { command: 'reserve', orderId });
+        await options.onRun?.(ctx.tx, { command: 'reserve', orderId });
         world.stock.set(orderId, 'reserved');
         return { reserved: true };
       })
-      .command(Release, ({ orderId }, ctx) => {
+      .command(Release, async ({ orderId }, ctx) => {
         world.runs.push({ command: 'release', orderId });
-        options.onRun?.(ctx.tx, { command: 'release', orderId });
+        await options.onRun?.(ctx.tx, { command: 'release', orderId });
         if (world.releaseMode === 'fail') throw new UnavailableError('stock service is down for releases');
         const held = world.stock.get(orderId) === 'reserved';
         if (held) world.stock.set(orderId, 'released');
@@ -103,16 +103,16 @@ export function checkoutWorld(options: CheckoutOptions = {}) {
     service(paySvc)
       .command(Authorize, async ({ orderId }, ctx) => {
         world.runs.push({ command: 'authorize', orderId });
-        options.onRun?.(ctx.tx, { command: 'authorize', orderId });
+        await options.onRun?.(ctx.tx, { command: 'authorize', orderId });
         if (world.paymentMode === 'decline') throw new ConflictError(`card declined for ${orderId}`);
         if (world.paymentMode === 'unavailable') throw new UnavailableError('payment provider unreachable');
         if (world.paymentMode === 'slow') await new Promise((r) => setTimeout(r, options.slowPaymentMs ?? 1_500));
         world.payments.set(orderId, 'authorized');
         return { paymentId: `pay-${orderId}` };
       })
-      .command(Void, ({ orderId }, ctx) => {
+      .command(Void, async ({ orderId }, ctx) => {
         world.runs.push({ command: 'void', orderId });
-        options.onRun?.(ctx.tx, { command: 'void', orderId });
+        await options.onRun?.(ctx.tx, { command: 'void', orderId });
         const held = world.payments.get(orderId) === 'authorized';
         if (held) world.payments.set(orderId, 'voided');
         return { voided: held };
