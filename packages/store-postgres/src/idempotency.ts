@@ -21,12 +21,26 @@ export class SqlIdempotencyStore<Tx> implements IdempotencyStore<Tx> {
     private readonly tables: Tables,
   ) {}
 
-  async begin(scope: string, key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyBegin> {
+  begin(scope: string, key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyBegin> {
+    return this.claim(this.driver, scope, key, fingerprint, leaseMs);
+  }
+
+  beginIn(tx: Tx, scope: string, key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyBegin> {
+    return this.claim(this.driver.within(tx), scope, key, fingerprint, leaseMs);
+  }
+
+  private async claim(
+    q: Queryable,
+    scope: string,
+    key: string,
+    fingerprint: string,
+    leaseMs: number,
+  ): Promise<IdempotencyBegin> {
     const t = this.tables.idempotency;
     for (let attempt = 0; attempt < 3; attempt++) {
       const lease = randomUUID();
       // Takes the key when it is free or its record expired; otherwise leaves the row as it is.
-      const claimed = await this.driver.query(
+      const claimed = await q.query(
         `INSERT INTO ${t} AS r (scope, key, fingerprint, lease, expires_at)
            VALUES ($1, $2, $3, $4, now() + $5::bigint * interval '1 millisecond')
          ON CONFLICT (scope, key) DO UPDATE
@@ -36,10 +50,10 @@ export class SqlIdempotencyStore<Tx> implements IdempotencyStore<Tx> {
         [scope, key, fingerprint, lease, Math.ceil(leaseMs)],
       );
       if (claimed.rowCount === 1) return { state: 'started', lease };
-      const { rows } = await this.driver.query<Existing>(
-        `SELECT fingerprint, outcome FROM ${t} WHERE scope = $1 AND key = $2`,
-        [scope, key],
-      );
+      const { rows } = await q.query<Existing>(`SELECT fingerprint, outcome FROM ${t} WHERE scope = $1 AND key = $2`, [
+        scope,
+        key,
+      ]);
       const row = rows[0];
       // Released between the two statements: try to take it again.
       if (!row) continue;

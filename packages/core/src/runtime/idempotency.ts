@@ -72,6 +72,22 @@ export interface IdempotentClaim {
   recorded: boolean;
 }
 
+/**
+ * The claim of a command called in process that joins its caller's transaction, on a store
+ * that can claim inside it (`beginIn`): made by the unit of work in the call's savepoint,
+ * so that the claim, the writes and the outcome commit together or not at all (see `claimIn`).
+ */
+export interface JoinedClaim {
+  readonly joined: true;
+  readonly store: IdempotencyStore;
+  readonly scope: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly ttlMs: number;
+  readonly leaseMs: number;
+  readonly maxStoredBytes: number;
+}
+
 const MAX_KEY_LENGTH = 255;
 
 /** The idempotency step: around the deadline and the unit of work, after input validation. */
@@ -87,6 +103,19 @@ async function runOnce(inv: Invocation, key: string, next: Step, s: IdempotencyS
   if (key.length === 0 || key.length > MAX_KEY_LENGTH)
     throw new MalformedRequestError(`Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters (got ${key.length})`);
   const scope = `${inv.contract.name} ${inv.ctx.meta.principal ?? ''}`;
+  if (inv.joined && s.inTx && s.store.beginIn) {
+    inv.joinedClaim = {
+      joined: true,
+      store: s.store,
+      scope,
+      key,
+      fingerprint: fingerprintOf(inv.input),
+      ttlMs: s.ttlMs,
+      leaseMs: s.leaseMs,
+      maxStoredBytes: s.maxStoredBytes,
+    };
+    return next(inv);
+  }
   const begun = await s.store.begin(scope, key, fingerprintOf(inv.input), s.leaseMs);
   if (begun.state === 'in-flight') throw inFlight(key);
   if (begun.state === 'mismatch')
@@ -147,6 +176,38 @@ function keepLeased(inv: Invocation, claim: IdempotentClaim, log: Logger): NodeJ
   return timer;
 }
 
+/**
+ * Claims a joined call's key inside its savepoint `tx`. Resolves with the claim to complete
+ * when the call is to run, or with the earlier run's outcome to answer with (`replayed`).
+ * A failure of the call rolls the savepoint back and the claim with it: nothing is kept,
+ * and a retry runs the call again (an error outcome is not stored for a joined call).
+ */
+export async function claimIn(
+  claim: JoinedClaim,
+  tx: unknown,
+): Promise<{ claim: IdempotentClaim } | { replayed: true; outcome: IdempotencyOutcome }> {
+  const begun = await claim.store.beginIn!(tx, claim.scope, claim.key, claim.fingerprint, claim.leaseMs);
+  if (begun.state === 'in-flight') throw inFlight(claim.key);
+  if (begun.state === 'mismatch')
+    throw new IdempotencyMismatchError(
+      `Idempotency-Key '${claim.key}' was already used with a different request; use a new key`,
+    );
+  if (begun.state === 'completed') return { replayed: true, outcome: begun.outcome };
+  return {
+    claim: {
+      store: claim.store,
+      scope: claim.scope,
+      key: claim.key,
+      lease: begun.lease,
+      ttlMs: claim.ttlMs,
+      leaseMs: claim.leaseMs,
+      maxStoredBytes: claim.maxStoredBytes,
+      inTx: true,
+      recorded: false,
+    },
+  };
+}
+
 /** A failed run: its error is the outcome when retrying cannot change it; otherwise the key is freed. */
 async function finish(claim: IdempotentClaim, error: unknown, s: IdempotencySettings): Promise<void> {
   try {
@@ -204,7 +265,7 @@ function notStored(claim: IdempotentClaim, how: string): IdempotencyOutcome {
 }
 
 /** The stored outcome as the first run gave it: its result, or its typed error thrown again. */
-function replay(outcome: IdempotencyOutcome): unknown {
+export function replay(outcome: IdempotencyOutcome): unknown {
   if (outcome.kind === 'result') return outcome.json === undefined ? undefined : JSON.parse(outcome.json);
   const Cls = errorClassesByCode.get(outcome.code);
   const options = outcome.details ? { details: outcome.details } : {};

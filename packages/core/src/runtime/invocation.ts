@@ -2,7 +2,7 @@ import type { AnyContract } from '../contracts/contracts.js';
 import type { IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import type { HandlerContext } from './handler-context.js';
 import type { RunContext } from './context-factory.js';
-import type { IdempotentClaim } from './idempotency.js';
+import type { IdempotentClaim, JoinedClaim } from './idempotency.js';
 import type { RunAbort } from './run-abort.js';
 import type { HandlerRegistration } from './service.js';
 
@@ -35,6 +35,8 @@ export interface Invocation {
   committing: boolean;
   /** The run's claim on its idempotency key, when it has one (see idempotency.ts). */
   idempotency: IdempotentClaim | undefined;
+  /** A joined call's key, claimed by the unit of work inside the call's savepoint (see idempotency.ts). */
+  joinedClaim: JoinedClaim | undefined;
   /** The answer is the stored outcome of an earlier run with the same idempotency key. */
   replayed: boolean;
 }

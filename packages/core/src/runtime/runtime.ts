@@ -175,6 +175,7 @@ export class Runtime {
       settlement: undefined,
       committing: false,
       idempotency: undefined,
+      joinedClaim: undefined,
       replayed: false,
       steps,
       startedAt: steps.metrics.start(),

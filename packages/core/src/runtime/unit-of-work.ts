@@ -3,7 +3,7 @@ import type { Step } from '../middleware/stage.js';
 import type { Store } from '../stores/store.js';
 import type { BrokerTransport } from '../transport/broker.js';
 import type { RunContext } from './context-factory.js';
-import { claimOutcome, leaseLost } from './idempotency.js';
+import { claimIn, claimOutcome, leaseLost, replay } from './idempotency.js';
 import type { Invocation } from './invocation.js';
 import type { RunAbort } from './run-abort.js';
 import { TxScope, type TxSection } from './tx-scope.js';
@@ -119,7 +119,7 @@ async function runInTransaction(inv: Invocation, store: Store, deps: UnitDeps): 
 /** An in-process call that joins its caller's transaction, as a section (savepoint) of it. */
 async function runJoined(inv: Invocation, store: Store, caller: RunContext, deps: UnitDeps): Promise<unknown> {
   const ctx = inv.ctx as RunContext;
-  const claim = inv.idempotency;
+  let claim = inv.idempotency;
   const parent = caller.section!;
   const scope = parent.scope;
   const unfollow = inv.controller.followRun(caller.controller);
@@ -130,6 +130,16 @@ async function runJoined(inv: Invocation, store: Store, caller: RunContext, deps
       ctx.section = section;
       const body = async (tx: unknown): Promise<unknown> => {
         section.bind(tx as object);
+        if (inv.joinedClaim) {
+          // Claimed in the savepoint: the claim commits with the call's writes, or not at all.
+          const claimed = await claimIn(inv.joinedClaim, tx);
+          if ('replayed' in claimed) {
+            inv.replayed = true;
+            section.fence();
+            return replay(claimed.outcome);
+          }
+          claim = inv.idempotency = claimed.claim;
+        }
         let value: unknown;
         try {
           value = await untilAborted(inv.controller, () => deps.handler(inv));
@@ -138,20 +148,21 @@ async function runJoined(inv: Invocation, store: Store, caller: RunContext, deps
           section.fence();
         }
         if (section.hasOpenChild) throw floatingCall(inv);
-        if (claim?.inTx) {
-          const kept = await claim.store.completeIn!(
+        const held = claim;
+        if (held?.inTx) {
+          const kept = await held.store.completeIn!(
             tx,
-            claim.scope,
-            claim.key,
-            claim.lease,
-            claimOutcome(claim, value),
-            claim.ttlMs,
+            held.scope,
+            held.key,
+            held.lease,
+            claimOutcome(held, value),
+            held.ttlMs,
           );
-          if (!kept) throw leaseLost(claim);
-          claim.recorded = true;
-          // Its outcome commits with the caller's transaction: if that rolls back, the key is
-          // freed at once, not held until its lease lapses (a retry of the caller runs it again).
-          scope.onRollback(() => claim.store.release(claim.scope, claim.key, claim.lease));
+          if (!kept) throw leaseLost(held);
+          held.recorded = true;
+          // Its outcome commits with the caller's transaction: if that rolls back, a claim made
+          // outside it is freed at once, not held until its lease lapses.
+          scope.onRollback(() => held.store.release(held.scope, held.key, held.lease));
         }
         // Its commit point: from here its writes join the caller's (RELEASE SAVEPOINT), and
         // an abort no longer answers the caller with a failure for writes that will commit.

@@ -170,6 +170,15 @@ export interface IdempotencyStore<Tx = unknown> {
     outcome: IdempotencyOutcome,
     ttlMs: number,
   ): Promise<boolean>;
+  /**
+   * As `begin`, inside transaction `tx`: for a command called in process that joins its
+   * caller's transaction. The claim commits (or rolls back) with that transaction, and a
+   * concurrent claim of the key from another transaction waits for it rather than failing.
+   * It needs no connection of its own: made with `begin`, every caller holding a pooled
+   * connection for its transaction while claiming on another can drain the pool. Offered by
+   * stores whose records live in the database the handler writes to (with `completeIn`).
+   */
+  beginIn?(tx: Tx, scope: string, key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyBegin>;
   /** Forgets an unfinished claim held by `lease`; a completed record, or another owner's, is kept. */
   release(scope: string, key: string, lease: string): Promise<void>;
 }
