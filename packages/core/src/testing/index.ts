@@ -12,3 +12,5 @@ export { checkoutWorld, CheckoutState, CHECKOUT_ATTEMPTS } from './saga-fixture.
 export type { CheckoutWorld, PaymentMode, ReleaseMode } from './saga-fixture.js';
 export { runSagaStoreConformance } from './saga-store-conformance.js';
 export type { SagaStoreHarness } from './saga-store-harness.js';
+export { runVersionConformance } from './version-conformance.js';
+export type { VersionHarness } from './version-conformance.js';
