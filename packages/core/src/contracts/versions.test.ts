@@ -60,14 +60,22 @@ describe('defineEvent with older versions', () => {
 
   it('refuses an older version at or above the current one', () => {
     const error = registrationError(() =>
-      defineEvent('orders.placed', { version: 2, data: V2, from: { 2: { data: V2, upcast: (v: unknown) => v } } as never }),
+      defineEvent('orders.placed', {
+        version: 2,
+        data: V2,
+        from: { 2: { data: V2, upcast: (v: unknown) => v } } as never,
+      }),
     );
     expect(error.message).toContain('below the current version 2');
   });
 
   it('refuses a key that is not a version', () => {
     const error = registrationError(() =>
-      defineEvent('orders.placed', { version: 2, data: V2, from: { first: { data: V1, upcast: () => ({}) } } as never }),
+      defineEvent('orders.placed', {
+        version: 2,
+        data: V2,
+        from: { first: { data: V1, upcast: () => ({}) } } as never,
+      }),
     );
     expect(error.message).toContain("'first' is not a version");
   });

@@ -17,18 +17,45 @@ export interface OlderVersion<D extends Schema = Schema, Next = unknown> {
 
 // Version n maps to n + 1; contracts are expected to have far fewer versions than this.
 type Successor = [
-  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-  32, 33,
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  16,
+  17,
+  18,
+  19,
+  20,
+  21,
+  22,
+  23,
+  24,
+  25,
+  26,
+  27,
+  28,
+  29,
+  30,
+  31,
+  32,
+  33,
 ];
 
 // Object keys may reach the type as number or numeric-string literals.
 type VersionOf<K> = K extends number ? K : K extends `${infer N extends number}` ? N : never;
 
-type SchemaAt<F, N extends number> = N extends keyof F
-  ? F[N]
-  : `${N}` extends keyof F
-    ? F[`${N}` & keyof F]
-    : never;
+type SchemaAt<F, N extends number> = N extends keyof F ? F[N] : `${N}` extends keyof F ? F[`${N}` & keyof F] : never;
 
 type NextSchema<K, F, V extends number, D extends Schema> =
   VersionOf<K> extends keyof Successor

@@ -130,9 +130,7 @@ export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): Jso
         : contract.description
           ? { description: contract.description }
           : {}),
-      messages: Object.fromEntries(
-        [messageId, ...olderIds].map((id) => [id, { $ref: `#/components/messages/${id}` }]),
-      ),
+      messages: Object.fromEntries([messageId, ...olderIds].map((id) => [id, { $ref: `#/components/messages/${id}` }])),
     };
     const ref = { $ref: `#/channels/${channelId}/messages/${messageId}` };
     const received = [ref, ...olderIds.map((id) => ({ $ref: `#/channels/${channelId}/messages/${id}` }))];

@@ -63,7 +63,12 @@ describe('generated documents', () => {
     const on = (action: string) =>
       operations
         .filter((o) => o.action() === action && o.channels().all()[0]!.address() === 'shipping.scheduled')
-        .flatMap((o) => o.messages().all().map((m) => m.id()));
+        .flatMap((o) =>
+          o
+            .messages()
+            .all()
+            .map((m) => m.id()),
+        );
     expect(on('send')).toEqual(['shipping.scheduled.v2']);
     expect(new Set(on('receive'))).toEqual(new Set(['shipping.scheduled.v2', 'shipping.scheduled.v1']));
   });

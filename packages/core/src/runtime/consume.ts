@@ -140,7 +140,13 @@ export function createMessageHandler(
       );
       recordSpanError(process.span, error);
       log.error(
-        { id: event.id, type: event.type, version: result.seen, known: result.known, ...logTraceFields(process.context) },
+        {
+          id: event.id,
+          type: event.type,
+          version: result.seen,
+          known: result.known,
+          ...logTraceFields(process.context),
+        },
         'dead-lettering an event of a version this consumer does not know',
       );
       return { kind: 'dead-letter', reason: 'unknown-version', error, attempts };

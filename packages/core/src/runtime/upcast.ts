@@ -12,8 +12,7 @@ import { runtimeInstruments } from '../metrics/runtime-metrics.js';
 
 /** Where the data now stands: ready for the current schema, or of a version this consumer cannot read. */
 export type Upcasted =
-  | { kind: 'current'; data: unknown; from: number }
-  | { kind: 'unknown-version'; seen: number; known: string };
+  { kind: 'current'; data: unknown; from: number } | { kind: 'unknown-version'; seen: number; known: string };
 
 const VERSION = /:v(\d{1,9})$/;
 

@@ -46,7 +46,9 @@ function world() {
   const v2 = defineEvent(name, {
     version: 2,
     data: PlacedV2,
-    from: { 1: { data: PlacedV1, upcast: (old) => ({ orderId: old.orderId, amount: { value: old.total, currency: 'EUR' } }) } },
+    from: {
+      1: { data: PlacedV1, upcast: (old) => ({ orderId: old.orderId, amount: { value: old.total, currency: 'EUR' } }) },
+    },
   });
   const v3 = defineEvent(name, { version: 3, data: PlacedV2 });
   const place = defineCommand(`${service}.place`, { input: PlacedV1, output: z.object({}) });
@@ -74,7 +76,9 @@ export function runVersionConformance(harness: VersionHarness): void {
   async function oldConsumerOnce(w: ReturnType<typeof world>): Promise<void> {
     await harness.prepareTopics?.([w.v1.topic]);
     if (harness.groupsReadFromStart) return;
-    const old = await started({ name: w.service }, (app) => app.onEvent(w.v1, async () => undefined, { group: w.group }));
+    const old = await started({ name: w.service }, (app) =>
+      app.onEvent(w.v1, async () => undefined, { group: w.group }),
+    );
     await old.stop();
   }
 
@@ -104,67 +108,91 @@ export function runVersionConformance(harness: VersionHarness): void {
   const upcast: Placed = { orderId: 'o1', amount: { value: 40, currency: 'EUR' } };
 
   describe(`versioned events: ${harness.name}`, () => {
-    it('a version-1 event in the queue before the version-2 consumer starts is handled upcast', { timeout }, async () => {
-      const w = world();
-      await oldConsumerOnce(w);
-      const producer = await started({ name: `${w.service}-producer` });
-      await producer.publish(w.v1, { orderId: 'o1', total: 40 }, { key: 'o1' });
-      const { handled } = await newConsumer(w);
-      await eventually('the v2 consumer handled the v1 event', () => handled.length === 1, wait);
-      expect(handled).toEqual([upcast]);
-    });
+    it(
+      'a version-1 event in the queue before the version-2 consumer starts is handled upcast',
+      { timeout },
+      async () => {
+        const w = world();
+        await oldConsumerOnce(w);
+        const producer = await started({ name: `${w.service}-producer` });
+        await producer.publish(w.v1, { orderId: 'o1', total: 40 }, { key: 'o1' });
+        const { handled } = await newConsumer(w);
+        await eventually('the v2 consumer handled the v1 event', () => handled.length === 1, wait);
+        expect(handled).toEqual([upcast]);
+      },
+    );
 
-    it('a version-1 row in the outbox, relayed after the producer was upgraded, is handled upcast', { timeout }, async () => {
-      const w = world();
-      await oldConsumerOnce(w);
-      const old = await started({ name: w.service, store: await harness.store(), relay: false }, (app) =>
-        app.command(w.place, async (input, ctx) => {
-          await ctx.publish(w.v1, input, { key: input.orderId });
-          return {};
-        }),
-      );
-      await old.call(w.place, { orderId: 'o1', total: 40 });
-      await old.stop();
-      const { handled } = await newConsumer(w, { store: await harness.store() });
-      await eventually('the upgraded relay sent the v1 row and the v2 consumer handled it', () => handled.length === 1, wait);
-      expect(handled).toEqual([upcast]);
-    });
+    it(
+      'a version-1 row in the outbox, relayed after the producer was upgraded, is handled upcast',
+      { timeout },
+      async () => {
+        const w = world();
+        await oldConsumerOnce(w);
+        const old = await started({ name: w.service, store: await harness.store(), relay: false }, (app) =>
+          app.command(w.place, async (input, ctx) => {
+            await ctx.publish(w.v1, input, { key: input.orderId });
+            return {};
+          }),
+        );
+        await old.call(w.place, { orderId: 'o1', total: 40 });
+        await old.stop();
+        const { handled } = await newConsumer(w, { store: await harness.store() });
+        await eventually(
+          'the upgraded relay sent the v1 row and the v2 consumer handled it',
+          () => handled.length === 1,
+          wait,
+        );
+        expect(handled).toEqual([upcast]);
+      },
+    );
 
-    it('a version-1 dead letter of the old consumer, replayed to the version-2 consumer, is handled upcast', { timeout }, async () => {
-      const w = world();
-      await harness.prepareTopics?.([w.v1.topic]);
-      const old = await started({ name: w.service }, (app) =>
-        app.onEvent(
-          w.v1,
-          async () => {
-            throw new Error('the old consumer cannot handle it');
-          },
-          { group: w.group, retry: { attempts: 1 } },
-        ),
-      );
-      await old.publish(w.v1, { orderId: 'o1', total: 40 }, { key: 'o1' });
-      const access = await operator();
-      await eventually('the old consumer dead-lettered it', async () => (await access.list(w.group)).length === 1, wait);
-      await old.stop();
-      const { handled } = await newConsumer(w);
-      const [letter] = await access.list(w.group);
-      expect(letter!.message.headers['ce-dataschema']).toBe(`urn:tandem:event:${w.v1.name}:v1`);
-      expect(await access.replay(w.group, [letter!.id])).toBe(1);
-      await eventually('the v2 consumer handled the replayed v1 event', () => handled.length === 1, wait);
-      expect(handled).toEqual([upcast]);
-    });
+    it(
+      'a version-1 dead letter of the old consumer, replayed to the version-2 consumer, is handled upcast',
+      { timeout },
+      async () => {
+        const w = world();
+        await harness.prepareTopics?.([w.v1.topic]);
+        const old = await started({ name: w.service }, (app) =>
+          app.onEvent(
+            w.v1,
+            async () => {
+              throw new Error('the old consumer cannot handle it');
+            },
+            { group: w.group, retry: { attempts: 1 } },
+          ),
+        );
+        await old.publish(w.v1, { orderId: 'o1', total: 40 }, { key: 'o1' });
+        const access = await operator();
+        await eventually(
+          'the old consumer dead-lettered it',
+          async () => (await access.list(w.group)).length === 1,
+          wait,
+        );
+        await old.stop();
+        const { handled } = await newConsumer(w);
+        const [letter] = await access.list(w.group);
+        expect(letter!.message.headers['ce-dataschema']).toBe(`urn:tandem:event:${w.v1.name}:v1`);
+        expect(await access.replay(w.group, [letter!.id])).toBe(1);
+        await eventually('the v2 consumer handled the replayed v1 event', () => handled.length === 1, wait);
+        expect(handled).toEqual([upcast]);
+      },
+    );
 
-    it('a version-3 event reaching the version-2 consumer is dead-lettered as unknown-version', { timeout }, async () => {
-      const w = world();
-      await harness.prepareTopics?.([w.v1.topic]);
-      const { app, handled } = await newConsumer(w);
-      await app.publish(w.v3, upcast, { key: 'o1' });
-      const access = await operator();
-      await eventually('dead-lettered', async () => (await access.list(w.group)).length === 1, wait);
-      const [letter] = await access.list(w.group);
-      expect(letter!.reason).toBe('unknown-version');
-      expect(letter!.error).toContain('version 3');
-      expect(handled).toEqual([]);
-    });
+    it(
+      'a version-3 event reaching the version-2 consumer is dead-lettered as unknown-version',
+      { timeout },
+      async () => {
+        const w = world();
+        await harness.prepareTopics?.([w.v1.topic]);
+        const { app, handled } = await newConsumer(w);
+        await app.publish(w.v3, upcast, { key: 'o1' });
+        const access = await operator();
+        await eventually('dead-lettered', async () => (await access.list(w.group)).length === 1, wait);
+        const [letter] = await access.list(w.group);
+        expect(letter!.reason).toBe('unknown-version');
+        expect(letter!.error).toContain('version 3');
+        expect(handled).toEqual([]);
+      },
+    );
   });
 }
