@@ -84,7 +84,7 @@ async function consumer(contract: EventContract<'shop.placed', typeof V3> = Plac
     return broker.publish([message]);
   };
   const deadLetters = () => broker.deadLetters.list(group);
-  return { handled, send, deadLetters, group };
+  return { handled, send, deadLetters, group, broker };
 }
 
 describe('upcasting a consumed event', () => {
@@ -112,6 +112,27 @@ describe('upcasting a consumed event', () => {
     await send(Placed, current, (headers) => (headers[Header.dataschema] = 'https://example.com/placed.json'));
     await eventually('handled', () => handled.length === 3);
     expect(upcasts).toEqual([]);
+  });
+
+  it('reads the version of a structured-mode event from its dataschema attribute', async () => {
+    const { handled, broker } = await consumer();
+    const event = {
+      specversion: '1.0',
+      id: 'structured-1',
+      source: 'another-service',
+      type: 'shop.placed',
+      dataschema: 'urn:tandem:event:shop.placed:v1',
+      data: { id: 'o14', total: 7 },
+    };
+    await broker.publish([
+      {
+        topic: Placed.topic,
+        headers: { [Header.contentType]: 'application/cloudevents+json' },
+        body: new TextEncoder().encode(JSON.stringify(event)),
+      },
+    ]);
+    await eventually('handled', () => handled.length === 1);
+    expect(handled[0]).toEqual({ id: 'o14', amount: { value: 7, currency: 'EUR' }, channel: 'web' });
   });
 
   it("validates old data with its own version's schema before upcasting, and dead-letters it when it does not match", async () => {

@@ -6,6 +6,7 @@
  */
 import type { EventContract } from '../contracts/contracts.js';
 import { ValidationError } from '../errors/errors.js';
+import { dataschemaOf } from '../messages/envelope.js';
 import { safeParse } from '../middleware/validation.js';
 import { issuesOf } from '../middleware/validation-limits.js';
 import { runtimeInstruments } from '../metrics/runtime-metrics.js';
@@ -21,7 +22,9 @@ const VERSION = /:v(\d{1,9})$/;
  * No dataschema, or one that is not Tandem's (a foreign producer's URL), counts as the current version.
  */
 export function versionOf(contract: EventContract, dataschema: string | undefined): number {
-  if (dataschema === undefined || !dataschema.startsWith(`urn:tandem:event:${contract.name}:v`)) {
+  // Every delivery asks; nearly all carry the current version, found by one comparison.
+  if (dataschema === undefined || dataschema === dataschemaOf(contract)) return contract.version;
+  if (!dataschema.startsWith(`urn:tandem:event:${contract.name}:v`)) {
     return contract.version;
   }
   const match = VERSION.exec(dataschema);
