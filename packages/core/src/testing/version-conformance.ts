@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineCommand, defineEvent } from '../contracts/contracts.js';
 import { silentLogger } from '../log/logger.js';
+import { Header } from '../messages/headers.js';
 import { createApp, type App } from '../runtime/app.js';
 import type { AppOptions } from '../runtime/app-options.js';
 import type { Store } from '../stores/store.js';
@@ -171,7 +172,7 @@ export function runVersionConformance(harness: VersionHarness): void {
         await old.stop();
         const { handled } = await newConsumer(w);
         const [letter] = await access.list(w.group);
-        expect(letter!.message.headers['ce-dataschema']).toBe(`urn:tandem:event:${w.v1.name}:v1`);
+        expect(letter!.message.headers[Header.dataschema]).toBe(`urn:tandem:event:${w.v1.name}:v1`);
         expect(await access.replay(w.group, [letter!.id])).toBe(1);
         await eventually('the v2 consumer handled the replayed v1 event', () => handled.length === 1, wait);
         expect(handled).toEqual([upcast]);
