@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { RegistrationError } from '../errors/errors.js';
+import { checkOlderVersions, type AcceptsPolicy, type OlderVersion, type UpcastChain } from './versions.js';
 
 /** A zod schema: contracts validate inputs, outputs and event data with it. */
 export type Schema = z.ZodType;
@@ -49,6 +50,13 @@ export interface EventContract<N extends string = string, D extends Schema = Sch
   readonly data: D;
   /** Schema version, carried as the CloudEvents `dataschema` suffix; bump it on breaking change. */
   readonly version: number;
+  /**
+   * Older versions a consumer still takes, by version: each one's schema and upcast to the
+   * next. Empty when the contract has none (docs/evolution.md).
+   */
+  readonly olderVersions: ReadonlyMap<number, OlderVersion>;
+  /** `'newer'`: messages of a newer version are validated against this one and handled, not dead-lettered. */
+  readonly accepts?: AcceptsPolicy;
   /** Broker topic (Kafka) or routing key (RabbitMQ); the event name unless overridden. */
   readonly topic: string;
   /** The service that publishes it; by default the name's first segment. */
@@ -142,30 +150,48 @@ function defineSync<K extends 'command' | 'query', N extends string, I extends S
 }
 
 /** Options of `defineEvent`. */
-export interface EventContractOptions<D extends Schema> {
+export interface EventContractOptions<D extends Schema, V extends number = number, F = Record<number, Schema>> {
   data: D;
-  version?: number;
+  /** The current version, the one producers publish. Default 1. */
+  version?: V;
+  /**
+   * Older versions consumers still take: `{ 1: { data: V1, upcast: (v1) => v2 } }`. Each
+   * upcast receives its version's parsed data and returns the next version's input.
+   */
+  from?: UpcastChain<F, V, D>;
+  /** `'newer'` handles messages of a newer version as this one (forward compatible) instead of dead-lettering them. */
+  accepts?: AcceptsPolicy;
   topic?: string;
   service?: string;
   description?: string;
 }
 
-/** Defines an event: its name ('orders.placed'), data schema, version and topic. */
-export function defineEvent<const N extends string, D extends Schema>(
-  name: N,
-  options: EventContractOptions<D>,
-): EventContract<N, D> {
+/** Defines an event: its name ('orders.placed'), data schema, version, older versions and topic. */
+export function defineEvent<
+  const N extends string,
+  D extends Schema,
+  const V extends number = 1,
+  F extends { [version: number]: Schema } = Record<never, never>,
+>(name: N, options: EventContractOptions<D, V, F>): EventContract<N, D> {
   const prefix = checkName('Event', name);
   checkSchema(`defineEvent('${name}').data`, options?.data);
-  const version = options.version ?? 1;
+  const version: number = options.version ?? 1;
   if (!Number.isInteger(version) || version < 1) {
     throw new RegistrationError(`defineEvent('${name}').version must be a positive integer`);
+  }
+  const olderVersions = checkOlderVersions(name, version, options.from as Record<number, OlderVersion> | undefined);
+  if (options.accepts !== undefined && options.accepts !== 'newer') {
+    throw new RegistrationError(
+      `defineEvent('${name}').accepts: '${String(options.accepts)}' is not a policy; use 'newer' or leave it out`,
+    );
   }
   return Object.freeze({
     kind: 'event' as const,
     name,
     data: options.data,
     version,
+    olderVersions,
+    ...(options.accepts ? { accepts: options.accepts } : {}),
     topic: options.topic ?? name,
     service: options.service ?? prefix,
     ...(options.description ? { description: options.description } : {}),

@@ -4,6 +4,7 @@
  * `receive` operation per consumer group, message payloads from the contracts' schemas,
  * and the CloudEvents binary-mode headers every Tandem message carries.
  */
+import type { EventContract } from '../contracts/contracts.js';
 import { Header } from '../messages/headers.js';
 import { dataschemaOf } from '../messages/envelope.js';
 import { SagaMessageType } from '../sagas/messages.js';
@@ -59,6 +60,14 @@ const cloudEventHeaders: JsonSchema = {
   },
 };
 
+/** The older versions an event's consumers accept, and whether they take newer ones, as extensions. */
+function versionNotes(contract: EventContract): JsonSchema {
+  return {
+    ...(contract.olderVersions.size > 0 ? { 'x-accepts-versions': [...contract.olderVersions.keys()] } : {}),
+    ...(contract.accepts === 'newer' ? { 'x-accepts-newer': true } : {}),
+  };
+}
+
 /** Where an event's channel, message and operations go in the document. */
 interface EventEntry {
   use: EventUse;
@@ -89,7 +98,27 @@ export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): Jso
       payload: { schemaFormat: SCHEMA_FORMAT, schema: jsonSchemaOf(contract.data, 'output', 'draft-7') },
       correlationId: { location: `$message.header#/${Header.id}` },
       'x-dataschema': dataschemaOf(contract),
+      'x-version': contract.version,
+      ...versionNotes(contract),
     };
+    // Each older version a consumer still takes is a message of the channel too, received
+    // (and upcast) but never sent: producers publish the current version only.
+    const olderIds: string[] = [];
+    for (const [version, older] of contract.olderVersions) {
+      const olderId = key(...prefix, contract.name, `v${version}`);
+      olderIds.push(olderId);
+      messages[olderId] = {
+        name: contract.name,
+        title: `${contract.name} (version ${version})`,
+        summary: `Version ${version}, still accepted: consumers upcast it to version ${contract.version} before handling.`,
+        contentType: 'application/json',
+        headers: { schemaFormat: SCHEMA_FORMAT, schema: cloudEventHeaders },
+        payload: { schemaFormat: SCHEMA_FORMAT, schema: jsonSchemaOf(older.data, 'output', 'draft-7') },
+        correlationId: { location: `$message.header#/${Header.id}` },
+        'x-dataschema': `urn:tandem:event:${contract.name}:v${version}`,
+        'x-version': version,
+      };
+    }
     channels[channelId] = {
       address: contract.topic,
       ...(saga !== undefined
@@ -101,9 +130,10 @@ export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): Jso
         : contract.description
           ? { description: contract.description }
           : {}),
-      messages: { [messageId]: { $ref: `#/components/messages/${messageId}` } },
+      messages: Object.fromEntries([messageId, ...olderIds].map((id) => [id, { $ref: `#/components/messages/${id}` }])),
     };
     const ref = { $ref: `#/channels/${channelId}/messages/${messageId}` };
+    const received = [ref, ...olderIds.map((id) => ({ $ref: `#/channels/${channelId}/messages/${id}` }))];
     for (const service of publishers) {
       operations[key(service, 'send', ...prefix, contract.name)] = {
         action: 'send',
@@ -117,7 +147,7 @@ export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): Jso
         action: 'receive',
         channel: { $ref: `#/channels/${channelId}` },
         summary: `consumer group ${consumer.group} (${consumer.handlerName})`,
-        messages: [ref],
+        messages: received,
       };
     }
   }

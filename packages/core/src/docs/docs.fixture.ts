@@ -24,6 +24,7 @@ export const OrderPlaced = defineEvent('orders.placed', {
 export const ShipmentScheduled = defineEvent('shipping.scheduled', {
   data: z.object({ orderId: z.string() }),
   version: 2,
+  from: { 1: { data: z.object({ order: z.string() }), upcast: (v1) => ({ orderId: v1.order }) } },
 });
 export const InvoiceCreated = defineEvent('billing.invoiced', { data: z.object({ invoiceId: z.string() }) });
 export const LedgerPosted = defineEvent('ledger.posted', { data: z.object({ invoiceId: z.string() }) });

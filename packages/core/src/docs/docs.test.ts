@@ -50,6 +50,29 @@ describe('generated documents', () => {
     expect(Object.keys(payload.messages)).toContain('shipping.scheduled.v2');
   });
 
+  it('documents an event version and the older versions its consumers accept, received but never sent', async () => {
+    const doc = asyncApiDocument(model, { title: 'shop', version: '1.0.0' });
+    const { document } = await new Parser().parse(JSON.stringify(doc));
+    const messages = (doc.components as { messages: Record<string, Record<string, unknown>> }).messages;
+    expect(messages['shipping.scheduled.v2']).toMatchObject({ 'x-version': 2, 'x-accepts-versions': [1] });
+    expect(messages['shipping.scheduled.v1']).toMatchObject({
+      'x-version': 1,
+      'x-dataschema': 'urn:tandem:event:shipping.scheduled:v1',
+    });
+    const operations = document!.operations().all();
+    const on = (action: string) =>
+      operations
+        .filter((o) => o.action() === action && o.channels().all()[0]!.address() === 'shipping.scheduled')
+        .flatMap((o) =>
+          o
+            .messages()
+            .all()
+            .map((m) => m.id()),
+        );
+    expect(on('send')).toEqual(['shipping.scheduled.v2']);
+    expect(new Set(on('receive'))).toEqual(new Set(['shipping.scheduled.v2', 'shipping.scheduled.v1']));
+  });
+
   it('draws the event flow between services and flags the billing ⇄ ledger cycle', () => {
     const flow = eventFlow(model);
     expect(flow.edges).toContainEqual({ from: 'orders', to: 'shipping', event: 'orders.placed' });

@@ -90,6 +90,8 @@ export interface DecodedEvent {
   subject?: string;
   correlationId?: string;
   causationId?: string;
+  /** The contract version it was published at (`urn:tandem:event:<name>:v<n>`), when the producer said. */
+  dataschema?: string;
   data: unknown;
 }
 
@@ -139,6 +141,7 @@ export function decodeEvent(message: IncomingMessage): DecodedEvent {
     ...(h[Header.subject] !== undefined ? { subject: h[Header.subject] } : {}),
     ...(h[Header.correlationid] !== undefined ? { correlationId: h[Header.correlationid] } : {}),
     ...(h[Header.causationid] !== undefined ? { causationId: h[Header.causationid] } : {}),
+    ...(h[Header.dataschema] !== undefined ? { dataschema: h[Header.dataschema] } : {}),
     data,
   };
 }

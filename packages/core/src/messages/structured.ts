@@ -15,7 +15,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
 const REQUIRED = ['id', 'source', 'type', 'specversion'] as const;
-const OPTIONAL_TEXT = ['time', 'subject', 'datacontenttype', 'correlationid', 'causationid'] as const;
+const OPTIONAL_TEXT = ['time', 'subject', 'datacontenttype', 'dataschema', 'correlationid', 'causationid'] as const;
 
 function fail(message: IncomingMessage, what: string, cause?: unknown): never {
   throw new MalformedMessageError(
@@ -108,6 +108,7 @@ export function decodeStructuredEvent(message: IncomingMessage): DecodedEvent {
     ...(text.subject !== undefined ? { subject: text.subject } : {}),
     ...(text.correlationid !== undefined ? { correlationId: text.correlationid } : {}),
     ...(text.causationid !== undefined ? { causationId: text.causationid } : {}),
+    ...(text.dataschema !== undefined ? { dataschema: text.dataschema } : {}),
     data,
   };
 }

@@ -8,6 +8,7 @@ export const MetricName = {
   consumerRetries: 'tandem.consumer.retries',
   deadLetters: 'tandem.consumer.dead_letters',
   unknownTypes: 'tandem.consumer.unknown_types',
+  upcasts: 'tandem.consumer.upcasts',
   clientRetries: 'tandem.client.retries',
   breakerState: 'tandem.circuit_breaker.state',
   outboxBacklog: 'tandem.outbox.backlog',
@@ -29,6 +30,11 @@ export interface RuntimeInstruments {
    * here: producers choose types, and each would be a time series).
    */
   readonly unknownTypes: Counter<Attributes>;
+  /**
+   * Events of an older version upcast to their contract's current one. Attributes:
+   * tandem.event.type, tandem.event.from_version (bounded by the versions contracts declare).
+   */
+  readonly upcasts: Counter<Attributes>;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -55,6 +61,10 @@ export const runtimeInstruments = instrumentsFor<RuntimeInstruments>(METER_SCOPE
   }),
   unknownTypes: meter.createCounter(MetricName.unknownTypes, {
     description: 'Events acked without running a handler: no handler of the consumer group takes their type.',
+    unit: '{message}',
+  }),
+  upcasts: meter.createCounter(MetricName.upcasts, {
+    description: "Events of an older version upcast to their contract's current version before handling.",
     unit: '{message}',
   }),
 }));

@@ -1,4 +1,4 @@
-import { AbortedError, isTandemError, ShuttingDownError } from '../errors/errors.js';
+import { AbortedError, isTandemError, ShuttingDownError, ValidationError } from '../errors/errors.js';
 import { runtimeInstruments } from '../metrics/runtime-metrics.js';
 import { decodeEvent, type DecodedEvent } from '../messages/envelope.js';
 import { withReplayHint } from './replay-hint.js';
@@ -13,6 +13,8 @@ import { HandlerLimit } from './handler-limit.js';
 import type { Runtime } from './runtime.js';
 import type { HandlerRegistration } from './service.js';
 import { DEFAULT_UNKNOWN_TYPE_LOG_INTERVAL_MS, UnknownTypes } from './unknown-types.js';
+import { upcastToCurrent, versionOf } from './upcast.js';
+import type { EventContract } from '../contracts/contracts.js';
 
 /** Deliveries of one message that may end with no disposition before it is dead-lettered as a crash loop. */
 export const DEFAULT_CRASH_LOOP_LIMIT = 3;
@@ -101,6 +103,8 @@ export function createMessageHandler(
       unknownTypes.report(event, message.origin.topic);
       return { kind: 'ack' };
     }
+    const refused = await toCurrentVersion(message, event, reg.contract as EventContract, process);
+    if (refused) return refused;
     const limit = limits.get(reg);
     if (!limit) return attempts(message, event, reg, process);
     await limit.acquire();
@@ -108,6 +112,53 @@ export function createMessageHandler(
       return await attempts(message, event, reg, process);
     } finally {
       limit.release();
+    }
+  }
+
+  /**
+   * Replaces an older version's data with its upcast to the contract's current version;
+   * returns the dead-letter disposition of a message this consumer cannot read (a version
+   * it does not know, data invalid for its own version, an upcast that throws).
+   */
+  async function toCurrentVersion(
+    message: IncomingMessage,
+    event: DecodedEvent,
+    contract: EventContract,
+    process: ProcessSpan,
+  ): Promise<Disposition | undefined> {
+    const version = versionOf(contract, event.dataschema);
+    if (version === contract.version) return undefined;
+    const attempts = boundedAttempt(message.attempt);
+    try {
+      const result = await upcastToCurrent(contract, version, event.data);
+      if (result.kind === 'current') {
+        event.data = result.data;
+        return undefined;
+      }
+      const error = new ValidationError(
+        `${contract.name}: version ${result.seen} is not one this consumer reads (it reads ${result.known}); deploy a consumer whose contract knows version ${result.seen}, then replay the dead letter`,
+      );
+      recordSpanError(process.span, error);
+      log.error(
+        {
+          id: event.id,
+          type: event.type,
+          version: result.seen,
+          known: result.known,
+          ...logTraceFields(process.context),
+        },
+        'dead-lettering an event of a version this consumer does not know',
+      );
+      return { kind: 'dead-letter', reason: 'unknown-version', error, attempts };
+    } catch (error) {
+      recordSpanError(process.span, error);
+      const kept = withReplayHint(error, group.name, event.id);
+      log.error(
+        { err: kept, id: event.id, type: event.type, version, ...logTraceFields(process.context) },
+        `dead-lettering an event of version ${version} that could not be upcast to version ${contract.version}`,
+      );
+      const reason = isTandemError(error) ? `non-retryable: ${error.code}` : 'upcast-failed';
+      return { kind: 'dead-letter', reason, error: kept, attempts };
     }
   }
 

@@ -71,6 +71,7 @@ function compensationEvent(saga: string, action: Extract<SagaAction, { kind: 'ev
     name: action.name,
     topic: action.topic,
     version: action.version,
+    olderVersions: new Map(),
     service: saga,
     data: z.unknown(),
   };

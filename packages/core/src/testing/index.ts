@@ -16,3 +16,5 @@ export { runSagaCrashConformance } from './saga-crash-conformance.js';
 export type { SagaCrashHarness } from './saga-crash-conformance.js';
 export { faultyStore, storeFaultPoints } from './faulty-store.js';
 export type { StoreFaultPoint } from './faulty-store.js';
+export { runVersionConformance } from './version-conformance.js';
+export type { VersionHarness } from './version-conformance.js';

@@ -1,0 +1,37 @@
+/**
+ * The versioned-events suite on RabbitMQ with PostgreSQL: the same tests as on the
+ * in-process broker, with only the broker and store changed.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, it } from 'vitest';
+import { runVersionConformance } from '@tandem/core/testing';
+import { postgresStore } from '@tandem/store-postgres';
+import pg from 'pg';
+import { rabbitAvailable, transportFactory } from './support/rabbitmq.js';
+import { sharedBrokerUse } from './support/broker-lock.js';
+import { postgresAvailable, PG_URL } from './support/postgres.js';
+
+const available = (await rabbitAvailable()) && (await postgresAvailable());
+const transports = transportFactory();
+const schema = `versions_rmq_${randomBytes(4).toString('hex')}`;
+
+if (available) {
+  sharedBrokerUse();
+  runVersionConformance({
+    name: 'RabbitMQ, PostgreSQL',
+    broker: () => transports.create(),
+    store: () => postgresStore({ connectionString: PG_URL, schema, cleanupIntervalMs: 0 }),
+  });
+  afterAll(async () => {
+    await transports.cleanUp();
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  });
+} else {
+  describe('versioned events: rabbitmq', () => {
+    it.skip('needs RabbitMQ at 127.0.0.1:5672 and PostgreSQL at 127.0.0.1:5432 (see the warning above)', () =>
+      undefined);
+  });
+}
