@@ -50,7 +50,9 @@ export async function contracts(args: string[], io: CliIo): Promise<number> {
       ? (['baseline', 'json'] as const).find((o) => values[o] !== undefined)
       : (['out'] as const).find((o) => values[o] !== undefined);
   if (misplaced)
-    throw new ConfigError(`tandem ${command}: --${misplaced} belongs to the other action; see 'tandem contracts --help'`);
+    throw new ConfigError(
+      `tandem ${command}: --${misplaced} belongs to the other action; see 'tandem contracts --help'`,
+    );
   if (action === 'check' && !values.baseline)
     throw new ConfigError(
       `tandem ${command}: --baseline FILE is required (the file 'tandem contracts snapshot --out FILE' wrote and you committed)`,
@@ -78,7 +80,9 @@ function readBaseline(file: string): ContractsSnapshot {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`tandem contracts check: --baseline ${file} is not JSON (${(error as Error).message}); ${fix}`);
+    throw new ConfigError(
+      `tandem contracts check: --baseline ${file} is not JSON (${(error as Error).message}); ${fix}`,
+    );
   }
   if ((parsed as { format?: unknown } | null)?.format !== SNAPSHOT_FORMAT)
     throw new ConfigError(`tandem contracts check: --baseline ${file} is not a ${SNAPSHOT_FORMAT} baseline; ${fix}`);

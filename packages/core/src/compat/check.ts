@@ -60,7 +60,13 @@ export function checkContracts(baseline: ContractsSnapshot, current: ContractsSn
         breaking: true,
         reason: `${before.kind} removed: deployed callers of ${before.route.method} ${before.route.path} get 404`,
       });
-    else changes.push({ contract: `${after!.kind} ${name}`, where: 'contract', breaking: false, reason: `${after!.kind} added` });
+    else
+      changes.push({
+        contract: `${after!.kind} ${name}`,
+        where: 'contract',
+        breaking: false,
+        reason: `${after!.kind} added`,
+      });
   }
   for (const name of names(baseline.events, current.events)) {
     const [before, after] = [baseline.events[name], current.events[name]];
@@ -90,9 +96,19 @@ function syncChanges(name: string, before: SyncSnapshot, after: SyncSnapshot): C
     changes.push({ contract, where: 'kind', breaking: true, reason: `${before.kind} became a ${after.kind}` });
   const [r1, r2] = [`${before.route.method} ${before.route.path}`, `${after.route.method} ${after.route.path}`];
   if (r1 !== r2)
-    changes.push({ contract, where: 'route', breaking: true, reason: `route changed from ${r1} to ${r2}: deployed callers get 404` });
+    changes.push({
+      contract,
+      where: 'route',
+      breaking: true,
+      reason: `route changed from ${r1} to ${r2}: deployed callers get 404`,
+    });
   if (before.service !== after.service)
-    changes.push({ contract, where: 'service', breaking: false, reason: `served by ${after.service} (was ${before.service})` });
+    changes.push({
+      contract,
+      where: 'service',
+      breaking: false,
+      reason: `served by ${after.service} (was ${before.service})`,
+    });
   if (before.description !== after.description)
     changes.push({ contract, where: 'description', breaking: false, reason: 'description changed' });
   changes.push(...located(contract, 'input', diffSchemas(before.input, after.input, inputDirections)));
@@ -110,7 +126,10 @@ function eventChanges(contract: string, before: EventSnapshot, after: EventSnaps
     changes.push({ contract, where: 'description', breaking: false, reason: 'description changed' });
   changes.push(...usersChanges(contract, before, after));
   if (before.version === after.version) {
-    return [...changes, ...located(contract, 'data', diffSchemas(before.data, after.data, eventDirections(before, after)))];
+    return [
+      ...changes,
+      ...located(contract, 'data', diffSchemas(before.data, after.data, eventDirections(before, after))),
+    ];
   }
   const bump = `version ${before.version} → ${after.version}`;
   if (after.version < before.version) {
@@ -123,16 +142,27 @@ function eventChanges(contract: string, before: EventSnapshot, after: EventSnaps
     const all = { ...eventDirections(before, after), oldToNew: true, newToOld: true };
     return [...changes, ...located(contract, 'data', diffSchemas(before.data, after.data, all))];
   }
-  changes.push({ contract, where: 'version', breaking: false, reason: `${bump}, with an upcaster from version ${before.version}` });
+  changes.push({
+    contract,
+    where: 'version',
+    breaking: false,
+    reason: `${bump}, with an upcaster from version ${before.version}`,
+  });
   // The upcaster reads what old producers wrote: its declared schema must accept the old data.
   const upcasterData = after.upcasterData[String(before.version)];
   if (upcasterData) {
     const harm = `the upcaster from version ${before.version} rejects what version-${before.version} producers wrote`;
     const directions: Directions = { oldToNew: true, newToOld: false, oldToNewHarm: harm, newToOldHarm: '' };
-    changes.push(...located(contract, `upcaster ${before.version} data`, diffSchemas(before.data, upcasterData, directions)));
+    changes.push(
+      ...located(contract, `upcaster ${before.version} data`, diffSchemas(before.data, upcasterData, directions)),
+    );
   }
   const upcast = `safe: version-${before.version} data is upcast`;
-  for (const c of diffSchemas(before.data, after.data, { ...eventDirections(before, after), oldToNew: false, newToOld: false }))
+  for (const c of diffSchemas(before.data, after.data, {
+    ...eventDirections(before, after),
+    oldToNew: false,
+    newToOld: false,
+  }))
     changes.push({ contract, where: `data ${c.path}`, breaking: false, reason: `${c.reason} (${upcast})` });
   return changes;
 }

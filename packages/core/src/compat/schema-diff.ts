@@ -139,7 +139,8 @@ function walk(a: Side, b: Side, path: string, d: Directions, out: SchemaChange[]
   }
   if (before.description !== after.description) report('description changed', false, false);
 
-  if (oldTypes.includes('object') && newTypes.includes('object')) objects(oldSide, newSide, path, d, out, depth, report);
+  if (oldTypes.includes('object') && newTypes.includes('object'))
+    objects(oldSide, newSide, path, d, out, depth, report);
   if (oldTypes.includes('array') && newTypes.includes('array')) {
     const items = (s: Side) => ({ schema: (s.schema.items as JsonSchema | undefined) ?? {}, root: s.root });
     if (show(before.items) !== show(after.items)) walk(items(oldSide), items(newSide), `${path}[]`, d, out, depth + 1);
@@ -149,7 +150,13 @@ function walk(a: Side, b: Side, path: string, d: Directions, out: SchemaChange[]
 type Report = (change: string, narrows: boolean, widens: boolean) => void;
 
 /** A lower bound raised (or an upper bound lowered) narrows; the reverse widens. */
-function bound(key: string, before: unknown, after: unknown, tighter: (x: number, y: number) => boolean, report: Report) {
+function bound(
+  key: string,
+  before: unknown,
+  after: unknown,
+  tighter: (x: number, y: number) => boolean,
+  report: Report,
+) {
   if (before === after) return;
   if (typeof before !== 'number') return report(`${key} ${show(after)} added`, true, false);
   if (typeof after !== 'number') return report(`${key} ${show(before)} removed`, false, true);
@@ -189,7 +196,14 @@ function objects(a: Side, b: Side, path: string, d: Directions, out: SchemaChang
   const extra = (s: JsonSchema) => s.additionalProperties;
   const [oldExtra, newExtra] = [extra(a.schema), extra(b.schema)];
   if (typeof oldExtra === 'object' && typeof newExtra === 'object' && show(oldExtra) !== show(newExtra)) {
-    walk({ schema: oldExtra as JsonSchema, root: a.root }, { schema: newExtra as JsonSchema, root: b.root }, `${path}[*]`, d, out, depth + 1);
+    walk(
+      { schema: oldExtra as JsonSchema, root: a.root },
+      { schema: newExtra as JsonSchema, root: b.root },
+      `${path}[*]`,
+      d,
+      out,
+      depth + 1,
+    );
   }
 }
 
