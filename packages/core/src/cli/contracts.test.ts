@@ -57,8 +57,8 @@ describe('tandem contracts', () => {
     expect(safe.out).toContain('safe      command orders.place  input $.note: optional field added\n');
     const breaking = await run('check', '--module', fixture, '--export', 'breakingRelease', '--baseline', baseline);
     expect(breaking.code).toBe(1);
-    expect(breaking.out).toMatch(
-      /^BREAKING  event orders\.placed  data \$\.email: required field added: messages old producers wrote fail to parse in the new consumers \(shipping\)$/m,
+    expect(breaking.out.split('\n')).toContain(
+      'BREAKING  event orders.placed  data $.email: required field added: messages old producers wrote fail to parse in the new consumers (shipping)',
     );
     expect(breaking.out).toContain('2 changes, 1 breaking');
     const json = await run(
