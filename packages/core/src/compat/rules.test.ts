@@ -308,6 +308,17 @@ const cases: Case[] = [
     old: [{ a: 'x' }, { b: 1 }],
   },
   // A command's output: the new service writes it, deployed callers read it.
+  // Found by rules.property.test.ts: a deployed caller's closed object refuses any new field, required or not.
+  {
+    name: 'output: required field added to a closed object',
+    side: 'output',
+    before: z.strictObject({}),
+    after: z.strictObject({ w: z.string() }),
+    breaking: true,
+    where: 'output $.w',
+    reason: /^required field added: deployed callers reject what the service now answers$/,
+    new: [{ w: '' }],
+  },
   {
     name: 'output: field added',
     side: 'output',

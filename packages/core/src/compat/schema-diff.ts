@@ -179,7 +179,7 @@ function objects(a: Side, b: Side, path: string, d: Directions, out: SchemaChang
       out[start]!.path = at;
     };
     if (!(key in oldProps)) {
-      if (newRequired.has(key)) here('required field added', true, false);
+      if (newRequired.has(key)) here('required field added', true, closed(a.schema));
       else here('optional field added', false, closed(a.schema));
       continue;
     }
