@@ -84,7 +84,9 @@ function readBaseline(file: string): ContractsSnapshot {
       `tandem contracts check: --baseline ${file} is not JSON (${(error as Error).message}); ${fix}`,
     );
   }
-  if ((parsed as { format?: unknown } | null)?.format !== SNAPSHOT_FORMAT)
+  const shape = parsed as Partial<Record<keyof ContractsSnapshot, unknown>> | null;
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null;
+  if (shape?.format !== SNAPSHOT_FORMAT || !isObject(shape.sync) || !isObject(shape.events))
     throw new ConfigError(`tandem contracts check: --baseline ${file} is not a ${SNAPSHOT_FORMAT} baseline; ${fix}`);
   return parsed as ContractsSnapshot;
 }
@@ -93,8 +95,9 @@ function report(changes: ContractChange[]): string {
   if (changes.length === 0) return 'no changes: the app matches the baseline\n';
   const lines = changes.map((c) => `${c.breaking ? 'BREAKING' : 'safe    '}  ${c.contract}  ${c.where}: ${c.reason}`);
   const breaking = changes.filter((c) => c.breaking).length;
+  const count = changes.length === 1 ? '1 change' : `${changes.length} changes`;
   const summary = breaking
-    ? `${changes.length} changes, ${breaking} breaking: bump the contract's version with an upcaster, keep the old field, or add a new contract beside the old one`
-    : `${changes.length} changes, none breaking: refresh the baseline with tandem contracts snapshot`;
+    ? `${count}, ${breaking} breaking: bump the contract's version with an upcaster, keep the old field, or add a new contract beside the old one`
+    : `${count}, none breaking: refresh the baseline with tandem contracts snapshot`;
   return `${lines.join('\n')}\n\n${summary}\n`;
 }

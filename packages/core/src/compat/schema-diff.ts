@@ -147,6 +147,11 @@ function walk(a: Side, b: Side, path: string, d: Directions, out: SchemaChange[]
   }
 }
 
+/** zod gives every integer the safe-integer range as bounds; those say nothing a change could break. */
+function ownBound(value: unknown): unknown {
+  return value === Number.MAX_SAFE_INTEGER || value === Number.MIN_SAFE_INTEGER ? undefined : value;
+}
+
 type Report = (change: string, narrows: boolean, widens: boolean) => void;
 
 /** A lower bound raised (or an upper bound lowered) narrows; the reverse widens. */
@@ -157,6 +162,8 @@ function bound(
   tighter: (x: number, y: number) => boolean,
   report: Report,
 ) {
+  before = ownBound(before);
+  after = ownBound(after);
   if (before === after) return;
   if (typeof before !== 'number') return report(`${key} ${show(after)} added`, true, false);
   if (typeof after !== 'number') return report(`${key} ${show(before)} removed`, false, true);
