@@ -104,6 +104,9 @@ describe('tandem contracts', () => {
     expect(other).toMatchObject({ code: 2, err: expect.stringContaining('is not a tandem-contracts/1 baseline') });
     expect((await run('snapshot')).err).toMatch(/--module FILE is required/);
     expect((await run('snapshot', '--module', fixture, '--json')).err).toMatch(/--json belongs to the other action/);
+    const noModule = await run('snapshot', '--module', join(dir, 'missing.js'));
+    expect(noModule.code).toBe(2);
+    expect(noModule.err).toContain('missing.js does not exist; compile your services first (npx tsc)');
     const noAction = await run();
     expect(noAction.code).toBe(2);
     expect(noAction.err).toMatch(/^tandem contracts: expected 'snapshot' or 'check'/);

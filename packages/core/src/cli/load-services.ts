@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ServiceInput } from '../decorators/decorators.js';
@@ -9,6 +10,10 @@ import { ConfigError } from '../errors/errors.js';
  */
 export async function loadServices(command: string, module: string, name = 'services'): Promise<ServiceInput[]> {
   const file = isAbsolute(module) ? module : resolve(module);
+  if (!existsSync(file))
+    throw new ConfigError(
+      `tandem ${command}: --module ${module} does not exist; compile your services first (npx tsc) and pass the compiled file, e.g. --module dist/services.js`,
+    );
   const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const services = mod[name];
   if (!Array.isArray(services)) {
