@@ -205,3 +205,11 @@ export { eventFlow } from './docs/event-flow.js';
 export type { EventFlow, FlowEdge } from './docs/event-flow.js';
 export { jsonSchemaOf } from './docs/json-schema.js';
 export type { JsonSchema } from './docs/json-schema.js';
+
+// The compatibility gate: a baseline of an app's contracts, and the changes since, breaking or safe
+export { contractsSnapshot, snapshotText, SNAPSHOT_FORMAT } from './compat/snapshot.js';
+export type { ContractsSnapshot, SyncSnapshot, EventSnapshot } from './compat/snapshot.js';
+export { checkContracts } from './compat/check.js';
+export type { ContractChange } from './compat/check.js';
+export { diffSchemas } from './compat/schema-diff.js';
+export type { Directions, SchemaChange } from './compat/schema-diff.js';

@@ -1,3 +1,4 @@
+import { contracts, contractsOptions, contractsUsage } from './contracts.js';
 import { deadLetters, deadLettersOptions, deadLettersUsage } from './dead-letters.js';
 import { docs, docsOptions, docsUsage } from './docs.js';
 import type { CliIo } from './io.js';
@@ -56,6 +57,14 @@ export const commands: readonly CliCommand[] = [
     actions: [],
     options: docsOptions,
     run: docs,
+  },
+  {
+    name: 'contracts',
+    summary: "snapshots an app's contracts to a baseline, and checks the app against it for breaking changes",
+    usage: contractsUsage,
+    actions: ['snapshot', 'check'],
+    options: contractsOptions,
+    run: contracts,
   },
 ];
 

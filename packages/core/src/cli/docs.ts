@@ -1,13 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ServiceInput } from '../decorators/decorators.js';
 import { describeApp, type AppModel } from '../docs/app-model.js';
 import { asyncApiDocument } from '../docs/asyncapi.js';
 import { eventFlow } from '../docs/event-flow.js';
 import { ConfigError } from '../errors/errors.js';
 import type { CliIo } from './io.js';
+import { loadServices } from './load-services.js';
 
 export const docsUsage = `Usage:
   tandem docs --module FILE [--export NAME] [--out DIR] [--title T] [--version V] [--fail-on-cycles]
@@ -36,16 +35,8 @@ export async function docs(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args, options: docsOptions, strict: true, allowPositionals: false });
   if (!values.module)
     throw new ConfigError('tandem docs: --module FILE is required (the compiled module exporting your services)');
-  const file = isAbsolute(values.module) ? values.module : resolve(values.module);
-  const name = values.export ?? 'services';
-  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  const services = mod[name];
-  if (!Array.isArray(services)) {
-    throw new ConfigError(
-      `tandem docs: ${values.module} has no array export named '${name}'; the module must export an array named '${name}' (e.g. export const ${name} = [Orders, Billing];), or pass --export NAME for another name`,
-    );
-  }
-  const model = describeApp(services as ServiceInput[]);
+  const services = await loadServices('docs', values.module, values.export);
+  const model = describeApp(services);
   const info = { title: values.title ?? 'Tandem services', version: values.version ?? '1.0.0' };
   const out = resolve(values.out ?? join('docs', 'api'));
   mkdirSync(out, { recursive: true });

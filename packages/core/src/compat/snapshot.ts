@@ -1,0 +1,120 @@
+/**
+ * The baseline `tandem contracts snapshot` writes and `tandem contracts check` compares
+ * against: every command, query and event of an app, with its route or topic, its JSON
+ * Schemas (the side a parser accepts), and who serves, publishes and consumes it. Keys are
+ * sorted at every level so the file diffs well in git.
+ */
+import type { RouteSpec, SyncContract } from '../contracts/contracts.js';
+import type { AppModel } from '../docs/app-model.js';
+import { jsonSchemaOf, type JsonSchema } from '../docs/json-schema.js';
+
+/** A command or query in the baseline. */
+export interface SyncSnapshot {
+  kind: 'command' | 'query';
+  service: string;
+  route: RouteSpec;
+  description?: string;
+  input: JsonSchema;
+  output: JsonSchema;
+}
+
+/** An event in the baseline. */
+export interface EventSnapshot {
+  topic: string;
+  version: number;
+  /** Versions the contract declares an upcaster from (its `from` keys), oldest first. */
+  upcastsFrom: number[];
+  description?: string;
+  data: JsonSchema;
+  /** The upcasters' declared data schemas, by the version they read. */
+  upcasterData: Record<string, JsonSchema>;
+  producers: string[];
+  consumers: Array<{ service: string; group: string }>;
+}
+
+/** Every contract of an app, as `tandem contracts snapshot` writes it. */
+export interface ContractsSnapshot {
+  format: 'tandem-contracts/1';
+  sync: Record<string, SyncSnapshot>;
+  events: Record<string, EventSnapshot>;
+}
+
+/** The format tag a baseline file carries. */
+export const SNAPSHOT_FORMAT = 'tandem-contracts/1';
+
+/** The route the HTTP transport serves a contract on: its own, else POST /commands/<name> or GET /queries/<name>. */
+function routeOf(contract: SyncContract): RouteSpec {
+  if (contract.route) return { method: contract.route.method, path: contract.route.path };
+  return contract.kind === 'command'
+    ? { method: 'POST', path: `/commands/${contract.name}` }
+    : { method: 'GET', path: `/queries/${contract.name}` };
+}
+
+function schemaOf(schema: Parameters<typeof jsonSchemaOf>[0]): JsonSchema {
+  // 'input': what a parser of this side accepts, which is what compatibility is about.
+  return jsonSchemaOf(schema, 'input', 'draft-2020-12');
+}
+
+/** Upcasters another part of Tandem may declare on an event: `from: { <version>: { data, upcast } }`. */
+function upcastersOf(contract: object): Record<string, { data?: unknown }> {
+  const from = (contract as { from?: unknown }).from;
+  return typeof from === 'object' && from !== null ? (from as Record<string, { data?: unknown }>) : {};
+}
+
+/** The baseline of an app model: its commands, queries and events with their schemas and users. */
+export function contractsSnapshot(model: AppModel): ContractsSnapshot {
+  const sync: Record<string, SyncSnapshot> = {};
+  for (const op of model.sync) {
+    const c = op.contract;
+    sync[c.name] = {
+      kind: c.kind,
+      service: c.service,
+      route: routeOf(c),
+      ...(c.description ? { description: c.description } : {}),
+      input: schemaOf(c.input),
+      output: schemaOf(c.output),
+    };
+  }
+  const events: Record<string, EventSnapshot> = {};
+  for (const use of model.events) {
+    const c = use.contract;
+    const from = upcastersOf(c);
+    const upcasterData: Record<string, JsonSchema> = {};
+    for (const [version, upcaster] of Object.entries(from)) {
+      const data = upcaster?.data as Parameters<typeof jsonSchemaOf>[0] | undefined;
+      if (data && typeof data.safeParse === 'function') upcasterData[version] = schemaOf(data);
+    }
+    events[c.name] = {
+      topic: c.topic,
+      version: c.version,
+      upcastsFrom: Object.keys(from)
+        .map(Number)
+        .filter(Number.isInteger)
+        .sort((x, y) => x - y),
+      ...(c.description ? { description: c.description } : {}),
+      data: schemaOf(c.data),
+      upcasterData,
+      producers: [...use.publishers].sort(),
+      consumers: use.consumers
+        .map(({ service, group }) => ({ service, group }))
+        .sort((x, y) => `${x.service} ${x.group}`.localeCompare(`${y.service} ${y.group}`)),
+    };
+  }
+  return sortKeys({ format: SNAPSHOT_FORMAT, sync, events }) as ContractsSnapshot;
+}
+
+/** Object keys sorted at every level, and `required` lists sorted (they are sets); other arrays keep their order. */
+export function sortKeys(value: unknown, key?: string): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map((v) => sortKeys(v));
+    return key === 'required' ? items.sort() : items;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v, k)]));
+}
+
+/** The baseline as file text: two-space JSON with a final newline. */
+export function snapshotText(snapshot: ContractsSnapshot): string {
+  return JSON.stringify(sortKeys(snapshot), null, 2) + '\n';
+}
