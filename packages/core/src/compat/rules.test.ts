@@ -401,10 +401,7 @@ function snapshots(c: Case) {
   const before = c.side === 'event' ? defineEvent('svc.happened', { data: c.before }) : undefined;
   const after =
     c.side === 'event'
-      ? {
-          ...defineEvent('svc.happened', { data: c.after, version: c.version ?? 1 }),
-          ...(c.from ? { from: c.from } : {}),
-        }
+      ? defineEvent('svc.happened', { data: c.after, version: c.version ?? 1, ...(c.from ? { from: c.from } : {}) })
       : undefined;
   const [oldIn, oldOut] = c.side === 'output' ? [empty, c.before] : [c.before, empty];
   const [newIn, newOut] = c.side === 'output' ? [empty, c.after] : [c.after, empty];

@@ -4,7 +4,7 @@
  * Schemas (the side a parser accepts), and who serves, publishes and consumes it. Keys are
  * sorted at every level so the file diffs well in git.
  */
-import type { RouteSpec, SyncContract } from '../contracts/contracts.js';
+import type { EventContract, RouteSpec, SyncContract } from '../contracts/contracts.js';
 import type { AppModel } from '../docs/app-model.js';
 import { jsonSchemaOf, type JsonSchema } from '../docs/json-schema.js';
 
@@ -55,10 +55,11 @@ function schemaOf(schema: Parameters<typeof jsonSchemaOf>[0]): JsonSchema {
   return jsonSchemaOf(schema, 'input', 'draft-2020-12');
 }
 
-/** Upcasters another part of Tandem may declare on an event: `from: { <version>: { data, upcast } }`. */
-function upcastersOf(contract: object): Record<string, { data?: unknown }> {
-  const from = (contract as { from?: unknown }).from;
-  return typeof from === 'object' && from !== null ? (from as Record<string, { data?: unknown }>) : {};
+/** The older versions an event's consumers still read (`defineEvent(..., { from })`), by version. */
+function upcastersOf(contract: EventContract): Record<string, { data?: unknown }> {
+  const out: Record<string, { data?: unknown }> = {};
+  for (const [version, older] of contract.olderVersions ?? []) out[String(version)] = { data: older.data };
+  return out;
 }
 
 /** The baseline of an app model: its commands, queries and events with their schemas and users. */
