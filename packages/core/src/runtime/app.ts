@@ -32,10 +32,7 @@ import {
 } from './service.js';
 import type { HealthReport, SyncEndpoint, SyncHost } from './sync-host.js';
 import type { AppOptions } from './app-options.js';
-import { SagaClock } from '../sagas/clock.js';
-import { isSaga } from '../sagas/define.js';
-import { watchSagaInstances } from '../sagas/gauges.js';
-import type { GaugeRegistration } from '../metrics/gauges.js';
+import { AppSagas } from '../sagas/app-sagas.js';
 
 /** Where an app is in its life: created, starting, running, stopping, stopped. */
 export type AppState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -77,8 +74,7 @@ class TandemApp implements App {
   private runtime: Runtime | undefined;
   private subscriptions: Subscription[] = [];
   private relay: OutboxRelay | undefined;
-  private clock: SagaClock | undefined;
-  private sagaGauges: GaugeRegistration | undefined;
+  private sagas: AppSagas | undefined;
 
   constructor(private readonly options: AppOptions) {
     this.broker = options.broker ?? new MemoryTransport();
@@ -132,19 +128,14 @@ class TandemApp implements App {
         if (read.definition) services.push(read.definition);
       }
       if (this.implicit.handlers.length > 0) services.push(this.implicit);
-      const sagas = services.filter(isSaga);
-      for (const saga of sagas) {
-        if (!this.store?.sagas)
-          problems.push(
-            `saga '${saga.name}' needs a store that keeps saga instances (PostgreSQL, PGlite or memory); ` +
-              `${this.store ? `store '${this.store.name}' does not` : 'the app has no store'}: pass store: postgresStore(...) to createApp (see docs/sagas.md)`,
-          );
-      }
+      const sagas = new AppSagas(services, this.store);
+      this.sagas = sagas;
+      problems.push(...sagas.problems());
       const registry = new Registry(services, {
         problems,
         ...(this.options.retry ? { retry: this.options.retry } : {}),
       });
-      for (const saga of sagas) saga.binding.attach(this.store, this.options.retry, (name) => registry.sync.has(name));
+      sagas.attach(this.options.retry, registry);
       const runtime = new Runtime({
         registry,
         broker: this.broker,
@@ -163,12 +154,7 @@ class TandemApp implements App {
         this.relay = outboxRelay(this.store.outbox, this.broker, { log: this.log, ...this.options.relay });
         await this.relay.start();
       }
-      if (sagas.length > 0 && this.store?.sagas && this.options.sagaClock !== false) {
-        this.clock = new SagaClock(this.store, this.broker, this.log, this.options.sagaClock);
-        this.clock.start();
-      }
-      if (sagas.length > 0 && this.store?.sagas)
-        this.sagaGauges = watchSagaInstances(this.store.sagas, { sagas: sagas.map((s) => s.name) });
+      sagas.start(this.broker, this.log, this.options.sagaClock);
       runtime.accepting = true;
       for (const group of registry.groups.values()) {
         const concurrency = groupConcurrency([...group.handlers.values()], this.options.concurrency ?? 16);
@@ -248,7 +234,7 @@ class TandemApp implements App {
     if (!(await within(closing, Math.min(deadline, 2_000))))
       this.log.warn({}, 'consumers did not close within the shutdown deadline; closing the broker under them');
     this.subscriptions = [];
-    await this.clock?.stop();
+    await this.sagas?.stop();
     // Events committed by the handlers that just drained go out before the broker closes.
     await this.relay?.stop({ drainMs: Math.min(deadline, 5_000) });
     await this.closeAll();
@@ -257,9 +243,7 @@ class TandemApp implements App {
   }
 
   private async closeAll(): Promise<void> {
-    this.sagaGauges?.stop();
-    this.sagaGauges = undefined;
-    await this.clock?.stop();
+    await this.sagas?.stop();
     await this.options.http?.stop();
     await this.relay?.stop();
     await this.broker.close();

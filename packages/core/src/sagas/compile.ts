@@ -39,6 +39,14 @@ export interface SagaBinding {
   ): void;
 }
 
+/** Why saga `name` cannot run on `store`, and the fix. */
+export function noSagaStore(name: string, store: Store | undefined): string {
+  return (
+    `saga '${name}' needs a store that keeps saga instances (PostgreSQL, PGlite or memory); ` +
+    `${store ? `store '${store.name}' does not` : 'the app has no store'}: pass store: postgresStore(...) to createApp (see docs/sagas.md)`
+  );
+}
+
 export function compileSaga(model: SagaModel): { handlers: HandlerRegistration[]; binding: SagaBinding } {
   const contracts = sagaContracts(model.name);
   let store: Store | undefined;
@@ -47,11 +55,7 @@ export function compileSaga(model: SagaModel): { handlers: HandlerRegistration[]
   const binding: SagaBinding = {
     contracts,
     sagas() {
-      if (!store?.sagas)
-        throw new ConfigError(
-          `saga '${model.name}' needs a store that keeps saga instances (PostgreSQL, PGlite or memory); ` +
-            `${store ? `store '${store.name}' does not` : 'the app has no store'}: pass store: postgresStore(...) to createApp (see docs/sagas.md)`,
-        );
+      if (!store?.sagas) throw new ConfigError(noSagaStore(model.name, store));
       return store.sagas;
     },
     policy() {

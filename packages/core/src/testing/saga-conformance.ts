@@ -4,107 +4,19 @@
  * and any store that keeps sagas. Store and transport packages run it unchanged against
  * their real services: `runSagaConformance(harness)` in a vitest file.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { defineEvent, type EventContract } from '../contracts/contracts.js';
-import { silentLogger } from '../log/logger.js';
-import { encodeEvent } from '../messages/envelope.js';
-import { uuidv7 } from '../messages/uuid.js';
-import { createApp, type App } from '../runtime/app.js';
-import { saga } from '../sagas/define.js';
-import { sagaTopic } from '../sagas/messages.js';
+import { describe, expect, it } from 'vitest';
 import { retryParkedSaga } from '../sagas/operator.js';
-import type { SagaInstance } from '../sagas/saga-store.js';
-import type { Store } from '../stores/store.js';
-import type { BrokerTransport, IncomingMessage } from '../transport/broker.js';
 import { eventually, sleep } from './harness.js';
-import { CHECKOUT_ATTEMPTS, checkoutWorld, type CheckoutWorld } from './saga-fixture.js';
-import { uniqueSegment } from './store-harness.js';
+import { sagaLoadTests } from './saga-load-conformance.js';
+import { sagaSuiteSupport, type SagaHarness } from './saga-suite-support.js';
+import { CHECKOUT_ATTEMPTS, checkoutWorld } from './saga-fixture.js';
 
-/** How a package plugs its broker and store into the saga suite. */
-export interface SagaHarness {
-  name: string;
-  /** A new transport to the same broker, not yet connected (like another process's). */
-  broker(): BrokerTransport | Promise<BrokerTransport>;
-  /** A store on the same database, not yet connected; the memory harness returns one instance. */
-  store(): Store | Promise<Store>;
-  /** Called with the topics a test uses before anything subscribes (Kafka creates them). */
-  prepareTopics?(topics: string[]): Promise<void>;
-  /** Instances in the concurrency test. Default 1,000. */
-  instances?: number;
-  /** Per-test timeout. Default 60,000. */
-  timeoutMs?: number;
-  /**
-   * The store runs one transaction at a time (PGlite): a command called in process holds
-   * it, so no timeout can fire while such a command runs, and the test of that is skipped.
-   */
-  oneTransactionAtATime?: boolean;
-}
+export type { SagaHarness } from './saga-suite-support.js';
 
 /** Registers the saga suite in the calling test file. */
 export function runSagaConformance(harness: SagaHarness): void {
-  const timeout = harness.timeoutMs ?? 60_000;
-  const cleanup: Array<() => Promise<unknown>> = [];
-
-  afterEach(async () => {
-    for (const step of cleanup.splice(0)) await step().catch(() => undefined);
-  });
-
-  function topicsOf(world: CheckoutWorld): string[] {
-    const { Placed, Delivered, ShipmentFailed, Confirmed, Cancelled } = world.contracts;
-    const own = sagaTopic(world.checkout.name);
-    return [Placed, Delivered, ShipmentFailed, Confirmed, Cancelled].map((e) => e.topic).concat(own, `${own}.commands`);
-  }
-
-  async function start(
-    world: CheckoutWorld,
-    extra: Parameters<typeof createApp>[0] = {},
-  ): Promise<{ app: App; store: Store }> {
-    await harness.prepareTopics?.(topicsOf(world));
-    const store = await harness.store();
-    const app = createApp({
-      name: world.prefix,
-      services: [...world.services, world.checkout],
-      broker: await harness.broker(),
-      store,
-      logger: silentLogger,
-      sagaClock: { pollMs: 50 },
-      ...extra,
-    });
-    await app.start();
-    cleanup.unshift(() => app.stop());
-    return { app, store };
-  }
-
-  /** Everything published on `topic`, seen by a group of its own. */
-  async function observe(topic: string): Promise<IncomingMessage[]> {
-    const seen: IncomingMessage[] = [];
-    const transport = await harness.broker();
-    await transport.connect();
-    const subscription = await transport.subscribe(
-      { topics: [topic], group: uniqueSegment('observer'), concurrency: 8 },
-      async (message) => {
-        seen.push(message);
-        return { kind: 'ack' };
-      },
-    );
-    await subscription.ready;
-    cleanup.push(() => transport.close());
-    return seen;
-  }
-
-  async function instance(store: Store, world: CheckoutWorld, id: string): Promise<SagaInstance | undefined> {
-    return store.sagas!.get(world.checkout.name, id);
-  }
-
-  async function settled(store: Store, world: CheckoutWorld, id: string, status: SagaInstance['status']) {
-    await eventually(
-      `checkout ${id} to be ${status}`,
-      async () => (await instance(store, world, id))?.status === status,
-      timeout - 5_000,
-    );
-    return (await instance(store, world, id))!;
-  }
+  const support = sagaSuiteSupport(harness);
+  const { timeout, start, observe, instance, settled } = support;
 
   describe(`sagas: ${harness.name}`, () => {
     it(
@@ -244,126 +156,6 @@ export function runSagaConformance(harness: SagaHarness): void {
       },
     );
 
-    it(
-      'a timeout scheduled before the app stopped fires after a new app starts on the same store',
-      { timeout },
-      async () => {
-        const p = uniqueSegment('tmo');
-        const Opened = defineEvent(`${p}.opened`, { data: z.object({ id: z.string() }) });
-        const Expired = defineEvent(`${p}.expired`, { data: z.object({ id: z.string() }) });
-        const expiry = saga(`${p}.expiry`, { state: z.object({ id: z.string() }) })
-          .startedBy(
-            Opened,
-            (e) => e.id,
-            (e, s) => void s.set({ id: e.id }).schedule('expire', 1_500),
-          )
-          .onTimeout('expire', (_t, s) => void s.publish(Expired, { id: s.id }, { key: s.id }).complete());
-        const topics = [Opened.topic, Expired.topic, sagaTopic(expiry.name)];
-        await harness.prepareTopics?.(topics);
-        const expired = await observe(Expired.topic);
-        const boot = async () => {
-          const store = await harness.store();
-          const app = createApp({
-            name: p,
-            services: [expiry],
-            broker: await harness.broker(),
-            store,
-            logger: silentLogger,
-            sagaClock: { pollMs: 50 },
-          });
-          await app.start();
-          return { app, store };
-        };
-        const first = await boot();
-        await first.app.publish(Opened, { id: 't1' }, { key: 't1' });
-        await eventually(
-          'the instance to exist',
-          async () => (await first.store.sagas!.get(expiry.name, 't1')) !== undefined,
-          20_000,
-        );
-        await first.app.stop();
-        await sleep(1_800);
-        expect(expired).toHaveLength(0);
-        const second = await boot();
-        cleanup.unshift(() => second.app.stop());
-        await eventually('the timeout to fire in the new app', () => expired.length === 1, timeout - 10_000);
-        const done = await second.store.sagas!.get(expiry.name, 't1');
-        expect(done?.status).toBe('completed');
-      },
-    );
-
-    it(
-      `${harness.instances ?? 1000} instances at once, with duplicated and reordered messages, end as a sequential run would`,
-      { timeout: Math.max(timeout, 180_000) },
-      async () => {
-        const n = harness.instances ?? 1000;
-        const world = checkoutWorld({ paymentTimeoutMs: 120_000 });
-        const { app, store } = await start(world, { concurrency: 64 });
-        const transport = await harness.broker();
-        await transport.connect();
-        cleanup.push(() => transport.close());
-        const confirmed = await observe(world.contracts.Confirmed.topic);
-        const { Placed, Delivered, ShipmentFailed } = world.contracts;
-        const ids = Array.from({ length: n }, (_, i) => `c${i}`);
-        const fails = (i: number) => i % 5 === 0;
-        const message = (contract: EventContract, data: object, key: string, id = uuidv7()) =>
-          encodeEvent(contract, data, { id, key, source: 'saga-suite' });
-        // A fifth of them have a Delivered that overtakes their Placed (it waits for the instance).
-        const early = ids.filter((_, i) => !fails(i) && i % 3 === 0);
-        await transport.publish(early.map((id) => message(Delivered, { orderId: id }, id)));
-        // Every Placed twice with one id (a broker redelivery), some also under a new id (a producer's resend).
-        const placed = ids.map((id, i) => message(Placed, { orderId: id, amount: i }, id));
-        await transport.publish([
-          ...placed,
-          ...placed.slice(0, n / 2),
-          ...ids.filter((_, i) => i % 7 === 0).map((id, i) => message(Placed, { orderId: id, amount: i }, id)),
-        ]);
-        await eventually(
-          'every order to be confirmed',
-          () => new Set(confirmed.map((m) => m.key)).size === n,
-          Math.max(timeout, 180_000) - 30_000,
-          100,
-        );
-        const late = ids.filter((id, i) => !fails(i) && !early.includes(id));
-        const delivered = late.map((id) => message(Delivered, { orderId: id }, id));
-        const failed = ids.filter((_, i) => fails(i)).map((id) => message(ShipmentFailed, { orderId: id }, id));
-        await transport.publish([...delivered, ...failed, ...delivered.slice(0, 50), ...failed.slice(0, 50)]);
-        await eventually(
-          'every instance to end',
-          async () => {
-            const counts = await store.sagas!.counts();
-            const ended = counts.filter(
-              (c) => c.saga === world.checkout.name && (c.status === 'completed' || c.status === 'compensated'),
-            );
-            return ended.reduce((sum, c) => sum + c.count, 0) === n;
-          },
-          Math.max(timeout, 180_000) - 30_000,
-          200,
-        );
-        const all = await store.sagas!.list({ saga: world.checkout.name, limit: n + 10 });
-        expect(all).toHaveLength(n);
-        for (const [i, id] of ids.entries()) {
-          const one = all.find((s) => s.id === id)!;
-          if (fails(i)) {
-            expect({ id, status: one.status, stock: world.stock.get(id), paid: world.payments.get(id) }).toEqual({
-              id,
-              status: 'compensated',
-              stock: 'released',
-              paid: 'voided',
-            });
-          } else {
-            expect({ id, status: one.status, stock: world.stock.get(id), paid: world.payments.get(id) }).toEqual({
-              id,
-              status: 'completed',
-              stock: 'reserved',
-              paid: 'authorized',
-            });
-          }
-          expect(one.state).toMatchObject({ orderId: id, amount: i, stage: 'shipping', paymentId: `pay-${id}` });
-        }
-        const dead = await app.broker.deadLetters?.list(world.checkout.name, { limit: 10 });
-        expect(dead ?? []).toEqual([]);
-      },
-    );
+    sagaLoadTests(support);
   });
 }
