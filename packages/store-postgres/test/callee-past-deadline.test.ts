@@ -1,16 +1,12 @@
 import { createApp, defineCommand, service, silentLogger, TimeoutError } from '@tandem/core';
-import { eventually, serviceAvailable, sleep } from '@tandem/core/testing';
+import { eventually, sleep } from '@tandem/core/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { postgresStore } from '../src/index.js';
-import { PG_URL, testSchema } from './harness.js';
+import { PG_URL, testSchema, postgresAvailable } from './harness.js';
 
-const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const available = await postgresAvailable();
 
 /**
  * An in-process callee joins its caller's transaction on the caller's connection. When the

@@ -10,18 +10,14 @@ import {
   silentLogger,
   type App,
 } from '@tandem/core';
-import { deferred, eventually, serviceAvailable } from '@tandem/core/testing';
+import { deferred, eventually } from '@tandem/core/testing';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { postgresStore, type SqlStore } from '../src/index.js';
-import { PG_URL, testSchema } from './harness.js';
+import { PG_URL, testSchema, postgresAvailable } from './harness.js';
 
-const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const available = await postgresAvailable();
 
 const Place = defineCommand('loss.place', {
   input: z.object({ id: z.string(), hold: z.enum(['none', 'idle', 'query']) }),

@@ -5,18 +5,13 @@
  * or the pool runs dry with every holder waiting for another connection.
  */
 import { createApp, defineCommand, defineEvent, service, silentLogger } from '@tandem/core';
-import { eventually, serviceAvailable } from '@tandem/core/testing';
-import pg from 'pg';
+import { eventually } from '@tandem/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { postgresStore } from '../src/index.js';
-import { PG_URL, testSchema } from './harness.js';
+import { PG_URL, testSchema, postgresAvailable, dropSchema } from './harness.js';
 
-const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const available = await postgresAvailable();
 
 const Requested = defineEvent('pool.requested', { data: z.object({ n: z.number() }) });
 const Reserve = defineCommand('pool.reserve', {
@@ -27,10 +22,7 @@ const Reserve = defineCommand('pool.reserve', {
 describe.skipIf(!available)('keyed in-process calls from more handlers than the pool has connections', () => {
   const schema = testSchema();
   afterAll(async () => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropSchema(schema);
   });
 
   it('all complete, each command once', { timeout: 60_000 }, async () => {

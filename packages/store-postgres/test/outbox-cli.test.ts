@@ -1,17 +1,13 @@
 import { defineEvent, encodeEvent, MemoryBroker, MemoryTransport, outboxRelay, type OutboxRelay } from '@tandem/core';
 import { main } from '@tandem/core/cli';
-import { bodyOf, eventually, RefusingTransport, serviceAvailable } from '@tandem/core/testing';
+import { bodyOf, eventually, RefusingTransport } from '@tandem/core/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { postgresStore } from '../src/index.js';
-import { PG_URL, testSchema } from './harness.js';
+import { PG_URL, testSchema, postgresAvailable } from './harness.js';
 
-const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const available = await postgresAvailable();
 
 const Shipped = defineEvent('outbox-cli.shipped', { data: z.object({ id: z.string() }) });
 

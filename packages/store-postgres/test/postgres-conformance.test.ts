@@ -1,14 +1,10 @@
-import { runStoreConformance, serviceAvailable } from '@tandem/core/testing';
+import { runStoreConformance } from '@tandem/core/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { migrate, postgresStore, type Queryable } from '../src/index.js';
-import { PG_URL, sqlHarness, testSchema } from './harness.js';
+import { PG_URL, sqlHarness, testSchema, postgresAvailable } from './harness.js';
 
-const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const available = await postgresAvailable();
 
 describe.skipIf(!available)('store-postgres on PostgreSQL', () => {
   const schema = testSchema();

@@ -8,18 +8,14 @@ import {
   type RetentionOptions,
   type SagaInstance,
 } from '@tandem/core';
-import { eventually, serviceAvailable } from '@tandem/core/testing';
+import { eventually } from '@tandem/core/testing';
 import pg from 'pg';
 import { z } from 'zod';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrationSql, postgresStore, storeFromUrl, type SqlStore } from '../src/index.js';
-import { PG_URL, testSchema } from './harness.js';
+import { PG_URL, testSchema, postgresAvailable } from './harness.js';
 
-const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const available = await postgresAvailable();
 
 const Ping = defineEvent('pings.sent', { data: z.object({ n: z.number() }) });
 

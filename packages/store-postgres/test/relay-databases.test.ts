@@ -1,17 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { defineEvent, encodeEvent, MemoryBroker, MemoryTransport, outboxRelay, type OutboxRelay } from '@tandem/core';
-import { eventually, serviceAvailable } from '@tandem/core/testing';
+import { eventually } from '@tandem/core/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { postgresStore, type SqlStore } from '../src/index.js';
-import { PG_URL } from './harness.js';
+import { PG_URL, postgresAvailable } from './harness.js';
 
-const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const available = await postgresAvailable();
 
 const Counted = defineEvent('relay-databases.counted', { data: z.object({ n: z.number() }) });
 

@@ -1,14 +1,10 @@
-import { runSagaCrashConformance, serviceAvailable } from '@tandem/core/testing';
+import { runSagaCrashConformance } from '@tandem/core/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { postgresStore } from '../src/index.js';
-import { PG_URL, testSchema } from './harness.js';
+import { PG_URL, testSchema, postgresAvailable } from './harness.js';
 
-const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const available = await postgresAvailable();
 
 describe.skipIf(!available)('saga crash injection on PostgreSQL', () => {
   const schema = testSchema();

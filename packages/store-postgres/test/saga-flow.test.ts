@@ -1,25 +1,17 @@
 import { PGlite } from '@electric-sql/pglite';
 import { MemoryBroker, MemoryTransport } from '@tandem/core';
-import { runSagaConformance, serviceAvailable } from '@tandem/core/testing';
-import pg from 'pg';
+import { runSagaConformance } from '@tandem/core/testing';
 import { afterAll, describe } from 'vitest';
 import { pgliteStore, postgresStore } from '../src/index.js';
-import { PG_URL, testSchema } from './harness.js';
+import { PG_URL, testSchema, postgresAvailable, dropSchema } from './harness.js';
 
-const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const available = await postgresAvailable();
 
 describe.skipIf(!available)('sagas on PostgreSQL', () => {
   const schema = testSchema();
   const broker = new MemoryBroker();
   afterAll(async () => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropSchema(schema);
   });
   runSagaConformance({
     name: 'in-process broker, PostgreSQL',

@@ -6,17 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually, serviceAvailable, sleep } from '@tandem/core/testing';
+import { eventually, sleep } from '@tandem/core/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/index.js';
-import { PG_URL, testSchema } from './harness.js';
+import { PG_URL, testSchema, postgresAvailable } from './harness.js';
 
-const available = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const available = await postgresAvailable();
 
 async function bundle(): Promise<string> {
   const { build } = await import('rolldown');

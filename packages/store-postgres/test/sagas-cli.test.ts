@@ -12,17 +12,13 @@ import {
   type SagaStatus,
 } from '@tandem/core';
 import { main } from '@tandem/core/cli';
-import { checkoutWorld, eventually, serviceAvailable } from '@tandem/core/testing';
+import { checkoutWorld, eventually } from '@tandem/core/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgliteStore, postgresStore, type SqlStore } from '../src/index.js';
-import { PG_URL, testSchema } from './harness.js';
+import { PG_URL, testSchema, postgresAvailable } from './harness.js';
 
-const pgAvailable = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const pgAvailable = await postgresAvailable();
 
 function io(env: Record<string, string> = {}) {
   const out: string[] = [];

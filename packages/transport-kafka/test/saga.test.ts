@@ -3,27 +3,19 @@
  * in-process broker, with only the broker changed.
  */
 import { randomBytes } from 'node:crypto';
-import { runSagaConformance, serviceAvailable } from '@tandem/core/testing';
+import { runSagaConformance } from '@tandem/core/testing';
 import { postgresStore } from '@tandem/store-postgres';
-import pg from 'pg';
 import { afterAll, describe } from 'vitest';
+import { dropSchema, PG_URL, postgresAvailable } from './postgres.js';
 import { mockTransport, startBroker } from './support.js';
 
-const PG_URL = process.env.TANDEM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const postgres = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-});
+const postgres = await postgresAvailable();
 const broker = await startBroker();
 const schema = `saga_kafka_${randomBytes(4).toString('hex')}`;
 afterAll(async () => {
   await broker?.stop();
   if (!postgres) return;
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
+  await dropSchema(schema);
 });
 
 describe.skipIf(!broker || !postgres)('sagas on the kafka mock cluster', () => {

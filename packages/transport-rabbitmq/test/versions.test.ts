@@ -6,10 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, it } from 'vitest';
 import { runVersionConformance } from '@tandem/core/testing';
 import { postgresStore } from '@tandem/store-postgres';
-import pg from 'pg';
 import { rabbitAvailable, transportFactory } from './support/rabbitmq.js';
 import { sharedBrokerUse } from './support/broker-lock.js';
-import { postgresAvailable, PG_URL } from './support/postgres.js';
+import { dropSchema, postgresAvailable, PG_URL } from './support/postgres.js';
 
 const available = (await rabbitAvailable()) && (await postgresAvailable());
 const transports = transportFactory();
@@ -24,10 +23,7 @@ if (available) {
   });
   afterAll(async () => {
     await transports.cleanUp();
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropSchema(schema);
   });
 } else {
   describe('versioned events: rabbitmq', () => {
