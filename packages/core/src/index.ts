@@ -135,6 +135,13 @@ export { createKeyedRunner } from './transport/keyed-runner.js';
 export type { KeyedRunner } from './transport/keyed-runner.js';
 export { deadLetterHeaders, deadLetterJson, readDeadLetter } from './transport/dead-letter.js';
 
+// Replay: past events to one consumer group
+export type { EventHistory, GroupDelivery, HistoryQuery, PastEvent } from './replay/history.js';
+export { outboxHistoryOf } from './replay/history.js';
+export { replay, checkReplayOptions } from './replay/replay.js';
+export type { ReplayOptions, ReplayProgress, ReplayResult } from './replay/replay.js';
+export type { AppReplayOptions } from './replay/app-replay.js';
+
 // Store seam
 export type {
   Store,

@@ -33,6 +33,8 @@ import {
 import type { HealthReport, SyncEndpoint, SyncHost } from './sync-host.js';
 import type { AppOptions } from './app-options.js';
 import { AppSagas } from '../sagas/app-sagas.js';
+import { appReplay, type AppReplayOptions } from '../replay/app-replay.js';
+import type { ReplayResult } from '../replay/replay.js';
 
 /** Where an app is in its life: created, starting, running, stopping, stopped. */
 export type AppState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -58,6 +60,12 @@ export interface App {
     options?: PublishOptions & { source?: string },
   ): Promise<void>;
   health(): Promise<HealthReport>;
+  /**
+   * Replays past events of some types to one consumer group, with their original ids (see
+   * docs/evolution.md, Replay): from the broker's history on Kafka, else from the outbox's
+   * retained published rows.
+   */
+  replay(options: AppReplayOptions): Promise<ReplayResult>;
 }
 
 /** Makes an app from services (decorated classes or service() definitions), a broker and a store; call start() to run it. Example: `const app = createApp({ services: [Orders] }); await app.start();` */
@@ -269,6 +277,15 @@ class TandemApp implements App {
     });
     traceSend(message, this.broker.name);
     await this.broker.publish([message]);
+  }
+
+  replay(options: AppReplayOptions): Promise<ReplayResult> {
+    if (this.state !== 'running')
+      return Promise.reject(new RegistrationError(`app.replay() needs a running app (state: ${this.state})`));
+    const contracts = new Map<string, EventContract>();
+    for (const group of this.runtime!.deps.registry.groups.values())
+      for (const handler of group.handlers.values()) contracts.set(handler.contract.name, handler.contract as EventContract);
+    return appReplay(this.broker, this.store, contracts, options);
   }
 
   async health(): Promise<HealthReport> {

@@ -1,3 +1,5 @@
+import type { EventHistory, PastEvent } from '../replay/history.js';
+
 /**
  * The broker seam. A transport moves bytes and carries out dispositions; it never decides
  * between ack, retry and dead-letter: the runtime does that once, for every broker.
@@ -91,6 +93,14 @@ export interface BrokerTransport {
   close(): Promise<void>;
   /** Dead letters of a group, to list and replay; every Tandem transport provides it. */
   readonly deadLetters?: DeadLetterAccess;
+  /**
+   * Delivers past events to one consumer group only, as first attempts with their ids
+   * unchanged (what `tandem replay` sends); every Tandem transport provides it. Rejects
+   * with a ConfigError when the broker has no such group.
+   */
+  deliverTo?(group: string, events: readonly PastEvent[]): Promise<void>;
+  /** The broker's own history of published events, where it keeps one (a Kafka topic is a log). */
+  readonly history?: EventHistory;
   /** Connection state for readiness probes; absent means "ready once connected". */
   health?(): TransportHealth;
 }
