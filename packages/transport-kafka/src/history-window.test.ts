@@ -55,7 +55,6 @@ function consumed(message: OutgoingMessage, timestamp: number, offset = '4'): Ka
     timestamp: String(timestamp),
     attributes: 0,
     offset,
-    size: 0,
   };
 }
 

@@ -215,7 +215,9 @@ export class KafkaTransport implements BrokerTransport {
   /** Past events to `group` only, through its shortest retry topic, due at once (group-delivery.ts). */
   deliverTo(group: string, events: readonly PastEvent[]): Promise<void> {
     if (this.state === 'closing' || this.state === 'closed')
-      return Promise.reject(new BrokerError('kafka transport is closed; replay before close() or create a new transport'));
+      return Promise.reject(
+        new BrokerError('kafka transport is closed; replay before close() or create a new transport'),
+      );
     return this.groupDelivery.deliverTo(group, events);
   }
 
