@@ -12,6 +12,7 @@ import {
   type LogLevel,
   type MessageHandler,
   type OutgoingMessage,
+  type PastEvent,
   type Subscription,
   type SubscriptionSpec,
   type TransportCapabilities,
@@ -23,6 +24,8 @@ import { KafkaDeadLetters } from './dead-letters.js';
 import { DispositionWriter } from './dispositions.js';
 import { ExclusiveLane } from './exclusive-lane.js';
 import { GroupConsumer } from './group-consumer.js';
+import { KafkaGroupDelivery } from './group-delivery.js';
+import { KafkaHistory } from './history.js';
 import { kafkaLogCreator } from './log.js';
 import { defaultTopicNames, DEFAULT_RETRY_LEVELS_MS, normaliseLevels } from './names.js';
 import type { KafkaTransportOptions, ResolvedKafkaOptions } from './options.js';
@@ -73,6 +76,9 @@ export class KafkaTransport implements BrokerTransport {
   readonly name = 'kafka';
   readonly capabilities: TransportCapabilities = { orderedByKey: true, nativeDelay: true, persistent: true };
   readonly deadLetters: KafkaDeadLetters;
+  /** The event topics themselves, read by timestamp: what `tandem replay` reads on Kafka. */
+  readonly history: KafkaHistory;
+  private readonly groupDelivery: KafkaGroupDelivery;
 
   private readonly options: ResolvedKafkaOptions;
   private readonly kafka: Kafka;
@@ -128,6 +134,18 @@ export class KafkaTransport implements BrokerTransport {
       replayLevelMs: this.options.retryLevelsMs[0]!,
       maxWaitTimeMs: this.options.maxWaitTimeMs,
       prepare: (topic) => this.requireOpen().topics.ensure([topic]),
+    });
+    this.history = new KafkaHistory({
+      kafka: () => this.kafka,
+      admin: () => this.requireOpen().admin,
+      names: this.options.names,
+      maxWaitTimeMs: this.options.maxWaitTimeMs,
+    });
+    this.groupDelivery = new KafkaGroupDelivery({
+      admin: () => this.requireOpen().admin,
+      send: (records) => this.send(records),
+      names: this.options.names,
+      replayLevelMs: this.options.retryLevelsMs[0]!,
     });
   }
 
@@ -194,6 +212,15 @@ export class KafkaTransport implements BrokerTransport {
     await this.send(messages.map((m) => ({ topic: this.options.names.event(m.topic), record: encodeRecord(m) })));
   }
 
+  /** Past events to `group` only, through its shortest retry topic, due at once (group-delivery.ts). */
+  deliverTo(group: string, events: readonly PastEvent[]): Promise<void> {
+    if (this.state === 'closing' || this.state === 'closed')
+      return Promise.reject(
+        new BrokerError('kafka transport is closed; replay before close() or create a new transport'),
+      );
+    return this.groupDelivery.deliverTo(group, events);
+  }
+
   async subscribe(spec: SubscriptionSpec, handle: MessageHandler): Promise<Subscription> {
     const { topics, writer, admin } = this.requireOpen();
     if (this.state !== 'open') throw new BrokerError('kafka transport is closing; subscribe before close()');
@@ -242,6 +269,7 @@ export class KafkaTransport implements BrokerTransport {
       this.subscriptions.clear();
       await Promise.allSettled(subscriptions.map((s) => s.close()));
       await this.deadLetters.close();
+      await this.history.close();
       await this.batching?.drain();
       await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
       this.state = 'closed';
