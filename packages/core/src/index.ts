@@ -68,6 +68,7 @@ export type { EnvConfig } from './config/from-env.js';
 export { registerBrokerScheme, registerStoreScheme } from './config/schemes.js';
 export type { BrokerFactory, StoreFactory } from './config/schemes.js';
 export { redactUrl, redactCredentials } from './config/redact.js';
+export { parseDuration } from './cli/durations.js';
 export { parsePort } from './config/port.js';
 export { runMain, describeFailure } from './runtime/run-main.js';
 export type { RunMainOptions } from './runtime/run-main.js';

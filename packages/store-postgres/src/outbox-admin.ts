@@ -33,9 +33,9 @@ export class SqlOutboxAdmin implements OutboxAdmin {
   async refused(options: { parkedOnly?: boolean; limit?: number } = {}): Promise<RefusedOutboxRecord[]> {
     const { rows } = await this.driver.query<RefusedRow>(
       `SELECT seq::text AS seq, topic, key, headers, body, attempts, last_error, created_at, parked_at, next_attempt_at
-       FROM ${this.tables.outbox}
+       FROM ${this.tables.outbox} o
        WHERE published_at IS NULL AND attempts > 0 ${options.parkedOnly ? 'AND parked_at IS NOT NULL' : ''}
-       ORDER BY seq LIMIT $1`,
+       ORDER BY o.seq LIMIT $1`,
       [options.limit ?? 1_000],
     );
     return rows.map((row) => ({

@@ -11,6 +11,7 @@ import {
 } from '@tandem/core';
 import { arrayLiteral, type SqlDriver, type SqlSession } from './driver.js';
 import { SqlOutboxAdmin } from './outbox-admin.js';
+import { SqlOutboxHistory } from './outbox-history.js';
 import type { Tables } from './schema.js';
 
 /** Rows per INSERT: 5 parameters each, well under PostgreSQL's 65,535. */
@@ -34,6 +35,8 @@ const MAX_ERROR_LENGTH = 2_000;
  */
 export class SqlOutbox<Tx> implements OutboxStore<Tx>, OutboxAdmin {
   private readonly admin: SqlOutboxAdmin;
+  /** Published rows, kept for `retention.outboxMs`: what `tandem replay` reads on every broker but Kafka. */
+  readonly history: SqlOutboxHistory;
 
   constructor(
     private readonly driver: SqlDriver<Tx>,
@@ -41,6 +44,7 @@ export class SqlOutbox<Tx> implements OutboxStore<Tx>, OutboxAdmin {
     readonly buckets: number,
   ) {
     this.admin = new SqlOutboxAdmin(driver as SqlDriver<unknown>, tables);
+    this.history = new SqlOutboxHistory(driver as SqlDriver<unknown>, tables);
   }
 
   refused(options?: { parkedOnly?: boolean; limit?: number }): Promise<RefusedOutboxRecord[]> {

@@ -267,6 +267,11 @@ describe.skipIf(!available)('store-postgres specifics on PostgreSQL', () => {
     const pgStore = storeFromUrl(url);
     expect(pgStore.name).toBe('postgres');
     expect(storeFromUrl(new URL('pglite://./data')).name).toBe('pglite');
+    const kept = storeFromUrl(new URL(`${PG_URL}?schema=${schema}&outboxRetention=2h30m`));
+    expect((kept as unknown as { retention: { outboxMs: number } }).retention.outboxMs).toBe(9_000_000);
+    expect(() => storeFromUrl(new URL(`${PG_URL}?outboxRetention=soon`))).toThrow(
+      "TANDEM_STORE_URL parameter outboxRetention: expected a duration like 90s, 10m, 2h or 1d, got 'soon'",
+    );
     const config = await fromEnv({ TANDEM_STORE_URL: 'pglite://memory' });
     expect(config.store?.name).toBe('pglite');
     await config.store!.connect!();

@@ -5,6 +5,7 @@ import {
   type DeadLetterAccess,
   type MessageHandler,
   type OutgoingMessage,
+  type PastEvent,
   type Subscription,
   type SubscriptionSpec,
   type TransportHealth,
@@ -14,6 +15,7 @@ import { AmqpConnection } from './connection.js';
 import { GroupConsumer } from './consumer.js';
 import { deadLetterAccess } from './dead-letters.js';
 import { resolveOptions, type RabbitMQTransportOptions, type ResolvedOptions } from './options.js';
+import { groupDelivery } from './group-delivery.js';
 import { Publisher } from './publisher.js';
 import { Topology, type DeclaredNames } from './topology.js';
 
@@ -28,6 +30,8 @@ export class RabbitMQTransport implements BrokerTransport {
   readonly name = 'rabbitmq';
   readonly capabilities = { orderedByKey: true, nativeDelay: true, persistent: true };
   readonly deadLetters: DeadLetterAccess;
+  /** Past events to one group's queue only (`tandem replay`), ids unchanged, confirmed in order. */
+  readonly deliverTo: (group: string, events: readonly PastEvent[]) => Promise<void>;
   private readonly options: ResolvedOptions;
   private readonly connection: AmqpConnection;
   private readonly topology: Topology;
@@ -42,6 +46,7 @@ export class RabbitMQTransport implements BrokerTransport {
     this.topology = new Topology(this.options);
     this.publisher = new Publisher(this.connection, this.topology, this.options);
     this.deadLetters = deadLetterAccess(this.connection, this.topology, this.publisher, this.options);
+    this.deliverTo = groupDelivery(this.connection, this.topology, this.publisher, this.options);
   }
 
   async connect(): Promise<void> {

@@ -6,8 +6,8 @@ export const StoreMetricName = {
   evictions: 'tandem.store.evictions',
 } as const;
 
-/** Which records an in-memory store dropped: `tandem.store.records` is `idempotency` or `inbox`. */
-export type EvictedRecords = 'idempotency' | 'inbox';
+/** Which records an in-memory store dropped: `tandem.store.records` is `idempotency`, `inbox` or `outbox-history`. */
+export type EvictedRecords = 'idempotency' | 'inbox' | 'outbox-history';
 
 const storeInstruments = instrumentsFor<{ evictions: Counter<Attributes> }>(METER_SCOPE, (meter) => ({
   evictions: meter.createCounter(StoreMetricName.evictions, {
@@ -20,6 +20,7 @@ const storeInstruments = instrumentsFor<{ evictions: Counter<Attributes> }>(METE
 const attributes: Record<EvictedRecords, Attributes> = {
   idempotency: { 'tandem.store.name': 'memory', 'tandem.store.records': 'idempotency' },
   inbox: { 'tandem.store.name': 'memory', 'tandem.store.records': 'inbox' },
+  'outbox-history': { 'tandem.store.name': 'memory', 'tandem.store.records': 'outbox-history' },
 };
 
 export function countEvictions(records: EvictedRecords, count: number): void {

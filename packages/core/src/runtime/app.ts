@@ -284,7 +284,8 @@ class TandemApp implements App {
       return Promise.reject(new RegistrationError(`app.replay() needs a running app (state: ${this.state})`));
     const contracts = new Map<string, EventContract>();
     for (const group of this.runtime!.deps.registry.groups.values())
-      for (const handler of group.handlers.values()) contracts.set(handler.contract.name, handler.contract as EventContract);
+      for (const handler of group.handlers.values())
+        contracts.set(handler.contract.name, handler.contract as EventContract);
     return appReplay(this.broker, this.store, contracts, options);
   }
 

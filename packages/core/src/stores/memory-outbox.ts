@@ -1,4 +1,5 @@
 import type { OutgoingMessage } from '../transport/broker.js';
+import { MemoryOutboxHistory, type MemoryOutboxHistoryOptions } from './memory-outbox-history.js';
 import type { MemoryTx } from './memory-tx.js';
 import {
   fairShare,
@@ -38,8 +39,8 @@ function refusedOf(row: Row): RefusedOutboxRecord {
 
 /**
  * The outbox in process memory, for tests and for running the relay without a database.
- * Rows get their sequence number at commit, so order per key is commit order. Marked
- * rows are dropped at once: there is nothing to inspect after a restart anyway. Refused
+ * Rows get their sequence number at commit, so order per key is commit order. Published
+ * rows leave the queue at once and are kept, bounded, in `history` for replay. Refused
  * and parked rows behave as in the SQL outbox: they hold back their key's later rows.
  */
 export class MemoryOutbox implements OutboxStore<MemoryTx>, OutboxAdmin {
@@ -49,7 +50,16 @@ export class MemoryOutbox implements OutboxStore<MemoryTx>, OutboxAdmin {
   private readonly readers = new Set<MemoryOutboxReader>();
   private readonly waiters = new Set<() => void>();
 
-  constructor(readonly buckets: number) {}
+  /** The events it published, for replay (bounded by `retention.outboxMs`, count and bytes). */
+  readonly history: MemoryOutboxHistory;
+
+  constructor(
+    readonly buckets: number,
+    retentionMs = 60 * 60_000,
+    history: MemoryOutboxHistoryOptions = {},
+  ) {
+    this.history = new MemoryOutboxHistory(retentionMs, history);
+  }
 
   /** Unpublished rows, parked ones included, for tests and health checks. */
   get pending(): number {
@@ -150,7 +160,9 @@ export class MemoryOutbox implements OutboxStore<MemoryTx>, OutboxAdmin {
   /** @internal */
   mark(records: OutboxRecord[]): void {
     const done = new Set(records.map((r) => Number(r.seq)));
-    this.rows = this.rows.filter((row) => !done.has(row.seq));
+    const published: Row[] = [];
+    this.rows = this.rows.filter((row) => !done.has(row.seq) || (published.push(row), false));
+    this.history.keep(published);
   }
 
   /** @internal */

@@ -1,6 +1,7 @@
 import { MemoryIdempotencyStore, type MemoryIdempotencyOptions } from './memory-idempotency.js';
 import { MemoryInbox, type MemoryInboxOptions } from './memory-inbox.js';
 import { MemoryOutbox } from './memory-outbox.js';
+import type { MemoryOutboxHistoryOptions } from './memory-outbox-history.js';
 import { MemorySagaStore } from './memory-sagas.js';
 import { MemoryTx } from './memory-tx.js';
 import { DEFAULT_OUTBOX_BUCKETS, defaultRetention, type RetentionOptions, type Store } from './store.js';
@@ -11,7 +12,10 @@ export interface MemoryStoreOptions {
   outbox?: boolean;
   /** Key ranges of the outbox. Default 32. */
   buckets?: number;
+  /** How long records are kept; `outboxMs` is how far back `replay` reaches (default 1 hour). */
   retention?: RetentionOptions;
+  /** Bounds of the published events kept for replay. Defaults 10,000 events, 16 MiB. */
+  outboxHistory?: MemoryOutboxHistoryOptions;
   /** Bounds of the idempotency records. Defaults 100,000 records, 64 MiB. */
   idempotency?: MemoryIdempotencyOptions;
   /** Bounds of the inbox's handled ids. Defaults 100,000 ids, 16 MiB. */
@@ -33,7 +37,10 @@ export class MemoryStore implements Store<MemoryTx> {
     const retention = { ...defaultRetention, ...options.retention };
     this.inbox = new MemoryInbox(retention.inboxMs, options.inbox);
     this.idempotency = new MemoryIdempotencyStore(options.idempotency);
-    this.outbox = options.outbox === false ? undefined : new MemoryOutbox(options.buckets ?? DEFAULT_OUTBOX_BUCKETS);
+    this.outbox =
+      options.outbox === false
+        ? undefined
+        : new MemoryOutbox(options.buckets ?? DEFAULT_OUTBOX_BUCKETS, retention.outboxMs, options.outboxHistory);
   }
 
   async transaction<T>(fn: (tx: MemoryTx) => Promise<T>): Promise<T> {

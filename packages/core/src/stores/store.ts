@@ -185,7 +185,10 @@ export interface IdempotencyStore<Tx = unknown> {
 
 /** How long records are kept, for stores that clean up themselves. */
 export interface RetentionOptions {
-  /** Published outbox rows. Default 1 hour. */
+  /**
+   * Published outbox rows, kept for `tandem replay` (how far back it reaches on every broker
+   * but Kafka). Default 1 hour.
+   */
   outboxMs?: number;
   /** Inbox rows: a redelivery later than this is handled again. Default 7 days. */
   inboxMs?: number;

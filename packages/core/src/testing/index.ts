@@ -17,4 +17,6 @@ export type { SagaCrashHarness } from './saga-crash-conformance.js';
 export { faultyStore, storeFaultPoints } from './faulty-store.js';
 export type { StoreFaultPoint } from './faulty-store.js';
 export { runVersionConformance } from './version-conformance.js';
+export { runReplayConformance } from './replay-conformance.js';
+export type { ReplayHarness } from './replay-conformance.js';
 export type { VersionHarness } from './version-conformance.js';

@@ -1,4 +1,5 @@
-import { BrokerError } from '../../errors/errors.js';
+import { BrokerError, ConfigError } from '../../errors/errors.js';
+import type { PastEvent } from '../../replay/history.js';
 import { Header } from '../../messages/headers.js';
 import { uuidv7 } from '../../messages/uuid.js';
 import type {
@@ -36,6 +37,11 @@ export class MemoryBroker {
     let group = this.groups.get(name);
     if (!group) this.groups.set(name, (group = new MemoryGroup(name)));
     return group;
+  }
+
+  /** The group when some consumer ever subscribed to it on this broker. */
+  existingGroup(name: string): MemoryGroup | undefined {
+    return this.groups.get(name);
   }
 
   bind(group: MemoryGroup, topics: string[]): void {
@@ -134,6 +140,29 @@ export class MemoryTransport implements BrokerTransport {
   async publish(messages: OutgoingMessage[]): Promise<void> {
     if (this.closed) throw new BrokerError('memory transport is closed: publish after close() is not possible');
     this.broker.publish(messages);
+  }
+
+  async deliverTo(group: string, events: readonly PastEvent[]): Promise<void> {
+    const target = this.broker.existingGroup(group);
+    if (!target)
+      throw new ConfigError(
+        `memory broker: no consumer group '${group}' has subscribed in this process; start the app that runs it first`,
+      );
+    for (const { id, message } of events) {
+      const headers = { ...message.headers };
+      delete headers[Header.attempt];
+      target.enqueue({
+        topic: message.topic,
+        ...(message.key !== undefined ? { key: message.key } : {}),
+        headers,
+        body: message.body,
+        id: id || uuidv7(),
+        attempt: 1,
+        deliveryCount: 1,
+        receivedAt: 0,
+        origin: { topic: message.topic },
+      });
+    }
   }
 
   async subscribe(spec: SubscriptionSpec, handle: MessageHandler): Promise<Subscription> {
