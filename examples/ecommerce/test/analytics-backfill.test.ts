@@ -67,9 +67,7 @@ const setups: Array<{ name: string; setup: () => Promise<Setup | undefined> }> =
     name: 'RabbitMQ and PostgreSQL',
     setup: async () => {
       const rabbit = await serviceAvailable('RabbitMQ on 127.0.0.1:5672', () => probeTcp('127.0.0.1', 5672));
-      const postgres = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', () =>
-        withDatabase('test', 'SELECT 1'),
-      );
+      const postgres = await serviceAvailable('PostgreSQL at 127.0.0.1:5432', () => withDatabase('test', 'SELECT 1'));
       if (!rabbit || !postgres) return undefined;
       const database = `shop_analytics_${run}`;
       await withDatabase(database, 'CREATE DATABASE $db');
@@ -120,8 +118,9 @@ describe.each(setups)('analytics, added to a shop with orders and backfilled by 
       await eventually(
         `the ${ORDERS} orders shipped`,
         async () =>
-          (await rowsOf<{ n: number }>(shop!, `SELECT count(*)::int AS n FROM shop_orders WHERE status = 'shipped'`))[0]!
-            .n === ORDERS,
+          (
+            await rowsOf<{ n: number }>(shop!, `SELECT count(*)::int AS n FROM shop_orders WHERE status = 'shipped'`)
+          )[0]!.n === ORDERS,
         30_000,
         50,
       );

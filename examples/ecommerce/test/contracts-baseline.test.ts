@@ -46,7 +46,10 @@ describe("the shop's contracts against its committed baseline", () => {
       expect.objectContaining({ where: 'version', reason: 'version 1 → 2, with an upcaster from version 1' }),
     );
     expect(changes).toContainEqual(
-      expect.objectContaining({ where: 'data $.currency', reason: expect.stringContaining('version-1 data is upcast') }),
+      expect.objectContaining({
+        where: 'data $.currency',
+        reason: expect.stringContaining('version-1 data is upcast'),
+      }),
     );
     // The same bump without the upcaster would strand every version-1 message in flight.
     const withoutUpcaster = structuredClone(current);

@@ -13,7 +13,10 @@ export class Shipping {
    * Runs once per order even when the event is delivered twice: the inbox drops the repeat.
    * Still on version 1 of orders.placed (see contracts/orders-placed-v1.ts): it reads no money.
    */
-  @OnEvent(OrderPlacedV1, { publishes: [ShipmentScheduled, ShipmentFailed], retry: { attempts: 5, initialDelayMs: 200 } })
+  @OnEvent(OrderPlacedV1, {
+    publishes: [ShipmentScheduled, ShipmentFailed],
+    retry: { attempts: 5, initialDelayMs: 200 },
+  })
   async onOrderPlaced(order: z.output<typeof OrderPlacedV1.data>, ctx: HandlerContext) {
     const refused = order.items.find((item) => this.unshippable.has(item.sku));
     if (refused) {
