@@ -45,6 +45,7 @@ export const schema: Record<string, string[]> = {
     `CREATE TABLE IF NOT EXISTS shop_analytics_revenue (hour timestamptz NOT NULL, currency text NOT NULL,
        revenue numeric NOT NULL, orders integer NOT NULL, PRIMARY KEY (hour, currency))`,
     `CREATE TABLE IF NOT EXISTS shop_analytics_skus (sku text PRIMARY KEY, units integer NOT NULL, orders integer NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS shop_analytics_orders (order_id text PRIMARY KEY, counted_at timestamptz NOT NULL DEFAULT now())`,
   ],
   notifications: [
     `CREATE TABLE IF NOT EXISTS shop_notifications (message_id text PRIMARY KEY, order_id text NOT NULL, kind text NOT NULL,

@@ -18,6 +18,8 @@ function hourOf(at: string): Date {
  * learns the orders placed before it by replay (`tandem replay --group analytics --type
  * orders.placed --since ...`). Each order is added once: the inbox records the event in the
  * transaction that adds it, so a replayed event the group has already handled is skipped.
+ * The inbox forgets after its retention (7 days), and a replay may reach further back, so
+ * the orders counted are kept too, and an order seen again is not added twice.
  */
 @Service('analytics')
 export class Analytics {
@@ -26,6 +28,11 @@ export class Analytics {
     // Version-1 orders carry no placedAt: the time their event was published stands for it.
     const at = order.placedAt ?? ctx.meta.event?.time ?? new Date().toISOString();
     const sql = db(ctx);
+    const first = await sql.query(
+      'INSERT INTO shop_analytics_orders (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING RETURNING order_id',
+      [order.orderId],
+    );
+    if (first.rows.length === 0) return;
     await sql.query(
       `INSERT INTO shop_analytics_revenue (hour, currency, revenue, orders) VALUES ($1, $2, $3, 1)
          ON CONFLICT (hour, currency) DO UPDATE
