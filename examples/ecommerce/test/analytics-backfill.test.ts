@@ -121,7 +121,7 @@ describe.each(setups)('analytics, added to a shop with orders and backfilled by 
           (
             await rowsOf<{ n: number }>(shop!, `SELECT count(*)::int AS n FROM shop_orders WHERE status = 'shipped'`)
           )[0]!.n === ORDERS,
-        30_000,
+        60_000,
         50,
       );
       await shop.app.stop();
@@ -140,7 +140,7 @@ describe.each(setups)('analytics, added to a shop with orders and backfilled by 
       await eventually(
         `analytics counted the ${ORDERS} replayed orders`,
         async () => ordersCounted((await analyticsOf(base)).revenue) >= ORDERS,
-        30_000,
+        60_000,
         50,
       );
       expect(await analyticsOf(base)).toEqual(expected);
@@ -154,7 +154,7 @@ describe.each(setups)('analytics, added to a shop with orders and backfilled by 
       await eventually(
         'analytics counted the live order after the second replay',
         async () => ordersCounted((await analyticsOf(base)).revenue) >= ORDERS + 1,
-        30_000,
+        60_000,
         50,
       );
       const after = await fromOrders(shop);
@@ -164,5 +164,5 @@ describe.each(setups)('analytics, added to a shop with orders and backfilled by 
       await shop?.app.stop();
       await where.cleanup();
     }
-  }, 120_000);
+  }, 240_000);
 });
