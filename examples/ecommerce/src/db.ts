@@ -31,11 +31,21 @@ export const schema: Record<string, string[]> = {
     `CREATE TABLE IF NOT EXISTS shop_orders (order_id text PRIMARY KEY, customer text NOT NULL, email text NOT NULL,
        total numeric NOT NULL, status text NOT NULL, reason text, placed_at timestamptz NOT NULL DEFAULT now(),
        updated_at timestamptz NOT NULL DEFAULT now())`,
+    // Added with version 2 of orders.placed; orders from before it were all in euros.
+    `ALTER TABLE shop_orders ADD COLUMN IF NOT EXISTS currency text NOT NULL DEFAULT 'EUR'`,
+    `CREATE TABLE IF NOT EXISTS shop_order_lines (order_id text NOT NULL, sku text NOT NULL, qty integer NOT NULL,
+       PRIMARY KEY (order_id, sku))`,
     `CREATE TABLE IF NOT EXISTS shop_orders_expired (order_id text PRIMARY KEY, reason text NOT NULL,
        expired_at timestamptz NOT NULL DEFAULT now())`,
   ],
   shipping: [
     `CREATE TABLE IF NOT EXISTS shop_shipments (order_id text PRIMARY KEY, tracking text NOT NULL, status text NOT NULL)`,
+  ],
+  analytics: [
+    `CREATE TABLE IF NOT EXISTS shop_analytics_revenue (hour timestamptz NOT NULL, currency text NOT NULL,
+       revenue numeric NOT NULL, orders integer NOT NULL, PRIMARY KEY (hour, currency))`,
+    `CREATE TABLE IF NOT EXISTS shop_analytics_skus (sku text PRIMARY KEY, units integer NOT NULL, orders integer NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS shop_analytics_orders (order_id text PRIMARY KEY, counted_at timestamptz NOT NULL DEFAULT now())`,
   ],
   notifications: [
     `CREATE TABLE IF NOT EXISTS shop_notifications (message_id text PRIMARY KEY, order_id text NOT NULL, kind text NOT NULL,

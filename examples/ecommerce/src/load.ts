@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, type Middleware, type Invocation } from '@tandem/core';
 import { request } from 'undici';
-import { ALL_SERVICES, buildShop } from './shop.js';
+import { buildShop } from './shop.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,7 +51,7 @@ if (!base) {
   deadLetters = async () => {
     const access = shop.app.broker.deadLetters;
     if (!access) return undefined;
-    const lists = await Promise.all(ALL_SERVICES.map((g) => access.list(g)));
+    const lists = await Promise.all(shop.services.map((g) => access.list(g)));
     return lists.reduce((n, l) => n + l.length, 0);
   };
 }

@@ -12,6 +12,7 @@ import {
 } from '@tandem/core';
 import { httpClient, httpServer, type HttpServer } from '@tandem/transport-http';
 import { migrateShop } from './db.js';
+import { Analytics } from './services/analytics.js';
 import { Inventory } from './services/inventory.js';
 import { Notifications, type Mailer } from './services/notifications.js';
 import { Orders } from './services/orders.js';
@@ -19,7 +20,10 @@ import { Payments } from './services/payments.js';
 import { Shipping } from './services/shipping.js';
 import { orderFulfilment } from './sagas/order-fulfilment.js';
 
-export const ALL_SERVICES = ['orders', 'inventory', 'payments', 'shipping', 'notifications'] as const;
+/** What runs when SHOP_SERVICES is not set: the shop without analytics, which joins later. */
+export const DEFAULT_SERVICES = ['orders', 'inventory', 'payments', 'shipping', 'notifications'] as const;
+/** Every service SHOP_SERVICES may name. */
+export const ALL_SERVICES = [...DEFAULT_SERVICES, 'analytics'] as const;
 export type ShopService = (typeof ALL_SERVICES)[number];
 
 /** Where the shop keeps its data when TANDEM_STORE_URL is not set: survives a restart. */
@@ -31,6 +35,8 @@ export interface ShopOptions {
   logger?: Logger;
   /** App-wide middleware, e.g. to count handler runs (the load script does). */
   middleware?: Middleware<Invocation>[];
+  /** When the orders service says an order was placed (tests spread orders over hours with it). */
+  clock?: () => Date;
 }
 
 export interface Shop {
@@ -41,8 +47,8 @@ export interface Shop {
 }
 
 /**
- * The whole shop in one process by default, or the services named in SHOP_SERVICES (one
- * process per service), on whatever broker and store the environment names. Calls to
+ * The whole shop in one process by default (without analytics), or the services named in
+ * SHOP_SERVICES (one process per service, or the default ones plus analytics), on whatever broker and store the environment names. Calls to
  * services not in this process go over HTTP to TANDEM_SERVICE_<NAME>_URL.
  */
 export async function buildShop(
@@ -79,7 +85,7 @@ export async function buildShop(
 function instantiate(name: ShopService, options: ShopOptions): ServiceInput {
   switch (name) {
     case 'orders':
-      return new Orders();
+      return options.clock ? new Orders(options.clock) : new Orders();
     case 'inventory':
       return new Inventory();
     case 'payments':
@@ -88,6 +94,8 @@ function instantiate(name: ShopService, options: ShopOptions): ServiceInput {
       return new Shipping();
     case 'notifications':
       return options.mailer ? new Notifications(options.mailer) : new Notifications();
+    case 'analytics':
+      return new Analytics();
   }
 }
 
@@ -102,7 +110,7 @@ function orderTimeoutFrom(env: Record<string, string | undefined>): number | und
 }
 
 function selectServices(value: string | undefined): ShopService[] {
-  if (!value) return [...ALL_SERVICES];
+  if (!value) return [...DEFAULT_SERVICES];
   const names = value
     .split(',')
     .map((s) => s.trim())

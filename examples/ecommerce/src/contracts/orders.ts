@@ -36,15 +36,31 @@ export const GetOrder = defineQuery('orders.get', {
   }),
 });
 
+/** `orders.placed` as version 1 wrote it, before the currency was added; still read (upcast) by version 2's consumers. */
+export const OrderPlacedV1Data = z.object({
+  orderId: z.string(),
+  customer: z.string(),
+  email: z.string(),
+  items: z.array(LineItem),
+  total: z.number(),
+});
+
+/** An ISO 4217 code: EUR, USD. */
+export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code, like EUR');
+
+/**
+ * Version 2 says which currency `total` is in, and when the order was placed. Version-1
+ * messages (in queues, outboxes, dead letters, or replayed) were all in euros, the only
+ * currency the shop sold in then; they have no `placedAt`, and their event time stands for it.
+ */
 export const OrderPlaced = defineEvent('orders.placed', {
   description: 'An order was accepted: stock reserved and payment authorised.',
-  data: z.object({
-    orderId: z.string(),
-    customer: z.string(),
-    email: z.string(),
-    items: z.array(LineItem),
-    total: z.number(),
+  version: 2,
+  data: OrderPlacedV1Data.extend({
+    currency: Currency,
+    placedAt: z.iso.datetime().optional().describe('When the order was placed; absent on version-1 orders'),
   }),
+  from: { 1: { data: OrderPlacedV1Data, upcast: (v1) => ({ ...v1, currency: 'EUR' }) } },
 });
 
 export const OrderCancelled = defineEvent('orders.cancelled', {

@@ -1,3 +1,4 @@
+import { Analytics } from './analytics.js';
 import { Inventory } from './inventory.js';
 import { Notifications } from './notifications.js';
 import { Orders } from './orders.js';
@@ -5,12 +6,13 @@ import { Payments } from './payments.js';
 import { Shipping } from './shipping.js';
 import { orderFulfilment } from '../sagas/order-fulfilment.js';
 
-/** All five services and the orders service's saga, for `tandem docs --module examples/ecommerce/dist/services/index.js`. */
+/** All six services (analytics too) and the orders service's saga, for `tandem docs --module examples/ecommerce/dist/services/index.js`. */
 export const services = [
   new Orders(),
   new Inventory(),
   new Payments(),
   new Shipping(),
   new Notifications(),
+  new Analytics(),
   orderFulfilment(),
 ];

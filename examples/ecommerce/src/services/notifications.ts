@@ -37,7 +37,7 @@ export class Notifications {
       order.orderId,
       'order-confirmed',
       order.email,
-      `Thanks ${order.customer}, your order is confirmed.`,
+      `Thanks ${order.customer}, your order of ${order.total.toFixed(2)} ${order.currency} is confirmed.`,
     );
   }
 

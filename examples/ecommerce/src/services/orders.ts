@@ -12,7 +12,7 @@ import {
 } from '../contracts/index.js';
 import { db } from '../db.js';
 import { expiryOf, lockOrder } from '../order-expiry.js';
-import { priceOf } from '../prices.js';
+import { CURRENCY, priceOf } from '../prices.js';
 
 type Placed = z.output<typeof PlaceOrder.output>;
 
@@ -25,6 +25,9 @@ function orderIdFor(customer: string, key: string): string {
 
 @Service('orders')
 export class Orders {
+  /** `clock` says when an order is placed (tests spread orders over hours with one of their own). */
+  constructor(private readonly clock: () => Date = () => new Date()) {}
+
   /**
    * The hybrid flow: what must be true before answering (stock, payment) is asked
    * synchronously; everything that can wait (shipping, e-mail) follows from the event,
@@ -41,11 +44,12 @@ export class Orders {
     const orderId = key === undefined ? uuidv7() : orderIdFor(input.customer, key);
     const total = input.items.reduce((sum, item) => sum + item.qty * priceOf(item.sku), 0);
     const sql = db(ctx);
+    const placedAt = this.clock();
     const reject = async (reason: string): Promise<Placed> => {
       await sql.query(
-        `INSERT INTO shop_orders (order_id, customer, email, total, status, reason) VALUES ($1, $2, $3, $4, 'rejected', $5)
-           ON CONFLICT (order_id) DO NOTHING`,
-        [orderId, input.customer, input.email, total, reason],
+        `INSERT INTO shop_orders (order_id, customer, email, total, currency, status, reason, placed_at)
+           VALUES ($1, $2, $3, $4, $5, 'rejected', $6, $7) ON CONFLICT (order_id) DO NOTHING`,
+        [orderId, input.customer, input.email, total, CURRENCY, reason, placedAt],
       );
       return { orderId, status: 'rejected', reason };
     };
@@ -77,12 +81,18 @@ export class Orders {
     const expiredMeanwhile = await expiryOf(sql, orderId);
     if (expiredMeanwhile !== undefined) return reject(`expired: ${expiredMeanwhile}`);
     await sql.query(
-      `INSERT INTO shop_orders (order_id, customer, email, total, status, reason) VALUES ($1, $2, $3, $4, 'accepted', NULL)`,
-      [orderId, input.customer, input.email, total],
+      `INSERT INTO shop_orders (order_id, customer, email, total, currency, status, reason, placed_at)
+         VALUES ($1, $2, $3, $4, $5, 'accepted', NULL, $6)`,
+      [orderId, input.customer, input.email, total, CURRENCY, placedAt],
     );
+    await sql.query(
+      `INSERT INTO shop_order_lines (order_id, sku, qty) SELECT $1, sku, qty FROM unnest($2::text[], $3::int[]) AS l(sku, qty)`,
+      [orderId, input.items.map((item) => item.sku), input.items.map((item) => item.qty)],
+    );
+    const placed = { orderId, customer: input.customer, email: input.email, items: input.items, total };
     await ctx.publish(
       OrderPlaced,
-      { orderId, customer: input.customer, email: input.email, items: input.items, total },
+      { ...placed, currency: CURRENCY, placedAt: placedAt.toISOString() },
       { key: orderId },
     );
     return { orderId, status: 'accepted' };

@@ -1,6 +1,7 @@
 import { NotFoundError, OnEvent, Query, Service, type HandlerContext } from '@tandem/core';
 import type { z } from 'zod';
-import { GetShipment, OrderCancelled, OrderPlaced, ShipmentFailed, ShipmentScheduled } from '../contracts/index.js';
+import { GetShipment, OrderCancelled, ShipmentFailed, ShipmentScheduled } from '../contracts/index.js';
+import { OrderPlacedV1 } from '../contracts/orders-placed-v1.js';
 import { db } from '../db.js';
 
 @Service('shipping')
@@ -8,9 +9,15 @@ export class Shipping {
   /** Products no carrier takes, as the card that is always declined does for payments. */
   constructor(private readonly unshippable: ReadonlySet<string> = unshippableFromEnv()) {}
 
-  /** Runs once per order even when the event is delivered twice: the inbox drops the repeat. */
-  @OnEvent(OrderPlaced, { publishes: [ShipmentScheduled, ShipmentFailed], retry: { attempts: 5, initialDelayMs: 200 } })
-  async onOrderPlaced(order: z.output<typeof OrderPlaced.data>, ctx: HandlerContext) {
+  /**
+   * Runs once per order even when the event is delivered twice: the inbox drops the repeat.
+   * Still on version 1 of orders.placed (see contracts/orders-placed-v1.ts): it reads no money.
+   */
+  @OnEvent(OrderPlacedV1, {
+    publishes: [ShipmentScheduled, ShipmentFailed],
+    retry: { attempts: 5, initialDelayMs: 200 },
+  })
+  async onOrderPlaced(order: z.output<typeof OrderPlacedV1.data>, ctx: HandlerContext) {
     const refused = order.items.find((item) => this.unshippable.has(item.sku));
     if (refused) {
       const reason = `no carrier takes '${refused.sku}'`;
