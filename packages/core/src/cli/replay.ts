@@ -40,9 +40,14 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
     throw new ConfigError('tandem replay: pass --app URL (the app replays) or --broker/--store URLs, not both');
   const source =
     values.app !== undefined ? appReplaySource(values.app) : await urlReplaySource(request, values, io.env);
+  const interrupted = new AbortController();
+  // Once: a second Ctrl-C ends the process the usual way, for a broker call that hangs.
+  const interrupt = () => interrupted.abort(new ConfigError('tandem replay: stopped by Ctrl-C'));
+  process.once('SIGINT', interrupt);
   try {
-    return await run(source, request, io);
+    return await runReplay(source, request, io, interrupted.signal);
   } finally {
+    process.off('SIGINT', interrupt);
     await source.close();
   }
 }
@@ -51,11 +56,13 @@ function seconds(ms: number): string {
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : formatDuration(ms);
 }
 
-async function run(source: ReplaySource, request: ReplayRequest, io: CliIo): Promise<number> {
-  const controller = new AbortController();
-  // Once: a second Ctrl-C ends the process the usual way, for a broker call that hangs.
-  const interrupt = () => controller.abort(new ConfigError('tandem replay: stopped by Ctrl-C'));
-  process.once('SIGINT', interrupt);
+/** Runs the replay with progress on stderr and the outcome on stdout; `interrupted` is Ctrl-C. */
+export async function runReplay(
+  source: ReplaySource,
+  request: ReplayRequest,
+  io: CliIo,
+  interrupted: AbortSignal,
+): Promise<number> {
   const reporter = progressReporter(io.stderr, { tty: (io.stderr as { isTTY?: boolean }).isTTY === true });
   const started = Date.now();
   let last: ReplayProgress | undefined;
@@ -67,19 +74,17 @@ async function run(source: ReplaySource, request: ReplayRequest, io: CliIo): Pro
         last = progress;
         reporter.update(progress);
       },
-      controller.signal,
+      interrupted,
     );
   } catch (error) {
     reporter.end();
-    if (!controller.signal.aborted) throw error;
+    if (!interrupted.aborted) throw error;
     io.stdout.write(
       `stopped by Ctrl-C: replayed ${last?.delivered ?? 0} of ${last?.total ?? '?'} events to group ${request.group} ` +
         `in ${seconds(Date.now() - started)}; what was delivered stays delivered, and running the same command again ` +
         `is harmless (the events keep their ids, so the group's inbox skips those it handled)\n`,
     );
     return 130;
-  } finally {
-    process.off('SIGINT', interrupt);
   }
   reporter.end();
   const window = `${new Date(request.since).toISOString()} .. ${new Date(request.until).toISOString()}`;
