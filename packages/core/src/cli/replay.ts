@@ -27,8 +27,8 @@ from --broker or TANDEM_BROKER_URL, the store from --store or TANDEM_STORE_URL. 
 http://host:port lets a running app replay through its admin route
 (httpServer({ admin: { replay: true } })): the only way for the in-process broker (memory://).
 
-Exit codes: 0 replayed (or counted), 2 a bad option, a missing setup or a broker/store error,
-1 an unexpected failure, 130 stopped by Ctrl-C.
+Exit codes: 0 replayed (or counted); 1 stopped by Ctrl-C, or an unexpected failure; 2 a bad
+option, a missing broker or store, a group that never subscribed, a broker or store error.
 `;
 
 /** `tandem replay`: past events to one consumer group, with a progress bar, a dry run and a rate limit. */
@@ -84,7 +84,7 @@ export async function runReplay(
         `in ${seconds(Date.now() - started)}; what was delivered stays delivered, and running the same command again ` +
         `is harmless (the events keep their ids, so the group's inbox skips those it handled)\n`,
     );
-    return 130;
+    return 1;
   }
   reporter.end();
   const window = `${new Date(request.since).toISOString()} .. ${new Date(request.until).toISOString()}`;
