@@ -44,11 +44,11 @@ describe('tandem replay --app', () => {
       expect(await main([...args, '--rate', '12'], run.io)).toBe(0);
       expect(run.out.join('')).toMatch(/^replayed 30 of 30 events to group analytics in \d+\.\ds\n$/);
       const said = run.err.join('').split('\n').filter(Boolean);
-    // The window starts before the first order, so the history says it holds nothing older.
-    expect(said.filter((l) => !l.startsWith('replay: '))).toEqual([
-      expect.stringMatching(/^warning: the in-process outbox holds events from \S+ on, later than --since/),
-    ]);
-    const progress = said.filter((l) => l.startsWith('replay: '));
+      // The window starts before the first order, so the history says it holds nothing older.
+      expect(said.filter((l) => !l.startsWith('replay: '))).toEqual([
+        expect.stringMatching(/^warning: the in-process outbox holds events from \S+ on, later than --since/),
+      ]);
+      const progress = said.filter((l) => l.startsWith('replay: '));
       expect(progress.length).toBeGreaterThanOrEqual(1);
       for (const line of progress)
         expect(line).toMatch(/^replay: ([1-9]|[12]\d)\/30 events \(\d+%\), \d+ events\/s, ETA \S+$/);
