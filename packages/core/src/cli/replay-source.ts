@@ -82,7 +82,8 @@ async function storeFor(
   flags: SourceUrls,
   env: Record<string, string | undefined>,
 ): Promise<Store | undefined> {
-  if (request.from !== 'outbox' && broker.history) return undefined;
+  // --from broker needs none; without a broker history, historyFor says so.
+  if (request.from === 'broker' || (request.from !== 'outbox' && broker.history)) return undefined;
   const url = flags.store ?? env.TANDEM_STORE_URL;
   if (!url)
     throw new ConfigError(
@@ -91,7 +92,8 @@ async function storeFor(
         : `tandem replay: the ${broker.name} broker keeps no history of published events; pass --store URL (or set TANDEM_STORE_URL), the producer's store whose outbox keeps them`,
     );
   const store = await storeFromUrl(url, flags.store !== undefined ? '--store' : 'TANDEM_STORE_URL');
-  if (store?.name === 'memory') throw new ConfigError(memoryReplayNote(request.group, 'store'));
+  // memory:// gives no store at all here (an app makes its own in-process one).
+  if (!store || store.name === 'memory') throw new ConfigError(memoryReplayNote(request.group, 'store'));
   return store;
 }
 

@@ -110,6 +110,27 @@ describe('tandem replay: options', () => {
     }
   });
 
+  it('on a broker that keeps no history, asks for the store whose outbox does, or says to read the outbox', async () => {
+    // Nothing here connects: the sources are checked before the broker is reached.
+    const base = ['replay', '--group', 'analytics', '--type', 'orders.placed', '--since', '1d'];
+    const broker = ['--broker', 'amqp://guest:guest@127.0.0.1:1'];
+    const noStore = io();
+    expect(await main([...base, ...broker], noStore.io)).toBe(2);
+    expect(noStore.err.join('')).toContain(
+      "the rabbitmq broker keeps no history of published events; pass --store URL (or set TANDEM_STORE_URL), the producer's store whose outbox keeps them",
+    );
+    const fromBroker = io();
+    expect(await main([...base, ...broker, '--from', 'broker'], fromBroker.io)).toBe(2);
+    expect(fromBroker.err.join('')).toContain(
+      'replay --from broker: the rabbitmq broker keeps no history of published events; replay from the outbox (--from outbox)',
+    );
+    const memoryStore = io();
+    expect(await main([...base, ...broker, '--store', 'memory://'], memoryStore.io)).toBe(2);
+    expect(memoryStore.err.join('')).toContain(
+      "--store memory:// is the in-process store: its outbox lives inside the running app's process",
+    );
+  });
+
   it('reads times as ISO 8601 or as a duration back from now', () => {
     const now = Date.parse(UNTIL);
     expect(parseReplayTime('2h', '--since', now)).toBe(now - 7_200_000);
