@@ -34,7 +34,7 @@ export interface ReplayProgress {
 /** What a replay did: `matched` events found, `delivered` of them sent to the group. */
 export interface ReplayResult {
   group: string;
-  /** What the events were read from (the history's name): `outbox`, `kafka topic orders.placed`. */
+  /** What the events were read from (the history's name): `the outbox table`, `the in-process outbox`. */
   history: string;
   matched: number;
   delivered: number;
