@@ -1,7 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { deadLetterJson, ForbiddenError, MalformedRequestError, RouteNotFoundError, type SyncHost } from '@tandem/core';
+import {
+  deadLetterJson,
+  ForbiddenError,
+  MalformedRequestError,
+  RouteNotFoundError,
+  type Logger,
+  type SyncHost,
+} from '@tandem/core';
+import { ADMIN_REPLAY, serveReplay } from './admin-replay.js';
 
-/** The operator's routes on the app's own server; off unless `admin.deadLetters` is set. */
+/** The operator's routes on the app's own server; each is off unless its flag is set. */
 export interface AdminOptions {
   /**
    * Serve `GET /admin/dead-letters` (every group's dead letters, or `?group=G&limit=N`) and
@@ -12,6 +20,13 @@ export interface AdminOptions {
    */
   deadLetters?: boolean;
   /**
+   * Serve `POST /admin/replay?group=G&type=T[&type=..]&since=ISO[&until=ISO][&topic=..][&rate=N]
+   * [&batch=N][&dryRun=true][&from=outbox|broker]`: `app.replay()`, its progress streamed as
+   * NDJSON lines (`tandem replay --app URL` reads them). The in-process broker's groups live
+   * only in the app's process; this is how they get a replay. Guarded by `authorize`.
+   */
+  replay?: boolean;
+  /**
    * Whether a request may use the admin routes. Default: only from this machine (a loopback
    * peer address, 127.0.0.1 or ::1); a proxy in front makes every request look local, so
    * behind one, pass a check of your own (a token header, say).
@@ -20,6 +35,14 @@ export interface AdminOptions {
 }
 
 export const ADMIN_DEAD_LETTERS = '/admin/dead-letters';
+
+/** Whether `relative` (the path below the server's base path) is an admin route that `options` turns on. */
+export function isAdminRoute(options: AdminOptions | undefined, relative: string): boolean {
+  return (
+    (options?.deadLetters === true && relative.startsWith(ADMIN_DEAD_LETTERS)) ||
+    (options?.replay === true && relative === ADMIN_REPLAY)
+  );
+}
 
 function isLoopback(address: string | undefined): boolean {
   return address === '::1' || /^(::ffff:)?127\./.test(address ?? '');
@@ -32,12 +55,14 @@ export async function serveAdmin(
   res: ServerResponse,
   relative: string,
   query: URLSearchParams,
+  log: Logger,
 ): Promise<void> {
   const allowed = options.authorize ? await options.authorize(req) : isLoopback(req.socket.remoteAddress);
   if (!allowed)
     throw new ForbiddenError(
       `the admin routes answer only requests their authorize hook allows (by default, from this machine)`,
     );
+  if (relative === ADMIN_REPLAY) return serveReplay(host, req, res, query, log);
   const access = host?.deadLetters;
   if (!access) throw new RouteNotFoundError(`this app's broker gives no dead-letter access`);
   const method = req.method ?? 'GET';

@@ -18,7 +18,7 @@ import { HttpExchange, type ExchangeServer } from './exchange.js';
 import { listen } from './listen.js';
 import { listenAddress } from './listen-env.js';
 import { answerClientErrors } from './client-error.js';
-import { ADMIN_DEAD_LETTERS, serveAdmin } from './admin.js';
+import { isAdminRoute, serveAdmin } from './admin.js';
 import { refusal, replyWithProblem } from './reply.js';
 import { statusOf } from './problem.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
@@ -93,7 +93,11 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
 
   /** Whether `path` is one of the admin routes, when they are on. */
   private isAdminPath(path: string): boolean {
-    return this.options.admin?.deadLetters === true && path.startsWith(this.basePath + ADMIN_DEAD_LETTERS);
+    // Every request asks: with no admin routes on, the answer costs one property read.
+    const admin = this.options.admin;
+    return (
+      admin !== undefined && path.startsWith(this.basePath) && isAdminRoute(admin, path.slice(this.basePath.length))
+    );
   }
 
   handles(req: IncomingMessage): boolean {
@@ -218,7 +222,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       }
       if (this.isAdminPath(path)) {
         const query = new URLSearchParams(url.length > path.length ? url.slice(path.length + 1) : '');
-        serveAdmin(this.options.admin!, host, req, res, path.slice(this.basePath.length), query).catch(
+        serveAdmin(this.options.admin!, host, req, res, path.slice(this.basePath.length), query, this.log).catch(
           (error: unknown) => this.fail(req, res, path, error),
         );
         return;

@@ -3,6 +3,7 @@ import { deadLetters, deadLettersOptions, deadLettersUsage } from './dead-letter
 import { docs, docsOptions, docsUsage } from './docs.js';
 import type { CliIo } from './io.js';
 import { outbox, outboxOptions, outboxUsage } from './outbox.js';
+import { replayCommand, replayOptions, replayUsage } from './replay.js';
 import { sagas, sagasOptions, sagasUsage } from './sagas.js';
 import { storeSql, storeSqlOptions, storeSqlUsage } from './store-sql.js';
 
@@ -25,6 +26,14 @@ export const commands: readonly CliCommand[] = [
     actions: ['list', 'replay'],
     options: deadLettersOptions,
     run: deadLetters,
+  },
+  {
+    name: 'replay',
+    summary: 'delivers past events of some types to one consumer group, with their original ids',
+    usage: replayUsage,
+    actions: [],
+    options: replayOptions,
+    run: replayCommand,
   },
   {
     name: 'outbox',

@@ -31,7 +31,7 @@ describe('replay', () => {
       { deliverTo: async (group, batch) => void delivered.push(batch.map((e) => `${group}:${e.id}`)) },
       { ...base, batchSize: 3, onProgress: (p) => progress.push(p.delivered) },
     );
-    expect(result).toEqual({ group: 'g', matched: 7, delivered: 7, dryRun: false });
+    expect(result).toEqual({ group: 'g', history: 'test history', matched: 7, delivered: 7, dryRun: false });
     expect(delivered).toEqual([['g:e0', 'g:e1', 'g:e2'], ['g:e3', 'g:e4', 'g:e5'], ['g:e6']]);
     expect(progress).toEqual([0, 3, 6, 7]);
   });

@@ -34,6 +34,8 @@ export interface ReplayProgress {
 /** What a replay did: `matched` events found, `delivered` of them sent to the group. */
 export interface ReplayResult {
   group: string;
+  /** What the events were read from (the history's name): `the outbox table`, `the in-process outbox`. */
+  history: string;
   matched: number;
   delivered: number;
   dryRun: boolean;
@@ -75,6 +77,7 @@ export async function replay(
   const [total, oldest] = await Promise.all([history.count(query), history.oldest?.(query)]);
   const result: ReplayResult = {
     group: options.group,
+    history: history.name,
     matched: total,
     delivered: 0,
     dryRun: options.dryRun === true,

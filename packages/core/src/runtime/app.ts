@@ -215,6 +215,7 @@ class TandemApp implements App {
         return runtime.accepting;
       },
       health,
+      replay: (options) => this.replay(options),
       ...(this.broker.deadLetters
         ? { deadLetters: { groups: [...runtime.deps.registry.groups.keys()], access: this.broker.deadLetters } }
         : {}),

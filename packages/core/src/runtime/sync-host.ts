@@ -1,4 +1,6 @@
 import type { DeadLetterAccess } from '../transport/broker.js';
+import type { AppReplayOptions } from '../replay/app-replay.js';
+import type { ReplayResult } from '../replay/replay.js';
 import type { Context } from '@opentelemetry/api';
 import type { RouteSpec, SyncContract } from '../contracts/contracts.js';
 
@@ -79,6 +81,11 @@ export interface SyncHost {
    * (the in-process broker's dead letters exist only inside the app's process).
    */
   readonly deadLetters?: { readonly groups: readonly string[]; readonly access: DeadLetterAccess };
+  /**
+   * `app.replay()`, for an operator's admin route: the in-process broker's groups live only
+   * in the app's process, so a replay to them has to run there.
+   */
+  replay?(options: AppReplayOptions): Promise<ReplayResult>;
 }
 
 /** A server adapter: @tandem/transport-http's httpServer() is one. */
