@@ -15,13 +15,7 @@ export type {
   DataOf,
   ParsedDataOf,
 } from './contracts/contracts.js';
-export type {
-  OlderVersion,
-  OlderInput,
-  UpcastChain,
-  InputUpcastChain,
-  AcceptsPolicy,
-} from './contracts/versions.js';
+export type { OlderVersion, OlderInput, UpcastChain, InputUpcastChain, AcceptsPolicy } from './contracts/versions.js';
 
 // Services and decorators
 export { Service, Command, Query, OnEvent, describeService } from './decorators/decorators.js';

@@ -7,7 +7,10 @@ import { z } from 'zod';
 import { createApp, defineCommand, defineQuery, describeApp, service, silentLogger } from '@tandem/core';
 import { httpClient, httpServer, openApiDocument } from '../src/index.js';
 
-const Plain = defineCommand('notes.add', { input: z.object({ text: z.string() }), output: z.object({ ok: z.boolean() }) });
+const Plain = defineCommand('notes.add', {
+  input: z.object({ text: z.string() }),
+  output: z.object({ ok: z.boolean() }),
+});
 const NoteV1 = z.object({ text: z.string() });
 const Versioned = defineCommand('notes.write', {
   version: 3,

@@ -11,7 +11,7 @@ import {
   ValidationError,
   type App,
 } from '@tandem/core';
-import { httpClient, httpServer, type HttpServer } from '../src/index.js';
+import { httpClient, httpServer, type HttpServer, type HttpServerOptions } from '../src/index.js';
 
 // One command as three releases of its contract: the server runs version 3, and callers
 // built against versions 1 and 2 are still deployed, each with its own copy of the contract.
@@ -46,7 +46,10 @@ const PlaceV4 = defineCommand('shop.place', {
 });
 
 // A query whose version 2 renamed its parameter; read from the query string.
-const OrderV1 = defineQuery('shop.order', { input: z.object({ id: z.string() }), output: z.object({ id: z.string() }) });
+const OrderV1 = defineQuery('shop.order', {
+  input: z.object({ id: z.string() }),
+  output: z.object({ id: z.string() }),
+});
 const Order = defineQuery('shop.order', {
   version: 2,
   input: z.object({ orderId: z.string() }),
@@ -94,7 +97,7 @@ const shop = service('shop')
     return { ok: true };
   });
 
-async function start(auth?: Parameters<typeof httpServer>[0]['auth']) {
+async function start(auth?: HttpServerOptions['auth']) {
   const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger, ...(auth ? { auth } : {}) });
   const app = createApp({ services: [shop], http: server, logger: silentLogger });
   await app.start();
@@ -198,13 +201,18 @@ describe('versioned command and query inputs over HTTP', () => {
     expect(received.some((r) => r.handler === 'refund')).toBe(false);
   });
 
-  it.each(['abc', '0', '1.0', '-1', '+2', '2, 3', '99999999999'])('refuses the header %j as not a version', async (value) => {
-    const raw = await send('/commands/shop.place', {}, { 'tandem-contract-version': value });
-    expect(raw.status).toBe(400);
-    expect(raw.body.code).toBe('TANDEM_UNSUPPORTED_VERSION');
-    expect(raw.body.detail).toMatch(/^tandem-contract-version '.*' is not a version: 'shop\.place' takes input versions 1, 2 or 3/);
-    expect(raw.body.detail).toContain('leave the header out for the current version');
-  });
+  it.each(['abc', '0', '1.0', '-1', '+2', '2, 3', '99999999999'])(
+    'refuses the header %j as not a version',
+    async (value) => {
+      const raw = await send('/commands/shop.place', {}, { 'tandem-contract-version': value });
+      expect(raw.status).toBe(400);
+      expect(raw.body.code).toBe('TANDEM_UNSUPPORTED_VERSION');
+      expect(raw.body.detail).toMatch(
+        /^tandem-contract-version '.*' is not a version: 'shop\.place' takes input versions 1, 2 or 3/,
+      );
+      expect(raw.body.detail).toContain('leave the header out for the current version');
+    },
+  );
 
   it('answers 500 when an upcaster throws, without running the handler', async () => {
     const raw = await send('/commands/shop.cancel', { id: 'o-1' }, { 'tandem-contract-version': '1' });

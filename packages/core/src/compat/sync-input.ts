@@ -51,7 +51,12 @@ export function inputChanges(contract: string, before: SyncSnapshot, after: Sync
     changes.push({ contract, where: 'version', breaking: true, reason });
     return [...changes, ...located(contract, 'input', diffSchemas(before.input, after.input, inputDirections))];
   }
-  changes.push({ contract, where: 'version', breaking: false, reason: `${bump}, with an upcaster from version ${was}` });
+  changes.push({
+    contract,
+    where: 'version',
+    breaking: false,
+    reason: `${bump}, with an upcaster from version ${was}`,
+  });
   // The upcaster reads what deployed callers send: its declared schema must accept the old input.
   const upcasterInput = after.upcasterInput?.[String(was)];
   if (upcasterInput) {
