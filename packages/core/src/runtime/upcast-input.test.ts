@@ -1,7 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { metrics } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineCommand } from '../contracts/contracts.js';
 import { UnsupportedVersionError, ValidationError } from '../errors/errors.js';
+import { MetricName } from '../metrics/runtime-metrics.js';
 import { inputVersions, requestedInputVersion, upcastInput } from './upcast-input.js';
 
 const V2 = z.object({ sku: z.string(), qty: z.number(), currency: z.string() });
@@ -17,6 +25,17 @@ const Place = defineCommand('orders.place', {
     },
     2: { input: V2, upcast: ({ sku, qty, currency }) => ({ lines: [{ sku, qty }], currency }) },
   },
+});
+
+const reader = new PeriodicExportingMetricReader({
+  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+  exportIntervalMillis: 60_000,
+});
+const meterProvider = new MeterProvider({ readers: [reader] });
+beforeAll(() => void metrics.setGlobalMeterProvider(meterProvider));
+afterAll(async () => {
+  await meterProvider.shutdown();
+  metrics.disable();
 });
 
 function refusal(header: string): UnsupportedVersionError {
@@ -79,5 +98,32 @@ describe('input versions', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.message).toMatch(/^orders\.place: invalid input of version 1: sku: .*; qty: /);
     expect(error.details).toMatchObject({ version: 1, issues: [{ path: 'sku' }, { path: 'qty' }] });
+  });
+
+  it('counts upcast inputs by contract and from-version, not current ones', async () => {
+    // A contract of its own, so that the other tests' upcasts are not counted.
+    const Counted = defineCommand('orders.counted', {
+      version: 3,
+      input: z.object({ n: z.number() }),
+      output: z.object({}),
+      from: {
+        1: { input: z.object({ n: z.string() }), upcast: ({ n }) => ({ n }) },
+        2: { input: z.object({ n: z.string() }), upcast: ({ n }) => ({ n: Number(n) }) },
+      },
+    });
+    await upcastInput(Counted, 1, { n: '1' });
+    await upcastInput(Counted, 2, { n: '2' });
+    await upcastInput(Counted, 2, { n: '3' });
+    await upcastInput(Counted, 3, { n: 4 });
+    const { resourceMetrics } = await reader.collect();
+    const points =
+      resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === MetricName.inputUpcasts)
+        ?.dataPoints ?? [];
+    const byVersion = Object.fromEntries(
+      points
+        .filter((p) => p.attributes['tandem.contract'] === 'orders.counted')
+        .map((p) => [p.attributes['tandem.contract.from_version'], p.value]),
+    );
+    expect(byVersion).toEqual({ 1: 1, 2: 2 });
   });
 });

@@ -9,6 +9,7 @@
 import type { SyncContract } from '../contracts/contracts.js';
 import { UnsupportedVersionError } from '../errors/errors.js';
 import { CallHeader } from './call-transport.js';
+import { runtimeInstruments } from '../metrics/runtime-metrics.js';
 import { upcastSteps } from './upcast.js';
 
 const VERSION = /^[1-9]\d{0,8}$/;
@@ -57,6 +58,15 @@ export function requestedInputVersion(contract: SyncContract, header: string): n
  * version's schema (or an upcast's result does not match the next one's); an upcast that
  * throws propagates. `version` is one `requestedInputVersion` returned.
  */
-export function upcastInput(contract: SyncContract, version: number, input: unknown): Promise<unknown> {
-  return upcastSteps(contract.name, 'input', contract.olderVersions, version, contract.version, input);
+export async function upcastInput(contract: SyncContract, version: number, input: unknown): Promise<unknown> {
+  if (version === contract.version) return input;
+  const upcast = await upcastSteps(contract.name, 'input', contract.olderVersions, version, contract.version, input);
+  // Shows when the last callers of a version are gone, and its upcaster can be removed.
+  if (runtimeInstruments().enabled) {
+    runtimeInstruments().inputUpcasts.add(1, {
+      'tandem.contract': contract.name,
+      'tandem.contract.from_version': version,
+    });
+  }
+  return upcast;
 }
