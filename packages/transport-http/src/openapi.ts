@@ -124,7 +124,8 @@ function operation(op: SyncOperation, params: string[], method: string): Json {
     description: "The caller's remaining time in ms; the handler's ctx.signal aborts when it passes.",
     schema: { type: 'integer', minimum: 0 },
   });
-  const versioned = contract.version > 1 || contract.olderVersions.size > 0;
+  // A contract made by an older @tandem/core has neither: unversioned.
+  const versioned = (contract.version ?? 1) > 1 || (contract.olderVersions?.size ?? 0) > 0;
   if (versioned) parameters.push(versionParameter(contract));
   if (contract.kind === 'command') {
     parameters.push({

@@ -259,10 +259,11 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       // The app began to stop while the body arrived: refused before any handler code, as at the start.
       if (!host.accepting) throw refusal(x.res, STOPPING, true);
       const input = x.params ? { ...(body as object), ...x.params } : body;
-      // Nearly every request is of the current version, or says none: one comparison.
+      // Nearly every request is of the current version, or says none: one comparison. (A
+      // contract made by an older @tandem/core has no version: it is version 1.)
       const version = x.contractVersion;
-      const older = version !== undefined && version !== String(x.endpoint.contract.version);
-      if (this.options.auth || older) void this.serveChecked(host, x, input, older);
+      const otherVersion = version !== undefined && version !== String(x.endpoint.contract.version ?? 1);
+      if (this.options.auth || otherVersion) void this.serveChecked(host, x, input, otherVersion);
       else host.dispatch(x.endpoint, input, x, x);
     } catch (error) {
       this.fail(x.req, x.res, x.path, error);
@@ -270,7 +271,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   }
 
   /** With the auth hook, or with input of another version than the contract's current one (upcast after auth). */
-  private async serveChecked(host: SyncHost, x: HttpExchange, input: unknown, older: boolean): Promise<void> {
+  private async serveChecked(host: SyncHost, x: HttpExchange, input: unknown, otherVersion: boolean): Promise<void> {
     try {
       if (this.options.auth) {
         const principal = await this.options.auth({
@@ -283,7 +284,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
         // The app may have begun to stop while the hook ran.
         if (!host.accepting) throw refusal(x.res, STOPPING, true);
       }
-      if (older) {
+      if (otherVersion) {
         const contract = x.endpoint.contract;
         input = await upcastInput(contract, requestedInputVersion(contract, x.contractVersion!), input);
         if (!host.accepting) throw refusal(x.res, STOPPING, true);

@@ -142,4 +142,39 @@ describe('the tandem-contract-version header', () => {
       await app.stop();
     }
   });
+
+  it('takes a contract made by an older @tandem/core, without version fields, as version 1', async () => {
+    const { version: _v, olderVersions: _o, ...fields } = Plain;
+    const Legacy = Object.freeze({ ...fields, name: 'notes.legacy' }) as unknown as typeof Plain;
+    const http = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
+    const app = createApp({
+      services: [service('notes').command(Legacy, async ({ text }) => ({ ok: text === 'a' }))],
+      http,
+      logger: silentLogger,
+    });
+    await app.start();
+    const client = httpClient({ services: { notes: http.url! } });
+    try {
+      expect(await client.call(Legacy, { text: 'a' })).toEqual({ ok: true });
+      const newer = await fetch(`${http.url}/commands/notes.legacy`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'tandem-contract-version': '2' },
+        body: '{"text":"a"}',
+      });
+      expect(newer.status).toBe(400);
+      expect(((await newer.json()) as { detail: string }).detail).toContain(
+        "'notes.legacy' takes input versions 1 (current: 1)",
+      );
+      const model = describeApp([service('notes').command(Legacy, async () => ({ ok: true }))]);
+      const doc = openApiDocument(model, { title: 'notes', version: '1.0.0' }) as {
+        paths: Record<string, { post: { parameters: Array<{ name: string }> } }>;
+      };
+      expect(doc.paths['/commands/notes.legacy']!.post.parameters.map((p) => p.name)).not.toContain(
+        'tandem-contract-version',
+      );
+    } finally {
+      await client.close();
+      await app.stop();
+    }
+  });
 });

@@ -15,9 +15,20 @@ import { upcastSteps } from './upcast.js';
 const VERSION = /^[1-9]\d{0,8}$/;
 const HEADER = CallHeader.contractVersion;
 
+const NONE: SyncContract['olderVersions'] = new Map();
+
+/**
+ * The contract's version and older inputs. A contract made by an older @tandem/core (a second
+ * copy installed beside this one) has neither: it is version 1.
+ */
+function versionsOf(contract: SyncContract): Pick<SyncContract, 'version' | 'olderVersions'> {
+  return { version: contract.version ?? 1, olderVersions: contract.olderVersions ?? NONE };
+}
+
 /** The versions a command or query takes, oldest first: its older versions, then the current one. */
 export function inputVersions(contract: SyncContract): number[] {
-  return [...contract.olderVersions.keys(), contract.version];
+  const { version, olderVersions } = versionsOf(contract);
+  return [...olderVersions.keys(), version];
 }
 
 /** `1, 2 or 3`, `2`. */
@@ -32,9 +43,10 @@ function either(versions: readonly number[]): string {
  * or an older one it does not declare.
  */
 export function requestedInputVersion(contract: SyncContract, header: string): number {
+  const { version: current, olderVersions } = versionsOf(contract);
   const versions = inputVersions(contract);
-  const takes = `'${contract.name}' takes input versions ${either(versions)} (current: ${contract.version})`;
-  const details = { contract: contract.name, versions, current: contract.version };
+  const takes = `'${contract.name}' takes input versions ${either(versions)} (current: ${current})`;
+  const details = { contract: contract.name, versions, current };
   if (!VERSION.test(header)) {
     throw new UnsupportedVersionError(
       `${HEADER} '${header.slice(0, 20)}' is not a version: ${takes}; send one of these as a positive integer, or leave the header out for the current version`,
@@ -42,11 +54,11 @@ export function requestedInputVersion(contract: SyncContract, header: string): n
     );
   }
   const version = Number(header);
-  if (version === contract.version || contract.olderVersions.has(version)) return version;
+  if (version === current || olderVersions.has(version)) return version;
   const fix =
-    version > contract.version
-      ? `the caller was built against a newer contract than this service runs: deploy the service with version ${version} before its callers, or call with version ${contract.version}`
-      : `the service no longer declares version ${version}: rebuild the caller against version ${contract.version}, or declare from[${version}] on its contract again`;
+    version > current
+      ? `the caller was built against a newer contract than this service runs: deploy the service with version ${version} before its callers, or call with version ${current}`
+      : `the service no longer declares version ${version}: rebuild the caller against version ${current}, or declare from[${version}] on its contract again`;
   throw new UnsupportedVersionError(`${HEADER} ${version}: ${takes}; ${fix}`, {
     details: { ...details, requested: version },
   });
@@ -59,8 +71,9 @@ export function requestedInputVersion(contract: SyncContract, header: string): n
  * throws propagates. `version` is one `requestedInputVersion` returned.
  */
 export async function upcastInput(contract: SyncContract, version: number, input: unknown): Promise<unknown> {
-  if (version === contract.version) return input;
-  const upcast = await upcastSteps(contract.name, 'input', contract.olderVersions, version, contract.version, input);
+  const { version: current, olderVersions } = versionsOf(contract);
+  if (version === current) return input;
+  const upcast = await upcastSteps(contract.name, 'input', olderVersions, version, current, input);
   // Shows when the last callers of a version are gone, and its upcaster can be removed.
   if (runtimeInstruments().enabled) {
     runtimeInstruments().inputUpcasts.add(1, {
