@@ -15,7 +15,7 @@ export type {
   DataOf,
   ParsedDataOf,
 } from './contracts/contracts.js';
-export type { OlderVersion, UpcastChain, AcceptsPolicy } from './contracts/versions.js';
+export type { OlderVersion, OlderInput, UpcastChain, InputUpcastChain, AcceptsPolicy } from './contracts/versions.js';
 
 // Services and decorators
 export { Service, Command, Query, OnEvent, describeService } from './decorators/decorators.js';
@@ -48,6 +48,7 @@ export type {
   HealthCheck,
 } from './runtime/sync-host.js';
 export { CallHeader } from './runtime/call-transport.js';
+export { inputVersions, requestedInputVersion, upcastInput } from './runtime/upcast-input.js';
 export { boundedJson } from './runtime/bounded-json.js';
 export type { CallTransport, OutboundCall } from './runtime/call-transport.js';
 

@@ -205,6 +205,9 @@ class UndiciClient implements HttpClient {
     }
     const headers: Record<string, string> = { ...this.options.headers, ...options.headers, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // Always sent, version 1 too: a server that moved on upcasts this caller's input. (A
+    // contract made by an older @tandem/core has no version: it is version 1.)
+    headers[CallHeader.contractVersion] = String(contract.version ?? 1);
     if (idempotencyKey !== undefined) headers[CallHeader.idempotencyKey] = idempotencyKey;
     return {
       method: route.method,

@@ -34,6 +34,8 @@ export class HttpExchange implements InvokeRequest, InvokeReply, BodySink {
   causationId: string | undefined = undefined;
   idempotencyKey: string | undefined = undefined;
   principal: string | undefined = undefined;
+  /** The `tandem-contract-version` header: the contract version the caller was built against. */
+  contractVersion: string | undefined = undefined;
   /** Set by the runtime when the answer replays an earlier run with the same Idempotency-Key. */
   replayed: boolean | undefined = undefined;
 
@@ -61,6 +63,8 @@ export class HttpExchange implements InvokeRequest, InvokeReply, BodySink {
     if (typeof causation === 'string') this.causationId = causation;
     const key = h[CallHeader.idempotencyKey];
     if (typeof key === 'string') this.idempotencyKey = key;
+    const version = h[CallHeader.contractVersion];
+    if (typeof version === 'string') this.contractVersion = version;
   }
 
   bodyRead(error: unknown, body?: unknown): void {

@@ -3,7 +3,14 @@
  * same contracts and route convention the server uses, so the document cannot drift from
  * what is served. Errors are the problem+json responses of problem.ts.
  */
-import { CallHeader, jsonSchemaOf, type AppModel, type SyncOperation } from '@tandem/core';
+import {
+  CallHeader,
+  inputVersions,
+  jsonSchemaOf,
+  type AppModel,
+  type SyncContract,
+  type SyncOperation,
+} from '@tandem/core';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { hasBody, routeOf } from './routes.js';
 
@@ -44,7 +51,8 @@ const problemSchema: Json = {
 };
 
 const problemResponses: Record<string, string> = {
-  '400': 'Invalid input (TANDEM_VALIDATION) or malformed JSON (TANDEM_MALFORMED_REQUEST)',
+  '400':
+    'Invalid input (TANDEM_VALIDATION), malformed JSON (TANDEM_MALFORMED_REQUEST), or a contract version the service does not take (TANDEM_UNSUPPORTED_VERSION)',
   '401': 'The auth hook refused the caller (TANDEM_UNAUTHORIZED)',
   '403': 'The caller may not do this (TANDEM_FORBIDDEN)',
   '404': 'Not found (TANDEM_NOT_FOUND)',
@@ -72,6 +80,38 @@ function returnsNothing(schema: SyncOperation['contract']['output']): boolean {
   return type === 'void' || type === 'undefined';
 }
 
+/** The header a caller names its contract version in, with the versions the server takes. */
+function versionParameter(contract: SyncContract): Json {
+  const older = [...contract.olderVersions.keys()];
+  const upcast =
+    older.length > 0
+      ? ` Input of version ${older.join(', ')} is validated with its own schema (x-tandem-older-inputs) and upcast to version ${contract.version}.`
+      : '';
+  return {
+    name: CallHeader.contractVersion,
+    in: 'header',
+    required: false,
+    description: `The contract version the caller was built against; without it, the input is taken as the current version ${contract.version}.${upcast} Any other version is refused with 400 TANDEM_UNSUPPORTED_VERSION.`,
+    schema: { type: 'integer', enum: inputVersions(contract), default: contract.version },
+  };
+}
+
+/** The current version, the older ones the server takes, and their input schemas, as extensions. */
+function versionNotes(contract: SyncContract): Json {
+  const older = [...contract.olderVersions];
+  return {
+    'x-tandem-version': contract.version,
+    ...(older.length > 0
+      ? {
+          'x-tandem-accepts-versions': older.map(([version]) => version),
+          'x-tandem-older-inputs': Object.fromEntries(
+            older.map(([version, { input }]) => [String(version), jsonSchemaOf(input, 'input', 'draft-2020-12')]),
+          ),
+        }
+      : {}),
+  };
+}
+
 function operation(op: SyncOperation, params: string[], method: string): Json {
   const { contract } = op;
   const input = jsonSchemaOf(contract.input, 'input', 'draft-2020-12');
@@ -84,6 +124,9 @@ function operation(op: SyncOperation, params: string[], method: string): Json {
     description: "The caller's remaining time in ms; the handler's ctx.signal aborts when it passes.",
     schema: { type: 'integer', minimum: 0 },
   });
+  // A contract made by an older @tandem/core has neither: unversioned.
+  const versioned = (contract.version ?? 1) > 1 || (contract.olderVersions?.size ?? 0) > 0;
+  if (versioned) parameters.push(versionParameter(contract));
   if (contract.kind === 'command') {
     parameters.push({
       name: 'Idempotency-Key',
@@ -97,6 +140,7 @@ function operation(op: SyncOperation, params: string[], method: string): Json {
     operationId: contract.name,
     tags: [op.service],
     summary: contract.description ?? `${contract.kind} ${contract.name}`,
+    ...(versioned ? versionNotes(contract) : {}),
     parameters,
     responses: {
       ...(returnsNothing(contract.output)

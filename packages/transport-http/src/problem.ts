@@ -25,6 +25,7 @@ export const NOT_RUN_HEADER = 'tandem-not-run';
 
 const statusByCode: Record<string, number> = {
   TANDEM_VALIDATION: 400,
+  TANDEM_UNSUPPORTED_VERSION: 400,
   TANDEM_MALFORMED_REQUEST: 400,
   TANDEM_MALFORMED_MESSAGE: 400,
   TANDEM_UNAUTHORIZED: 401,

@@ -6,6 +6,8 @@ import {
   MalformedRequestError,
   MethodNotAllowedError,
   RouteNotFoundError,
+  requestedInputVersion,
+  upcastInput,
   type Logger,
   type SyncEndpoint,
   type SyncHost,
@@ -261,15 +263,19 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       // The app began to stop while the body arrived: refused before any handler code, as at the start.
       if (!host.accepting) throw refusal(x.res, STOPPING, true);
       const input = x.params ? { ...(body as object), ...x.params } : body;
-      if (this.options.auth) void this.serveChecked(host, x, input);
+      // Nearly every request is of the current version, or says none: one comparison. (A
+      // contract made by an older @tandem/core has no version: it is version 1.)
+      const version = x.contractVersion;
+      const otherVersion = version !== undefined && version !== String(x.endpoint.contract.version ?? 1);
+      if (this.options.auth || otherVersion) void this.serveChecked(host, x, input, otherVersion);
       else host.dispatch(x.endpoint, input, x, x);
     } catch (error) {
       this.fail(x.req, x.res, x.path, error);
     }
   }
 
-  /** With the auth hook. */
-  private async serveChecked(host: SyncHost, x: HttpExchange, input: unknown): Promise<void> {
+  /** With the auth hook, or with input of another version than the contract's current one (upcast after auth). */
+  private async serveChecked(host: SyncHost, x: HttpExchange, input: unknown, otherVersion: boolean): Promise<void> {
     try {
       if (this.options.auth) {
         const principal = await this.options.auth({
@@ -280,6 +286,11 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
         });
         if (principal !== undefined) x.principal = principal;
         // The app may have begun to stop while the hook ran.
+        if (!host.accepting) throw refusal(x.res, STOPPING, true);
+      }
+      if (otherVersion) {
+        const contract = x.endpoint.contract;
+        input = await upcastInput(contract, requestedInputVersion(contract, x.contractVersion!), input);
         if (!host.accepting) throw refusal(x.res, STOPPING, true);
       }
       host.dispatch(x.endpoint, input, x, x);

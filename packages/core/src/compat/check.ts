@@ -6,13 +6,15 @@
  *   of old producers are still in flight when new consumers read them, and new producers
  *   write to consumers not yet redeployed. A data change is safe when both still parse,
  *   or when the version is bumped and the contract declares an upcaster from the old one;
- * - a command or query input is written by deployed callers and read by the new service;
+ * - a command or query input is written by deployed callers and read by the new service,
+ *   which upcasts the input of an older version it declares (sync-input.ts);
  * - its output is written by the new service and read by deployed callers.
  *
  * Removing a contract, a route or a topic is breaking; adding one is safe.
  */
 import { diffSchemas, type Directions, type SchemaChange } from './schema-diff.js';
 import type { ContractsSnapshot, EventSnapshot, SyncSnapshot } from './snapshot.js';
+import { inputChanges } from './sync-input.js';
 
 /** One difference between the baseline and the app, with its verdict and why. */
 export interface ContractChange {
@@ -24,12 +26,6 @@ export interface ContractChange {
   reason: string;
 }
 
-const inputDirections: Directions = {
-  oldToNew: true,
-  newToOld: false,
-  oldToNewHarm: 'deployed callers send what the service now rejects',
-  newToOldHarm: '',
-};
 const outputDirections: Directions = {
   oldToNew: false,
   newToOld: true,
@@ -111,7 +107,7 @@ function syncChanges(name: string, before: SyncSnapshot, after: SyncSnapshot): C
     });
   if (before.description !== after.description)
     changes.push({ contract, where: 'description', breaking: false, reason: 'description changed' });
-  changes.push(...located(contract, 'input', diffSchemas(before.input, after.input, inputDirections)));
+  changes.push(...inputChanges(contract, before, after));
   changes.push(...located(contract, 'output', diffSchemas(before.output, after.output, outputDirections)));
   return changes;
 }

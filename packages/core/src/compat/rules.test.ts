@@ -7,11 +7,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineCommand, defineEvent, type EventContract, type Schema } from '../contracts/contracts.js';
+import {
+  defineCommand,
+  defineEvent,
+  type CommandContract,
+  type EventContract,
+  type Schema,
+} from '../contracts/contracts.js';
 import type { AppModel } from '../docs/app-model.js';
+import { requestedInputVersion, upcastInput } from '../runtime/upcast-input.js';
 import { checkContracts } from './check.js';
 import { contractsSnapshot } from './snapshot.js';
 
+/** An older version: its schema (an event's `data`, a command's `input`) and its upcast to the next. */
 interface Upcaster {
   data: Schema;
   upcast(data: unknown): unknown;
@@ -23,9 +31,13 @@ interface Case {
   side: 'event' | 'input' | 'output';
   before: Schema;
   after: Schema;
-  /** Event only: the new contract's version and upcasters. */
+  /** Event or input: the new contract's version and upcasters. */
   version?: number;
   from?: Record<number, Upcaster>;
+  /** Input only: the baseline contract's version and upcasters, when it had any. */
+  was?: { version: number; from?: Record<number, Upcaster> };
+  /** Input only: the version deployed callers wrote `old` at (the baseline's current one unless said). */
+  oldAt?: number;
   breaking: boolean;
   where: string;
   reason: RegExp;
@@ -319,6 +331,84 @@ const cases: Case[] = [
     reason: /^union branch added$/,
     old: [{ a: 'x' }, { b: 1 }],
   },
+  // A versioned command's input: a deployed caller sends its version, the service upcasts it.
+  {
+    name: 'input: required field added with version 2 and an upcaster from 1',
+    side: 'input',
+    before: z.object({ id: z.string() }),
+    after: z.object({ id: z.string(), card: z.string() }),
+    version: 2,
+    from: { 1: { data: z.object({ id: z.string() }), upcast: (d) => ({ ...(d as object), card: 'on-file' }) } },
+    breaking: false,
+    where: 'input $.card',
+    reason: /^required field added \(safe: version-1 input is upcast\)$/,
+    old: [{ id: 'a' }],
+  },
+  {
+    name: 'input: field renamed with version 2 and an upcaster from 1',
+    side: 'input',
+    before: z.object({ id: z.string() }),
+    after: z.object({ orderId: z.string() }),
+    version: 2,
+    from: { 1: { data: z.object({ id: z.string() }), upcast: (d) => ({ orderId: (d as { id: string }).id }) } },
+    breaking: false,
+    where: 'version',
+    reason: /^version 1 → 2, with an upcaster from version 1$/,
+    old: [{ id: 'a' }],
+  },
+  {
+    name: 'input: version 2 without an upcaster',
+    side: 'input',
+    before: z.object({ id: z.string() }),
+    after: z.object({ id: z.string(), card: z.string() }),
+    version: 2,
+    breaking: true,
+    where: 'version',
+    reason: /^version 1 → 2 without an upcaster from version 1: deployed callers send version 1 and get 400/,
+    old: [{ id: 'a' }],
+  },
+  {
+    name: 'input: version 2 with an upcaster that refuses version-1 input',
+    side: 'input',
+    before: z.object({ id: z.string() }),
+    after: z.object({ id: z.string(), card: z.string() }),
+    version: 2,
+    from: { 1: { data: z.object({ id: z.uuid() }), upcast: (d) => ({ ...(d as object), card: 'on-file' }) } },
+    breaking: true,
+    where: 'upcaster 1 input $.id',
+    reason: /^format "uuid" added: the upcaster from version 1 rejects what version-1 callers send$/,
+    old: [{ id: 'a' }],
+  },
+  {
+    name: 'input: an older version no longer taken',
+    side: 'input',
+    before: z.object({ id: z.string(), card: z.string() }),
+    after: z.object({ id: z.string(), card: z.string() }),
+    was: {
+      version: 2,
+      from: { 1: { data: z.object({ id: z.string() }), upcast: (d) => ({ ...(d as object), card: 'c' }) } },
+    },
+    version: 2,
+    breaking: true,
+    where: 'version',
+    reason: /^version 1 no longer taken: callers still built against it get 400 TANDEM_UNSUPPORTED_VERSION/,
+    oldAt: 1,
+    old: [{ id: 'a' }],
+  },
+  {
+    name: 'input: version goes back',
+    side: 'input',
+    before: z.object({ id: z.string(), card: z.string() }),
+    after: z.object({ id: z.string() }),
+    was: {
+      version: 2,
+      from: { 1: { data: z.object({ id: z.string() }), upcast: (d) => ({ ...(d as object), card: 'c' }) } },
+    },
+    breaking: true,
+    where: 'version',
+    reason: /^version 2 → 1: a version never goes back/,
+    old: [{ id: 'a', card: 'c' }],
+  },
   // A command's output: the new service writes it, deployed callers read it.
   // Found by rules.property.test.ts: a deployed caller's closed object refuses any new field, required or not.
   {
@@ -383,7 +473,7 @@ const cases: Case[] = [
   },
 ];
 
-function appModel(side: Case['side'], input: Schema, output: Schema, event?: EventContract): AppModel {
+function appModel(side: Case['side'], command: CommandContract, event?: EventContract): AppModel {
   if (side === 'event') {
     return {
       services: [],
@@ -392,22 +482,33 @@ function appModel(side: Case['side'], input: Schema, output: Schema, event?: Eve
       events: [{ contract: event!, publishers: ['p'], consumers: [{ service: 'c1', group: 'c1', handlerName: 'on' }] }],
     };
   }
-  const contract = defineCommand('svc.do', { input, output });
-  return { services: [], events: [], sagas: [], sync: [{ contract, service: 'svc', handlerName: 'do' }] };
+  return { services: [], events: [], sagas: [], sync: [{ contract: command, service: 'svc', handlerName: 'do' }] };
+}
+
+/** A command with this input and output, and, when given, a version and older inputs. */
+function command(input: Schema, output: Schema, version = 1, from?: Record<number, Upcaster>): CommandContract {
+  const older =
+    from && Object.fromEntries(Object.entries(from).map(([v, u]) => [v, { input: u.data, upcast: u.upcast }]));
+  return defineCommand('svc.do', { input, output, version, ...(older ? { from: older } : {}) } as never);
+}
+
+/** The baseline's command and the app's (input and output cases), or undefined for events. */
+function commands(c: Case): [CommandContract, CommandContract] {
+  const empty = z.object({});
+  if (c.side === 'output') return [command(empty, c.before), command(empty, c.after)];
+  return [command(c.before, empty, c.was?.version, c.was?.from), command(c.after, empty, c.version, c.from)];
 }
 
 function snapshots(c: Case) {
-  const empty = z.object({});
   const before = c.side === 'event' ? defineEvent('svc.happened', { data: c.before }) : undefined;
   const after =
     c.side === 'event'
       ? defineEvent('svc.happened', { data: c.after, version: c.version ?? 1, ...(c.from ? { from: c.from } : {}) })
       : undefined;
-  const [oldIn, oldOut] = c.side === 'output' ? [empty, c.before] : [c.before, empty];
-  const [newIn, newOut] = c.side === 'output' ? [empty, c.after] : [c.after, empty];
+  const [oldCommand, newCommand] = commands(c);
   return [
-    contractsSnapshot(appModel(c.side, oldIn, oldOut, before)),
-    contractsSnapshot(appModel(c.side, newIn, newOut, after)),
+    contractsSnapshot(appModel(c.side, oldCommand, before)),
+    contractsSnapshot(appModel(c.side, newCommand, after)),
   ] as const;
 }
 
@@ -421,10 +522,30 @@ function readBy(writer: Schema, reader: Schema, sample: unknown, upcast?: Upcast
   return old.success && reader.safeParse(upcast.upcast(old.data)).success;
 }
 
+/**
+ * What the new service makes of a deployed caller's input, through the server's own path:
+ * the version the caller sends (refused if the contract does not take it), the upcast, then
+ * the current schema.
+ */
+async function readInput(c: Case, sample: unknown): Promise<boolean> {
+  const [oldCommand, newCommand] = commands(c);
+  const at = c.oldAt ?? oldCommand.version;
+  const writer = at === oldCommand.version ? oldCommand.input : oldCommand.olderVersions.get(at)!.input;
+  const written = writer.safeParse(sample);
+  expect(written.success, `sample ${JSON.stringify(sample)} is not valid for its writer`).toBe(true);
+  const wire: unknown = JSON.parse(JSON.stringify(written.data));
+  try {
+    const upcast = await upcastInput(newCommand, requestedInputVersion(newCommand, String(at)), wire);
+    return newCommand.input.safeParse(upcast).success;
+  } catch {
+    return false;
+  }
+}
+
 /** The reads that happen while old and new are both deployed, and whether each succeeds. */
-function reads(c: Case): boolean[] {
+async function reads(c: Case): Promise<boolean[]> {
   if (c.side === 'output') return (c.new ?? []).map((s) => readBy(c.after, c.before, s));
-  if (c.side === 'input') return (c.old ?? []).map((s) => readBy(c.before, c.after, s));
+  if (c.side === 'input') return Promise.all((c.old ?? []).map((s) => readInput(c, s)));
   const upcaster = c.version !== undefined ? c.from?.[1] : undefined;
   const inFlight = (c.old ?? []).map((s) => readBy(c.before, c.after, s, upcaster));
   // A bumped version is read by consumers that know it; old consumers are not asked to read it.
@@ -435,7 +556,7 @@ function reads(c: Case): boolean[] {
 describe('the compatibility rules', () => {
   it('has at least 15 schema changes', () => expect(cases.length).toBeGreaterThanOrEqual(15));
 
-  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const [before, after] = snapshots(c);
     const changes = checkContracts(before, after);
     const change = changes.find((x) => x.where === c.where && c.reason.test(x.reason));
@@ -446,7 +567,7 @@ describe('the compatibility rules', () => {
     expect(change!.breaking).toBe(c.breaking);
     expect(changes.some((x) => x.breaking)).toBe(c.breaking);
 
-    const results = reads(c);
+    const results = await reads(c);
     expect(results.length, 'the case needs samples').toBeGreaterThan(0);
     if (c.breaking) expect(results, 'a breaking change with no sample that fails to parse').toContain(false);
     else expect(results, 'a safe change with a sample that fails to parse').not.toContain(false);

@@ -16,6 +16,15 @@ export interface SyncSnapshot {
   description?: string;
   input: JsonSchema;
   output: JsonSchema;
+  /**
+   * The input's version, written only for a versioned contract (a version above 1, or older
+   * versions): a baseline without it means version 1, so unversioned contracts snapshot as before.
+   */
+  version?: number;
+  /** Versions the contract declares an input upcaster from (its `from` keys), oldest first; with `version`. */
+  upcastsFrom?: number[];
+  /** The upcasters' declared input schemas, by the version they read; with `version`. */
+  upcasterInput?: Record<string, JsonSchema>;
 }
 
 /** An event in the baseline. */
@@ -62,6 +71,19 @@ function upcastersOf(contract: EventContract): Record<string, { data?: unknown }
   return out;
 }
 
+/** A versioned command's or query's version, upcasters and their input schemas; nothing for an unversioned one. */
+function inputVersionsOf(contract: SyncContract): Pick<SyncSnapshot, 'version' | 'upcastsFrom' | 'upcasterInput'> {
+  // Contracts made by hand or by an older @tandem/core may lack the version fields.
+  const version = contract.version ?? 1;
+  const older = [...(contract.olderVersions ?? [])].sort(([x], [y]) => x - y);
+  if (version === 1 && older.length === 0) return {};
+  return {
+    version,
+    upcastsFrom: older.map(([v]) => v),
+    upcasterInput: Object.fromEntries(older.map(([v, { input }]) => [String(v), schemaOf(input)])),
+  };
+}
+
 /** The baseline of an app model: its commands, queries and events with their schemas and users. */
 export function contractsSnapshot(model: AppModel): ContractsSnapshot {
   const sync: Record<string, SyncSnapshot> = {};
@@ -74,6 +96,7 @@ export function contractsSnapshot(model: AppModel): ContractsSnapshot {
       ...(c.description ? { description: c.description } : {}),
       input: schemaOf(c.input),
       output: schemaOf(c.output),
+      ...inputVersionsOf(c),
     };
   }
   const events: Record<string, EventSnapshot> = {};

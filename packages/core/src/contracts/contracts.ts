@@ -4,7 +4,15 @@
  */
 import type { z } from 'zod';
 import { RegistrationError } from '../errors/errors.js';
-import { checkOlderVersions, type AcceptsPolicy, type OlderVersion, type UpcastChain } from './versions.js';
+import {
+  checkOlderVersions,
+  checkVersion,
+  type AcceptsPolicy,
+  type InputUpcastChain,
+  type OlderInput,
+  type OlderVersion,
+  type UpcastChain,
+} from './versions.js';
 
 /** A zod schema: contracts validate inputs, outputs and event data with it. */
 export type Schema = z.ZodType;
@@ -21,6 +29,13 @@ interface SyncContractBase<N extends string, I extends Schema, O extends Schema>
   readonly service: string;
   readonly input: I;
   readonly output: O;
+  /**
+   * Version of the input, 1 unless declared. Callers built against it send it in the
+   * `tandem-contract-version` header; the server upcasts an older one (docs/evolution.md).
+   */
+  readonly version: number;
+  /** Older input versions the server still takes, by version: each one's schema and upcast to the next. */
+  readonly olderVersions: ReadonlyMap<number, OlderInput>;
   readonly route?: RouteSpec;
   readonly description?: string;
 }
@@ -102,48 +117,73 @@ function checkSchema(where: string, schema: unknown): void {
 }
 
 /** Options of `defineCommand` and `defineQuery`. */
-export interface SyncContractOptions<I extends Schema, O extends Schema> {
+export interface SyncContractOptions<
+  I extends Schema,
+  O extends Schema,
+  V extends number = number,
+  F = Record<number, Schema>,
+> {
   input: I;
   output: O;
+  /** The current version of the input, the one handlers receive. Default 1. */
+  version?: V;
+  /**
+   * Older inputs the server still takes from callers built against them:
+   * `{ 1: { input: V1, upcast: (v1) => v2 } }`. Each upcast receives its version's parsed
+   * input and returns the next version's input. The output has no versions: it is what
+   * every caller reads, so it may only change compatibly.
+   */
+  from?: InputUpcastChain<F, V, I>;
   service?: string;
   route?: RouteSpec;
   description?: string;
 }
 
-/** Defines a command: its name ('orders.place', owner first), input and output schemas, and optional route. */
-export function defineCommand<const N extends string, I extends Schema, O extends Schema>(
-  name: N,
-  options: SyncContractOptions<I, O>,
-): CommandContract<N, I, O> {
+/** Defines a command: its name ('orders.place', owner first), input and output schemas, version and optional route. */
+export function defineCommand<
+  const N extends string,
+  I extends Schema,
+  O extends Schema,
+  const V extends number = 1,
+  F extends { [version: number]: Schema } = Record<never, never>,
+>(name: N, options: SyncContractOptions<I, O, V, F>): CommandContract<N, I, O> {
   return defineSync('command', name, options);
 }
 
-/** Defines a query: its name ('orders.get'), input and output schemas, and optional route. */
-export function defineQuery<const N extends string, I extends Schema, O extends Schema>(
-  name: N,
-  options: SyncContractOptions<I, O>,
-): QueryContract<N, I, O> {
+/** Defines a query: its name ('orders.get'), input and output schemas, version and optional route. */
+export function defineQuery<
+  const N extends string,
+  I extends Schema,
+  O extends Schema,
+  const V extends number = 1,
+  F extends { [version: number]: Schema } = Record<never, never>,
+>(name: N, options: SyncContractOptions<I, O, V, F>): QueryContract<N, I, O> {
   return defineSync('query', name, options);
 }
 
 function defineSync<K extends 'command' | 'query', N extends string, I extends Schema, O extends Schema>(
   kind: K,
   name: N,
-  options: SyncContractOptions<I, O>,
+  options: Omit<SyncContractOptions<I, O>, 'version' | 'from'> & { version?: number; from?: object },
 ) {
   const label = kind === 'command' ? 'Command' : 'Query';
+  const where = `define${label}('${name}')`;
   const prefix = checkName(label, name);
-  checkSchema(`define${label}('${name}').input`, options?.input);
-  checkSchema(`define${label}('${name}').output`, options?.output);
+  checkSchema(`${where}.input`, options?.input);
+  checkSchema(`${where}.output`, options?.output);
   if (options.route && !options.route.path.startsWith('/')) {
-    throw new RegistrationError(`define${label}('${name}').route.path must start with '/'`);
+    throw new RegistrationError(`${where}.route.path must start with '/'`);
   }
+  const version = checkVersion(where, options.version);
+  const olderVersions = checkOlderVersions(where, 'input', version, options.from);
   return Object.freeze({
     kind,
     name,
     service: options.service ?? prefix,
     input: options.input,
     output: options.output,
+    version,
+    olderVersions: olderVersions as ReadonlyMap<number, OlderInput>,
     ...(options.route ? { route: options.route } : {}),
     ...(options.description ? { description: options.description } : {}),
   }) as unknown as K extends 'command' ? CommandContract<N, I, O> : QueryContract<N, I, O>;
@@ -173,13 +213,11 @@ export function defineEvent<
   const V extends number = 1,
   F extends { [version: number]: Schema } = Record<never, never>,
 >(name: N, options: EventContractOptions<D, V, F>): EventContract<N, D> {
+  const where = `defineEvent('${name}')`;
   const prefix = checkName('Event', name);
-  checkSchema(`defineEvent('${name}').data`, options?.data);
-  const version: number = options.version ?? 1;
-  if (!Number.isInteger(version) || version < 1) {
-    throw new RegistrationError(`defineEvent('${name}').version must be a positive integer`);
-  }
-  const olderVersions = checkOlderVersions(name, version, options.from as Record<number, OlderVersion> | undefined);
+  checkSchema(`${where}.data`, options?.data);
+  const version = checkVersion(where, options.version);
+  const olderVersions = checkOlderVersions(where, 'data', version, options.from) as ReadonlyMap<number, OlderVersion>;
   if (options.accepts !== undefined && options.accepts !== 'newer') {
     throw new RegistrationError(
       `defineEvent('${name}').accepts: '${String(options.accepts)}' is not a policy; use 'newer' or leave it out`,

@@ -65,6 +65,13 @@ function errorClass(name: string, code: string, retriable: boolean): TandemError
 /** Input or output did not match its contract's schema. Never retried. */
 export const ValidationError = errorClass('ValidationError', 'TANDEM_VALIDATION', false);
 export type ValidationError = InstanceType<typeof ValidationError>;
+/**
+ * A request names a version of its contract (`tandem-contract-version`) that the service does
+ * not take: newer than the service's contract, older than any it still declares, or not a
+ * version at all. Never retried: the same request fails the same way.
+ */
+export const UnsupportedVersionError = errorClass('UnsupportedVersionError', 'TANDEM_UNSUPPORTED_VERSION', false);
+export type UnsupportedVersionError = InstanceType<typeof UnsupportedVersionError>;
 /** The request body is not valid JSON (or not JSON at all). */
 export const MalformedRequestError = errorClass('MalformedRequestError', 'TANDEM_MALFORMED_REQUEST', false);
 export type MalformedRequestError = InstanceType<typeof MalformedRequestError>;
@@ -171,6 +178,7 @@ export type InternalError = InstanceType<typeof InternalError>;
 export const errorClassesByCode: ReadonlyMap<string, TandemErrorClass> = new Map(
   [
     ValidationError,
+    UnsupportedVersionError,
     MalformedRequestError,
     PayloadTooLargeError,
     RouteNotFoundError,

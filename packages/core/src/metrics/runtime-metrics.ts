@@ -9,6 +9,7 @@ export const MetricName = {
   deadLetters: 'tandem.consumer.dead_letters',
   unknownTypes: 'tandem.consumer.unknown_types',
   upcasts: 'tandem.consumer.upcasts',
+  inputUpcasts: 'tandem.server.upcasts',
   clientRetries: 'tandem.client.retries',
   breakerState: 'tandem.circuit_breaker.state',
   outboxBacklog: 'tandem.outbox.backlog',
@@ -35,6 +36,11 @@ export interface RuntimeInstruments {
    * tandem.event.type, tandem.event.from_version (bounded by the versions contracts declare).
    */
   readonly upcasts: Counter<Attributes>;
+  /**
+   * Command and query inputs of an older version upcast to their contract's current one.
+   * Attributes: tandem.contract, tandem.contract.from_version (bounded by the versions contracts declare).
+   */
+  readonly inputUpcasts: Counter<Attributes>;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -66,5 +72,9 @@ export const runtimeInstruments = instrumentsFor<RuntimeInstruments>(METER_SCOPE
   upcasts: meter.createCounter(MetricName.upcasts, {
     description: "Events of an older version upcast to their contract's current version before handling.",
     unit: '{message}',
+  }),
+  inputUpcasts: meter.createCounter(MetricName.inputUpcasts, {
+    description: "Command and query inputs of an older version upcast to their contract's current version.",
+    unit: '{request}',
   }),
 }));

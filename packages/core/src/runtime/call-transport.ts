@@ -29,4 +29,9 @@ export const CallHeader = {
   /** Milliseconds the callee has left; it becomes the callee's `ctx.signal` deadline. */
   timeout: 'tandem-timeout-ms',
   idempotencyKey: 'idempotency-key',
+  /**
+   * The version of the contract the caller was built against; the server upcasts an older
+   * version's input to its current one. Left out, the input is taken as the current version.
+   */
+  contractVersion: 'tandem-contract-version',
 } as const;

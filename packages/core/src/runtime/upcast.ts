@@ -4,7 +4,8 @@
  * at a time. The current schema validates the result later, in the handler's steps, as it
  * validates data published at the current version.
  */
-import type { EventContract } from '../contracts/contracts.js';
+import type { EventContract, Schema } from '../contracts/contracts.js';
+import type { CheckedOlder } from '../contracts/versions.js';
 import { ValidationError } from '../errors/errors.js';
 import { dataschemaOf } from '../messages/envelope.js';
 import { safeParse } from '../middleware/validation.js';
@@ -52,22 +53,39 @@ export async function upcastToCurrent(contract: EventContract, version: number, 
   if (!contract.olderVersions.has(version)) {
     return { kind: 'unknown-version', seen: version, known: knownVersions(contract) };
   }
-  let value = data;
-  for (let n = version; n < contract.version; n++) {
-    const older = contract.olderVersions.get(n)!;
-    const parsed = await safeParse(older.data, value);
-    if (!parsed.success) {
-      const issues = issuesOf(parsed.error, 3)
-        .map((issue) => `${issue.path || '(root)'}: ${issue.message}`)
-        .join('; ');
-      throw new ValidationError(`${contract.name}: invalid data of version ${n}: ${issues}`, {
-        details: { version: n, issues: issuesOf(parsed.error, 20) },
-      });
-    }
-    value = await older.upcast(parsed.data);
-  }
+  const value = await upcastSteps(contract.name, 'data', contract.olderVersions, version, contract.version, data);
   if (runtimeInstruments().enabled) {
     runtimeInstruments().upcasts.add(1, { 'tandem.event.type': contract.name, 'tandem.event.from_version': version });
   }
   return { kind: 'current', data: value, from: version };
+}
+
+/**
+ * Validates `value`, written at version `from`, with each older version's schema in turn
+ * and upcasts it one version at a time up to `to`. Throws ValidationError naming the
+ * version whose schema refused it (or the next one's, for an upcast's result); an upcast
+ * that throws propagates.
+ */
+export async function upcastSteps<F extends 'data' | 'input'>(
+  name: string,
+  field: F,
+  steps: ReadonlyMap<number, CheckedOlder<F>>,
+  from: number,
+  to: number,
+  value: unknown,
+): Promise<unknown> {
+  for (let n = from; n < to; n++) {
+    const older = steps.get(n)!;
+    const parsed = await safeParse(older[field] as Schema, value);
+    if (!parsed.success) {
+      const issues = issuesOf(parsed.error, 3)
+        .map((issue) => `${issue.path || '(root)'}: ${issue.message}`)
+        .join('; ');
+      throw new ValidationError(`${name}: invalid ${field} of version ${n}: ${issues}`, {
+        details: { version: n, issues: issuesOf(parsed.error, 20) },
+      });
+    }
+    value = await (older.upcast as (value: unknown) => unknown)(parsed.data);
+  }
+  return value;
 }
