@@ -146,7 +146,8 @@ describe.skipIf(offline !== undefined)('the docs commands, run verbatim on a cop
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'tandem-docs-'));
   });
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  // The copies hold node_modules (hundreds of MB): removing them takes minutes on a loaded machine.
+  afterAll(() => rmSync(work, { recursive: true, force: true }), 600_000);
 
   for (const page of pages) {
     it(page, { timeout: 300_000 }, async () => {

@@ -64,7 +64,12 @@ export async function buildShop(
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   // The admin routes show the dead letters, which on the in-process broker live only in this
   // process; by default they answer only requests from this machine.
-  const server = httpServer({ port: config.httpPort, host: config.httpHost, logger, admin: { deadLetters: true } });
+  const server = httpServer({
+    port: config.httpPort,
+    host: config.httpHost,
+    logger,
+    admin: { deadLetters: true, replay: true },
+  });
   const remote = Object.keys(config.serviceUrls).length > 0;
   const instances = services.map((name) => instantiate(name, options));
   // The fulfilment saga runs beside the orders service: it decides, in the orders database,
