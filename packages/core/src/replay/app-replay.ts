@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '../errors/errors.js';
 import type { EventContract } from '../contracts/contracts.js';
+import type { Registry } from '../runtime/registry.js';
 import type { Store } from '../stores/store.js';
 import type { BrokerTransport } from '../transport/broker.js';
 import { outboxHistoryOf, type EventHistory, type GroupDelivery } from './history.js';
@@ -49,6 +50,15 @@ export function deliveryOf(broker: BrokerTransport): GroupDelivery {
   if (!broker.deliverTo)
     throw new ConfigError(`replay: the ${broker.name} transport cannot deliver to one consumer group`);
   return { deliverTo: (group, events) => broker.deliverTo!(group, events) };
+}
+
+/** The event contracts an app's groups consume, by name: where each type is published. */
+export function consumedContracts(registry: Registry): Map<string, EventContract> {
+  const contracts = new Map<string, EventContract>();
+  for (const group of registry.groups.values())
+    for (const handler of group.handlers.values())
+      contracts.set(handler.contract.name, handler.contract as EventContract);
+  return contracts;
 }
 
 function time(value: Date | number, name: string): number {

@@ -33,7 +33,8 @@ import {
 import type { HealthReport, SyncEndpoint, SyncHost } from './sync-host.js';
 import type { AppOptions } from './app-options.js';
 import { AppSagas } from '../sagas/app-sagas.js';
-import { appReplay, type AppReplayOptions } from '../replay/app-replay.js';
+import { appReplay, consumedContracts, type AppReplayOptions } from '../replay/app-replay.js';
+import { groupConcurrency } from './group-concurrency.js';
 import type { ReplayResult } from '../replay/replay.js';
 
 /** Where an app is in its life: created, starting, running, stopping, stopped. */
@@ -283,11 +284,7 @@ class TandemApp implements App {
   replay(options: AppReplayOptions): Promise<ReplayResult> {
     if (this.state !== 'running')
       return Promise.reject(new RegistrationError(`app.replay() needs a running app (state: ${this.state})`));
-    const contracts = new Map<string, EventContract>();
-    for (const group of this.runtime!.deps.registry.groups.values())
-      for (const handler of group.handlers.values())
-        contracts.set(handler.contract.name, handler.contract as EventContract);
-    return appReplay(this.broker, this.store, contracts, options);
+    return appReplay(this.broker, this.store, consumedContracts(this.runtime!.deps.registry), options);
   }
 
   async health(): Promise<HealthReport> {
@@ -306,17 +303,6 @@ class TandemApp implements App {
     }
     return { live: this.state !== 'stopped', ready: Object.values(checks).every((c) => c.ok), checks };
   }
-}
-
-/**
- * A consumer group's concurrency: the app's default, unless every handler in the group
- * declares its own (then their sum, so a group of one handler with `concurrency: 1` takes
- * one message at a time), and never below the largest a handler declared.
- */
-function groupConcurrency(handlers: ReadonlyArray<{ options: { concurrency?: number } }>, fallback: number): number {
-  const declared = handlers.map((h) => h.options.concurrency);
-  if (declared.every((n): n is number => n !== undefined)) return declared.reduce((a, b) => a + b, 0);
-  return Math.max(fallback, ...declared.map((n) => n ?? 0));
 }
 
 /** Whether `work` settled within `ms`. */
