@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { connectionLost, isConnectionFault, watchConnection, type ConnectionWatch } from './connection-faults.js';
+import { serialClient } from './serial-client.js';
 import { pgStartError, targetOf, type PgFields } from './start-errors.js';
 import type { SqlDriver, SqlResult, SqlSession, Queryable } from './driver.js';
 
@@ -90,13 +91,15 @@ export class PgDriver implements SqlDriver<pg.PoolClient> {
    */
   async transaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
     const { client, watch } = await this.begin();
+    // The unit's statements, ROLLBACK and COMMIT included, go one at a time (serial-client.ts).
+    const tx = serialClient(client);
     let reusable = true;
     try {
       let result: T;
       try {
-        result = await fn(client);
+        result = await fn(tx);
       } catch (error) {
-        reusable = await client.query('ROLLBACK').then(
+        reusable = await tx.query('ROLLBACK').then(
           () => true,
           () => false,
         );
@@ -105,7 +108,7 @@ export class PgDriver implements SqlDriver<pg.PoolClient> {
       // A connection that broke before COMMIT was sent cannot have committed.
       const lostBefore = watch.lost;
       try {
-        await client.query('COMMIT');
+        await tx.query('COMMIT');
       } catch (error) {
         reusable = !isConnectionFault(error);
         throw connectionLost(error, lostBefore ? 'rolled-back' : 'unknown', watch.lost);
