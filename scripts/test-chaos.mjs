@@ -2,7 +2,7 @@
 // Runs the interleaving suite (test/interleaving) with many more generated scenarios than
 // `npm test` does, on every store or one:
 //
-//   npm run test:chaos -- --runs 2000 [--store memory|postgres|redis] [--seed S [--path P]]
+//   npm run test:chaos -- --runs 2000 [--store memory|postgres|redis] [--seed=S [--path=P]]
 //
 // It prints one line per store (runs, seed, time) and, for a failure, what broke and the
 // seed and path that replay it.

@@ -78,7 +78,7 @@ for (const [name, make] of stores) {
       console.log(
         `[interleaving] ${sut.name}: ${result.numRuns} runs, seed ${result.seed}, ${seconds} s, ${result.failed ? 'FAILED' : 'ok'}` +
           (result.failed
-            ? `; replay with TANDEM_INTERLEAVING_SEED=${result.seed} TANDEM_INTERLEAVING_PATH=${result.counterexamplePath}`
+            ? `; replay with npm run test:chaos -- --store '${sut.name}' --seed=${result.seed} --path=${result.counterexamplePath}`
             : ''),
       );
       if (result.failed) {

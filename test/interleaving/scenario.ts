@@ -90,6 +90,14 @@ const operation = (accounts: string[]): fc.Arbitrary<Operation> =>
 
 export const scenarios: fc.Arbitrary<Scenario> = fc
   .array(operation(['k1', 'k2']), { minLength: 1, maxLength: 7 })
+  // An un-keyed operation is an account of its own: the invariants count runs by account, and
+  // fast-check's bias towards small values makes two generated uuids share a prefix now and then
+  // (seen once in 1,291 runs: two callers' runs were counted as one caller's).
+  .map((operations) =>
+    operations.map((op, i) =>
+      op.idempotencyKey === undefined ? { ...op, account: `a${i}-${op.account.slice(2)}` } : op,
+    ),
+  )
   .chain((operations) => {
     const accounts = [...new Set(operations.map((o) => o.account))];
     return fc.record({
