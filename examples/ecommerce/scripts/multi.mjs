@@ -3,11 +3,17 @@
 // differ from the one-process shop.
 //
 //   TANDEM_BROKER_URL=amqp://guest:guest@127.0.0.1:5672 TANDEM_STORE_URL=postgres://postgres@127.0.0.1:5432/test \
-//     node examples/ecommerce/scripts/multi.mjs          (after npm run build)
+//     node examples/ecommerce/scripts/multi.mjs [--analytics]         (after npm run build)
+//
+// --analytics starts the analytics service too, as a sixth process (it is not one of the
+// default five: it is the service that joins late and backfills with `tandem replay`).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
+const { values } = parseArgs({ options: { analytics: { type: 'boolean', default: false } }, strict: true });
 const services = ['orders', 'inventory', 'payments', 'shipping', 'notifications'];
+if (values.analytics) services.push('analytics');
 const basePort = Number(process.env.SHOP_BASE_PORT ?? 3001);
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
