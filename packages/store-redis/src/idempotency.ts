@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IdempotencyBegin, IdempotencyOutcome, IdempotencyStore } from '@tandem/core';
 import type { Redis } from 'ioredis';
 
+/** Between a lease token's random part and the fingerprint it carries (a uuid has no space). */
+const LEASE_SEPARATOR = ' ';
+
 interface Entry {
   fingerprint: string;
   lease: string;
@@ -14,7 +17,8 @@ interface Entry {
  * owner's token, changed only by Lua scripts that check it, expiring with PX (the lease,
  * then the replay period). Redis cannot join the handler's database transaction, so the
  * outcome is stored right after the handler's commit (no `completeIn`): a crash between
- * the two frees the key once its lease lapses (see docs/reliability.md).
+ * the two frees the key once its lease lapses (see docs/reliability.md). A pause there
+ * longer than the lease does not: completing a lapsed record nobody took writes it again.
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
   constructor(
@@ -27,7 +31,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async begin(scope: string, key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyBegin> {
-    const lease = randomUUID();
+    // The token carries the request's fingerprint, so a record that lapsed can be written again on completion.
+    const lease = `${randomUUID()}${LEASE_SEPARATOR}${fingerprint}`;
     const fresh: Entry = { fingerprint, lease };
     const existing = await this.redis.idempotencyBegin(
       this.keyOf(scope, key),
@@ -57,6 +62,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       lease,
       JSON.stringify(outcome),
       Math.ceil(ttlMs),
+      lease.slice(lease.indexOf(LEASE_SEPARATOR) + 1),
     );
     return done === 1;
   }

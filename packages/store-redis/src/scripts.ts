@@ -6,8 +6,17 @@ declare module 'ioredis' {
     idempotencyBegin(key: string, entry: string, leaseMs: number): Result<string | null, Context>;
     /** 1 when `lease` still owns the unfinished record and its expiry was extended. */
     idempotencyRenew(key: string, lease: string, leaseMs: number): Result<number, Context>;
-    /** 1 when `lease` owned the unfinished record and `outcome` is stored for `ttlMs`. */
-    idempotencyComplete(key: string, lease: string, outcome: string, ttlMs: number): Result<number, Context>;
+    /**
+     * 1 when `lease` owned the unfinished record, or the record lapsed and nobody took the key
+     * since (then it is written anew with `fingerprint`), and `outcome` is stored for `ttlMs`.
+     */
+    idempotencyComplete(
+      key: string,
+      lease: string,
+      outcome: string,
+      ttlMs: number,
+      fingerprint: string,
+    ): Result<number, Context>;
     /** Deletes the record only while `lease` owns it and it has no outcome. */
     idempotencyRelease(key: string, lease: string): Result<number, Context>;
     /** Deletes `key` only while it still holds `claim`. */
@@ -35,10 +44,15 @@ if entry.lease ~= ARGV[1] or entry.outcome then return 0 end
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`,
   });
+  // A record that lapsed (PX removed it) while nobody claimed the key is written again: the run
+  // committed, and leaving the key free would let the next request run the command twice.
   redis.defineCommand('idempotencyComplete', {
     numberOfKeys: 1,
     lua: `local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
+if not v then
+  redis.call('SET', KEYS[1], cjson.encode({ fingerprint = ARGV[4], lease = ARGV[1], outcome = ARGV[2] }), 'PX', ARGV[3])
+  return 1
+end
 local entry = cjson.decode(v)
 if entry.lease ~= ARGV[1] or entry.outcome then return 0 end
 entry.outcome = ARGV[2]

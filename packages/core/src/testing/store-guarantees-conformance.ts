@@ -173,6 +173,47 @@ export function runGuaranteeConformance<Tx>(deps: GuaranteeDeps<Tx>): void {
   );
 
   it(
+    "idempotency lease: a stall longer than the lease between a run's commit and its key's completion does not free the key",
+    { timeout },
+    async (t) => {
+      const s = await store();
+      if (!s.idempotency) return t.skip();
+      const { service, Charge } = contracts();
+      const records = s.idempotency;
+      const leaseMs = 150;
+      // The whole process stalls (a long GC pause, a loaded machine) just before the outcome
+      // is recorded: no timer runs, so nothing renews the lease meanwhile.
+      const stalling: Store<Tx> = {
+        ...s,
+        name: s.name,
+        transaction: (fn) => s.transaction(fn),
+        ...(s.nested ? { nested: (tx, fn) => s.nested!(tx, fn) } : {}),
+        idempotency: {
+          begin: (...a) => records.begin(...a),
+          renew: (...a) => records.renew(...a),
+          ...(records.completeIn ? { completeIn: (...a) => records.completeIn!(...a) } : {}),
+          ...(records.beginIn ? { beginIn: (...a) => records.beginIn!(...a) } : {}),
+          release: (...a) => records.release(...a),
+          complete: (...a) => {
+            const until = Date.now() + leaseMs * 3;
+            while (Date.now() < until);
+            return records.complete(...a);
+          },
+        },
+      };
+      const app = started(
+        createApp({ name: service, store: stalling, logger: silentLogger, idempotency: { leaseMs } }),
+      );
+      let runs = 0;
+      app.command(Charge, async ({ id }) => ({ id, run: ++runs }));
+      await app.start();
+      expect(await app.call(Charge, { id: 'stall' }, { idempotencyKey: 'stall' })).toEqual({ id: 'stall', run: 1 });
+      expect(await app.call(Charge, { id: 'stall' }, { idempotencyKey: 'stall' })).toEqual({ id: 'stall', run: 1 });
+      expect(runs).toBe(1);
+    },
+  );
+
+  it(
     "idempotency outcome in the transaction: a crash between the handler's commit and the key's completion is replayed, not run again",
     { timeout },
     async (t) => {

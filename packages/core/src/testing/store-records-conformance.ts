@@ -134,6 +134,25 @@ export function runIdempotencyConformance<Tx>(
     },
   );
 
+  it(
+    'idempotency leases: a run whose lease lapsed while nobody claimed the key still records its outcome',
+    { timeout },
+    async (t) => {
+      // A store without completeIn records the outcome after the handler's commit. A pause there
+      // longer than the lease (an event-loop stall, a slow round trip) must not leave a committed
+      // run's key free, or the next request with it runs the command again.
+      const s = await store();
+      const records = s.idempotency;
+      if (!records) return t.skip();
+      const scope = uniqueSegment('scope');
+      const lapsed = await records.begin(scope, 'k', 'fp', 200);
+      await sleep(500);
+      expect(await records.complete(scope, 'k', leaseOf(lapsed), outcome, 60_000)).toBe(true);
+      expect(await records.begin(scope, 'k', 'fp', 60_000)).toEqual({ state: 'completed', outcome });
+      expect(await records.begin(scope, 'k', 'other', 60_000)).toEqual({ state: 'mismatch' });
+    },
+  );
+
   it("idempotency leases: renewing keeps a long run's key from lapsing", { timeout }, async (t) => {
     const s = await store();
     const records = s.idempotency;
