@@ -43,6 +43,7 @@ export function applyPlan(
       commandId,
       command: send.command.name,
       input: send.input,
+      inputVersion: send.command.version ?? 1,
     });
   }
   for (const name of plan.cancel) delete instance.data.timeouts[name];

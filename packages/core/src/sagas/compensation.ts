@@ -50,6 +50,7 @@ export function compensationEffects(saga: string, instance: SagaInstance, effect
       commandId,
       command: action.name,
       input: action.input,
+      ...(action.inputVersion !== undefined ? { inputVersion: action.inputVersion } : {}),
       compensation: true,
     });
     return;

@@ -1,4 +1,6 @@
+import type { CommandContract } from '../contracts/contracts.js';
 import { isTandemError, NonRetryableError } from '../errors/errors.js';
+import { requestedInputVersion, upcastInput } from '../runtime/upcast-input.js';
 import type { HandlerContext } from '../runtime/handler-context.js';
 import type { SagaBinding } from './compile.js';
 import type { SagaModel } from './define.js';
@@ -29,12 +31,13 @@ export async function dispatchCommand(
   let reply: SagaReplyData;
   try {
     const timeoutMs = model.options.commandTimeoutMs ?? DEFAULT_SAGA_COMMAND_TIMEOUT_MS;
+    const input = await currentInput(command, data);
     // In process, the command joins this run's transaction: its writes, this message's inbox
     // record and the reply commit together, which is exactly once without a key (and a key's
     // claim, made on a connection of its own, could wait for one this run's peers hold).
     const output = await ctx.call(
       command,
-      data.input as never,
+      input as never,
       binding.servedHere(command.name) ? { timeoutMs } : { idempotencyKey: data.commandId, timeoutMs },
     );
     reply = { ...base, ok: true, ...(output !== undefined ? { output } : {}) };
@@ -51,4 +54,17 @@ export async function dispatchCommand(
     reply = { ...base, ok: false, error: { code, message, uncertain: retryable } };
   }
   await ctx.publish(binding.contracts.reply, reply, { key: data.id });
+}
+
+/**
+ * The send's input at the command's current version. An instance may have sent it before a
+ * deploy moved the command's input on (a message in the queue, a compensation kept for
+ * days): it is upcast as a caller at its version would be, so the call goes out at the
+ * version it now names. A version this code does not declare fails the send for good.
+ */
+async function currentInput(command: CommandContract, data: SagaCommandData): Promise<unknown> {
+  const current = command.version ?? 1;
+  if (data.inputVersion === undefined || data.inputVersion === current) return data.input;
+  const version = requestedInputVersion(command, String(data.inputVersion));
+  return upcastInput(command, version, data.input);
 }

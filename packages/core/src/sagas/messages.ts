@@ -22,6 +22,12 @@ export const SagaCommandData = z.object({
   commandId: z.string(),
   command: z.string(),
   input: z.unknown(),
+  /**
+   * The version of the command's input that `input` was written at. A dispatcher deployed
+   * with a newer contract upcasts it first; absent (messages made before it was recorded):
+   * the dispatcher's current version.
+   */
+  inputVersion: z.number().int().positive().optional(),
   compensation: z.boolean().optional(),
 });
 export type SagaCommandData = z.infer<typeof SagaCommandData>;

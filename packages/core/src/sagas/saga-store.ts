@@ -12,7 +12,7 @@ export const endedSagaStatuses: readonly SagaStatus[] = ['completed', 'compensat
 
 /** What undoes a step: a command sent through the saga's dispatcher, or an event published at once. */
 export type SagaAction =
-  | { kind: 'command'; name: string; input: unknown }
+  | { kind: 'command'; name: string; input: unknown; inputVersion?: number }
   | { kind: 'event'; name: string; topic: string; version: number; data: unknown; key?: string };
 
 /** A timeout as the instance keeps it; the token tells a stale timeout message from the live one. */

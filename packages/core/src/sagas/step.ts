@@ -21,7 +21,10 @@ export interface SagaUndo {
 export const undo = {
   /** Undone by sending this command (through the saga's dispatcher, with its retries). */
   command<C extends CommandContract>(command: C, input: InputOf<C>): SagaUndo {
-    return { action: { kind: 'command', name: command.name, input }, contract: command };
+    return {
+      action: { kind: 'command', name: command.name, input, inputVersion: command.version ?? 1 },
+      contract: command,
+    };
   },
   /** Undone by publishing this event. */
   event<E extends EventContract>(event: E, data: DataOf<E>, options: { key?: string } = {}): SagaUndo {
