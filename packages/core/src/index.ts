@@ -51,6 +51,19 @@ export { CallHeader } from './runtime/call-transport.js';
 export { inputVersions, requestedInputVersion, upcastInput } from './runtime/upcast-input.js';
 export { boundedJson } from './runtime/bounded-json.js';
 export type { CallTransport, OutboundCall } from './runtime/call-transport.js';
+export { ActivityHub } from './activity/activity.js';
+export type {
+  Activity,
+  ActivityListener,
+  ActivitySink,
+  ActivitySource,
+  BreakerActivity,
+  DeadLetteredActivity,
+  HandlerRunActivity,
+  PublishedActivity,
+  RetryActivity,
+  RunOutcome,
+} from './activity/activity.js';
 
 // Middleware
 export { compose } from './middleware/compose.js';
