@@ -224,7 +224,7 @@ export type { AppModel, SyncOperation, EventUse, SagaUse } from './docs/app-mode
 export { asyncApiDocument } from './docs/asyncapi.js';
 export type { AsyncApiOptions } from './docs/asyncapi.js';
 export { eventFlow } from './docs/event-flow.js';
-export type { EventFlow, FlowEdge } from './docs/event-flow.js';
+export type { EventFlow, FlowEdge, CommandEdge } from './docs/event-flow.js';
 export { jsonSchemaOf } from './docs/json-schema.js';
 export type { JsonSchema } from './docs/json-schema.js';
 

@@ -130,4 +130,9 @@ export interface DeadLetterAccess {
   list(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;
   /** Sends the chosen dead letters back to the group (attempt reset to 1) and removes them; returns how many. */
   replay(group: string, ids: string[]): Promise<number>;
+  /**
+   * Deletes the chosen dead letters for good; returns how many. Optional: a broker that
+   * cannot delete one message from the middle of a queue offers none (the in-process broker does).
+   */
+  discard?(group: string, ids: string[]): Promise<number>;
 }

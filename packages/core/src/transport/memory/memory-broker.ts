@@ -130,6 +130,14 @@ export class MemoryTransport implements BrokerTransport {
         }
         return replayed;
       },
+      async discard(group, ids) {
+        const letters = broker.group(group).deadLetters;
+        const chosen = new Set(ids);
+        const kept = letters.filter((letter) => !chosen.has(letter.id));
+        const discarded = letters.length - kept.length;
+        letters.splice(0, letters.length, ...kept);
+        return discarded;
+      },
     };
   }
 
