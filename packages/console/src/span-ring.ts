@@ -63,6 +63,8 @@ const KINDS = ['internal', 'server', 'client', 'producer', 'consumer'];
 /** Attribute names whose values are credentials: dropped, never shown. */
 const SECRET_NAME = /authorization|cookie|password|passwd|secret|token|api[-_.]?key|credential|session/i;
 const ERROR = 2;
+/** A URL at the very end of a cut value whose user-info may go on past the cut. */
+const DANGLING_USERINFO = /([a-z][a-z0-9+.-]{0,30}:\/\/)[^\s'"/@]*…$/i;
 
 /**
  * The last finished spans, for the console's trace view: an OpenTelemetry span processor
@@ -150,7 +152,7 @@ export class SpanRing {
     const record: SpanRecord = {
       traceId: context.traceId,
       spanId: context.spanId,
-      name: this.cut(redactCredentials(span.name)),
+      name: this.safe(span.name),
       kind: KINDS[span.kind] ?? 'internal',
       startMs: span.startTime[0] * 1000 + span.startTime[1] / 1e6,
       durationMs: span.duration[0] * 1000 + span.duration[1] / 1e6,
@@ -159,7 +161,7 @@ export class SpanRing {
     };
     if (span.parentSpanContext?.spanId) record.parentSpanId = span.parentSpanContext.spanId;
     if (typeof service === 'string') record.service = this.cut(service);
-    if (span.status.message) record.statusMessage = this.cut(redactCredentials(span.status.message));
+    if (span.status.message) record.statusMessage = this.safe(span.status.message);
     return record;
   }
 
@@ -172,7 +174,7 @@ export class SpanRing {
       out[this.cut(name)] =
         typeof value === 'number' || typeof value === 'boolean'
           ? value
-          : this.cut(redactCredentials(Array.isArray(value) ? value.join(',') : String(value)));
+          : this.safe(Array.isArray(value) ? value.join(',') : String(value));
       kept++;
     }
     return out;
@@ -180,6 +182,17 @@ export class SpanRing {
 
   private cut(text: string): string {
     return text.length > this.maxValue ? `${text.slice(0, this.maxValue)}…` : text;
+  }
+
+  /**
+   * Redacted, then cut. Redaction reads a bounded prefix only (its patterns cost more than
+   * linear time on long values); a URL that the cut leaves without the end of its user-info
+   * loses what follows its scheme.
+   */
+  private safe(text: string): string {
+    if (text.length <= this.maxValue) return redactCredentials(text);
+    const cut = this.cut(redactCredentials(text.slice(0, this.maxValue * 2)));
+    return cut.replace(DANGLING_USERINFO, '$1***…');
   }
 }
 
