@@ -50,7 +50,8 @@ describe('SpanRing', () => {
     span.end();
     const [record] = ring.trace(span.spanContext().traceId)!;
     const text = JSON.stringify(record);
-    for (const secret of ['abc', 'sid=1', 'hunter2', 't0ps3cret', 'app:pw', 'guest:guest']) expect(text).not.toContain(secret);
+    for (const secret of ['abc', 'sid=1', 'hunter2', 't0ps3cret', 'app:pw', 'guest:guest'])
+      expect(text).not.toContain(secret);
     expect(record!.attributes['url.full']).toBe('https://***@shop.example/orders?token=***');
     expect(record).toMatchObject({ kind: 'server', error: true });
   });

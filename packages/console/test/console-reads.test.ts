@@ -60,7 +60,7 @@ describe('the console API: reads', () => {
     expect((await getJson(`${started.api}/breakers`)).body).toEqual({ breakers: [] });
   });
 
-  it("lists recent traces from the span ring and answers one by id", async () => {
+  it('lists recent traces from the span ring and answers one by id', async () => {
     const ring = new SpanRing();
     const provider = new TracerProvider({ spanProcessors: [ring] });
     const tracer = provider.getTracer('test');

@@ -69,7 +69,11 @@ describe('httpServer mounts', () => {
   });
 
   it('refuse a prefix that does not start with a slash or ends with one', () => {
-    expect(() => httpServer({ mounts: [echo('_tandem', [])] })).toThrow(expect.objectContaining({ code: 'TANDEM_CONFIG' }));
-    expect(() => httpServer({ mounts: [echo('/_tandem/', [])] })).toThrow(expect.objectContaining({ code: 'TANDEM_CONFIG' }));
+    expect(() => httpServer({ mounts: [echo('_tandem', [])] })).toThrow(
+      expect.objectContaining({ code: 'TANDEM_CONFIG' }),
+    );
+    expect(() => httpServer({ mounts: [echo('/_tandem/', [])] })).toThrow(
+      expect.objectContaining({ code: 'TANDEM_CONFIG' }),
+    );
   });
 });

@@ -7,7 +7,11 @@ export async function breakersJson(host: SyncHost) {
   const report = await host.health();
   const breakers = Object.entries(report.checks)
     .filter(([name]) => name.startsWith('breaker:'))
-    .map(([name, check]) => ({ target: name.slice('breaker:'.length), state: check.detail ?? 'unknown', ok: check.ok }));
+    .map(([name, check]) => ({
+      target: name.slice('breaker:'.length),
+      state: check.detail ?? 'unknown',
+      ok: check.ok,
+    }));
   return { breakers };
 }
 

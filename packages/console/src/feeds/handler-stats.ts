@@ -49,7 +49,10 @@ function keyOf(run: HandlerRunActivity): string {
  * Per-handler rate, failures and p50/p99 duration over a sliding window, emitted every
  * tick. Memory is bounded by handlers × ticks × `samplesPerTick`, whatever the rate.
  */
-export function handlerStats(activity: Observable<Activity>, options: HandlerStatsOptions = {}): Observable<HandlerStats[]> {
+export function handlerStats(
+  activity: Observable<Activity>,
+  options: HandlerStatsOptions = {},
+): Observable<HandlerStats[]> {
   const tickMs = options.tickMs ?? 1_000;
   const ticks = Math.max(1, Math.round((options.windowMs ?? 60_000) / tickMs));
   const cap = options.samplesPerTick ?? 256;

@@ -117,7 +117,10 @@ class TandemApp implements App {
     if (this.described) return this.described;
     // Before start, handlers can still be added; from then on the model is that of the definitions it runs.
     if (!this.definitions)
-      return describeApp([...(this.options.services ?? []), ...(this.implicit.handlers.length > 0 ? [this.implicit] : [])]);
+      return describeApp([
+        ...(this.options.services ?? []),
+        ...(this.implicit.handlers.length > 0 ? [this.implicit] : []),
+      ]);
     return (this.described = describeApp(this.definitions));
   }
 
@@ -311,7 +314,8 @@ class TandemApp implements App {
     });
     traceSend(message, this.broker.name);
     await this.broker.publish([message]);
-    if (this.hub.listening) reportPublished(this.hub, message, options.source ?? this.options.name ?? 'app', context.active());
+    if (this.hub.listening)
+      reportPublished(this.hub, message, options.source ?? this.options.name ?? 'app', context.active());
   }
 
   replay(options: AppReplayOptions): Promise<ReplayResult> {

@@ -234,9 +234,22 @@ export function createMessageHandler(
           });
         }
         if (watchedAt >= 0 && activity?.sink.listening) {
-          activity.run(reg, message, process.span, watchedAt, decision.kind === 'give-up' ? 'dead-letter' : 'retry', error);
+          activity.run(
+            reg,
+            message,
+            process.span,
+            watchedAt,
+            decision.kind === 'give-up' ? 'dead-letter' : 'retry',
+            error,
+          );
           if (decision.kind !== 'give-up')
-            activity.retry(message, process.span, attempt, decision.kind, decision.kind === 'delayed' ? decision.delayMs : 0);
+            activity.retry(
+              message,
+              process.span,
+              attempt,
+              decision.kind,
+              decision.kind === 'delayed' ? decision.delayMs : 0,
+            );
         }
         if (decision.kind === 'immediate') {
           log.warn(fields, 'event handler failed; retrying at once');
