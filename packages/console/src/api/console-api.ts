@@ -108,13 +108,10 @@ export function consoleApi(options: ConsoleApiOptions = {}): ConsoleApi {
         if (!spans) throw new NotFoundError(`no trace ${id.slice(0, 64)} in the span ring (it keeps the latest only)`);
         return json(res, 200, { traceId: id, spans });
       }
-      if (route === 'live') {
-        watchOf(app).look();
-        return live.serve(app.activity, req, res);
-      }
+      if (route === 'live') return live.serve(app.activity, req, res);
     } else if (route === 'dead-letters/replay' || route === 'dead-letters/discard') {
       const action = route === 'dead-letters/replay' ? 'replay' : 'discard';
-      return json(res, 200, await changeDeadLetters(deadLettersOf(host, app), action, query, req));
+      return json(res, 200, await changeDeadLetters(deadLettersOf(host, app), action, query));
     }
     throw new RouteNotFoundError(`no console API route at ${method} ${route || '/'}; its routes: ${ROUTES.join(', ')}`);
   }

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { deadLetterJson, MalformedRequestError, RouteNotFoundError, type DeadLetterAccess } from '@tandem/core';
 import { safeHeaders, safeText } from './redact.js';
 
@@ -40,12 +39,7 @@ export async function listDeadLetters(host: DeadLetterHost, query: URLSearchPara
 }
 
 /** `POST dead-letters/replay|discard?group=G&id=ID[&id=..]` (replay also takes `all=true`). */
-export async function changeDeadLetters(
-  host: DeadLetterHost,
-  action: 'replay' | 'discard',
-  query: URLSearchParams,
-  _req: IncomingMessage,
-) {
+export async function changeDeadLetters(host: DeadLetterHost, action: 'replay' | 'discard', query: URLSearchParams) {
   const group = groupOf(host, query, true)!;
   const all = action === 'replay' && query.get('all') === 'true';
   const chosen = query.getAll('id');
