@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Activity } from '@tandem/core';
+import type { Activity, ActivityHub } from '@tandem/core';
 import { getJson, Pay, startBilling, type Started } from './fixtures.js';
 
 let started: Started | undefined;
@@ -67,6 +67,26 @@ describe('the console API: live stream', () => {
     started = undefined;
     const { ended } = await reading;
     expect(ended).toBe(true);
+  });
+
+  it('sends heartbeats on an idle stream', async () => {
+    started = await startBilling({ live: { heartbeatMs: 50 } });
+    const res = await fetch(`${started.api}/live`);
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes(': heartbeat\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(text.startsWith('retry: 2000\n\n')).toBe(true);
+  });
+
+  it('leaves the app without an activity listener until someone asks for statistics', async () => {
+    started = await startBilling();
+    const hub = started.app.activity as ActivityHub;
+    await getJson(`${started.api}/model`);
+    await getJson(`${started.api}/dead-letters`);
+    expect(hub.listening).toBe(false);
+    await getJson(`${started.api}/stats`);
+    expect(hub.listening).toBe(true);
   });
 
   it('gives handler statistics and flow-edge rates once someone looks', async () => {
