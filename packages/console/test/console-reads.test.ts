@@ -50,11 +50,16 @@ describe('the console API: reads', () => {
     expect(JSON.parse(letter!.body)).toEqual({ orderId: 'o-9', fail: true });
   });
 
-  it('answers lag as unknown where the broker cannot say, and no outbox or breakers when there are none', async () => {
+  it("answers lag from the broker's backlog, 'unknown' where it cannot say, and no outbox or breakers when there are none", async () => {
     started = await startBilling();
     expect((await getJson(`${started.api}/lag`)).body).toEqual({
       broker: 'memory',
-      groups: [{ group: 'ledger', lag: 'unknown' }],
+      groups: [{ group: 'ledger', waiting: 0 }],
+    });
+    Object.defineProperty(started.app.broker, 'backlog', { value: undefined });
+    expect((await getJson(`${started.api}/lag`)).body).toEqual({
+      broker: 'memory',
+      groups: [{ group: 'ledger', waiting: 'unknown' }],
     });
     expect((await getJson(`${started.api}/outbox`)).body).toEqual({ outbox: 'none', backlog: null, parked: [] });
     expect((await getJson(`${started.api}/breakers`)).body).toEqual({ breakers: [] });

@@ -94,7 +94,7 @@ export function consoleApi(options: ConsoleApiOptions = {}): ConsoleApi {
           edges: seen.edges,
         });
       }
-      if (route === 'lag') return json(res, 200, lagJson(app));
+      if (route === 'lag') return json(res, 200, await lagJson(app));
       if (route === 'dead-letters') return json(res, 200, await listDeadLetters(deadLettersOf(host, app), query));
       if (route === 'breakers') return json(res, 200, await breakersJson(host));
       if (route === 'outbox') return json(res, 200, await outboxJson(app, query));

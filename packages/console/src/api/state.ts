@@ -16,12 +16,19 @@ export async function breakersJson(host: SyncHost) {
 }
 
 /**
- * `GET lag`: per consumer group, what the broker can say of its backlog. No Tandem broker
- * reports a group's backlog to the app yet, so each says 'unknown' (the delivery delay is
- * in the `tandem.consumer.lag` metric).
+ * `GET lag`: per consumer group, the messages waiting for it, where the broker can count
+ * them (BrokerTransport.backlog), else 'unknown' (the delivery delay is in the
+ * `tandem.consumer.lag` metric either way).
  */
-export function lagJson(app: App) {
-  return { broker: app.broker.name, groups: groupsOf(app).map((group) => ({ group, lag: 'unknown' as const })) };
+export async function lagJson(app: App) {
+  const broker = app.broker;
+  const groups = await Promise.all(
+    groupsOf(app).map(async (group) => ({
+      group,
+      waiting: broker.backlog ? await broker.backlog(group).catch(() => 'unknown' as const) : ('unknown' as const),
+    })),
+  );
+  return { broker: broker.name, groups };
 }
 
 /** `GET outbox`: waiting and parked records, and the parked ones (up to `limit`, default 50). */

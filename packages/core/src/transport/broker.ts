@@ -101,6 +101,11 @@ export interface BrokerTransport {
   deliverTo?(group: string, events: readonly PastEvent[]): Promise<void>;
   /** The broker's own history of published events, where it keeps one (a Kafka topic is a log). */
   readonly history?: EventHistory;
+  /**
+   * Messages waiting for a consumer group, not yet delivered (in-flight ones not counted),
+   * where the broker can count them; the console's lag view reads it.
+   */
+  backlog?(group: string): Promise<number>;
   /** Connection state for readiness probes; absent means "ready once connected". */
   health?(): TransportHealth;
 }

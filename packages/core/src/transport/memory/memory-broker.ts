@@ -100,6 +100,11 @@ export class MemoryTransport implements BrokerTransport {
   private readonly consumers = new Map<MemoryConsumer, MemoryGroup>();
   private closed = false;
 
+  /** Messages waiting for the group's consumers (see BrokerTransport.backlog). */
+  backlog(group: string): Promise<number> {
+    return Promise.resolve(this.broker.group(group).waiting);
+  }
+
   constructor(options: MemoryTransportOptions = {}) {
     this.broker = options.broker ?? MemoryBroker.shared();
     const broker = this.broker;
