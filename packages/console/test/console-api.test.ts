@@ -1,7 +1,7 @@
 import { eventually } from '@tandem/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CSRF_HEADER, consoleApi } from '../src/index.js';
-import { getJson, Pay, startBilling, type Started } from './fixtures.js';
+import { getJson, Pay, rawGet, startBilling, type Started } from './fixtures.js';
 
 let started: Started | undefined;
 afterEach(async () => {
@@ -23,6 +23,15 @@ describe('the console API: who may use it', () => {
     expect(model.headers.get('cache-control')).toBe('no-store');
     expect(model.body.services).toEqual(['billing']);
     expect(model.body.groups.map((g) => g.group)).toEqual(['ledger']);
+  });
+
+  it('refuses, without a hook, a local request that names another host (DNS rebinding)', async () => {
+    started = await startBilling();
+    const { port } = new URL(started.api);
+    const rebound = await rawGet(Number(port), '/_tandem/api/csrf', `evil.example:${port}`);
+    expect(rebound.status).toBe(403);
+    const local = await rawGet(Number(port), '/_tandem/api/csrf', `localhost:${port}`);
+    expect(local.status).toBe(200);
   });
 
   it('answers only what the authorize hook allows', async () => {

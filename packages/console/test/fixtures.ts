@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import {
   createApp,
   defineCommand,
@@ -75,4 +76,16 @@ export async function getJson<T = Record<string, unknown>>(
   const res = await fetch(url, init);
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+}
+
+/** A GET with a Host header of the caller's choice (fetch always sends the URL's own). */
+export function rawGet(port: number, path: string, host: string): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

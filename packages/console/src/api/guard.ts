@@ -11,6 +11,16 @@ function isLoopback(address: string | undefined): boolean {
 }
 
 /**
+ * Whether the request names this machine in its Host header. Without it, a page whose own
+ * name resolves to 127.0.0.1 (DNS rebinding) would be same-origin with the API in a browser
+ * on this machine, and pass the loopback check.
+ */
+function namesLoopback(host: string | undefined): boolean {
+  const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+/**
  * Who may use the console API, and the checks on requests that change state: a CSRF
  * token (a per-process secret, handed out by `GET /csrf` to callers that pass
  * `authorize`, which a page of another origin cannot read), and no cross-site origin.
@@ -22,10 +32,10 @@ export class Guard {
 
   async admit(req: IncomingMessage): Promise<void> {
     const hook = this.options.authorize;
-    const allowed = hook ? await hook(req) : isLoopback(req.socket.remoteAddress);
+    const allowed = hook ? await hook(req) : isLoopback(req.socket.remoteAddress) && namesLoopback(req.headers.host);
     if (!allowed)
       throw new ForbiddenError(
-        'the console API answers only requests its authorize hook allows (by default, from this machine)',
+        'the console API answers only requests its authorize hook allows (by default, from this machine, to localhost or a loopback address)',
       );
   }
 

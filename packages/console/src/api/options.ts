@@ -14,8 +14,9 @@ export interface ConsoleApiOptions {
   /**
    * Whether a request may use the API (every route, reads included: dead letters carry
    * message bodies). Default outside production: only requests from this machine (a
-   * loopback peer); a proxy in front makes every request look local, so behind one, pass
-   * a check of your own. The admin routes' `authorize` fits here as it is.
+   * loopback peer) that name it (Host localhost or a loopback address, against DNS
+   * rebinding); a proxy in front makes every request look local, so behind one, pass a
+   * check of your own. The admin routes' `authorize` fits here as it is.
    */
   authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
   /** Where the API is served, below the server's base path. Default '/_tandem/api'. */
