@@ -125,10 +125,17 @@ export class SpanRing {
     return out.sort((a, b) => b.startMs - a.startMs).slice(0, limit);
   }
 
-  /** One trace's spans in the ring, by start time; undefined when none is left. */
+  /** One trace's spans in the ring, by start time, a parent before the children that start with it; undefined when none is left. */
   trace(traceId: string): SpanRecord[] | undefined {
     const spans = this.byTrace.get(traceId);
-    return spans ? [...spans].sort((a, b) => a.startMs - b.startMs) : undefined;
+    if (!spans) return undefined;
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const depth = (span: SpanRecord): number => {
+      let n = 0;
+      for (let p = span.parentSpanId; p !== undefined && n < spans.length; p = byId.get(p)?.parentSpanId) n++;
+      return n;
+    };
+    return [...spans].sort((a, b) => a.startMs - b.startMs || depth(a) - depth(b));
   }
 
   private evict(): void {
