@@ -51,6 +51,19 @@ export { CallHeader } from './runtime/call-transport.js';
 export { inputVersions, requestedInputVersion, upcastInput } from './runtime/upcast-input.js';
 export { boundedJson } from './runtime/bounded-json.js';
 export type { CallTransport, OutboundCall } from './runtime/call-transport.js';
+export { ActivityHub } from './activity/activity.js';
+export type {
+  Activity,
+  ActivityListener,
+  ActivitySink,
+  ActivitySource,
+  BreakerActivity,
+  DeadLetteredActivity,
+  HandlerRunActivity,
+  PublishedActivity,
+  RetryActivity,
+  RunOutcome,
+} from './activity/activity.js';
 
 // Middleware
 export { compose } from './middleware/compose.js';
@@ -211,7 +224,7 @@ export type { AppModel, SyncOperation, EventUse, SagaUse } from './docs/app-mode
 export { asyncApiDocument } from './docs/asyncapi.js';
 export type { AsyncApiOptions } from './docs/asyncapi.js';
 export { eventFlow } from './docs/event-flow.js';
-export type { EventFlow, FlowEdge } from './docs/event-flow.js';
+export type { EventFlow, FlowEdge, CommandEdge } from './docs/event-flow.js';
 export { jsonSchemaOf } from './docs/json-schema.js';
 export type { JsonSchema } from './docs/json-schema.js';
 

@@ -2,6 +2,7 @@ import {
   BreakerStateValue,
   CircuitOpenError,
   observeBreakerStates,
+  type ActivitySink,
   type GaugeRegistration,
   type HealthCheck,
   type Logger,
@@ -42,6 +43,9 @@ export interface BreakerSnapshot {
   rejects: number;
   timeouts: number;
 }
+
+/** Told of each state change, with the state before it. */
+type ChangeListener = (target: string, from: BreakerState, to: BreakerState) => void;
 
 interface ResolvedOptions {
   threshold: number;
@@ -85,6 +89,7 @@ class Circuit {
     private readonly o: ResolvedOptions,
     private readonly log: Logger | undefined,
     private readonly now: () => number,
+    private readonly changed: ChangeListener,
   ) {
     this.counts = new RollingCounts(o.windowMs, now);
   }
@@ -102,6 +107,7 @@ class Circuit {
     if (!this.probing && this.now() >= this.openUntil) {
       this.probing = true;
       this.log?.debug({ target: this.target }, 'circuit half-open: letting one probe through');
+      this.changed(this.target, 'open', 'half-open');
       return true;
     }
     c.rejects++;
@@ -145,8 +151,10 @@ class Circuit {
     // minResetTimeoutMs, only at debug.
     if (this.open) this.log?.debug(fields, 'circuit probe failed: the circuit stays open');
     else this.log?.warn(fields, 'circuit opened: calls to this service fail fast');
+    const from = this.open ? 'half-open' : 'closed';
     this.open = true;
     this.openUntil = now + this.periodMs;
+    this.changed(this.target, from, 'open');
   }
 
   private close(): void {
@@ -155,6 +163,7 @@ class Circuit {
     // The probe showed the service works: the failures before it say nothing about now.
     this.counts.reset();
     this.log?.info({ target: this.target }, 'circuit closed: the service answers again');
+    this.changed(this.target, 'half-open', 'closed');
   }
 }
 
@@ -167,6 +176,7 @@ class Circuit {
 export class Breakers {
   private readonly circuits = new Map<string, Circuit>();
   private readonly gauge: GaugeRegistration;
+  private activity: ActivitySink | undefined;
 
   constructor(
     targets: Iterable<string>,
@@ -182,13 +192,21 @@ export class Breakers {
       minResetMs: Math.min(options.minResetTimeoutMs ?? 500, maxResetMs),
       windowMs: options.rollingWindowMs ?? 10_000,
     };
-    for (const target of targets) this.circuits.set(target, new Circuit(target, resolved, log, now));
+    const changed: ChangeListener = (target, from, to) => {
+      if (this.activity?.listening) this.activity.emit({ kind: 'breaker', at: Date.now(), target, from, to });
+    };
+    for (const target of targets) this.circuits.set(target, new Circuit(target, resolved, log, now, changed));
     this.gauge = observeBreakerStates(() =>
       [...this.circuits.keys()].map((target) => ({
         value: BreakerStateValue[this.state(target)],
         attributes: { 'tandem.breaker.target': target },
       })),
     );
+  }
+
+  /** Where state changes are reported (the app's activity). */
+  attachActivity(sink: ActivitySink): void {
+    this.activity = sink;
   }
 
   /** Runs `action` through the target's breaker. */

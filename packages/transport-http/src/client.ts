@@ -5,6 +5,7 @@ import {
   ConfigError,
   instrumentsFor,
   startHttpClientSpan,
+  type ActivitySink,
   type CallTransport,
   type HealthCheck,
   type InputOf,
@@ -254,6 +255,10 @@ class UndiciClient implements HttpClient {
 
   breakers(): Record<string, BreakerSnapshot> {
     return this.breakerSet?.snapshot() ?? {};
+  }
+
+  attachActivity(sink: ActivitySink): void {
+    this.breakerSet?.attachActivity(sink);
   }
 
   instances(): Record<string, InstanceSnapshot[]> {

@@ -2,6 +2,7 @@ export { httpServer } from './server.js';
 export type { HttpServer, HttpServerOptions, AuthRequest } from './server-options.js';
 export type { HealthChecksExposure, HealthRequest } from './health.js';
 export type { AdminOptions } from './admin.js';
+export type { HttpMount, MountRequest } from './mounts.js';
 export { httpClient } from './client.js';
 export type { HttpClient, HttpClientOptions, ClientCallOptions, FallbackCall } from './client.js';
 export type { BreakerOptions, BreakerSnapshot, BreakerState } from './breaker.js';

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger, SyncEndpoint, SyncServer } from '@tandem/core';
 import type { AdminOptions } from './admin.js';
 import type { HealthChecksExposure } from './health.js';
+import type { HttpMount } from './mounts.js';
 
 /** What an auth hook sees of a request: method, path, headers. */
 export interface AuthRequest {
@@ -68,6 +69,11 @@ export interface HttpServerOptions {
   healthChecks?: HealthChecksExposure;
   /** Operator routes (dead letters); off by default. See AdminOptions. */
   admin?: AdminOptions;
+  /**
+   * Routes of other packages served under their own prefix on this server, e.g. the
+   * console's admin API (`consoleApi()` from @tandem/console). Each decides its own access.
+   */
+  mounts?: readonly HttpMount[];
 }
 
 /** Express's `next`: what the server calls for a request that is not its own. */

@@ -28,6 +28,7 @@ import { Connections } from './drain.js';
 import { healthBody } from './health.js';
 import type { HttpServer, HttpServerOptions, Next } from './server-options.js';
 import { serverLimits, type ServerLimits } from './server-limits.js';
+import { Mounts } from './mounts.js';
 
 const STOPPING = 'the service is shutting down; retry on another instance';
 /** What App.stop gives aborted runs after its deadline, at most. */
@@ -68,6 +69,8 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   private drainDeadline: number | undefined;
   private listenerClosed: Promise<void> | undefined;
   private address: string | undefined;
+  /** Undefined without mounts: a request then pays one property read for them. */
+  private readonly mounts: Mounts | undefined;
 
   constructor(private readonly options: HttpServerOptions) {
     this.log = options.logger ?? createLogger({ level: 'warn' });
@@ -75,6 +78,15 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
     this.livePath = this.basePath + LIVE;
     this.readyPath = this.basePath + READY;
+    this.mounts = options.mounts?.length ? new Mounts(options.mounts) : undefined;
+  }
+
+  /** The mount `path` falls under, if any. */
+  private mountOf(path: string) {
+    const mounts = this.mounts;
+    return mounts !== undefined && path.startsWith(this.basePath)
+      ? mounts.match(path.slice(this.basePath.length))
+      : undefined;
   }
 
   get url(): string | undefined {
@@ -105,7 +117,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   handles(req: IncomingMessage): boolean {
     try {
       const path = pathOf(req.url ?? '/');
-      if (this.isHealthPath(path) || this.isAdminPath(path)) return true;
+      if (this.isHealthPath(path) || this.isAdminPath(path) || this.mountOf(path)) return true;
       return this.routes.lookup(req.method ?? 'GET', path) !== undefined;
     } catch {
       // Nothing a request carries may throw out into the framework; `handle` answers it instead.
@@ -163,6 +175,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
     this.drainDeadline = Math.min(this.drainDeadline ?? Infinity, deadline);
     this.connections?.drain(this.drainDeadline);
     this.stopListening();
+    this.mounts?.close();
   }
 
   /**
@@ -172,6 +185,7 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
   async stop(): Promise<void> {
     const server = this.server;
     const connections = this.connections;
+    this.mounts?.close();
     if (!server || !connections) return;
     connections.drain(this.drainDeadline ?? Date.now() + this.limits.closeTimeoutMs);
     const closed = this.stopListening();
@@ -227,6 +241,15 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
         serveAdmin(this.options.admin!, host, req, res, path.slice(this.basePath.length), query, this.log).catch(
           (error: unknown) => this.fail(req, res, path, error),
         );
+        return;
+      }
+      const mounted = this.mountOf(path);
+      if (mounted) {
+        const query = new URLSearchParams(url.length > path.length ? url.slice(path.length + 1) : '');
+        const request = { host, path: mounted.rest, query, log: this.log };
+        Promise.resolve()
+          .then(() => mounted.mount.handle(req, res, request))
+          .catch((error: unknown) => this.fail(req, res, path, error));
         return;
       }
       if (!host) throw refusal(res, 'the server has not started yet', false);

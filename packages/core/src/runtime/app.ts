@@ -36,6 +36,9 @@ import { AppSagas } from '../sagas/app-sagas.js';
 import { appReplay, consumedContracts, type AppReplayOptions } from '../replay/app-replay.js';
 import { groupConcurrency } from './group-concurrency.js';
 import type { ReplayResult } from '../replay/replay.js';
+import { ActivityHub, reportPublished, type ActivitySource } from '../activity/activity.js';
+import { describeApp, type AppModel } from '../docs/app-model.js';
+import { context } from '@opentelemetry/api';
 
 /** Where an app is in its life: created, starting, running, stopping, stopped. */
 export type AppState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -67,6 +70,14 @@ export interface App {
    * retained published rows.
    */
   replay(options: AppReplayOptions): Promise<ReplayResult>;
+  /**
+   * What the app does, live: handler runs, published events, retries, dead letters,
+   * breaker changes (see docs/console.md). A live view for whoever subscribes, at most once,
+   * not a consumer group; nothing is built while nobody listens.
+   */
+  readonly activity: ActivitySource;
+  /** Its services, sync operations, events with their publishers and consumer groups, and sagas (what `tandem docs` reads). */
+  model(): AppModel;
 }
 
 /** Makes an app from services (decorated classes or service() definitions), a broker and a store; call start() to run it. Example: `const app = createApp({ services: [Orders] }); await app.start();` */
@@ -84,6 +95,9 @@ class TandemApp implements App {
   private subscriptions: Subscription[] = [];
   private relay: OutboxRelay | undefined;
   private sagas: AppSagas | undefined;
+  private described: AppModel | undefined;
+  private definitions: ServiceDefinition[] | undefined;
+  private readonly hub: ActivityHub;
 
   constructor(private readonly options: AppOptions) {
     this.broker = options.broker ?? new MemoryTransport();
@@ -91,6 +105,23 @@ class TandemApp implements App {
     this.log =
       options.logger ?? createLogger({ level: (process.env.TANDEM_LOG_LEVEL as 'info' | undefined) ?? 'info' });
     this.implicit = new ServiceBuilder(options.name ?? 'app');
+    this.hub = new ActivityHub(this.log);
+    options.clients?.attachActivity?.(this.hub);
+  }
+
+  get activity(): ActivitySource {
+    return this.hub;
+  }
+
+  model(): AppModel {
+    if (this.described) return this.described;
+    // Before start, handlers can still be added; from then on the model is that of the definitions it runs.
+    if (!this.definitions)
+      return describeApp([
+        ...(this.options.services ?? []),
+        ...(this.implicit.handlers.length > 0 ? [this.implicit] : []),
+      ]);
+    return (this.described = describeApp(this.definitions));
   }
 
   get endpoints(): SyncEndpoint[] {
@@ -137,6 +168,7 @@ class TandemApp implements App {
         if (read.definition) services.push(read.definition);
       }
       if (this.implicit.handlers.length > 0) services.push(this.implicit);
+      this.definitions = services;
       const sagas = new AppSagas(services, this.store);
       this.sagas = sagas;
       problems.push(...sagas.problems());
@@ -153,6 +185,7 @@ class TandemApp implements App {
         middleware: this.options.middleware ?? [],
         log: this.log,
         checkOutput: this.options.checkOutput ?? process.env.NODE_ENV !== 'production',
+        activity: this.hub,
         ...(this.options.idempotency ? { idempotency: this.options.idempotency } : {}),
         ...(this.options.validation ? { validation: this.options.validation } : {}),
       });
@@ -175,6 +208,7 @@ class TandemApp implements App {
             this.options.retry,
             this.options.crashLoopLimit,
             this.options.unknownTypeLogIntervalMs,
+            this.hub,
           ),
         );
         this.subscriptions.push(subscription);
@@ -217,6 +251,7 @@ class TandemApp implements App {
       },
       health,
       replay: (options) => this.replay(options),
+      app: this,
       ...(this.broker.deadLetters
         ? { deadLetters: { groups: [...runtime.deps.registry.groups.keys()], access: this.broker.deadLetters } }
         : {}),
@@ -279,6 +314,8 @@ class TandemApp implements App {
     });
     traceSend(message, this.broker.name);
     await this.broker.publish([message]);
+    if (this.hub.listening)
+      reportPublished(this.hub, message, options.source ?? this.options.name ?? 'app', context.active());
   }
 
   replay(options: AppReplayOptions): Promise<ReplayResult> {

@@ -1,6 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { SyncContract } from '../contracts/contracts.js';
 import type { HealthCheck } from './sync-host.js';
+import type { ActivitySink } from '../activity/activity.js';
 
 /** How a sync call to another service travels; @tandem/transport-http's client is one. */
 export interface CallTransport {
@@ -8,6 +9,8 @@ export interface CallTransport {
   close?(): Promise<void>;
   /** Checks merged into the app's health report (the client's circuit breakers, by name). */
   health?(): Record<string, HealthCheck>;
+  /** Called by the app it is given to: where to report its own activity (circuit breaker changes). */
+  attachActivity?(sink: ActivitySink): void;
 }
 
 /** A typed call on its way to another service: contract, input, deadline and headers. */

@@ -15,6 +15,8 @@ import type { HandlerRegistration } from './service.js';
 import { DEFAULT_UNKNOWN_TYPE_LOG_INTERVAL_MS, UnknownTypes } from './unknown-types.js';
 import { upcastToCurrent, versionOf } from './upcast.js';
 import type { EventContract } from '../contracts/contracts.js';
+import type { ActivitySink } from '../activity/activity.js';
+import { ConsumerActivity } from '../activity/consumer-activity.js';
 
 /** Deliveries of one message that may end with no disposition before it is dead-lettered as a crash loop. */
 export const DEFAULT_CRASH_LOOP_LIMIT = 3;
@@ -41,6 +43,7 @@ export function createMessageHandler(
   appRetry: Partial<RetryPolicy> | undefined,
   crashLoopLimit: number = DEFAULT_CRASH_LOOP_LIMIT,
   unknownTypeLogIntervalMs: number = DEFAULT_UNKNOWN_TYPE_LOG_INTERVAL_MS,
+  activitySink?: ActivitySink,
 ): MessageHandler {
   const policies = new Map<HandlerRegistration, RetryPolicy>();
   const limits = new Map<HandlerRegistration, HandlerLimit>();
@@ -52,6 +55,7 @@ export function createMessageHandler(
   const system = runtime.deps.broker.name;
   const groupAttributes = { 'messaging.system': system, 'messaging.consumer.group.name': group.name };
   const unknownTypes = new UnknownTypes(log, groupAttributes, unknownTypeLogIntervalMs);
+  const activity = activitySink ? new ConsumerActivity(activitySink, group.name) : undefined;
 
   // One CONSUMER `process` span per delivery, child of the producer's `send` span; the
   // handler runs inside it, so its events and calls continue the same trace.
@@ -65,6 +69,7 @@ export function createMessageHandler(
         'messaging.destination.name': message.origin.topic,
         'tandem.dead_letter.reason': disposition.reason,
       });
+      if (activity?.sink.listening) activity.deadLettered(message, process.span, disposition);
     }
     return disposition;
   };
@@ -198,8 +203,10 @@ export function createMessageHandler(
         },
         headers: message.headers,
       };
+      const watchedAt = activity?.sink.listening ? performance.now() : -1;
       try {
         await runtime.run(reg, event.data, meta, { message, trace: process.context });
+        if (watchedAt >= 0) activity?.run(reg, message, process.span, watchedAt, 'ok');
         return { kind: 'ack' };
       } catch (error) {
         recordSpanError(process.span, error);
@@ -207,6 +214,7 @@ export function createMessageHandler(
         // consumer (or this one after a restart), and do not count it as an attempt.
         if (error instanceof AbortedError || error instanceof ShuttingDownError) {
           log.info({ id: event.id, type: event.type, attempt }, 'event handler stopped by shutdown; handing it back');
+          if (watchedAt >= 0) activity?.run(reg, message, process.span, watchedAt, 'retry', error);
           return { kind: 'retry', delayMs: 0, attempt };
         }
         const decision = decideRetry(policy, attempt, error);
@@ -224,6 +232,24 @@ export function createMessageHandler(
             'tandem.handler.name': reg.contract.name,
             'tandem.retry.kind': decision.kind,
           });
+        }
+        if (watchedAt >= 0 && activity?.sink.listening) {
+          activity.run(
+            reg,
+            message,
+            process.span,
+            watchedAt,
+            decision.kind === 'give-up' ? 'dead-letter' : 'retry',
+            error,
+          );
+          if (decision.kind !== 'give-up')
+            activity.retry(
+              message,
+              process.span,
+              attempt,
+              decision.kind,
+              decision.kind === 'delayed' ? decision.delayMs : 0,
+            );
         }
         if (decision.kind === 'immediate') {
           log.warn(fields, 'event handler failed; retrying at once');

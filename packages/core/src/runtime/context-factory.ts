@@ -12,6 +12,7 @@ import type { CallOptions, HandlerContext, HandlerMeta, PublishOptions } from '.
 import type { RunAbort } from './run-abort.js';
 import type { HandlerRegistration } from './service.js';
 import type { TxSection } from './tx-scope.js';
+import { reportPublished, type ActivitySink } from '../activity/activity.js';
 
 export interface ContextDeps {
   log: Logger;
@@ -26,6 +27,8 @@ export interface ContextDeps {
   ): Promise<unknown>;
   /** `messaging.system` of the broker, for producer spans. */
   system: string;
+  /** Where published events are reported while someone watches. */
+  activity?: ActivitySink;
 }
 
 const RECORDED: Promise<void> = Promise.resolve();
@@ -106,6 +109,7 @@ export class RunContext implements HandlerContext {
       ...(options.headers ? { headers: options.headers } : {}),
     });
     traceSend(message, this.deps.system, this.otel);
+    if (this.deps.activity?.listening) reportPublished(this.deps.activity, message, this.meta.service, this.otel);
     this.pending.push(message);
   }
 

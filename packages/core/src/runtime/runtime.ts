@@ -19,6 +19,7 @@ import type { HandlerRegistration } from './service.js';
 import type { InvokeReply, InvokeRequest } from './sync-host.js';
 import type { IdempotencyOptions, IdempotencySettings } from './idempotency.js';
 import { handlerSteps, idempotencySettings, type HandlerSteps } from './handler-steps.js';
+import { errorName, traceIdOf, type ActivitySink } from '../activity/activity.js';
 
 export interface RuntimeDeps {
   registry: Registry;
@@ -30,6 +31,8 @@ export interface RuntimeDeps {
   checkOutput: boolean;
   idempotency?: IdempotencyOptions;
   validation?: ValidationLimits;
+  /** Where runs are reported while someone watches (app.activity). */
+  activity?: ActivitySink;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -40,6 +43,9 @@ interface Run extends Invocation {
   readonly steps: HandlerSteps;
   /** From HandlerMetrics.start. */
   readonly startedAt: number;
+  /** performance.now() at start while the app's activity is watched, else -1. */
+  readonly watchedAt: number;
+  readonly trace: Context | undefined;
 }
 
 interface RunOptions {
@@ -62,14 +68,17 @@ export class Runtime {
   private readonly steps: ReadonlyMap<HandlerRegistration, HandlerSteps>;
   private readonly contextDeps: ContextDeps;
   private readonly keys: IdempotencySettings;
+  private readonly activity: ActivitySink | undefined;
 
   constructor(readonly deps: RuntimeDeps) {
     this.contextDeps = {
       log: deps.log,
       call: (c, i, o, parent, trace, caller) => this.call(c, i, o, parent, trace, caller),
       system: deps.broker.name,
+      ...(deps.activity ? { activity: deps.activity } : {}),
     };
     this.keys = idempotencySettings(deps);
+    this.activity = deps.activity;
     this.steps = handlerSteps(deps, this.keys);
   }
 
@@ -179,6 +188,8 @@ export class Runtime {
       replayed: false,
       steps,
       startedAt: steps.metrics.start(),
+      watchedAt: this.activity?.listening === true ? performance.now() : -1,
+      trace: options.trace,
     };
     // The request itself is the source: called as its method, so a server's class keeps `this`.
     if (options.onCancel) controller.cancelledBy(options as CancelSource);
@@ -223,14 +234,37 @@ export class Runtime {
   private succeeded(run: Run, result: unknown): unknown {
     this.inFlight.leave(run.controller);
     run.steps.metrics.succeeded(run.startedAt);
+    if (run.watchedAt >= 0) this.report(run, undefined);
     return result;
   }
 
   /** The run is answered; it counts as in flight until its unit of work has settled too. */
   private failed(run: Run, error: unknown): void {
     run.steps.metrics.failed(run.startedAt, error);
+    if (run.watchedAt >= 0) this.report(run, error);
     if (run.settlement) run.settlement.then(() => this.inFlight.leave(run.controller));
     else this.inFlight.leave(run.controller);
+  }
+
+  /**
+   * A command's or query's run, for the app's activity. Event runs are reported by their
+   * consumer (consume.ts), which knows whether a failure is retried or dead-lettered.
+   */
+  private report(run: Run, error: unknown): void {
+    const reg = run.registration;
+    if (reg.kind === 'event' || !this.activity?.listening) return;
+    const traceId = traceIdOf(run.trace);
+    this.activity.emit({
+      kind: 'handler',
+      at: Date.now(),
+      service: reg.service,
+      handler: reg.contract.name,
+      handlerKind: reg.kind,
+      outcome: error === undefined ? 'ok' : 'error',
+      durationMs: performance.now() - run.watchedAt,
+      ...(error !== undefined ? { error: errorName(error) } : {}),
+      ...(traceId !== undefined ? { traceId } : {}),
+    });
   }
 
   /** `ctx.call` and `app.call`: in process when this app serves the contract, else through the call transport. */

@@ -3,6 +3,7 @@ import type { AppReplayOptions } from '../replay/app-replay.js';
 import type { ReplayResult } from '../replay/replay.js';
 import type { Context } from '@opentelemetry/api';
 import type { RouteSpec, SyncContract } from '../contracts/contracts.js';
+import type { App } from './app.js';
 
 /** A command or query the app serves, as a server adapter sees it. */
 export interface SyncEndpoint {
@@ -86,6 +87,11 @@ export interface SyncHost {
    * in the app's process, so a replay to them has to run there.
    */
   replay?(options: AppReplayOptions): Promise<ReplayResult>;
+  /**
+   * The app itself, for routes a server mounts beside its own (the console's admin API
+   * reads its model, activity, store and health).
+   */
+  readonly app?: App;
 }
 
 /** A server adapter: @tandem/transport-http's httpServer() is one. */

@@ -101,6 +101,11 @@ export interface BrokerTransport {
   deliverTo?(group: string, events: readonly PastEvent[]): Promise<void>;
   /** The broker's own history of published events, where it keeps one (a Kafka topic is a log). */
   readonly history?: EventHistory;
+  /**
+   * Messages waiting for a consumer group, not yet delivered (in-flight ones not counted),
+   * where the broker can count them; the console's lag view reads it.
+   */
+  backlog?(group: string): Promise<number>;
   /** Connection state for readiness probes; absent means "ready once connected". */
   health?(): TransportHealth;
 }
@@ -130,4 +135,9 @@ export interface DeadLetterAccess {
   list(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;
   /** Sends the chosen dead letters back to the group (attempt reset to 1) and removes them; returns how many. */
   replay(group: string, ids: string[]): Promise<number>;
+  /**
+   * Deletes the chosen dead letters for good; returns how many. Optional: a broker that
+   * cannot delete one message from the middle of a queue offers none (the in-process broker does).
+   */
+  discard?(group: string, ids: string[]): Promise<number>;
 }

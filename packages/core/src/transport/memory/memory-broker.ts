@@ -100,6 +100,11 @@ export class MemoryTransport implements BrokerTransport {
   private readonly consumers = new Map<MemoryConsumer, MemoryGroup>();
   private closed = false;
 
+  /** Messages waiting for the group's consumers (see BrokerTransport.backlog). */
+  backlog(group: string): Promise<number> {
+    return Promise.resolve(this.broker.group(group).waiting);
+  }
+
   constructor(options: MemoryTransportOptions = {}) {
     this.broker = options.broker ?? MemoryBroker.shared();
     const broker = this.broker;
@@ -129,6 +134,14 @@ export class MemoryTransport implements BrokerTransport {
           replayed++;
         }
         return replayed;
+      },
+      async discard(group, ids) {
+        const letters = broker.group(group).deadLetters;
+        const chosen = new Set(ids);
+        const kept = letters.filter((letter) => !chosen.has(letter.id));
+        const discarded = letters.length - kept.length;
+        letters.splice(0, letters.length, ...kept);
+        return discarded;
       },
     };
   }

@@ -33,6 +33,13 @@ export class MemoryGroup {
 
   constructor(readonly name: string) {}
 
+  /** Messages waiting for a consumer (in flight ones not counted). */
+  get waiting(): number {
+    let n = 0;
+    for (const queue of this.queues.values()) n += queue.length;
+    return n;
+  }
+
   enqueue(message: IncomingMessage, front = false): void {
     const key = keyOf(message);
     const queue = this.queues.get(key);

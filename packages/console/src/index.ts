@@ -1,0 +1,15 @@
+export { activity$ } from './activity.js';
+export type { ActivityInput } from './activity.js';
+export { handlerStats } from './feeds/handler-stats.js';
+export type { HandlerStats, HandlerStatsOptions } from './feeds/handler-stats.js';
+export { sampled } from './feeds/sampled.js';
+export type { SampledBatch, SampledOptions } from './feeds/sampled.js';
+export { edgeRates } from './feeds/edge-rates.js';
+export type { EdgeRates, EdgeRatesOptions, PublishRate, DeliveryRate } from './feeds/edge-rates.js';
+export { SpanRing } from './span-ring.js';
+export type { FinishedSpan, SpanRecord, SpanRingOptions, TraceSummary } from './span-ring.js';
+export { consoleApi } from './api/console-api.js';
+export type { ConsoleApi, ConsoleRequest } from './api/console-api.js';
+export type { ConsoleApiOptions } from './api/options.js';
+export { CSRF_HEADER } from './api/guard.js';
+export type { ConsoleModel, ContractJson } from './api/model.js';

@@ -1,0 +1,91 @@
+import { request as httpRequest } from 'node:http';
+import {
+  createApp,
+  defineCommand,
+  defineEvent,
+  MemoryBroker,
+  MemoryTransport,
+  NonRetryableError,
+  silentLogger,
+  type App,
+} from '@tandem/core';
+import { httpServer } from '@tandem/transport-http';
+import { z } from 'zod';
+import { consoleApi, type ConsoleApiOptions } from '../src/index.js';
+
+export const Pay = defineCommand('billing.pay', {
+  service: 'billing',
+  input: z.object({ orderId: z.string(), fail: z.boolean().optional() }),
+  output: z.object({ ok: z.boolean() }),
+  route: { method: 'POST', path: '/payments' },
+});
+export const Paid = defineEvent('billing.paid', {
+  service: 'billing',
+  data: z.object({ orderId: z.string(), fail: z.boolean() }),
+});
+
+/** A running app with the console API mounted, and its URL (the API's root). */
+export interface Started {
+  app: App;
+  api: string;
+  handled: string[];
+}
+
+/**
+ * The `billing` app on an in-process broker of its own: `billing.pay` publishes
+ * `billing.paid`, and its `ledger` group dead-letters an event with `fail: true` the first time it sees its order.
+ */
+export async function startBilling(options: ConsoleApiOptions = {}): Promise<Started> {
+  const handled: string[] = [];
+  const declined = new Set<string>();
+  const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger, mounts: [consoleApi(options)] });
+  const app = createApp({
+    broker: new MemoryTransport({ broker: new MemoryBroker() }),
+    http: server,
+    logger: silentLogger,
+    name: 'billing',
+  });
+  app.command(
+    Pay,
+    (input, ctx) => {
+      void ctx.publish(Paid, { orderId: input.orderId, fail: input.fail === true });
+      return { ok: true };
+    },
+    { publishes: [Paid] },
+  );
+  app.onEvent(
+    Paid,
+    (event) => {
+      if (event.fail && !declined.has(event.orderId)) {
+        declined.add(event.orderId);
+        throw new NonRetryableError(`card declined for ${event.orderId}`);
+      }
+      handled.push(event.orderId);
+    },
+    { group: 'ledger' },
+  );
+  await app.start();
+  return { app, api: `${server.url!}/_tandem/api`, handled };
+}
+
+/** A JSON answer: status and body. */
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+}
+
+/** A GET with a Host header of the caller's choice (fetch always sends the URL's own). */
+export function rawGet(port: number, path: string, host: string): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
