@@ -28,8 +28,10 @@ export interface AdminOptions {
   replay?: boolean;
   /**
    * Whether a request may use the admin routes. Default: only from this machine (a loopback
-   * peer address, 127.0.0.1 or ::1); a proxy in front makes every request look local, so
-   * behind one, pass a check of your own (a token header, say).
+   * peer address, 127.0.0.1 or ::1) and addressed to it (a Host of localhost or a loopback
+   * address, so a page reaching it by DNS rebinding is refused); a proxy in front makes every
+   * request look local, so behind one, pass a check of your own (a token header, say).
+   * Whatever it allows, a browser's POST from a page of another site is refused.
    */
   authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
 }
@@ -48,6 +50,22 @@ function isLoopback(address: string | undefined): boolean {
   return address === '::1' || /^(::ffff:)?127\./.test(address ?? '');
 }
 
+/**
+ * Whether the request names this machine in its Host header. A page whose own name resolves
+ * to 127.0.0.1 (DNS rebinding) is same-origin with these routes in a browser on this
+ * machine and would pass the loopback check alone.
+ */
+function namesLoopback(host: string | undefined): boolean {
+  const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+/** A browser's request made by a page of another site (the CLI and curl send no such header). */
+function crossSite(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  return site !== undefined && site !== 'same-origin' && site !== 'none';
+}
+
 export async function serveAdmin(
   options: AdminOptions,
   host: SyncHost | undefined,
@@ -57,10 +75,17 @@ export async function serveAdmin(
   query: URLSearchParams,
   log: Logger,
 ): Promise<void> {
-  const allowed = options.authorize ? await options.authorize(req) : isLoopback(req.socket.remoteAddress);
+  const allowed = options.authorize
+    ? await options.authorize(req)
+    : isLoopback(req.socket.remoteAddress) && namesLoopback(req.headers.host);
   if (!allowed)
     throw new ForbiddenError(
-      `the admin routes answer only requests their authorize hook allows (by default, from this machine)`,
+      `the admin routes answer only requests their authorize hook allows (by default, from this machine, ` +
+        `addressed to localhost or a loopback address)`,
+    );
+  if (req.method !== 'GET' && crossSite(req))
+    throw new ForbiddenError(
+      `the admin routes refuse changes asked by a page of another site (Sec-Fetch-Site: ${String(req.headers['sec-fetch-site'])})`,
     );
   if (relative === ADMIN_REPLAY) return serveReplay(host, req, res, query, log);
   const access = host?.deadLetters;

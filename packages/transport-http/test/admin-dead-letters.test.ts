@@ -96,4 +96,24 @@ describe('the admin dead-letter routes', () => {
     expect(ok.statusCode).toBe(200);
     await ok.body.dump();
   });
+
+  it('by default answer only requests from this machine addressed to it, and refuse cross-site changes', async () => {
+    const url = await startBilling({ admin: { deadLetters: true } });
+    const local = await request(`${url}/admin/dead-letters?group=billing`);
+    expect(local.statusCode).toBe(200);
+    await local.body.dump();
+    // DNS rebinding: a page at attacker.example whose name now resolves to 127.0.0.1.
+    const rebound = await request(`${url}/admin/dead-letters?group=billing`, {
+      headers: { host: 'attacker.example:8080' },
+    });
+    expect(rebound.statusCode).toBe(403);
+    await rebound.body.dump();
+    const crossSite = await request(`${url}/admin/dead-letters/replay?group=billing&all=true`, {
+      method: 'POST',
+      headers: { 'sec-fetch-site': 'cross-site', origin: 'https://attacker.example' },
+    });
+    expect(crossSite.statusCode).toBe(403);
+    await crossSite.body.dump();
+    expect((await app!.broker.deadLetters!.list('billing')).length).toBe(2);
+  });
 });
