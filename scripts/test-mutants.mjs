@@ -3,10 +3,12 @@
 // each patch in test/interleaving/mutants puts one of them back into a copy of HEAD, and the
 // suite runs there until it fails (the mutant is killed) or its runs are used up (it survived).
 //
-//   npm run test:mutants -- [--store postgres|memory|redis] [--runs 300] [--only 6] [--seed S]
+//   npm run test:mutants -- [--store postgres|memory|redis] [--runs 300] [--only 6] [--seed S] [--control]
 //
 // Prints one row per mutant and store (killed or not, after how many runs, the seed, the
 // time) and exits 1 if a mutant survived, 2 if a patch no longer applies or a run broke.
+// --control first runs the same budget on HEAD unpatched, which must pass: a suite that
+// fails without a mutant would "kill" every one of them and prove nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '300' },
     only: { type: 'string', multiple: true },
     seed: { type: 'string' },
+    control: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -38,6 +41,7 @@ const patches = readdirSync(dir)
   .sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
 if (patches.length === 0) fail(`no patch in ${dir} matches --only ${values.only?.join(', ')}`);
 
+const CONTROL = 'none (HEAD, control)';
 const copies = new Set();
 for (const signal of ['SIGINT', 'SIGTERM'])
   process.on(signal, () => {
@@ -53,7 +57,7 @@ console.log(
 );
 const began = Date.now();
 const rows = [];
-for (const patch of patches) {
+for (const patch of [...(values.control ? [undefined] : []), ...patches]) {
   try {
     rows.push(...(await runMutant(patch)));
   } catch (error) {
@@ -65,7 +69,10 @@ const total = ((Date.now() - began) / 1000).toFixed(0);
 
 console.log('');
 const header = ['mutant', 'store', 'result', 'runs', 'seed', 'seconds'];
-const table = [header, ...rows.map((r) => [r.patch, r.store, r.result, String(r.runs), String(r.seed), r.seconds])];
+const table = [
+  header,
+  ...rows.map((r) => [r.patch ?? CONTROL, r.store, r.result, String(r.runs), String(r.seed), r.seconds]),
+];
 const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
 for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
 console.log(
@@ -73,25 +80,33 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-const survivors = rows.filter((r) => r.result !== 'killed');
+const survivors = rows.filter((r) => r.patch !== undefined && r.result !== 'killed');
 if (survivors.length > 0) console.log(`survived: ${[...new Set(survivors.map((r) => r.patch))].join(', ')}`);
-process.exit(survivors.length > 0 ? 1 : 0);
+const controlFailed = rows.some((r) => r.patch === undefined && r.result !== 'passed');
+if (controlFailed) console.log('the suite failed on HEAD without a mutant: the kills above prove nothing');
+process.exit(survivors.length > 0 || controlFailed ? 1 : 0);
 
-/** Applies one patch to a fresh copy of HEAD and runs the suite there; one row per store it ran on. */
+/**
+ * Applies one patch (none for the control) to a fresh copy of HEAD and runs the suite there;
+ * one row per store it ran on.
+ */
 async function runMutant(patch) {
-  const copy = mkdtempSync(join(tmpdir(), `tandem-mutant-${parseInt(patch, 10)}-`));
+  const copy = mkdtempSync(join(tmpdir(), `tandem-mutant-${patch === undefined ? 'control' : parseInt(patch, 10)}-`));
   copies.add(copy);
   try {
     const archive = spawnSync('sh', ['-c', 'git archive HEAD | tar -x -C "$1"', 'sh', copy], { cwd: root });
     if (archive.status !== 0) throw new Broken(`copying HEAD failed: ${archive.stderr}`);
     linkModules(copy);
-    const apply = spawnSync('git', ['apply', join(dir, patch)], { cwd: copy, encoding: 'utf8' });
+    const apply =
+      patch === undefined
+        ? { status: 0 }
+        : spawnSync('git', ['apply', join(dir, patch)], { cwd: copy, encoding: 'utf8' });
     if (apply.status !== 0)
       throw new Broken(
         `${patch} no longer applies to HEAD (${head}); make it again against the current source:\n${apply.stderr}`,
       );
 
-    console.log(`\n${patch}: running the interleaving suite in ${copy}`);
+    console.log(`\n${patch ?? CONTROL}: running the interleaving suite in ${copy}`);
     const started = Date.now();
     const { code, output } = await suite(copy);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -105,7 +120,14 @@ async function runMutant(patch) {
     return lines.map(([, store, n, seed, s, outcome]) => ({
       patch,
       store,
-      result: outcome === 'FAILED' ? 'killed' : 'survived',
+      result:
+        patch === undefined
+          ? outcome === 'FAILED'
+            ? 'FAILED'
+            : 'passed'
+          : outcome === 'FAILED'
+            ? 'killed'
+            : 'survived',
       runs: Number(n),
       seed: Number(seed),
       seconds: lines.length === 1 ? seconds : s,
