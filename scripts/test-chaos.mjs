@@ -29,8 +29,12 @@ if (values.seed) env.TANDEM_INTERLEAVING_SEED = values.seed;
 if (values.path) env.TANDEM_INTERLEAVING_PATH = values.path;
 // Its own report file, so a chaos run never overwrites the one `npm test` leaves for CI.
 env.TANDEM_VITEST_REPORT = '.vitest-report-chaos.json';
-const result = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/interleaving'], {
-  env,
-  stdio: 'inherit',
-});
+const result = spawnSync(
+  process.execPath,
+  ['node_modules/vitest/vitest.mjs', 'run', 'test/interleaving/interleaving.test.ts'],
+  {
+    env,
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);

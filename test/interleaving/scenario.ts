@@ -53,6 +53,12 @@ export interface Scenario {
   consumerCrashAfterMs: number | undefined;
   /** The idempotency lease: short, so long runs must renew it. */
   leaseMs: number;
+  /**
+   * How long the producer's outbox takes to append a run's events: the time between a
+   * handler's return and its commit, where only the check before COMMIT stops a run whose
+   * deadline passed meanwhile.
+   */
+  outboxAppendMs: number;
 }
 
 const callee: fc.Arbitrary<CalleeScript> = fc.record({
@@ -113,5 +119,7 @@ export const scenarios: fc.Arbitrary<Scenario> = fc
       mailFailures: fc.array(fc.boolean(), { maxLength: 4 }),
       consumerCrashAfterMs: fc.option(fc.integer({ min: 0, max: 150 }), { nil: undefined }),
       leaseMs: fc.integer({ min: 60, max: 150 }),
+      // Mostly quick; sometimes long enough for a deadline to pass while a run commits.
+      outboxAppendMs: fc.oneof(fc.constant(0), fc.integer({ min: 5, max: 80 })),
     });
   });

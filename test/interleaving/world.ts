@@ -16,6 +16,7 @@ import {
   silentLogger,
   type App,
   type OutgoingMessage,
+  type Store,
 } from '@tandem/core';
 import { eventually, sleep } from '@tandem/core/testing';
 import type fc from 'fast-check';
@@ -137,7 +138,7 @@ export async function play(scenario: Scenario, sut: StoreUnderTest, s: fc.Schedu
   const producer = createApp({
     name: 'producer',
     services: [accounts, ledger],
-    store: sut.create(),
+    store: slowOutbox(sut.create(), () => step('outbox append', scenario.outboxAppendMs)),
     broker: new RefusingTransport(broker, scenario.refusePublish),
     logger: silentLogger,
     shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
@@ -242,6 +243,33 @@ export async function play(scenario: Scenario, sut: StoreUnderTest, s: fc.Schedu
   }
   await observer.close();
   return seen;
+}
+
+/**
+ * `store` whose outbox waits for `delay` before each append. A view, not a change to the
+ * store: the memory store is shared by every run of the suite.
+ */
+function slowOutbox(store: Store, delay: () => Promise<unknown>): Store {
+  const outbox = store.outbox;
+  if (!outbox) return store;
+  const slow = bound(outbox, {
+    append: async (tx: unknown, messages: OutgoingMessage[]) => {
+      await delay();
+      return outbox.append(tx, messages);
+    },
+  });
+  return bound(store, { outbox: slow });
+}
+
+/** A view of `target` with `overrides`; its other methods stay bound to `target`. */
+function bound<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, property) {
+      if (Object.hasOwn(overrides, property)) return (overrides as Record<PropertyKey, unknown>)[property];
+      const value: unknown = Reflect.get(t, property, t);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+  });
 }
 
 /** `account:run` of every charge run whose write committed. */
