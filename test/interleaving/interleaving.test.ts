@@ -47,7 +47,9 @@ const stores: Array<[string, () => Promise<StoreUnderTest | undefined>]> = [
 ];
 
 for (const [name, make] of stores) {
-  if (only !== undefined && !name.startsWith(only)) continue;
+  // A store's whole name picks that store alone ('memory'); otherwise a prefix picks all it begins.
+  const exact = stores.some(([other]) => other === only);
+  if (only !== undefined && (exact ? name !== only : !name.startsWith(only))) continue;
   const sut = await make();
   if (!sut) continue;
   describe(`interleavings on ${sut.name}`, () => {
