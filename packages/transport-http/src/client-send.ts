@@ -9,7 +9,8 @@ import {
   type SyncContract,
   type TraceContext,
 } from '@tandem/core';
-import { fromProblem, NOT_RUN_HEADER } from './problem.js';
+import { CallAbort, exchange, type Answer } from './call-exchange.js';
+import { fromProblem } from './problem.js';
 
 /**
  * Why a request failed on the downstream's side: no answer in time, no connection, or a
@@ -74,64 +75,11 @@ export interface SendResult {
   output: unknown;
 }
 
-function retryAfterMs(headers: Dispatcher.ResponseData['headers']): number | undefined {
-  const value = headers['retry-after'];
-  if (typeof value !== 'string') return undefined;
+function retryAfterMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-/**
- * Timers for one instant can fire a few ms apart (each is armed from the event loop's
- * cached clock): a caller's signal that aborts this close to the call's own deadline
- * stopped the call at that deadline.
- */
-const SAME_INSTANT_MS = 10;
-
-/** The abort signal of one call: the caller's own signal, or the call's deadline, whichever comes first. */
-class CallAbort {
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  /** The call's own deadline passed: the downstream had all its time and did not answer. */
-  timedOut = false;
-  /** The caller's signal stopped the call before its deadline: the caller's business, not a fault. */
-  callerAborted = false;
-
-  constructor(
-    private readonly caller: AbortSignal | undefined,
-    private readonly deadline: number,
-  ) {
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.controller.abort(new DOMException('the call reached its deadline', 'TimeoutError'));
-    }, deadline - Date.now());
-    if (caller) {
-      if (caller.aborted) {
-        this.callerAborted = true;
-        this.controller.abort(caller.reason);
-      }
-      // Itself as the listener (handleEvent), so following the caller costs no closure.
-      else caller.addEventListener('abort', this, { once: true });
-    }
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** The caller's signal aborted. */
-  handleEvent(): void {
-    if (this.deadline - Date.now() <= SAME_INSTANT_MS) this.timedOut = true;
-    else this.callerAborted = true;
-    this.controller.abort(this.caller!.reason);
-  }
-
-  /** The answer is in (or the call failed): disarm the deadline and stop following the caller. */
-  done(): void {
-    clearTimeout(this.timer);
-    this.caller?.removeEventListener('abort', this);
-  }
 }
 
 /** Sends one request and reads the answer into the contract's output or a typed error. */
@@ -143,32 +91,28 @@ export async function sendOnce(
   const remaining = req.deadline - Date.now();
   // The caller used up its own time: nothing was sent, so nothing is the downstream's fault.
   if (remaining <= 0) throw new TimeoutError(`${req.where}: the deadline passed before the call was sent`);
-  // One controller and a timer cleared with the answer, rather than AbortSignal.timeout()
-  // (whose timer stays armed until the deadline, so a busy client carries one per call
-  // made in the last `timeoutMs`) and AbortSignal.any() (listeners on both signals).
+  // A timer cleared with the answer, rather than AbortSignal.timeout() (whose timer stays
+  // armed until the deadline, so a busy client carries one per call made in the last
+  // `timeoutMs`) and AbortSignal.any() (listeners on both signals).
   const abort = new CallAbort(req.signal, req.deadline);
   // The callee gets the time left as its own deadline (ctx.signal aborts at it), minus a
   // little headroom so that its timeout answer arrives before this side gives up.
   req.headers[CallHeader.timeout] = String(Math.max(1, remaining - Math.min(10, Math.floor(remaining / 10))));
 
-  let response: Dispatcher.ResponseData;
-  let text: string;
+  let answer: Answer;
   try {
-    response = await dispatcher.request({
-      method: req.method as Dispatcher.HttpMethod,
-      path: req.path,
-      headers: req.headers,
-      body: req.body,
-      signal: abort.signal,
-    });
-    text = await response.body.text();
+    answer = await exchange(
+      dispatcher,
+      { method: req.method as Dispatcher.HttpMethod, path: req.path, headers: req.headers, body: req.body },
+      abort,
+    );
   } catch (error) {
     throw transportError(error, req.where, abort, req.signal);
   } finally {
     abort.done();
   }
-  const status = response.statusCode;
-  const serverFault = status >= 500 ? statusFault(status, response.headers) : undefined;
+  const { status, text } = answer;
+  const serverFault = status >= 500 ? statusFault(answer) : undefined;
   if (status === 204) return { status, output: undefined };
   let parsed: unknown;
   try {
@@ -204,13 +148,13 @@ export function answered<E extends Error>(error: E, status: number): E {
   return error;
 }
 
-function statusFault(status: number, headers: Dispatcher.ResponseData['headers']): Fault {
+function statusFault({ status, retryAfter, notRun }: Answer): Fault {
   const f: Fault = { kind: 'status', status };
-  const after = retryAfterMs(headers);
+  const after = retryAfterMs(retryAfter);
   if (after !== undefined) f.retryAfterMs = after;
   // Only the server's own refusal, made before any handler ran, carries the mark; a
   // handler's error (whatever its code) and a proxy's 503 do not.
-  if (status === 503 && headers[NOT_RUN_HEADER] !== undefined) {
+  if (status === 503 && notRun) {
     f.notRun = true;
     f.refused = true;
   }
