@@ -58,8 +58,14 @@ export const liveView: View = {
       while (list.childElementCount > KEEP) list.lastElementChild?.remove();
       counts.textContent = `${shown} records shown, ${dropped} left out by sampling`;
     });
-    source.addEventListener('open', () => context.report(undefined));
-    source.addEventListener('error', () => context.report(new Error('live stream interrupted; reconnecting')));
+    source.addEventListener('open', () => {
+      list.dataset.stream = 'open';
+      context.report(undefined);
+    });
+    source.addEventListener('error', () => {
+      list.dataset.stream = 'reconnecting';
+      context.report(new Error('live stream interrupted; reconnecting'));
+    });
     return () => source.close();
   },
 };
