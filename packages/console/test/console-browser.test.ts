@@ -100,7 +100,7 @@ describe.skipIf(!available)('the console page in Chromium (in-process broker)', 
     await expect.poll(() => tab.locator('pre.payload').first().textContent()).toContain(XSS.replace(/"/g, '\\"'));
     expect(await tab.locator('pre.error-text').first().textContent()).toContain('<img src=x');
     expect(await tab.locator('main img').count()).toBe(0);
-    expect(await tab.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await tab.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(browser.dialogs).toEqual([]);
     expect(browser.pageErrors, browser.pageErrors.join('\n')).toEqual([]);
   });
