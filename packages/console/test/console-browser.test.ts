@@ -89,6 +89,9 @@ describe.skipIf(!available)('the console page in Chromium (in-process broker)', 
       await tab.locator(`svg.flow g[data-node="${node}"]`).waitFor();
     const edge = tab.locator('svg.flow g[data-edge="publishes|service:billing|event:billing.paid"] text');
     await expect.poll(() => edge.textContent(), { timeout: 15_000 }).toMatch(/\/s/);
+    // billing consumes its own event: a cycle, listed and drawn on both of its edges.
+    expect(await tab.locator('#cycles').textContent()).toContain('event cycle between services: billing → billing');
+    expect(await tab.locator('svg.flow g.edge.cycle').count()).toBe(2);
   });
 
   it('shows event data and errors that look like markup as text, and runs nothing', async () => {
