@@ -61,6 +61,13 @@ describe.skipIf(!available)('the console page in Chromium (in-process broker)', 
     await row.waitFor();
     await row.getByRole('button', { name: 'Inspect' }).click();
     await expect.poll(() => tab.locator('pre.error-text').first().textContent()).toContain('card declined for o-dead');
+    // Its trace, from the dead letter's traceparent header: the delivery that failed.
+    await tab.locator('a.trace-link').click();
+    await expect
+      .poll(() => tab.locator('#trace-detail g.span[data-span="process billing.paid"]').count())
+      .toBeGreaterThanOrEqual(1);
+    await tab.goBack();
+    await row.getByRole('button', { name: 'Inspect' }).waitFor();
     await row.getByRole('button', { name: 'Replay' }).click();
     await tab.locator('#confirm-ok').click();
     await expect.poll(() => tab.locator('#dead-letter-outcome').textContent()).toMatch(/^replayed 1 of 1/);

@@ -22,13 +22,14 @@ for (const view of views) nav.append(h('a', { href: `#${view.id}`, 'data-view': 
 
 let stop: (() => void) | undefined;
 function route(): void {
-  const view = views.find((v) => `#${v.id}` === location.hash) ?? views[0]!;
+  const [id, ...rest] = location.hash.slice(1).split('/');
+  const view = views.find((v) => v.id === id) ?? views[0]!;
   for (const link of nav.querySelectorAll('a')) link.classList.toggle('current', link.dataset.view === view.id);
   stop?.();
   context.report(undefined);
   main.replaceChildren();
   main.dataset.view = view.id;
-  stop = view.mount(main, context);
+  stop = view.mount(main, context, rest.length > 0 ? decodeURIComponent(rest.join('/')) : undefined);
 }
 window.addEventListener('hashchange', route);
 route();

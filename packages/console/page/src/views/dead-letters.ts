@@ -5,6 +5,15 @@ import { payload, time } from '../format.js';
 import type { DeadLetter, DeadLetters } from '../types.js';
 import { every, type View } from './view.js';
 
+/** The trace a dead letter's run belongs to, from its W3C traceparent header (CloudEvents' ce-traceparent). */
+function traceLink(letter: DeadLetter): HTMLElement | false {
+  const parent = letter.headers['ce-traceparent'] ?? letter.headers['traceparent'];
+  const traceId = /^[0-9a-f]{2}-([0-9a-f]{32})-/.exec(parent ?? '')?.[1];
+  return (
+    traceId !== undefined && h('p', {}, h('a', { href: `#traces/${traceId}`, class: 'trace-link' }, 'open its trace'))
+  );
+}
+
 /**
  * Dead letters per consumer group: inspect a payload and its error (as text), replay it or
  * discard it after a confirmation; the POSTs carry the CSRF token (api.ts).
@@ -83,6 +92,7 @@ export const deadLettersView: View = {
           h('pre', { class: 'error-text' }, letter.error ?? '(none)'),
           h('h3', {}, 'payload'),
           h('pre', { class: 'payload' }, payload(letter.body)),
+          traceLink(letter),
           h('h3', {}, 'headers'),
           h('pre', { class: 'headers' }, JSON.stringify(letter.headers, null, 2)),
         ),

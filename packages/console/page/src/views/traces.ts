@@ -83,7 +83,7 @@ function waterfall(spans: Span[], model: Model): SVGSVGElement {
 export const tracesView: View = {
   id: 'traces',
   title: 'Traces',
-  mount(root, context) {
+  mount(root, context, param) {
     let model: Model | undefined;
     let chosen: string | undefined;
     const list = h('div');
@@ -99,6 +99,7 @@ export const tracesView: View = {
         waterfall(answer.spans, model),
       );
     };
+    if (param !== undefined) void show(param).catch((error: unknown) => context.report(error));
     return every(
       3_000,
       async () => {

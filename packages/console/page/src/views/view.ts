@@ -1,8 +1,11 @@
-/** A view of the page: draws into `root` and returns what stops its polling or stream. */
+/**
+ * A view of the page: draws into `root` and returns what stops its polling or stream.
+ * `param` is what follows the view's id in the location's hash (`#traces/<traceId>`).
+ */
 export interface View {
   readonly id: string;
   readonly title: string;
-  mount(root: HTMLElement, context: ViewContext): () => void;
+  mount(root: HTMLElement, context: ViewContext, param?: string): () => void;
 }
 
 export interface ViewContext {
