@@ -15,6 +15,7 @@ import {
   chromiumAvailable,
   installSpanRing,
   launchChromium,
+  poll,
   screenshot,
   type Chromium,
 } from '../../../packages/console/test/browser.js';
@@ -59,7 +60,7 @@ const notesOf = async (base: string, orderId: string) =>
 
 describe.skipIf(!ready)(
   'the shop on RabbitMQ and PostgreSQL, with the console in Chromium',
-  { timeout: 45_000 },
+  { timeout: 60_000 },
   () => {
     let tracing: ReturnType<typeof installSpanRing>;
     let shop: Shop;
@@ -104,9 +105,9 @@ describe.skipIf(!ready)(
       const published = page.locator(
         'svg.flow g.edge.active[data-edge="publishes|service:orders|event:orders.placed"]',
       );
-      await expect.poll(() => published.locator('text').textContent(), { timeout: 15_000 }).toMatch(/\/s$/);
+      await poll(() => published.locator('text').textContent()).toMatch(/\/s$/);
       const delivered = page.locator('svg.flow g.edge.active.delivers[data-edge^="delivers|event:orders.placed|"]');
-      await expect.poll(() => delivered.count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+      await poll(() => delivered.count()).toBeGreaterThanOrEqual(2);
       await screenshot(page, 'flow');
       await page.goto(`${console}#services`);
       await page.locator('section[data-service="orders"] tr[data-handler="orders.place"]').waitFor();
@@ -120,7 +121,7 @@ describe.skipIf(!ready)(
       const { page } = browser;
       await page.goto(`${console}#dead-letters`);
       const letters = page.locator('section[data-group^="notifications"] tr[data-id]', { hasText: 'orders.placed' });
-      await expect.poll(() => letters.count(), { timeout: 20_000 }).toBe(2);
+      await poll(() => letters.count()).toBe(2);
       const first = letters.first();
       await first.getByRole('button', { name: 'Inspect' }).click();
       const payload = (await page.locator('pre.payload').first().textContent()) ?? '';
@@ -132,13 +133,13 @@ describe.skipIf(!ready)(
       bouncing.clear();
       await first.getByRole('button', { name: 'Replay' }).click();
       await page.locator('#confirm-ok').click();
-      await expect.poll(() => page.locator('#dead-letter-outcome').textContent()).toMatch(/^replayed 1 of 1/);
+      await poll(() => page.locator('#dead-letter-outcome').textContent()).toMatch(/^replayed 1 of 1/);
       await eventually(
         'the replayed notification sent',
         async () => (await notesOf(base, orderId!)).includes('order-confirmed'),
         20_000,
       );
-      await expect.poll(() => letters.count(), { timeout: 15_000 }).toBe(1);
+      await poll(() => letters.count()).toBe(1);
     });
 
     it("shows one order's trace across the services as a waterfall", async () => {
@@ -148,7 +149,7 @@ describe.skipIf(!ready)(
       await page.goto(`${console}#traces`);
       await page.locator('tr[data-trace]', { hasText: 'POST /commands/orders.place' }).first().click();
       const spans = page.locator('#trace-detail g.span');
-      await expect.poll(() => spans.count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
+      await poll(() => spans.count()).toBeGreaterThanOrEqual(4);
       const services = new Set(await spans.evaluateAll((gs) => gs.map((g) => g.getAttribute('data-service'))));
       expect([...services]).toEqual(expect.arrayContaining(['orders', 'notifications', 'shipping']));
       await screenshot(page, 'trace');

@@ -11,6 +11,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { SpanRing } from '../src/index.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -100,4 +101,9 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const dir = new URL('../../../docs/images/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir.pathname, `console-${name}.png`), fullPage: true });
+}
+
+/** expect.poll with room for a loaded machine: the page polls the API every 2-3 s. */
+export function poll<T>(read: () => Promise<T> | T) {
+  return expect.poll(read, { timeout: 20_000, interval: 100 });
 }
