@@ -26,8 +26,13 @@ export const deadLettersView: View = {
     const outcome = h('p', { class: 'note', id: 'dead-letter-outcome', role: 'status' });
     const list = h('div');
     root.replaceChildren(outcome, list);
+    // Redrawn only when something changed, so a button is not replaced under the pointer.
+    let drawn = '';
     const refresh = async () => {
       const answer = await getJson<DeadLetters>('dead-letters');
+      const state = JSON.stringify([answer, [...open]]);
+      if (state === drawn) return;
+      drawn = state;
       list.replaceChildren(...answer.groups.map((group) => groupSection(group, answer.canDiscard)));
     };
     const change = async (action: 'replay' | 'discard', group: string, letter: DeadLetter) => {
