@@ -14,6 +14,7 @@ export default tseslint.config(
       '**/.data/**',
       'bench/results/**',
       'docs/.samples/**',
+      'packages/console/page/bundle/**',
     ],
   },
   js.configs.recommended,

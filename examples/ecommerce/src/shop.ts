@@ -10,7 +10,7 @@ import {
   type Middleware,
   type ServiceInput,
 } from '@tandem/core';
-import { httpClient, httpServer, type HttpServer } from '@tandem/transport-http';
+import { httpClient, httpServer, type HttpMount, type HttpServer } from '@tandem/transport-http';
 import { migrateShop } from './db.js';
 import { Analytics } from './services/analytics.js';
 import { Inventory } from './services/inventory.js';
@@ -37,6 +37,8 @@ export interface ShopOptions {
   middleware?: Middleware<Invocation>[];
   /** When the orders service says an order was placed (tests spread orders over hours with it). */
   clock?: () => Date;
+  /** Routes served beside the shop's own, e.g. the console: `[consoleApi(), consolePage()]` (main.ts mounts them). */
+  mounts?: HttpMount[];
 }
 
 export interface Shop {
@@ -69,6 +71,7 @@ export async function buildShop(
     host: config.httpHost,
     logger,
     admin: { deadLetters: true, replay: true },
+    ...(options.mounts ? { mounts: options.mounts } : {}),
   });
   const remote = Object.keys(config.serviceUrls).length > 0;
   const instances = services.map((name) => instantiate(name, options));

@@ -13,3 +13,5 @@ export type { ConsoleApi, ConsoleRequest } from './api/console-api.js';
 export type { ConsoleApiOptions } from './api/options.js';
 export { CSRF_HEADER } from './api/guard.js';
 export type { ConsoleModel, ContractJson } from './api/model.js';
+export { consolePage, CONSOLE_CSP } from './page/console-page.js';
+export type { ConsolePage, ConsolePageOptions } from './page/console-page.js';

@@ -9,7 +9,7 @@ import {
   silentLogger,
   type App,
 } from '@tandem/core';
-import { httpServer } from '@tandem/transport-http';
+import { httpServer, type HttpMount } from '@tandem/transport-http';
 import { z } from 'zod';
 import { consoleApi, type ConsoleApiOptions } from '../src/index.js';
 
@@ -35,10 +35,15 @@ export interface Started {
  * The `billing` app on an in-process broker of its own: `billing.pay` publishes
  * `billing.paid`, and its `ledger` group dead-letters an event with `fail: true` the first time it sees its order.
  */
-export async function startBilling(options: ConsoleApiOptions = {}): Promise<Started> {
+export async function startBilling(options: ConsoleApiOptions = {}, mounts: HttpMount[] = []): Promise<Started> {
   const handled: string[] = [];
   const declined = new Set<string>();
-  const server = httpServer({ port: 0, host: '127.0.0.1', logger: silentLogger, mounts: [consoleApi(options)] });
+  const server = httpServer({
+    port: 0,
+    host: '127.0.0.1',
+    logger: silentLogger,
+    mounts: [consoleApi(options), ...mounts],
+  });
   const app = createApp({
     broker: new MemoryTransport({ broker: new MemoryBroker() }),
     http: server,

@@ -28,7 +28,7 @@ function namesLoopback(host: string | undefined): boolean {
 export class Guard {
   private readonly token = randomBytes(32).toString('base64url');
 
-  constructor(private readonly options: ResolvedConsoleOptions) {}
+  constructor(private readonly options: Pick<ResolvedConsoleOptions, 'authorize'>) {}
 
   async admit(req: IncomingMessage): Promise<void> {
     const hook = this.options.authorize;
