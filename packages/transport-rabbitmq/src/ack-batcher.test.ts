@@ -11,8 +11,7 @@ function setup() {
   };
   const batcher = new AckBatcher(channel);
   const messages = [1, 2, 3, 4, 5].map((tag) => ({ fields: { deliveryTag: tag } }) as Message);
-  for (const m of messages) batcher.received(m);
-  return { frames, batcher, messages };
+  return { frames, batcher, messages: messages.map((m) => batcher.received(m)) };
 }
 
 const tick = () => new Promise((resolve) => process.nextTick(resolve));
@@ -86,8 +85,7 @@ describe('AckBatcher on a channel that is closing', () => {
       },
     };
     const batcher = new AckBatcher(channel);
-    const messages = [1, 2, 3].map((tag) => ({ fields: { deliveryTag: tag } }) as Message);
-    for (const m of messages) batcher.received(m);
+    const messages = [1, 2, 3].map((tag) => batcher.received({ fields: { deliveryTag: tag } } as Message));
     batcher.ack(messages[0]!);
     batcher.ack(messages[2]!);
     await tick();

@@ -18,6 +18,8 @@ import type { EventContract } from '../contracts/contracts.js';
 import type { ActivitySink } from '../activity/activity.js';
 import { ConsumerActivity } from '../activity/consumer-activity.js';
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Deliveries of one message that may end with no disposition before it is dead-lettered as a crash loop. */
 export const DEFAULT_CRASH_LOOP_LIMIT = 3;
 
@@ -187,22 +189,22 @@ export function createMessageHandler(
           'messaging.destination.name': message.origin.topic,
         });
     }
+    // Assigned rather than spread: this runs for every delivery.
+    const about: Mutable<NonNullable<HandlerMeta['event']>> = { source: event.source };
+    if (event.time) about.time = event.time;
+    if (event.subject) about.subject = event.subject;
     for (let attempt = first; ; attempt++) {
-      const meta: HandlerMeta = {
+      const meta: Mutable<HandlerMeta> = {
         kind: 'event',
         name: reg.contract.name,
         service: reg.service,
         messageId: event.id,
         attempt,
         correlationId: event.correlationId ?? event.id,
-        ...(event.causationId !== undefined ? { causationId: event.causationId } : {}),
-        event: {
-          source: event.source,
-          ...(event.time ? { time: event.time } : {}),
-          ...(event.subject ? { subject: event.subject } : {}),
-        },
+        event: about,
         headers: message.headers,
       };
+      if (event.causationId !== undefined) meta.causationId = event.causationId;
       const watchedAt = activity?.sink.listening ? performance.now() : -1;
       try {
         await runtime.run(reg, event.data, meta, { message, trace: process.context });

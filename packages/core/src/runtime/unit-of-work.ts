@@ -45,16 +45,21 @@ export function runUnitOfWork(inv: Invocation, deps: UnitDeps): Promise<unknown>
   return answer(inv, runJoined(inv, deps.store, joined, deps));
 }
 
-/** Without a store: the handler, then its events, unless the run aborted first. */
+/**
+ * Without a store: the handler, then its events, unless the run aborted first. The unit
+ * needs no race of its own around it (see `answer`): before its commit point it only waits
+ * for the handler, which `untilAborted` already cuts short, so it rejects as soon as the run
+ * aborts, and it has settled when it answers (no `settlement` to wait for). Every event
+ * delivered to an app without a store runs this.
+ */
 function runAndPublish(inv: Invocation, deps: UnitDeps): Promise<unknown> {
-  const work = untilAborted(inv.controller, () => deps.handler(inv)).then((result) => {
+  return untilAborted(inv.controller, () => deps.handler(inv)).then((result) => {
     if (inv.pending.length === 0) return result;
     // Sending is this unit's commit: an abort before it drops the events, one after it waits for them.
     if (inv.controller.aborted) throw inv.controller.reason;
     inv.committing = true;
     return deps.broker.publish(inv.pending.splice(0)).then(() => result);
   });
-  return answer(inv, work);
 }
 
 async function runInTransaction(inv: Invocation, store: Store, deps: UnitDeps): Promise<unknown> {
