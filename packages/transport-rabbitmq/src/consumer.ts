@@ -140,15 +140,12 @@ export class GroupConsumer implements Subscription {
     const entry = attached.acks.received(delivery);
     const message = decodeDelivery(delivery, this.options.names.exchange, this.names.queue);
     const key = message.key ?? `\u0000${delivery.fields.deliveryTag}`;
-    this.runner
-      .run(key, () => this.process(attached, entry, message))
-      .catch((error: unknown) => {
-        this.options.log.error(
-          { err: error, id: message.id, group: this.spec.group },
-          'rabbitmq: settling a message failed',
-        );
-      });
+    this.runner.enqueue(key, () => this.process(attached, entry, message), this.settleFailed);
   }
+
+  /** process() settles every outcome itself; this is for a fault in that plumbing. */
+  private readonly settleFailed = (error: unknown): void =>
+    this.options.log.error({ err: error, group: this.spec.group }, 'rabbitmq: settling a message failed');
 
   /** Runs the message and settles it; a first delivery without an await of its own (one promise hop fewer). */
   private process(attached: Attached, entry: Delivery, message: IncomingMessage): Promise<void> {
@@ -161,7 +158,10 @@ export class GroupConsumer implements Subscription {
     const disposition = entry.message.fields.redelivered
       ? this.runTracked(attached, entry, message)
       : this.run(attached, entry, message);
-    return disposition.then((settled) => this.settle(attached, entry, message, settled));
+    return disposition.then(
+      (settled) => this.settle(attached, entry, message, settled),
+      (error: unknown) => this.settle(attached, entry, message, this.plumbingFault(error, message)),
+    );
   }
 
   private settle(
@@ -189,10 +189,9 @@ export class GroupConsumer implements Subscription {
         const ledger = await opened;
         if (this.dead || this.closing) return this.run(attached, entry, message);
         const marked = ledger !== undefined && (await ledger.mark());
-        const disposition = await this.run(
-          attached,
-          entry,
-          marked ? { ...message, deliveryCount: ledger.earlier + 1 } : message,
+        const counted = marked ? { ...message, deliveryCount: ledger.earlier + 1 } : message;
+        const disposition = await this.run(attached, entry, counted).catch((error: unknown) =>
+          this.plumbingFault(error, counted),
         );
         // A run whose outcome is ignored did not end as far as the broker can tell: its marker stays.
         if (marked && !this.dead) await ledger.end();
@@ -201,7 +200,11 @@ export class GroupConsumer implements Subscription {
     );
   }
 
-  /** The handler's disposition, or undefined when the message was handed back instead. */
+  /**
+   * The handler's disposition, or undefined when the message was handed back instead. It
+   * rejects only on a fault of the handler plumbing (see plumbingFault), which the caller
+   * turns into a retry.
+   */
   private run(attached: Attached, entry: Delivery, message: IncomingMessage): Promise<Disposition | undefined> {
     if (this.dead) return NOTHING;
     if (this.closing) {
@@ -209,13 +212,11 @@ export class GroupConsumer implements Subscription {
       attached.acks.requeue(entry);
       return NOTHING;
     }
-    let running: Promise<Disposition>;
     try {
-      running = this.handle(message);
+      return this.handle(message);
     } catch (error) {
-      return Promise.resolve(this.plumbingFault(error, message));
+      return Promise.reject(error);
     }
-    return running.catch((error: unknown) => this.plumbingFault(error, message));
   }
 
   /**
