@@ -103,7 +103,8 @@ export interface DecodedEvent {
  */
 export function decodeEvent(message: IncomingMessage): DecodedEvent {
   const h = message.headers;
-  const contentType = h[Header.contentType];
+  // What Tandem itself writes needs no parsing of the media type (a trim, a lower-casing and a regex).
+  const contentType = h[Header.contentType] === 'application/json' ? undefined : h[Header.contentType];
   if (contentType !== undefined && mediaTypeOf(contentType).startsWith(CLOUDEVENTS_MEDIA_PREFIX)) {
     if (mediaTypeOf(contentType) === CLOUDEVENTS_JSON) return decodeStructuredEvent(message);
     throw new MalformedMessageError(

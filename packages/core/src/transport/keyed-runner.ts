@@ -27,13 +27,20 @@ interface Entry {
   reject: (error: unknown) => void;
 }
 
+/** One key's tasks, oldest first; the one at the head runs. */
+interface KeyQueue {
+  key: string;
+  entries: Entry[];
+}
+
 /** Runs tasks with bounded concurrency, one at a time per key, in order; for transports of your own. */
 export function createKeyedRunner(concurrency: number): KeyedRunner {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
-  const queues = new Map<string, Entry[]>();
-  const ready: string[] = [];
+  const queues = new Map<string, KeyQueue>();
+  // Queues rather than keys, so starting and finishing a task needs no lookup by key.
+  const ready: KeyQueue[] = [];
   let readyHead = 0;
   let running = 0;
   let size = 0;
@@ -41,18 +48,17 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
 
   function pump(): void {
     while (running < concurrency && readyHead < ready.length) {
-      const key = ready[readyHead++]!;
+      const queue = ready[readyHead++]!;
       if (readyHead > 1024 && readyHead * 2 > ready.length) {
         ready.splice(0, readyHead);
         readyHead = 0;
       }
-      const entry = queues.get(key)![0]!;
       running++;
-      start(key, entry);
+      start(queue, queue.entries[0]!);
     }
   }
 
-  function start(key: string, entry: Entry): void {
+  function start(queue: KeyQueue, entry: Entry): void {
     let started: Promise<unknown>;
     try {
       started = entry.task();
@@ -64,26 +70,25 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
         try {
           entry.resolve?.(value);
         } finally {
-          finished(key);
+          finished(queue);
         }
       },
       (error: unknown) => {
         try {
           entry.reject(error);
         } finally {
-          finished(key);
+          finished(queue);
         }
       },
     );
   }
 
-  function finished(key: string): void {
+  function finished(queue: KeyQueue): void {
     running--;
     size--;
-    const queue = queues.get(key)!;
-    queue.shift();
-    if (queue.length > 0) ready.push(key);
-    else queues.delete(key);
+    queue.entries.shift();
+    if (queue.entries.length > 0) ready.push(queue);
+    else queues.delete(queue.key);
     pump();
     if (size === 0) {
       const waiters = idleWaiters;
@@ -95,10 +100,11 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
   function add(key: string, entry: Entry): void {
     size++;
     const queue = queues.get(key);
-    if (queue) queue.push(entry);
+    if (queue) queue.entries.push(entry);
     else {
-      queues.set(key, [entry]);
-      ready.push(key);
+      const created: KeyQueue = { key, entries: [entry] };
+      queues.set(key, created);
+      ready.push(created);
       pump();
     }
   }
