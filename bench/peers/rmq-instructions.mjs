@@ -47,7 +47,13 @@ function counted(target, events, file) {
     BENCH_AMQP_URL: url,
     BENCH_EXIT_WHEN_DRAINED: '1',
   };
-  const args = ['--tool=callgrind', `--callgrind-out-file=${file}`, process.execPath, '--single-threaded', target.script];
+  const args = [
+    '--tool=callgrind',
+    `--callgrind-out-file=${file}`,
+    process.execPath,
+    '--single-threaded',
+    target.script,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('valgrind', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -67,7 +73,9 @@ const rows = [];
 for (const target of targets) {
   const totals = [];
   // A first start declares the framework's own queues and bindings, so the fills land.
-  await (await startServer(target.script, { env: { BENCH_NAME: `${run}-${target.fill}`, BENCH_AMQP_URL: url } })).stop();
+  await (
+    await startServer(target.script, { env: { BENCH_NAME: `${run}-${target.fill}`, BENCH_AMQP_URL: url } })
+  ).stop();
   for (const events of [small, large]) {
     await fillers[target.fill](`${run}-${target.fill}`, events);
     totals.push(await counted(target, events, join(out, `${target.name.replace(/\W/g, '-')}-${events}.out`)));
@@ -80,10 +88,19 @@ console.log(`\ninstructions per event (callgrind, ${large} - ${small} events), N
 console.log(
   table([
     ['consumer', 'instructions/event', '÷ amqplib'],
-    ...rows.map((r) => [r.name, fixed(r.perEvent), fixed(r.perEvent / (rows.find((x) => x.name === 'amqplib')?.perEvent ?? NaN), 2)]),
+    ...rows.map((r) => [
+      r.name,
+      fixed(r.perEvent),
+      fixed(r.perEvent / (rows.find((x) => x.name === 'amqplib')?.perEvent ?? NaN), 2),
+    ]),
   ]),
 );
 const channel = await connection.createChannel();
-for (const queue of [`${run}-raw`, `${run}-tandem.group.orders`, `${run}-tandem.dlq.orders`, `MOL-${run}-moleculer.EVENTB.orders.orders.placed`])
+for (const queue of [
+  `${run}-raw`,
+  `${run}-tandem.group.orders`,
+  `${run}-tandem.dlq.orders`,
+  `MOL-${run}-moleculer.EVENTB.orders.orders.placed`,
+])
   await channel.deleteQueue(queue).catch(() => undefined);
 await connection.close().catch(() => undefined);

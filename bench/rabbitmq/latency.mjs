@@ -66,7 +66,10 @@ for (let round = 0; round < rounds; round++) {
 
 const pick = (side, key) => median(runs[side].map((r) => r[key]));
 const summary = Object.fromEntries(
-  sides.map((side) => [side, { p50: pick(side, 'p50'), p99: pick(side, 'p99'), max: pick(side, 'max'), cpu: pick(side, 'cpu') }]),
+  sides.map((side) => [
+    side,
+    { p50: pick(side, 'p50'), p99: pick(side, 'p99'), max: pick(side, 'max'), cpu: pick(side, 'cpu') },
+  ]),
 );
 console.log(
   `\npublish -> handle at ${rate}/s, ${measured} measured after ${warm} warm-up messages, medians of ${rounds} rounds, Node ${process.version}`,
@@ -88,4 +91,5 @@ for (const exchange of [`${run}.raw-events`, `${run}.events`])
   await channel.deleteExchange(exchange).catch(() => undefined);
 await connection.close().catch(() => undefined);
 
-if (values.json) writeFileSync(values.json, `${JSON.stringify({ rate, warm, measured, rounds, runs, summary }, null, 2)}\n`);
+if (values.json)
+  writeFileSync(values.json, `${JSON.stringify({ rate, warm, measured, rounds, runs, summary }, null, 2)}\n`);

@@ -104,5 +104,4 @@ export class AckBatcher {
       this.discard();
     }
   }
-
 }

@@ -133,8 +133,8 @@ export function createMessageHandler(
     const version = versionOf(contract, event.dataschema);
     if (version !== contract.version) {
       const current = event;
-      return toCurrentVersion(message, current, contract, version, process).then(
-        (refused) => (refused ? settled(message, process, refused) : run(message, current, reg, process)),
+      return toCurrentVersion(message, current, contract, version, process).then((refused) =>
+        refused ? settled(message, process, refused) : run(message, current, reg, process),
       );
     }
     return run(message, event, reg, process);
