@@ -63,6 +63,17 @@ describe('AckBatcher', () => {
     expect(frames).toEqual([]);
   });
 
+  it('settles a delivery once: a second ack or a requeue after its ack sends nothing more', async () => {
+    const { frames, batcher, messages } = setup();
+    batcher.ack(messages[0]!);
+    batcher.ack(messages[0]!);
+    batcher.requeue(messages[0]!);
+    await tick();
+    batcher.ack(messages[0]!);
+    await tick();
+    expect(frames).toEqual(['ack 1 multiple']);
+  });
+
   it('flushes on demand before a graceful close', () => {
     const { frames, batcher, messages } = setup();
     batcher.ack(messages[0]!);
