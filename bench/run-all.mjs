@@ -3,7 +3,8 @@
 //
 //   npm run bench [-- --quick] [--only http,rmq,...] [--skip tracing,...] [--no-build] [--report-only]
 //   names: http, client-call, rmq, kafka (comparison table); http-overhead, rabbitmq,
-//          kafka-transport, outbox, tracing (transport scripts)
+//          rabbitmq-latency, rmq-instructions (needs valgrind), kafka-transport, outbox,
+//          tracing (transport scripts)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -73,6 +74,18 @@ const transportScripts = [
     title: 'RabbitMQ transport against amqplib',
     script: 'rabbitmq/index.mjs',
     env: q ? { ROUNDS: '3', CONSUME_N: '10000', PUBLISH_N: '5000', LATENCY_S: '3', LATENCY_ROUNDS: '3' } : {},
+  },
+  {
+    name: 'rabbitmq-latency',
+    title: 'RabbitMQ publish -> handle latency, publisher and consumer in two processes',
+    script: 'rabbitmq/latency.mjs',
+    args: q ? ['--rounds', '3'] : ['--rounds', '5'],
+  },
+  {
+    name: 'rmq-instructions',
+    title: 'RabbitMQ consume: instructions per event (callgrind)',
+    script: 'peers/rmq-instructions.mjs',
+    args: q ? ['--small', '2000', '--large', '8000'] : ['--small', '4000', '--large', '12000'],
   },
   {
     name: 'kafka-transport',

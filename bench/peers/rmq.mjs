@@ -1,6 +1,7 @@
 // bench/peers/rmq: one consumer draining a pre-filled RabbitMQ queue of order events, each
 // validated with the same zod schema and acked, prefetch 100 for all: raw amqplib, Tandem,
-// NestJS microservices (RMQ transport, @EventPattern) and Moleculer (AMQP transporter).
+// NestJS microservices (RMQ transport, @EventPattern) and Moleculer (AMQP transporter); and
+// amqplib acking with `multiple` (the floor for batched acks, which Tandem does).
 // The consumer runs in its own process pinned to core 0 (the driver fills the queue from
 // core 1 first); timed from its first event handled to the last. Rounds rotate the order.
 //
@@ -32,11 +33,12 @@ const run = `bench-${randomBytes(3).toString('hex')}`;
 const script = (path) => fileURLToPath(new URL(path, import.meta.url));
 const targets = [
   { name: 'amqplib', role: 'raw', fill: 'raw', script: script('./consumers/rmq-raw.mjs') },
+  { name: 'amqplib multiple-ack', role: 'floor', fill: 'raw', script: script('./consumers/rmq-raw-multi.mjs') },
   { name: 'tandem', role: 'tandem', fill: 'tandem', script: script('./consumers/rmq-tandem.mjs') },
   { name: 'nestjs', role: 'peer', fill: 'nest', script: script('./consumers/rmq-nest.mjs') },
   { name: 'moleculer', role: 'peer', fill: 'moleculer', script: script('./consumers/rmq-moleculer.mjs') },
 ]
-  .filter((t) => !values.only || t.role === 'raw' || values.only.split(',').includes(t.name))
+  .filter((t) => !values.only || t.role === 'raw' || t.role === 'floor' || values.only.split(',').includes(t.name))
   .map((t) => ({ ...t, queue: `${run}-${t.fill}` }));
 
 pinSelf(1);
@@ -64,7 +66,7 @@ for (let round = 0; round < rounds; round++) {
     const r = await measure(target, round === 0);
     runs.get(target.name).push(r);
     console.log(
-      `round ${round + 1} ${target.name.padEnd(10)} ${fixed(r.rate)} events/s  ${fixed(r.cpu, 1)} µs CPU/event  peak RSS ${fixed(r.rss / 2 ** 20)} MiB`,
+      `round ${round + 1} ${target.name.padEnd(20)} ${fixed(r.rate)} events/s  ${fixed(r.cpu, 1)} µs CPU/event  peak RSS ${fixed(r.rss / 2 ** 20)} MiB`,
     );
   }
 }
@@ -77,13 +79,14 @@ const summary = targets.map((t) => {
 console.log(`\nmedians of ${rounds} rounds, ${events} events each, prefetch 100, Node ${process.version}`);
 console.log(
   table([
-    ['consumer', 'events/s', 'µs CPU/event', 'peak RSS MiB', 'ratio to amqplib'],
+    ['consumer', 'events/s', 'µs CPU/event', 'peak RSS MiB', 'rate ÷ amqplib', 'CPU ÷ amqplib'],
     ...summary.map((s) => [
       s.name,
       fixed(s.rate),
       fixed(s.cpu, 1),
       fixed(s.rss / 2 ** 20),
       fixed(s.rate / summary[0].rate, 3),
+      fixed(s.cpu / summary[0].cpu, 3),
     ]),
   ]),
 );

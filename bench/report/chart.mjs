@@ -1,6 +1,6 @@
 // A plain SVG bar chart of the comparison table: one group per workload, one bar per
 // implementation, throughput relative to the raw client of that workload (1.0 = raw).
-const COLORS = { raw: '#8c8c8c', tandem: '#1f6feb', peer: '#e8912d' };
+const COLORS = { raw: '#8c8c8c', floor: '#bdbdbd', tandem: '#1f6feb', peer: '#e8912d' };
 const PEER_SHADES = ['#e8912d', '#c2571a', '#b8860b', '#8a4f9e'];
 
 function escape(text) {

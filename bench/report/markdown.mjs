@@ -28,6 +28,7 @@ function verdicts(groups) {
       .map((p) => `${p.name} (${fixed(p.rate / tandem.rate, 2)}× Tandem)`);
     lines.push(
       `- ${group.title}: Tandem at ${fixed(tandem.rate / raw.rate, 2)}× ${raw.name}` +
+        (tandem.cpuMicros && raw.cpuMicros ? ` (CPU per event ${fixed(tandem.cpuMicros / raw.cpuMicros, 2)}×)` : '') +
         (ahead.length ? `; ahead of ${ahead.join(', ')}` : '') +
         (behind.length ? `; behind ${behind.join(', ')}` : '') +
         '.',
@@ -117,7 +118,9 @@ export function benchmarksMarkdown(run) {
     '```',
     '',
     'Single workloads: `node bench/peers/http.mjs`, `node bench/peers/rmq.mjs`, `node bench/peers/kafka.mjs`',
-    '(each takes `--rounds`, `--json <file>`), and the scripts listed above.',
+    '(each takes `--rounds`, `--json <file>`), and the scripts listed above. RabbitMQ: `node bench/rabbitmq/latency.mjs`',
+    '(publish → handle at a steady rate, two processes) and `node bench/peers/rmq-instructions.mjs` (instructions per',
+    'event under callgrind; needs valgrind).',
     '',
   );
   return out.join('\n');

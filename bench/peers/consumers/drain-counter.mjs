@@ -25,6 +25,8 @@ export function countHandled() {
   if (handled === events) {
     const cpu = process.cpuUsage(cpuAtStart);
     console.log(`drained ${performance.now() - startedAt} ${cpu.user + cpu.system}`);
+    // For instruction counts (rmq-instructions.mjs): end here, so valgrind writes its totals.
+    if (process.env.BENCH_EXIT_WHEN_DRAINED) setImmediate(() => process.exit(0));
   }
 }
 

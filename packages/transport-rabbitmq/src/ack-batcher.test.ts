@@ -11,8 +11,7 @@ function setup() {
   };
   const batcher = new AckBatcher(channel);
   const messages = [1, 2, 3, 4, 5].map((tag) => ({ fields: { deliveryTag: tag } }) as Message);
-  for (const m of messages) batcher.received(m);
-  return { frames, batcher, messages };
+  return { frames, batcher, messages: messages.map((m) => batcher.received(m)) };
 }
 
 const tick = () => new Promise((resolve) => process.nextTick(resolve));
@@ -64,6 +63,17 @@ describe('AckBatcher', () => {
     expect(frames).toEqual([]);
   });
 
+  it('settles a delivery once: a second ack or a requeue after its ack sends nothing more', async () => {
+    const { frames, batcher, messages } = setup();
+    batcher.ack(messages[0]!);
+    batcher.ack(messages[0]!);
+    batcher.requeue(messages[0]!);
+    await tick();
+    batcher.ack(messages[0]!);
+    await tick();
+    expect(frames).toEqual(['ack 1 multiple']);
+  });
+
   it('flushes on demand before a graceful close', () => {
     const { frames, batcher, messages } = setup();
     batcher.ack(messages[0]!);
@@ -86,8 +96,7 @@ describe('AckBatcher on a channel that is closing', () => {
       },
     };
     const batcher = new AckBatcher(channel);
-    const messages = [1, 2, 3].map((tag) => ({ fields: { deliveryTag: tag } }) as Message);
-    for (const m of messages) batcher.received(m);
+    const messages = [1, 2, 3].map((tag) => batcher.received({ fields: { deliveryTag: tag } } as Message));
     batcher.ack(messages[0]!);
     batcher.ack(messages[2]!);
     await tick();

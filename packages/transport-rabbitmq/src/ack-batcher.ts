@@ -18,31 +18,34 @@ export interface AckChannel {
   nack(message: Message, allUpTo?: boolean, requeue?: boolean): void;
 }
 
-interface Entry {
-  message: Message;
+/** One delivery as the batcher tracks it: what `received` returns and `ack`/`requeue` take. */
+export interface Delivery {
+  readonly message: Message;
   /** 'acked': to be acked; 'done': acked or requeued on the wire. */
   state: 'pending' | 'acked' | 'done';
 }
 
 export class AckBatcher {
-  private readonly entries = new Map<Message, Entry>();
-  private order: Entry[] = [];
+  private order: Delivery[] = [];
   private head = 0;
   private scheduled = false;
   private closed = false;
 
   constructor(private readonly channel: AckChannel) {}
 
-  /** Records a delivery, in the order the broker sent it. */
-  received(message: Message): void {
-    const entry: Entry = { message, state: 'pending' };
-    this.entries.set(message, entry);
+  /**
+   * Records a delivery, in the order the broker sent it. The handle it returns is what the
+   * delivery is settled by: no lookup per message, and a second settle of one delivery is
+   * ignored.
+   */
+  received(message: Message): Delivery {
+    const entry: Delivery = { message, state: 'pending' };
     this.order.push(entry);
+    return entry;
   }
 
-  ack(message: Message): void {
-    const entry = this.take(message);
-    if (!entry) return;
+  ack(entry: Delivery): void {
+    if (this.closed || entry.state !== 'pending') return;
     entry.state = 'acked';
     if (!this.scheduled) {
       this.scheduled = true;
@@ -52,18 +55,17 @@ export class AckBatcher {
   }
 
   /** Returns the message to the queue now. */
-  requeue(message: Message): void {
-    const entry = this.take(message);
-    if (!entry) return;
-    this.safely(() => this.channel.nack(message, false, true));
+  requeue(entry: Delivery): void {
+    if (this.closed || entry.state !== 'pending') return;
     entry.state = 'done';
+    this.safely(() => this.channel.nack(entry.message, false, true));
   }
 
   /** Sends every pending ack now (also before the channel closes gracefully). */
   flush(): void {
     this.scheduled = false;
     if (this.closed) return;
-    let upTo: Entry | undefined;
+    let upTo: Delivery | undefined;
     while (this.head < this.order.length && this.order[this.head]!.state !== 'pending') {
       const entry = this.order[this.head++]!;
       if (entry.state === 'acked') {
@@ -87,7 +89,6 @@ export class AckBatcher {
   /** The channel is gone: nothing more can be acked on it. */
   discard(): void {
     this.closed = true;
-    this.entries.clear();
     this.order = [];
     this.head = 0;
   }
@@ -102,12 +103,5 @@ export class AckBatcher {
     } catch {
       this.discard();
     }
-  }
-
-  private take(message: Message): Entry | undefined {
-    if (this.closed) return undefined;
-    const entry = this.entries.get(message);
-    if (entry) this.entries.delete(message);
-    return entry;
   }
 }

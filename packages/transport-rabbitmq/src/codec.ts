@@ -17,9 +17,6 @@ export const AMQP_BINDING: { readonly prefix: string; readonly alternatePrefixes
   alternatePrefixes: ['cloudEvents:'],
 };
 
-/** Set by the transport on messages it sends through the default exchange (retries, replays, dead letters). */
-const TRANSPORT_HEADERS = [Header.originTopic, Header.group];
-
 export interface AmqpPublish {
   exchange: string;
   routingKey: string;
@@ -109,8 +106,6 @@ function timestampText(value: unknown): string | undefined {
  */
 export function decodeHeaders(message: Message): Record<string, string> {
   // One pass instead of core's fromBindingHeaders over a copy: it runs for every delivery.
-  // Both binding prefixes ('cloudEvents_' and 'cloudEvents:') are 12 characters long and
-  // matched case-insensitively, as the binding allows.
   const headers: Record<string, string> = {};
   const table = message.properties.headers;
   if (table) {
@@ -126,8 +121,8 @@ export function decodeHeaders(message: Message): Record<string, string> {
         if (time === undefined) continue;
         text = time;
       }
-      if (isBindingName(name)) headers[CE_PREFIX + name.slice(BINDING_PREFIX_LENGTH).toLowerCase()] = text;
-      else if (!isBrokerBookkeeping(name)) headers[name] = text;
+      const local = localName(name);
+      if (local !== undefined) headers[local] = text;
     }
   }
   const contentType: unknown = message.properties.contentType;
@@ -136,6 +131,29 @@ export function decodeHeaders(message: Message): Record<string, string> {
 }
 
 const BINDING_PREFIX_LENGTH = 12;
+
+/**
+ * Header names seen before, with their Tandem form (undefined for broker bookkeeping, which
+ * is dropped). A producer writes the same dozen names on every message: translating each
+ * once spares three string copies per header per delivery. Bounded, so a producer that
+ * writes a new name on every message cannot grow it without end.
+ */
+const localNames = new Map<string, string | undefined>();
+const LOCAL_NAMES_MAX = 512;
+
+function localName(name: string): string | undefined {
+  const known = localNames.get(name);
+  if (known !== undefined || localNames.has(name)) return known;
+  // Both binding prefixes ('cloudEvents_' and 'cloudEvents:') are 12 characters long and
+  // matched case-insensitively, as the binding allows.
+  const local = isBindingName(name)
+    ? CE_PREFIX + name.slice(BINDING_PREFIX_LENGTH).toLowerCase()
+    : isBrokerBookkeeping(name)
+      ? undefined
+      : name;
+  if (localNames.size < LOCAL_NAMES_MAX) localNames.set(name, local);
+  return local;
+}
 
 function isBindingName(name: string): boolean {
   if (name.length <= BINDING_PREFIX_LENGTH) return false;
@@ -158,18 +176,20 @@ function attemptOf(value: string | undefined): number {
  */
 export function decodeDelivery(message: Message, eventsExchange: string, queue: string): IncomingMessage {
   const headers = decodeHeaders(message);
-  const viaExchange = message.fields.exchange === eventsExchange;
-  const topic = viaExchange ? message.fields.routingKey : (headers[Header.originTopic] ?? message.fields.routingKey);
-  for (const name of TRANSPORT_HEADERS) delete headers[name];
+  const fields = message.fields;
+  const viaExchange = fields.exchange === eventsExchange;
+  const topic = viaExchange ? fields.routingKey : (headers[Header.originTopic] ?? fields.routingKey);
   // Retries (from the delay queues) and replays come through the default exchange.
-  const viaRetryPath = message.fields.exchange === '';
+  const viaRetryPath = fields.exchange === '';
   const attempt = viaRetryPath ? attemptOf(headers[Header.attempt]) : 1;
-  if (!viaRetryPath) delete headers[Header.attempt];
-  const key = headers[Header.partitionkey];
+  // Only present on messages that came the retry path (or from a producer that set them).
+  if (headers[Header.originTopic] !== undefined) delete headers[Header.originTopic];
+  if (headers[Header.group] !== undefined) delete headers[Header.group];
+  if (!viaRetryPath && headers[Header.attempt] !== undefined) delete headers[Header.attempt];
   const messageId: unknown = message.properties.messageId;
-  return {
+  // Assigned in one fixed order, so every delivery has one shape (no spread of a temporary).
+  const incoming: IncomingMessage = {
     topic,
-    ...(key !== undefined ? { key } : {}),
     headers,
     body: message.content,
     // A message without ce-id (not from Tandem) still needs an id to be dead-lettered and replayed.
@@ -177,8 +197,11 @@ export function decodeDelivery(message: Message, eventsExchange: string, queue: 
     attempt,
     // Never delivered before, so no earlier run can have ended badly; a redelivery's count
     // comes from the run ledger (run-ledger.ts).
-    deliveryCount: message.fields.redelivered ? undefined : 1,
+    deliveryCount: fields.redelivered ? undefined : 1,
     receivedAt: Date.now(),
     origin: { topic, queue },
   };
+  const key = headers[Header.partitionkey];
+  if (key !== undefined) incoming.key = key;
+  return incoming;
 }

@@ -21,7 +21,7 @@ import {
   type Subscription,
   type SubscriptionSpec,
 } from '@tandem/core';
-import { AckBatcher } from './ack-batcher.js';
+import { AckBatcher, type Delivery } from './ack-batcher.js';
 import { decodeDelivery } from './codec.js';
 import type { AmqpConnection } from './connection.js';
 import type { ResolvedOptions } from './options.js';
@@ -35,6 +35,8 @@ import { Turns } from './turns.js';
 const REQUEUE_PAUSE_MS = 1_000;
 /** How long a redelivered message's run keeps the others waiting at most (see turns.ts). */
 const TURN_MS = 30_000;
+const DONE: Promise<void> = Promise.resolve();
+const NOTHING: Promise<undefined> = Promise.resolve(undefined);
 
 interface Attached {
   channel: Channel;
@@ -135,38 +137,49 @@ export class GroupConsumer implements Subscription {
       void attached.channel.close().catch(() => undefined);
       return;
     }
-    attached.acks.received(delivery);
+    const entry = attached.acks.received(delivery);
     const message = decodeDelivery(delivery, this.options.names.exchange, this.names.queue);
     const key = message.key ?? `\u0000${delivery.fields.deliveryTag}`;
-    this.runner
-      .run(key, () => this.process(attached, delivery, message))
-      .catch((error: unknown) => {
-        this.options.log.error(
-          { err: error, id: message.id, group: this.spec.group },
-          'rabbitmq: settling a message failed',
-        );
-      });
+    this.runner.enqueue(key, () => this.process(attached, entry, message), this.settleFailed);
   }
 
-  private async process(attached: Attached, delivery: ConsumeMessage, message: IncomingMessage): Promise<void> {
-    if (this.dead) return;
+  /** process() settles every outcome itself; this is for a fault in that plumbing. */
+  private readonly settleFailed = (error: unknown): void =>
+    this.options.log.error({ err: error, group: this.spec.group }, 'rabbitmq: settling a message failed');
+
+  /** Runs the message and settles it; a first delivery without an await of its own (one promise hop fewer). */
+  private process(attached: Attached, entry: Delivery, message: IncomingMessage): Promise<void> {
+    if (this.dead) return DONE;
     if (this.closing) {
       // Prefetched but not started when close() began: back to the queue for another consumer.
-      attached.acks.requeue(delivery);
-      return;
+      attached.acks.requeue(entry);
+      return DONE;
     }
-    const disposition = delivery.fields.redelivered
-      ? await this.runTracked(attached, delivery, message)
-      : await this.run(attached, delivery, message);
-    if (disposition === undefined || this.dead) return;
-    if (disposition.kind === 'ack') attached.acks.ack(delivery);
-    else await this.store(attached, delivery, message, disposition);
+    const disposition = entry.message.fields.redelivered
+      ? this.runTracked(attached, entry, message)
+      : this.run(attached, entry, message);
+    return disposition.then(
+      (settled) => this.settle(attached, entry, message, settled),
+      (error: unknown) => this.settle(attached, entry, message, this.plumbingFault(error, message)),
+    );
+  }
+
+  private settle(
+    attached: Attached,
+    entry: Delivery,
+    message: IncomingMessage,
+    disposition: Disposition | undefined,
+  ): Promise<void> | undefined {
+    if (disposition === undefined || this.dead) return undefined;
+    if (disposition.kind === 'ack') attached.acks.ack(entry);
+    else return this.store(attached, entry, message, disposition);
+    return undefined;
   }
 
   /** A redelivered message: it takes its turn, and its run is recorded before the handler starts. */
   private async runTracked(
     attached: Attached,
-    delivery: ConsumeMessage,
+    entry: Delivery,
     message: IncomingMessage,
   ): Promise<Disposition | undefined> {
     const opened = this.ledger.open(message.id);
@@ -174,12 +187,11 @@ export class GroupConsumer implements Subscription {
       opened.then((ledger) => ledger?.earlier ?? 0),
       async () => {
         const ledger = await opened;
-        if (this.dead || this.closing) return this.run(attached, delivery, message);
+        if (this.dead || this.closing) return this.run(attached, entry, message);
         const marked = ledger !== undefined && (await ledger.mark());
-        const disposition = await this.run(
-          attached,
-          delivery,
-          marked ? { ...message, deliveryCount: ledger.earlier + 1 } : message,
+        const counted = marked ? { ...message, deliveryCount: ledger.earlier + 1 } : message;
+        const disposition = await this.run(attached, entry, counted).catch((error: unknown) =>
+          this.plumbingFault(error, counted),
         );
         // A run whose outcome is ignored did not end as far as the broker can tell: its marker stays.
         if (marked && !this.dead) await ledger.end();
@@ -188,35 +200,41 @@ export class GroupConsumer implements Subscription {
     );
   }
 
-  /** The handler's disposition, or undefined when the message was handed back instead. */
-  private async run(
-    attached: Attached,
-    delivery: ConsumeMessage,
-    message: IncomingMessage,
-  ): Promise<Disposition | undefined> {
-    if (this.dead) return undefined;
+  /**
+   * The handler's disposition, or undefined when the message was handed back instead. It
+   * rejects only on a fault of the handler plumbing (see plumbingFault), which the caller
+   * turns into a retry.
+   */
+  private run(attached: Attached, entry: Delivery, message: IncomingMessage): Promise<Disposition | undefined> {
+    if (this.dead) return NOTHING;
     if (this.closing) {
       // Still waiting for its turn when close() began.
-      attached.acks.requeue(delivery);
-      return undefined;
+      attached.acks.requeue(entry);
+      return NOTHING;
     }
     try {
-      return await this.handle(message);
+      return this.handle(message);
     } catch (error) {
-      // The runtime always answers with a disposition; a throw is a fault of the handler
-      // plumbing itself, so the message is tried again after the shortest delay.
-      this.options.log.error(
-        { err: error, id: message.id },
-        'rabbitmq: message handler threw instead of returning a disposition',
-      );
-      return { kind: 'retry', delayMs: 0, attempt: message.attempt };
+      return Promise.reject(error);
     }
+  }
+
+  /**
+   * The runtime always answers with a disposition; a throw is a fault of the handler
+   * plumbing itself, so the message is tried again after the shortest delay.
+   */
+  private plumbingFault(error: unknown, message: IncomingMessage): Disposition {
+    this.options.log.error(
+      { err: error, id: message.id },
+      'rabbitmq: message handler threw instead of returning a disposition',
+    );
+    return { kind: 'retry', delayMs: 0, attempt: message.attempt };
   }
 
   /** Retry or dead-letter: the message is stored in its next queue (confirmed) before the ack. */
   private async store(
     attached: Attached,
-    delivery: ConsumeMessage,
+    entry: Delivery,
     message: IncomingMessage,
     disposition: Stored,
   ): Promise<void> {
@@ -224,14 +242,14 @@ export class GroupConsumer implements Subscription {
     if (!attached.open) return;
     try {
       await this.dispositions.store(message, disposition);
-      attached.acks.ack(delivery);
+      attached.acks.ack(entry);
     } catch (error) {
       this.options.log.warn(
         { err: error, id: message.id, kind: disposition.kind },
         'rabbitmq: could not store the message for retry or dead-letter; it will be delivered again',
       );
       await new Promise((resolve) => setTimeout(resolve, REQUEUE_PAUSE_MS));
-      attached.acks.requeue(delivery);
+      attached.acks.requeue(entry);
     }
   }
 

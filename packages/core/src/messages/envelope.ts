@@ -103,15 +103,16 @@ export interface DecodedEvent {
  */
 export function decodeEvent(message: IncomingMessage): DecodedEvent {
   const h = message.headers;
-  const contentType = h[Header.contentType];
+  // What Tandem itself writes needs no parsing of the media type (a trim, a lower-casing and a regex).
+  const contentType = h[Header.contentType] === 'application/json' ? undefined : h[Header.contentType];
   if (contentType !== undefined && mediaTypeOf(contentType).startsWith(CLOUDEVENTS_MEDIA_PREFIX)) {
     if (mediaTypeOf(contentType) === CLOUDEVENTS_JSON) return decodeStructuredEvent(message);
     throw new MalformedMessageError(
       `message on '${message.origin.topic}': CloudEvents format '${clip(contentType)}' is not supported; send ${CLOUDEVENTS_JSON} (structured mode, one event per message) or binary mode`,
     );
   }
-  const missing = [Header.id, Header.source, Header.type, Header.specversion].filter((name) => !h[name]);
-  if (missing.length > 0) {
+  if (!h[Header.id] || !h[Header.source] || !h[Header.type] || !h[Header.specversion]) {
+    const missing = [Header.id, Header.source, Header.type, Header.specversion].filter((name) => !h[name]);
     throw new MalformedMessageError(
       `message on '${message.origin.topic}' lacks CloudEvents attributes: ${missing.join(', ')}`,
     );
@@ -133,15 +134,17 @@ export function decodeEvent(message: IncomingMessage): DecodedEvent {
   } catch (cause) {
     throw new MalformedMessageError(`message ${id}: body is not valid UTF-8 JSON`, { cause });
   }
-  return {
-    id: h[Header.id]!,
-    type: h[Header.type]!,
-    source: h[Header.source]!,
-    ...(h[Header.time] !== undefined ? { time: h[Header.time] } : {}),
-    ...(h[Header.subject] !== undefined ? { subject: h[Header.subject] } : {}),
-    ...(h[Header.correlationid] !== undefined ? { correlationId: h[Header.correlationid] } : {}),
-    ...(h[Header.causationid] !== undefined ? { causationId: h[Header.causationid] } : {}),
-    ...(h[Header.dataschema] !== undefined ? { dataschema: h[Header.dataschema] } : {}),
-    data,
-  };
+  // Assigned rather than spread: every consumed event runs this.
+  const event: DecodedEvent = { id: h[Header.id]!, type: h[Header.type]!, source: h[Header.source]!, data };
+  const time = h[Header.time];
+  if (time !== undefined) event.time = time;
+  const subject = h[Header.subject];
+  if (subject !== undefined) event.subject = subject;
+  const correlationId = h[Header.correlationid];
+  if (correlationId !== undefined) event.correlationId = correlationId;
+  const causationId = h[Header.causationid];
+  if (causationId !== undefined) event.causationId = causationId;
+  const dataschema = h[Header.dataschema];
+  if (dataschema !== undefined) event.dataschema = dataschema;
+  return event;
 }

@@ -86,8 +86,19 @@ export function validated(next: Step, limits: ResolvedValidationLimits = default
     const contract = inv.contract;
     const schema = contract.kind === 'event' ? contract.data : contract.input;
     try {
-      const parsed = parsing(inv, () => safeParse(schema, inv.input, STOP_EARLY));
-      if (parsed instanceof Promise) return parsed.then((p) => afterInput(inv, schema, p, next, limits));
+      // Not through parsing(): every run comes here, and its closure would be one more allocation.
+      let parsed: ParseResult | Promise<ParseResult>;
+      try {
+        parsed = safeParse(schema, inv.input, STOP_EARLY);
+      } catch (error) {
+        throw parseError(inv, error);
+      }
+      if (parsed instanceof Promise) {
+        parsed = parsed.catch((error: unknown) => {
+          throw parseError(inv, error);
+        });
+        return parsed.then((p) => afterInput(inv, schema, p, next, limits));
+      }
       return afterInput(inv, schema, parsed, next, limits);
     } catch (error) {
       return Promise.reject(error);

@@ -237,3 +237,32 @@ describe('app on the in-process broker', () => {
     await app.stop();
   });
 });
+
+describe('app.publish', () => {
+  it('validates the data against the contract: invalid data is refused with its issues and nothing is sent', async () => {
+    const broker = isolated();
+    const sent: unknown[] = [];
+    const publish = broker.publish.bind(broker);
+    broker.publish = (messages) => (sent.push(...messages), publish(messages));
+    const app = createApp({ broker, logger: silentLogger });
+    await app.start();
+    const error = await app.publish(Placed, { id: 1 } as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(z.ZodError);
+    expect((error as z.ZodError).issues.map((i) => i.path.join('.'))).toEqual(['id', 'sku']);
+    expect(sent).toEqual([]);
+    await app.publish(Placed, { id: '1', sku: 's', extra: true } as never);
+    expect(JSON.parse(Buffer.from((sent[0] as { body: Uint8Array }).body).toString())).toEqual({ id: '1', sku: 's' });
+    await app.stop();
+  });
+
+  it('parses a schema with an async refinement on the async path', async () => {
+    const Checked = defineEvent('orders.checked', {
+      data: z.object({ id: z.string() }).refine(async (d) => d.id !== 'no', 'refused'),
+    });
+    const app = createApp({ broker: isolated(), logger: silentLogger });
+    await app.start();
+    await expect(app.publish(Checked, { id: 'no' })).rejects.toThrow('refused');
+    await expect(app.publish(Checked, { id: 'yes' })).resolves.toBeUndefined();
+    await app.stop();
+  });
+});

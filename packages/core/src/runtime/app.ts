@@ -1,3 +1,4 @@
+import { safeParse } from '../middleware/validation.js';
 import type {
   CommandContract,
   DataOf,
@@ -306,7 +307,12 @@ class TandemApp implements App {
     data: DataOf<E>,
     options: PublishOptions & { source?: string } = {},
   ): Promise<void> {
-    const parsed = await event.data.parseAsync(data);
+    // Synchronously where the schema allows it (most do): zod's async parse skips its compiled
+    // fast path and costs several times as much on every publish.
+    const result = safeParse(event.data, data);
+    const checked = result instanceof Promise ? await result : result;
+    if (!checked.success) throw checked.error;
+    const parsed = checked.data as DataOf<E>;
     const message = encodeEvent(event, parsed, {
       source: options.source ?? this.options.name ?? 'app',
       ...(options.key !== undefined ? { key: options.key } : {}),

@@ -18,6 +18,11 @@ import type { EventContract } from '../contracts/contracts.js';
 import type { ActivitySink } from '../activity/activity.js';
 import { ConsumerActivity } from '../activity/consumer-activity.js';
 
+/** Every acked delivery's disposition: one object, not one per message. */
+const ACK: Disposition = { kind: 'ack' };
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Deliveries of one message that may end with no disposition before it is dead-lettered as a crash loop. */
 export const DEFAULT_CRASH_LOOP_LIMIT = 3;
 
@@ -59,9 +64,17 @@ export function createMessageHandler(
 
   // One CONSUMER `process` span per delivery, child of the producer's `send` span; the
   // handler runs inside it, so its events and calls continue the same trace.
-  return async (message: IncomingMessage): Promise<Disposition> => {
+  return (message: IncomingMessage): Promise<Disposition> => {
     const process = startProcessSpan(message, system, group.name);
-    const disposition = await deliver(message, process);
+    try {
+      return deliver(message, process);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  /** Every delivery ends here, once, with its disposition: the span ends, a dead letter is counted. */
+  function settled(message: IncomingMessage, process: ProcessSpan, disposition: Disposition): Disposition {
     endProcessSpan(process.span, disposition.kind);
     if (disposition.kind === 'dead-letter') {
       runtimeInstruments().deadLetters.add(1, {
@@ -72,9 +85,14 @@ export function createMessageHandler(
       if (activity?.sink.listening) activity.deadLettered(message, process.span, disposition);
     }
     return disposition;
-  };
+  }
 
-  async function deliver(message: IncomingMessage, process: ProcessSpan): Promise<Disposition> {
+  /**
+   * The delivery's settled disposition. Not async: the common delivery (current version, no
+   * handler limit) returns the promise of its attempts as it is, and an async function
+   * returning a promise costs extra ticks.
+   */
+  function deliver(message: IncomingMessage, process: ProcessSpan): Promise<Disposition> {
     // Earlier deliveries of this copy ended with no disposition at all: each took its
     // consumer down (a crash, an exit, a lost connection) before it could settle. Running it
     // again would take this consumer down too, so it goes where a person can look at it.
@@ -89,7 +107,8 @@ export function createMessageHandler(
         },
         `dead-lettering a message whose ${unsettled} earlier deliveries never settled (crash loop)`,
       );
-      return { kind: 'dead-letter', reason: 'crash-loop', attempts: boundedAttempt(message.attempt) };
+      const attempts = boundedAttempt(message.attempt);
+      return Promise.resolve(settled(message, process, { kind: 'dead-letter', reason: 'crash-loop', attempts }));
     }
     let event;
     try {
@@ -100,23 +119,44 @@ export function createMessageHandler(
         { err: error, topic: message.origin.topic, ...logTraceFields(process.context) },
         'dead-lettering a malformed message',
       );
-      return { kind: 'dead-letter', reason: 'malformed', error, attempts: boundedAttempt(message.attempt) };
+      const attempts = boundedAttempt(message.attempt);
+      return Promise.resolve(settled(message, process, { kind: 'dead-letter', reason: 'malformed', error, attempts }));
     }
     const reg = group.handlers.get(event.type);
     if (!reg) {
       // Acked, not dead-lettered: see unknown-types.ts.
       unknownTypes.report(event, message.origin.topic);
-      return { kind: 'ack' };
+      return Promise.resolve(settled(message, process, ACK));
     }
     // Nearly every delivery is of the current version: no promise for those (one comparison).
     const contract = reg.contract as EventContract;
     const version = versionOf(contract, event.dataschema);
     if (version !== contract.version) {
-      const refused = await toCurrentVersion(message, event, contract, version, process);
-      if (refused) return refused;
+      const current = event;
+      return toCurrentVersion(message, current, contract, version, process).then((refused) =>
+        refused ? settled(message, process, refused) : run(message, current, reg, process),
+      );
     }
+    return run(message, event, reg, process);
+  }
+
+  function run(
+    message: IncomingMessage,
+    event: DecodedEvent,
+    reg: HandlerRegistration,
+    process: ProcessSpan,
+  ): Promise<Disposition> {
     const limit = limits.get(reg);
-    if (!limit) return attempts(message, event, reg, process);
+    return limit ? limited(limit, message, event, reg, process) : attempts(message, event, reg, process);
+  }
+
+  async function limited(
+    limit: HandlerLimit,
+    message: IncomingMessage,
+    event: DecodedEvent,
+    reg: HandlerRegistration,
+    process: ProcessSpan,
+  ): Promise<Disposition> {
     await limit.acquire();
     try {
       return await attempts(message, event, reg, process);
@@ -187,27 +227,27 @@ export function createMessageHandler(
           'messaging.destination.name': message.origin.topic,
         });
     }
+    // Assigned rather than spread: this runs for every delivery.
+    const about: Mutable<NonNullable<HandlerMeta['event']>> = { source: event.source };
+    if (event.time) about.time = event.time;
+    if (event.subject) about.subject = event.subject;
     for (let attempt = first; ; attempt++) {
-      const meta: HandlerMeta = {
+      const meta: Mutable<HandlerMeta> = {
         kind: 'event',
         name: reg.contract.name,
         service: reg.service,
         messageId: event.id,
         attempt,
         correlationId: event.correlationId ?? event.id,
-        ...(event.causationId !== undefined ? { causationId: event.causationId } : {}),
-        event: {
-          source: event.source,
-          ...(event.time ? { time: event.time } : {}),
-          ...(event.subject ? { subject: event.subject } : {}),
-        },
+        event: about,
         headers: message.headers,
       };
+      if (event.causationId !== undefined) meta.causationId = event.causationId;
       const watchedAt = activity?.sink.listening ? performance.now() : -1;
       try {
         await runtime.run(reg, event.data, meta, { message, trace: process.context });
         if (watchedAt >= 0) activity?.run(reg, message, process.span, watchedAt, 'ok');
-        return { kind: 'ack' };
+        return settled(message, process, ACK);
       } catch (error) {
         recordSpanError(process.span, error);
         // Stopped by this app's shutdown, not by the message: hand it back for another
@@ -215,7 +255,7 @@ export function createMessageHandler(
         if (error instanceof AbortedError || error instanceof ShuttingDownError) {
           log.info({ id: event.id, type: event.type, attempt }, 'event handler stopped by shutdown; handing it back');
           if (watchedAt >= 0) activity?.run(reg, message, process.span, watchedAt, 'retry', error);
-          return { kind: 'retry', delayMs: 0, attempt };
+          return settled(message, process, { kind: 'retry', delayMs: 0, attempt });
         }
         const decision = decideRetry(policy, attempt, error);
         const fields = {
@@ -257,7 +297,7 @@ export function createMessageHandler(
         }
         if (decision.kind === 'delayed') {
           log.warn({ ...fields, delayMs: decision.delayMs }, 'event handler failed; retrying later');
-          return { kind: 'retry', delayMs: decision.delayMs, attempt: attempt + 1 };
+          return settled(message, process, { kind: 'retry', delayMs: decision.delayMs, attempt: attempt + 1 });
         }
         const kept = withReplayHint(error, group.name, event.id);
         log.error({ ...fields, err: kept }, `event handler failed; dead-lettered (${decision.reason})`);
@@ -265,7 +305,7 @@ export function createMessageHandler(
           decision.reason === 'non-retryable' && isTandemError(error)
             ? `${decision.reason}: ${error.code}`
             : decision.reason;
-        return { kind: 'dead-letter', reason, error: kept, attempts: attempt };
+        return settled(message, process, { kind: 'dead-letter', reason, error: kept, attempts: attempt });
       }
     }
   }

@@ -45,16 +45,39 @@ export function runUnitOfWork(inv: Invocation, deps: UnitDeps): Promise<unknown>
   return answer(inv, runJoined(inv, deps.store, joined, deps));
 }
 
-/** Without a store: the handler, then its events, unless the run aborted first. */
+/**
+ * Without a store: the handler, then its events, unless the run aborted first. Before its
+ * commit point (the send) it rejects as soon as the run aborts, even if the handler never
+ * returns; the unit has then settled, so it needs no `settlement` and no race of its own
+ * around it (see `answer`). Every event delivered to an app without a store runs this, so
+ * it is one promise, not a race plus a reaction after it.
+ */
 function runAndPublish(inv: Invocation, deps: UnitDeps): Promise<unknown> {
-  const work = untilAborted(inv.controller, () => deps.handler(inv)).then((result) => {
-    if (inv.pending.length === 0) return result;
-    // Sending is this unit's commit: an abort before it drops the events, one after it waits for them.
-    if (inv.controller.aborted) throw inv.controller.reason;
-    inv.committing = true;
-    return deps.broker.publish(inv.pending.splice(0)).then(() => result);
+  const abort = inv.controller;
+  if (abort.aborted) return Promise.reject(abort.reason);
+  let started: Promise<unknown>;
+  try {
+    started = deps.handler(inv);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return new Promise((resolve, reject) => {
+    const off = abort.onAbort(reject);
+    started.then(
+      (result) => {
+        off();
+        if (inv.pending.length === 0) return resolve(result);
+        // Sending is this unit's commit: an abort before it drops the events, one after it waits for them.
+        if (abort.aborted) return reject(abort.reason);
+        inv.committing = true;
+        deps.broker.publish(inv.pending.splice(0)).then(() => resolve(result), reject);
+      },
+      (error: unknown) => {
+        off();
+        reject(error);
+      },
+    );
   });
-  return answer(inv, work);
 }
 
 async function runInTransaction(inv: Invocation, store: Store, deps: UnitDeps): Promise<unknown> {

@@ -47,6 +47,40 @@ describe('keyed runner', () => {
     expect(done).toBe(6);
   });
 
+  it('enqueue keeps order per key and the bound, and hands rejections and throws to onError', async () => {
+    const runner = createKeyedRunner(2);
+    const seen: number[] = [];
+    const errors: unknown[] = [];
+    let running = 0;
+    let peak = 0;
+    for (let i = 0; i < 8; i++) {
+      runner.enqueue(
+        'k',
+        async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await tick(1);
+          seen.push(i);
+          running--;
+          if (i === 3) throw new Error('rejected');
+        },
+        (error) => errors.push(error),
+      );
+      runner.enqueue(
+        `other${i}`,
+        () => {
+          throw new Error('thrown');
+        },
+        (error) => errors.push(error),
+      );
+    }
+    await runner.idle();
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(peak).toBe(1);
+    expect(errors.map((e) => (e as Error).message).sort()).toEqual([...Array(8).fill('thrown'), 'rejected'].sort());
+    expect(runner.size).toBe(0);
+  });
+
   it('refuses a concurrency that is not a positive integer', () => {
     expect(() => createKeyedRunner(0)).toThrow(RangeError);
   });

@@ -1,0 +1,106 @@
+// Instructions per event of each RabbitMQ consumer, counted by valgrind's callgrind: the
+// consumer drains a pre-filled queue of `--small` events and, in a second run, of `--large`
+// events and exits; the difference of the two totals divided by the difference of the
+// counts is the cost of one event, with start-up, connecting and JIT warm-up cancelled.
+// Unlike CPU time this does not move with other work on the machine.
+//
+//   node bench/peers/rmq-instructions.mjs [--small 2000] [--large 8000] [--only tandem,moleculer]
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connect } from 'amqplib';
+import { startServer } from '../lib/server-process.mjs';
+import { fixed, table } from '../lib/stats.mjs';
+import { rmqFillers } from './rmq-fill.mjs';
+
+const { values } = parseArgs({
+  options: {
+    small: { type: 'string', default: '2000' },
+    large: { type: 'string', default: '8000' },
+    only: { type: 'string' },
+  },
+});
+const small = Number(values.small);
+const large = Number(values.large);
+const url = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const run = `bench-ir-${randomBytes(3).toString('hex')}`;
+const out = mkdtempSync(join(tmpdir(), 'tandem-callgrind-'));
+const script = (path) => fileURLToPath(new URL(path, import.meta.url));
+const targets = [
+  { name: 'amqplib', fill: 'raw', script: script('./consumers/rmq-raw.mjs') },
+  { name: 'amqplib multiple-ack', fill: 'raw', script: script('./consumers/rmq-raw-multi.mjs') },
+  { name: 'tandem', fill: 'tandem', script: script('./consumers/rmq-tandem.mjs') },
+  { name: 'moleculer', fill: 'moleculer', script: script('./consumers/rmq-moleculer.mjs') },
+].filter((t) => !values.only || values.only.split(',').includes(t.name));
+
+/** Runs the consumer under callgrind until it drained `events`; its total instruction count. */
+function counted(target, events, file) {
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    BENCH_EVENTS: String(events),
+    BENCH_NAME: `${run}-${target.fill}`,
+    BENCH_AMQP_URL: url,
+    BENCH_EXIT_WHEN_DRAINED: '1',
+  };
+  const args = [
+    '--tool=callgrind',
+    `--callgrind-out-file=${file}`,
+    process.execPath,
+    '--single-threaded',
+    target.script,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn('valgrind', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.resume();
+    child.on('exit', (code) => {
+      const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
+      if (code === 0 && totals) resolve(Number(totals[1]));
+      else reject(new Error(`${target.name} under callgrind exited with ${code}: ${stderr.slice(-500)}`));
+    });
+  });
+}
+
+const connection = await connect(url);
+const fillers = rmqFillers(connection, url);
+const rows = [];
+for (const target of targets) {
+  const totals = [];
+  // A first start declares the framework's own queues and bindings, so the fills land.
+  await (
+    await startServer(target.script, { env: { BENCH_NAME: `${run}-${target.fill}`, BENCH_AMQP_URL: url } })
+  ).stop();
+  for (const events of [small, large]) {
+    await fillers[target.fill](`${run}-${target.fill}`, events);
+    totals.push(await counted(target, events, join(out, `${target.name.replace(/\W/g, '-')}-${events}.out`)));
+  }
+  const perEvent = (totals[1] - totals[0]) / (large - small);
+  rows.push({ name: target.name, perEvent });
+  console.log(`${target.name}: ${fixed(perEvent)} instructions/event (${totals.join(' / ')} for ${small} / ${large})`);
+}
+console.log(`\ninstructions per event (callgrind, ${large} - ${small} events), Node ${process.version}`);
+console.log(
+  table([
+    ['consumer', 'instructions/event', '÷ amqplib'],
+    ...rows.map((r) => [
+      r.name,
+      fixed(r.perEvent),
+      fixed(r.perEvent / (rows.find((x) => x.name === 'amqplib')?.perEvent ?? NaN), 2),
+    ]),
+  ]),
+);
+const channel = await connection.createChannel();
+for (const queue of [
+  `${run}-raw`,
+  `${run}-tandem.group.orders`,
+  `${run}-tandem.dlq.orders`,
+  `MOL-${run}-moleculer.EVENTB.orders.orders.placed`,
+])
+  await channel.deleteQueue(queue).catch(() => undefined);
+await connection.close().catch(() => undefined);
