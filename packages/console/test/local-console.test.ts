@@ -1,39 +1,10 @@
 import { createServer } from 'node:net';
 import type { ActivityHub } from '@tandem/core';
-import { createApp, defineCommand, MemoryBroker, MemoryTransport, silentLogger, type App } from '@tandem/core';
+import type { App } from '@tandem/core';
 import { eventually } from '@tandem/core/testing';
-import { httpServer } from '@tandem/transport-http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { consoleApi, CONSOLE_CSP, CSRF_HEADER, startLocalConsole, type LocalConsole } from '../src/index.js';
-import { getJson, Pay, rawGet, startBilling, type Started } from './fixtures.js';
-
-const Ship = defineCommand('shipping.ship', {
-  service: 'shipping',
-  input: z.object({ orderId: z.string() }),
-  output: z.object({ shipped: z.boolean() }),
-  route: { method: 'POST', path: '/shipments' },
-});
-
-/** A second app, `shipping`, on its own in-process broker; `authorize` guards its console API when given. */
-async function startShipping(authorize?: ConsoleAuthorize): Promise<{ app: App; url: string }> {
-  const server = httpServer({
-    port: 0,
-    host: '127.0.0.1',
-    logger: silentLogger,
-    mounts: [consoleApi(authorize ? { authorize } : {})],
-  });
-  const app = createApp({
-    broker: new MemoryTransport({ broker: new MemoryBroker() }),
-    http: server,
-    logger: silentLogger,
-    name: 'shipping',
-  });
-  app.command(Ship, () => ({ shipped: true }));
-  await app.start();
-  return { app, url: server.url! };
-}
-type ConsoleAuthorize = NonNullable<Parameters<typeof consoleApi>[0]>['authorize'];
+import { CONSOLE_CSP, CSRF_HEADER, startLocalConsole, type LocalConsole } from '../src/index.js';
+import { getJson, Pay, rawGet, startBilling, startShipping, type Started } from './fixtures.js';
 
 /** A port nothing listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
