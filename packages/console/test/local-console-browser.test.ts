@@ -39,6 +39,9 @@ describe.skipIf(!available)('the local console in Chromium', { timeout: 60_000 }
     await tab.waitForURL(`${local.url}apps/1/`);
     await tab.locator('section[data-service="shipping"] tr[data-handler="shipping.ship"]').waitFor();
     expect(await tab.locator('tr[data-handler="billing.pay"]').count()).toBe(0);
+    await tab.getByRole('link', { name: 'Tandem console' }).click();
+    await tab.waitForURL(local.url);
+    await tab.getByRole('link', { name: 'billing' }).waitFor();
     expect(browser.pageErrors).toEqual([]);
   });
 

@@ -56,6 +56,11 @@ describe('the local console (tandem console)', () => {
     const html = await page.text();
     // The page calls the API relative to itself: /apps/1/ + api.
     expect(html).toContain('<meta name="tandem-api" content="api" />');
+    // Its title names the app and links back to the list.
+    expect(html).toContain(
+      `<h1><a href="../../">Tandem console</a> <span class="muted">app 1: ${shipping!.url}</span></h1>`,
+    );
+    expect(html).not.toMatch(/<script(?! src="console.js" defer><\/script>)|\son\w+=|style=/i);
     expect((await fetch(`${base}apps/1/console.js`)).headers.get('content-type')).toMatch(/javascript/);
     const redirect = await fetch(`${base}apps/1`, { redirect: 'manual' });
     expect([redirect.status, redirect.headers.get('location')]).toEqual([308, '1/']);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { ConfigError } from '@tandem/core';
-import { PAGE_HEADERS, pageAssets } from '../page/assets.js';
+import { escapeHtml, PAGE_HEADERS, pageAssets, type PageAsset } from '../page/assets.js';
 import { appTargets, type AppTarget } from './app-target.js';
 import { appStatuses, appsIndexHtml } from './apps-index.js';
 import { sendProblem } from './problem.js';
@@ -21,8 +21,10 @@ export interface LocalConsoleOptions {
    * network you trust.
    */
   allowRemote?: boolean;
-  /** How long an app may take to answer a forwarded request, and the index's question. Default 10 s. */
+  /** How long an app may take to answer a forwarded request with its status line. Default 30 s. */
   answerTimeoutMs?: number;
+  /** How long the index waits for each app's model. Default 3 s. */
+  probeTimeoutMs?: number;
 }
 
 /** A running local console. */
@@ -65,6 +67,7 @@ export async function startLocalConsole(options: LocalConsoleOptions): Promise<L
     );
   const timeoutMs = options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
   const assets = pageAssets('api');
+  const pages = apps.map((app) => appPage(assets.get('/')!.body, app));
   const remote = options.allowRemote === true;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -94,11 +97,13 @@ export async function startLocalConsole(options: LocalConsoleOptions): Promise<L
       return;
     }
     if (path === '/' || path === '/index.html') {
-      const html = Buffer.from(appsIndexHtml(await appStatuses(apps, timeoutMs)));
+      const html = Buffer.from(appsIndexHtml(await appStatuses(apps, options.probeTimeoutMs ?? 3_000)));
       return sendPage(req, res, html, 'text/html; charset=utf-8');
     }
     const asset = app
-      ? assets.get(rest === '/index.html' ? '/' : rest)
+      ? rest === '/' || rest === '/index.html'
+        ? pages[app.index]
+        : assets.get(rest)
       : path === '/console.css'
         ? assets.get(path)
         : undefined;
@@ -129,6 +134,25 @@ export async function startLocalConsole(options: LocalConsoleOptions): Promise<L
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/**
+ * The page of one app: its title links back to the list of apps and names the app, so several
+ * tabs of the local console tell themselves apart. Static markup, no script.
+ */
+function appPage(html: Buffer, app: AppTarget): PageAsset {
+  const heading = '<h1>Tandem console</h1>';
+  const text = html.toString('utf8');
+  if (!text.includes(heading)) throw new Error(`the console page bundle has no ${heading} to name the app in`);
+  const named = `<h1><a href="../../">Tandem console</a> <span class="muted">app ${app.index}: ${escapeHtml(app.shown)}</span></h1>`;
+  return {
+    body: Buffer.from(
+      text
+        .replace(heading, named)
+        .replace('<title>Tandem console</title>', `<title>Tandem console: app ${app.index}</title>`),
+    ),
+    type: 'text/html; charset=utf-8',
   };
 }
 

@@ -27,8 +27,11 @@ const REQUEST_ONLY = new Set(['host', 'origin', 'referer', 'cookie', 'authorizat
 /** The app may not set cookies on the local console's origin, which other local services share. */
 const RESPONSE_ONLY = new Set(['set-cookie']);
 
-/** How long an app may take to answer with its status line. A live stream answers at once. */
-export const DEFAULT_ANSWER_TIMEOUT_MS = 10_000;
+/**
+ * How long an app may take to answer with its status line: room for a replay of a whole group.
+ * A live stream answers at once.
+ */
+export const DEFAULT_ANSWER_TIMEOUT_MS = 30_000;
 
 function forwarded(headers: IncomingHttpHeaders, drop: ReadonlySet<string>): Record<string, string | string[]> {
   const named = new Set(
