@@ -179,5 +179,9 @@ describe('the local console (tandem console)', () => {
       message: "--app 'amqp://***@rabbit' is not an http:// or https:// URL",
     });
     await expect(startLocalConsole({ apps: [] })).rejects.toMatchObject({ code: 'TANDEM_CONFIG' });
+    local = await startLocalConsole({ apps: ['http://127.0.0.1:1'], port: 0 });
+    await expect(
+      startLocalConsole({ apps: ['http://127.0.0.1:1'], port: Number(new URL(local.url).port) }),
+    ).rejects.toMatchObject({ code: 'TANDEM_CONFIG', message: expect.stringContaining('the port is in use') });
   });
 });

@@ -178,7 +178,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE')
-        reject(new ConfigError(`the local console cannot listen on ${host}:${port}: the port is in use (pass --port)`));
+        reject(
+          new ConfigError(
+            `the local console cannot listen on ${host}:${port}: the port is in use (pass another --port, or 0 for a free one)`,
+          ),
+        );
       else
         reject(
           new ConfigError(`the local console cannot listen on ${host}:${port}: ${error.message}`, { cause: error }),
