@@ -24,6 +24,32 @@ export const Paid = defineEvent('billing.paid', {
   data: z.object({ orderId: z.string(), fail: z.boolean() }),
 });
 
+export const Ship = defineCommand('shipping.ship', {
+  service: 'shipping',
+  input: z.object({ orderId: z.string() }),
+  output: z.object({ shipped: z.boolean() }),
+  route: { method: 'POST', path: '/shipments' },
+});
+
+/** A second app, `shipping` (one command), on an in-process broker of its own, with the console API. */
+export async function startShipping(authorize?: ConsoleApiOptions['authorize']): Promise<{ app: App; url: string }> {
+  const server = httpServer({
+    port: 0,
+    host: '127.0.0.1',
+    logger: silentLogger,
+    mounts: [consoleApi(authorize ? { authorize } : {})],
+  });
+  const app = createApp({
+    broker: new MemoryTransport({ broker: new MemoryBroker() }),
+    http: server,
+    logger: silentLogger,
+    name: 'shipping',
+  });
+  app.command(Ship, () => ({ shipped: true }));
+  await app.start();
+  return { app, url: server.url! };
+}
+
 /** A running app with the console API mounted, and its URL (the API's root). */
 export interface Started {
   app: App;

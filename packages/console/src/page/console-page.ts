@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { posix } from 'node:path';
 import { MethodNotAllowedError, RouteNotFoundError } from '@tandem/core';
 import type { ConsoleRequest } from '../api/console-api.js';
 import { Guard } from '../api/guard.js';
 import { resolveConsoleOptions, type ConsoleApiOptions } from '../api/options.js';
+import { PAGE_HEADERS, pageAssets, type PageAsset } from './assets.js';
 
 /** What consolePage() takes: the same switch and access rule as the API's, and where both are served. */
 export interface ConsolePageOptions extends Pick<ConsoleApiOptions, 'enabled' | 'authorize'> {
@@ -22,44 +22,6 @@ export interface ConsolePage {
 }
 
 /**
- * The page's policy: its own script and style only (no inline script or style, no eval),
- * calls to its own origin only, no frames, no plugins, no forms posted elsewhere.
- */
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-interface Asset {
-  body: Buffer;
-  type: string;
-}
-
-/** The committed bundle (page/bundle), the same relative path from src/page and dist/page. */
-const BUNDLE = new URL('../../page/bundle/', import.meta.url);
-
-function loadAssets(apiPath: string): Map<string, Asset> {
-  const read = (name: string) => readFileSync(new URL(name, BUNDLE));
-  const html = read('index.html').toString('utf8').replace('{{api}}', escapeAttribute(apiPath));
-  return new Map([
-    ['/', { body: Buffer.from(html), type: 'text/html; charset=utf-8' }],
-    ['/console.js', { body: read('console.js'), type: 'text/javascript; charset=utf-8' }],
-    ['/console.css', { body: read('console.css'), type: 'text/css; charset=utf-8' }],
-  ]);
-}
-
-function escapeAttribute(text: string): string {
-  return text.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/**
  * The console page: one HTML file, one script and one style sheet, committed in the package
  * (it works offline), served with a strict Content-Security-Policy under the same access
  * rules as consoleApi() (off in production unless turned on, then only with `authorize`).
@@ -71,7 +33,7 @@ export function consolePage(options: ConsolePageOptions = {}): ConsolePage {
   const apiPrefix = options.apiPrefix ?? resolved.prefix;
   const guard = new Guard(resolved);
   // Relative to the page's own URL (prefix + '/'), so a server's basePath needs no setting.
-  const assets = resolved.enabled ? loadAssets(posix.relative(prefix, apiPrefix) || '.') : new Map<string, Asset>();
+  const assets = resolved.enabled ? pageAssets(posix.relative(prefix, apiPrefix) || '.') : new Map<string, PageAsset>();
   const lastSegment = prefix.slice(prefix.lastIndexOf('/') + 1);
 
   async function handle(req: IncomingMessage, res: ServerResponse, request: ConsoleRequest): Promise<void> {
@@ -88,11 +50,7 @@ export function consolePage(options: ConsolePageOptions = {}): ConsolePage {
     res.writeHead(200, {
       'content-type': asset.type,
       'content-length': asset.body.length,
-      'content-security-policy': CONSOLE_CSP,
-      'x-content-type-options': 'nosniff',
-      'x-frame-options': 'DENY',
-      'referrer-policy': 'no-referrer',
-      'cache-control': 'no-cache',
+      ...PAGE_HEADERS,
     });
     res.end(req.method === 'HEAD' ? undefined : asset.body);
   }

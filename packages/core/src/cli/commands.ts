@@ -1,3 +1,4 @@
+import { consoleCommand, consoleOptions, consoleUsage } from './console.js';
 import { contracts, contractsOptions, contractsUsage } from './contracts.js';
 import { deadLetters, deadLettersOptions, deadLettersUsage } from './dead-letters.js';
 import { docs, docsOptions, docsUsage } from './docs.js';
@@ -74,6 +75,14 @@ export const commands: readonly CliCommand[] = [
     actions: ['snapshot', 'check'],
     options: contractsOptions,
     run: contracts,
+  },
+  {
+    name: 'console',
+    summary: 'serves one console page for several running apps, at http://127.0.0.1:4400/',
+    usage: consoleUsage,
+    actions: [],
+    options: consoleOptions,
+    run: consoleCommand(),
   },
 ];
 
