@@ -13,7 +13,10 @@
 // its two processes, and the ratio of the two processes of the same code is printed as the
 // run's control: how far it strays from 1.0 says how much of a difference is the host.
 //
-//   npm run bench:http-overhead -- [--rounds 30] [--seconds 1] [--connections 50]
+//   npm run bench:http-overhead -- [--rounds 30] [--seconds 1] [--connections 50] [--console]
+//
+// --console compares Tandem with the console's API and page mounted (nobody watching) against
+// Tandem without them, in the same way: what serving the console costs the app's own requests.
 import { loadOrders } from '../lib/order-load.mjs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '30' },
     seconds: { type: 'string', default: '1' },
     connections: { type: 'string', default: '50' },
+    console: { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -33,12 +37,19 @@ const connections = Number(values.connections);
 
 const bareScript = fileURLToPath(new URL('./bare-server.mjs', import.meta.url));
 const tandemScript = fileURLToPath(new URL('./tandem-server.mjs', import.meta.url));
-const targets = [
-  { name: 'node:http + zod #1', script: bareScript },
-  { name: 'tandem #1', script: tandemScript },
-  { name: 'node:http + zod #2', script: bareScript },
-  { name: 'tandem #2', script: tandemScript },
-];
+// The baseline and the subject, each as two processes: node:http + zod against Tandem, or
+// (--console) Tandem against Tandem with the console mounted.
+const [base, subject] = values.console
+  ? [
+      { label: 'tandem', script: tandemScript, env: {} },
+      { label: 'tandem+console', script: tandemScript, env: { TANDEM_BENCH_CONSOLE: '1' } },
+    ]
+  : [
+      { label: 'node:http + zod', short: 'bare', script: bareScript, env: {} },
+      { label: 'tandem', script: tandemScript, env: {} },
+    ];
+const baseShort = base.short ?? base.label;
+const targets = [1, 2].flatMap((n) => [base, subject].map((t) => ({ ...t, name: `${t.label} #${n}` })));
 
 const load = (url, seconds) => loadOrders(url, { seconds, connections });
 
@@ -46,7 +57,7 @@ pinSelf(1);
 const servers = [];
 try {
   for (const target of targets)
-    servers.push(await startServer(target.script, { cpu: 0, env: { NODE_ENV: 'production' } }));
+    servers.push(await startServer(target.script, { cpu: 0, env: { NODE_ENV: 'production', ...target.env } }));
   for (const server of servers) await load(server.url, 2); // warm-up: JIT and connection pool
   const results = targets.map(() => []);
   for (let round = 1; round <= rounds; round++) {
@@ -62,7 +73,7 @@ try {
       const busy = cpuMicros / (duration * 1e6);
       results[i].push({ rps: r.requests.total / duration, p99: r.latency.p99, cpu, busy });
       console.log(
-        `round ${round} ${targets[i].name.padEnd(18)} ${fixed(r.requests.total / duration)} req/s  p99 ${r.latency.p99} ms  ${fixed(cpu, 1)} µs CPU/request  busy ${fixed(busy * 100)}%`,
+        `round ${round} ${targets[i].name.padEnd(20)} ${fixed(r.requests.total / duration)} req/s  p99 ${r.latency.p99} ms  ${fixed(cpu, 1)} µs CPU/request  busy ${fixed(busy * 100)}%`,
       );
     }
   }
@@ -107,12 +118,14 @@ function report(results) {
   const spread = (r) =>
     `${fixed(median(r), 3)} (quartiles ${fixed(percentile(r, 25), 3)}-${fixed(percentile(r, 75), 3)})`;
   console.log(
-    `\ntandem / bare throughput, median of per-round ratios: ${spread(ratios(tandemRps, bareRps))} (target >= 0.9)`,
+    `\n${subject.label} / ${baseShort} throughput, median of per-round ratios: ${spread(ratios(tandemRps, bareRps))} (target >= ${values.console ? '0.97' : '0.9'})`,
   );
-  console.log(`bare / tandem CPU per request, median of per-round ratios: ${spread(ratios(bareCpu, tandemCpu))}`);
+  console.log(
+    `${baseShort} / ${subject.label} CPU per request, median of per-round ratios: ${spread(ratios(bareCpu, tandemCpu))}`,
+  );
   const rps = (runs) => runs.map((r) => r.rps);
   console.log(
-    `control, #2 / #1 throughput of the same code: bare ${spread(ratios(rps(bare2), rps(bare1)))}, tandem ${spread(ratios(rps(tandem2), rps(tandem1)))}`,
+    `control, #2 / #1 throughput of the same code: ${baseShort} ${spread(ratios(rps(bare2), rps(bare1)))}, ${subject.label} ${spread(ratios(rps(tandem2), rps(tandem1)))}`,
   );
   const unsaturated = summary.filter((s) => s.busy < 0.95);
   if (unsaturated.length > 0)
