@@ -11,14 +11,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, probeTcp, serviceAvailable } from '@tandem/core/testing';
 import { sharedBrokerUse } from '../../../packages/transport-rabbitmq/test/support/broker-lock.js';
-import { anOrder, getJson, placeOrder } from './support.js';
+import { anOrder, freePortRun, getJson, placeOrder } from './support.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // RabbitMQ's restart test stops the broker; it waits for this file, and this file for it.
 sharedBrokerUse();
 const root = join(here, '..', '..', '..');
 const database = `shop_${randomBytes(4).toString('hex')}`;
-const basePort = 43100 + Math.floor(Math.random() * 800);
 const [rabbit, postgres] = [
   await serviceAvailable('RabbitMQ on 127.0.0.1:5672', () => probeTcp('127.0.0.1', 5672)),
   await serviceAvailable('PostgreSQL on 127.0.0.1:5432', () => probeTcp('127.0.0.1', 5432)),
@@ -26,6 +25,7 @@ const [rabbit, postgres] = [
 
 describe.runIf(rabbit && postgres)('shop as one process per service on RabbitMQ and PostgreSQL', () => {
   let shop: ChildProcess | undefined;
+  let basePort = 0;
   const admin = () => new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
 
   beforeAll(async () => {
@@ -38,6 +38,7 @@ describe.runIf(rabbit && postgres)('shop as one process per service on RabbitMQ 
     await client.connect();
     await client.query(`CREATE DATABASE ${database}`);
     await client.end();
+    basePort = await freePortRun(5);
     shop = spawn(process.execPath, [join(here, '..', 'scripts', 'multi.mjs')], {
       env: {
         ...process.env,

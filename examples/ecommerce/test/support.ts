@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { request } from 'undici';
 import type { SagaInstance } from '@tandem/core';
 import { eventually } from '@tandem/core/testing';
@@ -65,4 +66,27 @@ export async function fulfilmentOf(shop: Shop, orderId: string): Promise<SagaIns
 /** Rows read straight from the shop's database (each service's own tables). */
 export async function rowsOf<R>(shop: Shop, sql: string, params: unknown[] = []): Promise<R[]> {
   return shop.config.store!.transaction(async (tx) => (await (tx as Queryable).query<R>(sql, params)).rows);
+}
+
+/**
+ * The first of `count` consecutive ports that are free now, below Linux's ephemeral range
+ * (32768+): there other programs' `listen(0)` and outgoing connections take theirs, so a
+ * port picked in it can be taken before the service binds it (a CI run lost the shop's
+ * inventory that way).
+ */
+export async function freePortRun(count: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    let free = true;
+    for (let port = base; free && port < base + count; port++) free = await canListen(port);
+    if (free) return base;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
