@@ -36,50 +36,13 @@ import type { AppOptions } from './app-options.js';
 import { AppSagas } from '../sagas/app-sagas.js';
 import { appReplay, consumedContracts, type AppReplayOptions } from '../replay/app-replay.js';
 import { groupConcurrency } from './group-concurrency.js';
+import type { App, AppState } from './app-interface.js';
+
+export type { App, AppState } from './app-interface.js';
 import type { ReplayResult } from '../replay/replay.js';
 import { ActivityHub, reportPublished, type ActivitySource } from '../activity/activity.js';
 import { describeApp, type AppModel } from '../docs/app-model.js';
 import { context } from '@opentelemetry/api';
-
-/** Where an app is in its life: created, starting, running, stopping, stopped. */
-export type AppState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
-
-/** A running set of services: handlers, the broker, the store and the HTTP server, started and stopped together. */
-export interface App {
-  readonly state: AppState;
-  readonly broker: BrokerTransport;
-  readonly store: Store | undefined;
-  readonly endpoints: readonly SyncEndpoint[];
-  command<C extends CommandContract>(contract: C, fn: CommandHandler<C>, options?: HandlerOptions): this;
-  query<C extends QueryContract>(contract: C, fn: QueryHandler<C>, options?: HandlerOptions): this;
-  onEvent<E extends EventContract>(contract: E, fn: EventHandler<E>, options?: EventHandlerOptions): this;
-  start(): Promise<void>;
-  /** Graceful: new requests get 503, consumers and in-flight handlers drain, then everything closes. */
-  stop(): Promise<void>;
-  /** A typed call, in process when this app serves the contract, else through `clients`. */
-  call<C extends SyncContract>(contract: C, input: InputOf<C>, options?: CallOptions): Promise<OutputOf<C>>;
-  /** Publishes an event from outside any handler (a script, a scheduler). */
-  publish<E extends EventContract>(
-    event: E,
-    data: DataOf<E>,
-    options?: PublishOptions & { source?: string },
-  ): Promise<void>;
-  health(): Promise<HealthReport>;
-  /**
-   * Replays past events of some types to one consumer group, with their original ids (see
-   * docs/evolution.md, Replay): from the broker's history on Kafka, else from the outbox's
-   * retained published rows.
-   */
-  replay(options: AppReplayOptions): Promise<ReplayResult>;
-  /**
-   * What the app does, live: handler runs, published events, retries, dead letters,
-   * breaker changes (see docs/console.md). A live view for whoever subscribes, at most once,
-   * not a consumer group; nothing is built while nobody listens.
-   */
-  readonly activity: ActivitySource;
-  /** Its services, sync operations, events with their publishers and consumer groups, and sagas (what `tandem docs` reads). */
-  model(): AppModel;
-}
 
 /** Makes an app from services (decorated classes or service() definitions), a broker and a store; call start() to run it. Example: `const app = createApp({ services: [Orders] }); await app.start();` */
 export function createApp(options: AppOptions = {}): App {
