@@ -1,5 +1,9 @@
-import type { IncomingMessage } from 'node:http';
-import type { HealthReport } from '@tandem/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HealthReport, SyncHost } from '@tandem/core';
+
+/** The health routes, below the server's base path. */
+export const LIVE = '/health/live';
+export const READY = '/health/ready';
 
 /** What a health request carries for `healthChecks` to decide on. */
 export interface HealthRequest {
@@ -36,4 +40,26 @@ export async function healthBody(
     }
   }
   return JSON.stringify(shown ? { status, checks: report.checks } : { status });
+}
+
+/**
+ * Answers `/health/live` or `/health/ready`: 503 `starting` before the app is attached,
+ * else the report's liveness or readiness with the checks the caller may see.
+ */
+export async function answerHealth(
+  host: SyncHost | undefined,
+  exposure: HealthChecksExposure,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  if (!host) {
+    res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"starting"}');
+    return;
+  }
+  const report = await host.health();
+  const ok = path.endsWith(LIVE) ? report.live : report.ready;
+  const body = await healthBody(report, ok, exposure, { path, headers: req.headers });
+  if (res.writableEnded) return;
+  res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
 }

@@ -25,7 +25,7 @@ import { refusal, replyWithProblem } from './reply.js';
 import { statusOf } from './problem.js';
 import { hasBody, routeOf, RouteTable } from './routes.js';
 import { Connections } from './drain.js';
-import { healthBody } from './health.js';
+import { answerHealth, LIVE, READY } from './health.js';
 import type { HttpServer, HttpServerOptions, Next } from './server-options.js';
 import { serverLimits, type ServerLimits } from './server-limits.js';
 import { Mounts } from './mounts.js';
@@ -34,8 +34,6 @@ const STOPPING = 'the service is shutting down; retry on another instance';
 /** What App.stop gives aborted runs after its deadline, at most. */
 const ABORT_GRACE_MS = 2_000;
 const UNANSWERED = 'the service stopped before the handler answered; resend with an Idempotency-Key to retry safely';
-const LIVE = '/health/live';
-const READY = '/health/ready';
 
 /** The path of a request target, without its query string. */
 function pathOf(url: string): string {
@@ -233,7 +231,9 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       const host = this.host;
       if (this.draining) res.setHeader('connection', 'close');
       if (this.isHealthPath(path)) {
-        this.health(path, req, res).catch((error: unknown) => this.fail(req, res, path, error));
+        answerHealth(this.host, this.limits.healthChecks, path, req, res).catch((error: unknown) =>
+          this.fail(req, res, path, error),
+        );
         return;
       }
       if (this.isAdminPath(path)) {
@@ -338,18 +338,6 @@ class NodeHttpServer implements HttpServer, ExchangeServer {
       // A result JSON cannot encode (a BigInt, a cycle) is the handler's bug: 500.
       this.fail(x.req, res, x.path, error);
     }
-  }
-
-  private async health(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.host) {
-      res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"starting"}');
-      return;
-    }
-    const report = await this.host.health();
-    const ok = path.endsWith(LIVE) ? report.live : report.ready;
-    const body = await healthBody(report, ok, this.limits.healthChecks, { path, headers: req.headers });
-    if (res.writableEnded) return;
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
   }
 
   fail(req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void {
