@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { consoleCommand } from './console.js';
 import { main } from './main.js';
+import { captureIo } from './io.fixture.js';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} },
-  };
-}
+const io = captureIo;
 
 describe('tandem console', () => {
   it('names the flag of a usage mistake, with exit code 2', async () => {

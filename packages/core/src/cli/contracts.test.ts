@@ -4,18 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from './main.js';
+import { captureIo } from './io.fixture.js';
 
 const fixture = fileURLToPath(new URL('./contracts.fixture.ts', import.meta.url));
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} },
-  };
-}
+const io = captureIo;
 
 describe('tandem contracts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-contracts-'));

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { commands } from './commands.js';
 import { main } from './main.js';
+import { captureIo } from './io.fixture.js';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} },
-  };
-}
+const io = captureIo;
 
 describe('tandem --help', () => {
   it('prints each subcommand’s usage with exit code 0 for --help, -h and tandem help <command>', async () => {

@@ -3,16 +3,9 @@ import { MemoryBroker, MemoryTransport } from '../transport/memory/memory-broker
 import { conformanceMessage, eventually, uniqueName } from '../testing/harness.js';
 import { Header } from '../messages/headers.js';
 import { main } from './main.js';
+import { captureIo } from './io.fixture.js';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} },
-  };
-}
+const io = captureIo;
 
 describe('tandem CLI', () => {
   it('lists and replays a group’s dead letters on the broker named by --broker', async () => {
