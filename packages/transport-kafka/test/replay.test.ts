@@ -132,21 +132,25 @@ describe.skipIf(!broker || !postgres)('kafka replay: from the topic, to one grou
       const query = { group: lateGroup, types: [Placed.name], since, until };
       expect(late.placed).toEqual([]);
 
-      // A dry run counts the window's events of that type and delivers nothing.
+      // A dry run counts the window's records of that type and delivers nothing. A producer
+      // that retried a send on a loaded machine may have written a record twice (at least
+      // once), so the records can outnumber the events; what late handles below is exact.
       const dry = await lateApp.replay({ ...query, dryRun: true });
-      expect(dry).toMatchObject({ matched: IN_WINDOW, delivered: 0, dryRun: true });
+      expect(dry).toMatchObject({ delivered: 0, dryRun: true });
+      expect(dry.matched).toBeGreaterThanOrEqual(IN_WINDOW);
       expect((await settledRetries(lateGroup)).end).toBe(0);
 
       const progress: number[] = [];
       const result = await lateApp.replay({ ...query, batchSize: 25, onProgress: (p) => progress.push(p.delivered) });
-      expect(result).toMatchObject({ group: lateGroup, matched: IN_WINDOW, delivered: IN_WINDOW, dryRun: false });
-      expect(progress).toEqual([0, 25, 50, 60]);
+      expect(result).toMatchObject({ group: lateGroup, matched: dry.matched, delivered: dry.matched, dryRun: false });
+      expect(progress.slice(0, 3)).toEqual([0, 25, 50]);
+      expect(progress.at(-1)).toBe(result.delivered);
       await eventually('late handled the replayed window', () => late.placed.length >= IN_WINDOW, 30_000);
       await eventually(
         'late settled every replayed record',
         async () => {
           const { end, committed } = await settledRetries(lateGroup);
-          return end === IN_WINDOW && committed === end;
+          return end === result.delivered && committed === end;
         },
         30_000,
       );
@@ -169,12 +173,12 @@ describe.skipIf(!broker || !postgres)('kafka replay: from the topic, to one grou
 
       // Again: delivered again, and every event is a duplicate to late's inbox.
       const again = await lateApp.replay(query);
-      expect(again).toMatchObject({ matched: IN_WINDOW, delivered: IN_WINDOW });
+      expect(again).toMatchObject({ matched: dry.matched, delivered: dry.matched });
       await eventually(
         'late settled the second replay',
         async () => {
           const { end, committed } = await settledRetries(lateGroup);
-          return end === 2 * IN_WINDOW && committed === end;
+          return end === 2 * result.delivered && committed === end;
         },
         30_000,
       );
