@@ -1,10 +1,15 @@
 import { consoleApi, consolePage } from '@tandem/console';
 import { runMain, stopOnSignals } from '@tandem/core';
 import { buildShop } from './shop.js';
+import { shopProcessName, startTracing, tracingWanted } from './tracing.js';
 
 await runMain(async () => {
+  // Each order's trace, kept in memory for the console's Traces view (SHOP_TRACING=off: none).
+  const spans = tracingWanted(process.env) ? startTracing(shopProcessName(process.env)) : undefined;
   // The console (off when NODE_ENV=production): the page at /_tandem/, its API at /_tandem/api.
-  const { app, config, services } = await buildShop(process.env, { mounts: [consoleApi(), consolePage()] });
+  const { app, config, services } = await buildShop(process.env, {
+    mounts: [consoleApi(spans ? { spans } : {}), consolePage()],
+  });
   await app.start();
   const base = `http://127.0.0.1:${config.httpPort}`;
   console.log(`shop (${services.join(', ')}) listening on ${base}

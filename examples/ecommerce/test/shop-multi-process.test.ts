@@ -97,6 +97,31 @@ describe.runIf(rabbit && postgres)('shop as one process per service on RabbitMQ 
         ).body.notifications.length === 2,
       20_000,
     );
+
+    // One trace across the five processes (W3C context over HTTP and RabbitMQ), each process's
+    // part in its own console span ring under its own service name (main.ts turns tracing on).
+    const traces = await getJson<{ recording: boolean; traces: Array<{ traceId: string; name: string }> }>(
+      `${orders}/_tandem/api/traces`,
+    );
+    expect(traces.body.recording).toBe(true);
+    const placing = traces.body.traces.filter((t) => t.name === 'POST /commands/orders.place');
+    expect(placing).toHaveLength(1);
+    const { traceId } = placing[0]!;
+    const names = ['orders', 'inventory', 'payments', 'shipping', 'notifications'];
+    await eventually(
+      'every process holds its part of the order trace',
+      async () => {
+        for (const [i, name] of names.entries()) {
+          const part = await getJson<{ spans?: Array<{ service: string }> }>(
+            `http://127.0.0.1:${basePort + i}/_tandem/api/traces/${traceId}`,
+          );
+          if (part.status !== 200 || !part.body.spans!.some((s) => s.service === `shop-${name}`)) return false;
+        }
+        return true;
+      },
+      20_000,
+    );
+
     const declined = await placeOrder(orders, anOrder({ card: '4000-0000-0000-0002' }));
     expect(declined.body).toMatchObject({ status: 'rejected', reason: 'payment declined' });
   }, 60_000);
