@@ -202,6 +202,7 @@ export type { SagaStep, SagaUndo } from './sagas/step.js';
 export type { SagaClockOptions } from './sagas/clock.js';
 export { SagaMessageType, sagaTopic } from './sagas/messages.js';
 export { SagaMetricName } from './sagas/metrics.js';
+export { retryParkedSaga } from './sagas/operator.js';
 
 // Saga store seam
 export type {

@@ -4,15 +4,18 @@ import {
   NotFoundError,
   RouteNotFoundError,
   UnavailableError,
+  outboxAdminOf,
   type App,
   type Logger,
   type SyncHost,
 } from '@tandem/core';
 import { changeDeadLetters, listDeadLetters } from './dead-letters.js';
 import { CSRF_HEADER, Guard } from './guard.js';
+import { History } from './history.js';
 import { LiveStreams } from './live.js';
 import { groupsOf, modelJson } from './model.js';
-import { resolveConsoleOptions, type ConsoleApiOptions } from './options.js';
+import { resolveConsoleOptions, type ConsoleApiOptions, type ResolvedConsoleOptions } from './options.js';
+import { getSaga, listSagas, retrySaga } from './sagas.js';
 import { breakersJson, lagJson, outboxJson } from './state.js';
 import { Watch } from './watch.js';
 
@@ -40,11 +43,15 @@ const ROUTES = [
   'GET model',
   'GET stats',
   'GET lag',
+  'GET history',
   'GET dead-letters',
   'POST dead-letters/replay',
   'POST dead-letters/discard',
   'GET breakers',
   'GET outbox',
+  'GET sagas',
+  'GET sagas/instance',
+  'POST sagas/retry',
   'GET traces',
   'GET traces/:traceId',
   'GET live (text/event-stream)',
@@ -52,8 +59,8 @@ const ROUTES = [
 
 /**
  * The console's admin API: JSON under `/_tandem/api` on the app's own HTTP server, with
- * the app's model, live statistics, dead letters (replay, discard), breakers, outbox,
- * recent traces and a live activity stream. See docs/console.md for routes and safety.
+ * the app's model, live statistics, lag and outbox history, dead letters (replay, discard),
+ * breakers, outbox, saga instances (retry), recent traces and a live activity stream. See docs/console.md for routes and safety.
  */
 export function consoleApi(options: ConsoleApiOptions = {}): ConsoleApi {
   const resolved = resolveConsoleOptions(options);
@@ -66,6 +73,14 @@ export function consoleApi(options: ConsoleApiOptions = {}): ConsoleApi {
       watch = { app, watch: new Watch(app.activity, resolved.stats, resolved.idleMs) };
     }
     return watch.watch;
+  };
+  let history: { app: App; history: History } | undefined;
+  const historyOf = (app: App): History => {
+    if (history?.app !== app) {
+      history?.history.stop();
+      history = { app, history: historyFor(app, resolved) };
+    }
+    return history.history;
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, request: ConsoleRequest): Promise<void> {
@@ -95,6 +110,9 @@ export function consoleApi(options: ConsoleApiOptions = {}): ConsoleApi {
         });
       }
       if (route === 'lag') return json(res, 200, await lagJson(app));
+      if (route === 'history') return json(res, 200, historyOf(app).look());
+      if (route === 'sagas') return json(res, 200, await listSagas(app.store, query));
+      if (route === 'sagas/instance') return json(res, 200, await getSaga(app.store, query));
       if (route === 'dead-letters') return json(res, 200, await listDeadLetters(deadLettersOf(host, app), query));
       if (route === 'breakers') return json(res, 200, await breakersJson(host));
       if (route === 'outbox') return json(res, 200, await outboxJson(app, query));
@@ -112,6 +130,8 @@ export function consoleApi(options: ConsoleApiOptions = {}): ConsoleApi {
     } else if (route === 'dead-letters/replay' || route === 'dead-letters/discard') {
       const action = route === 'dead-letters/replay' ? 'replay' : 'discard';
       return json(res, 200, await changeDeadLetters(deadLettersOf(host, app), action, query));
+    } else if (route === 'sagas/retry') {
+      return json(res, 200, await retrySaga(app.store, query));
     }
     throw new RouteNotFoundError(`no console API route at ${method} ${route || '/'}; its routes: ${ROUTES.join(', ')}`);
   }
@@ -123,6 +143,7 @@ export function consoleApi(options: ConsoleApiOptions = {}): ConsoleApi {
     close() {
       live.closeAll();
       watch?.watch.stop();
+      history?.history.stop();
     },
   };
 }
@@ -132,6 +153,21 @@ function deadLettersOf(host: SyncHost, app: App) {
   const access = app.broker.deadLetters;
   if (!access) throw new RouteNotFoundError(`this app's broker gives no dead-letter access`);
   return { groups: groupsOf(app), access };
+}
+
+/** What the history samples in this app: its groups, its broker's backlog, its outbox's counts. */
+function historyFor(app: App, options: ResolvedConsoleOptions): History {
+  const broker = app.broker;
+  const outbox = outboxAdminOf(app.store?.outbox);
+  return new History(
+    {
+      groups: () => groupsOf(app),
+      ...(broker.backlog ? { backlog: (group: string) => broker.backlog!(group) } : {}),
+      ...(outbox ? { outboxCounts: () => outbox.counts() } : {}),
+    },
+    options.history,
+    options.idleMs,
+  );
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ConfigError } from '@tandem/core';
 import type { HandlerStatsOptions } from '../feeds/handler-stats.js';
 import type { SampledOptions } from '../feeds/sampled.js';
+import type { HistoryOptions } from './history.js';
 import type { SpanRing } from '../span-ring.js';
 
 /** What consoleApi() takes. */
@@ -37,6 +38,12 @@ export interface ConsoleApiOptions {
    * While nobody looks, the app builds no activity records at all. Default 5 min.
    */
   idleMs?: number;
+  /**
+   * The lag and outbox history (`GET history`): a sample every `intervalMs` (5 s), the last
+   * `samples` kept (180: 15 minutes), at most `maxGroups` consumer groups (20). Sampled only
+   * while someone looks, like the statistics (`idleMs`).
+   */
+  history?: HistoryOptions;
 }
 
 /** The options with their defaults, checked. */
@@ -51,6 +58,7 @@ export interface ResolvedConsoleOptions {
   heartbeatMs: number;
   maxBufferedBytes: number;
   idleMs: number;
+  history: HistoryOptions;
 }
 
 export function resolveConsoleOptions(
@@ -74,5 +82,6 @@ export function resolveConsoleOptions(
     heartbeatMs: options.live?.heartbeatMs ?? 15_000,
     maxBufferedBytes: options.live?.maxBufferedBytes ?? 1024 * 1024,
     idleMs: options.idleMs ?? 5 * 60_000,
+    history: options.history ?? {},
   };
 }
