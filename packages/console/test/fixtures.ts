@@ -8,6 +8,9 @@ import {
   NonRetryableError,
   silentLogger,
   type App,
+  type SagaInstance,
+  type SagaStatus,
+  type Store,
 } from '@tandem/core';
 import { httpServer, type HttpMount } from '@tandem/transport-http';
 import { z } from 'zod';
@@ -61,7 +64,11 @@ export interface Started {
  * The `billing` app on an in-process broker of its own: `billing.pay` publishes
  * `billing.paid`, and its `ledger` group dead-letters an event with `fail: true` the first time it sees its order.
  */
-export async function startBilling(options: ConsoleApiOptions = {}, mounts: HttpMount[] = []): Promise<Started> {
+export async function startBilling(
+  options: ConsoleApiOptions = {},
+  mounts: HttpMount[] = [],
+  store?: Store,
+): Promise<Started> {
   const handled: string[] = [];
   const declined = new Set<string>();
   const server = httpServer({
@@ -75,6 +82,7 @@ export async function startBilling(options: ConsoleApiOptions = {}, mounts: Http
     http: server,
     logger: silentLogger,
     name: 'billing',
+    ...(store ? { store } : {}),
   });
   app.command(
     Pay,
@@ -118,5 +126,38 @@ export function rawGet(port: number, path: string, host: string): Promise<{ stat
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * Writes a checkout saga instance straight into the store, as a running app's saga would
+ * have left it: a parked one failed to void its payment (the compensation an operator retries).
+ */
+export async function seedSaga(store: Store, id: string, status: SagaStatus, at = Date.now()): Promise<void> {
+  const parked = status === 'parked';
+  const instance: SagaInstance = {
+    saga: 'checkout',
+    id,
+    version: 1,
+    status,
+    state: { orderId: id, note: '<b>bold</b>' },
+    data: {
+      timeouts: {},
+      compensations: [],
+      pending: {},
+      history: [{ at, input: 'orders.placed', messageId: `m-${id}`, status }],
+      ...(parked
+        ? {
+            reason: 'payment failed',
+            error: 'payments.void: gateway down',
+            failed: { kind: 'command', name: 'payments.void', input: { orderId: id } },
+          }
+        : {}),
+    },
+    createdAt: at,
+    updatedAt: at,
+  };
+  await store.transaction(async (tx) => {
+    if (!(await store.sagas!.save(tx, instance, 0))) throw new Error(`saga instance ${id} already stored`);
   });
 }
