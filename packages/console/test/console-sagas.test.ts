@@ -102,7 +102,7 @@ describe('the console API: saga instances', () => {
     expect(stored?.status).toBe('compensating');
     expect(stored?.data.history.at(-1)?.input).toBe('operator:retry');
     // The compensation goes through the outbox; the app's relay publishes it.
-    await eventually('the outbox relayed the compensation', async () => (await store.outbox.counts()).waiting === 0);
+    await eventually('the outbox relayed the compensation', async () => (await store.outbox!.counts()).waiting === 0);
 
     const again = await getJson<{ code: string; detail: string }>(url, {
       method: 'POST',
