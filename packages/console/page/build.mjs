@@ -1,7 +1,9 @@
 // Bundles the console page (page/src) into page/bundle: index.html, console.js (one
-// minified script, dagre included) and console.css. `npm run build:page -w @tandem/console`
-// rewrites the committed bundle; src/page/bundle.test.ts checks it matches the source.
-import { copyFile, mkdir } from 'node:fs/promises';
+// minified script, dagre and uPlot included) and console.css (the page's own, then uPlot's).
+// `npm run build:page -w @tandem/console` rewrites the committed bundle;
+// test/page-bundle.test.ts checks it matches the source.
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 
@@ -18,7 +20,9 @@ export async function buildPage(outDir = here('./bundle/')) {
     logLevel: 'warn',
   });
   await copyFile(here('./src/index.html'), `${outDir}/index.html`);
-  await copyFile(here('./src/console.css'), `${outDir}/console.css`);
+  const uplotCss = createRequire(import.meta.url).resolve('uplot/dist/uPlot.min.css');
+  const css = [await readFile(here('./src/console.css'), 'utf8'), await readFile(uplotCss, 'utf8')];
+  await writeFile(`${outDir}/console.css`, css.join('\n'));
   return outDir;
 }
 

@@ -1,13 +1,15 @@
 /**
  * The console page in Chromium against the billing app on the in-process broker: the
  * services view, a dead letter replayed by clicking, a trace's waterfall, the flow graph,
- * and event data that tries to be markup shown as text.
+ * the lag and outbox charts, a saga instance retried, and event data that tries to be
+ * markup shown as text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryStore, type MemoryStore } from '@tandem/core';
 import { eventually } from '@tandem/core/testing';
 import { consolePage } from '../src/index.js';
 import { chromiumAvailable, installSpanRing, launchChromium, poll, type Chromium } from './browser.js';
-import { startBilling, type Started } from './fixtures.js';
+import { seedSaga, startBilling, type Started } from './fixtures.js';
 
 const available = chromiumAvailable();
 const XSS = '<img src=x onerror="window.__pwned=1;alert(1)">';
@@ -15,6 +17,7 @@ const XSS = '<img src=x onerror="window.__pwned=1;alert(1)">';
 describe.skipIf(!available)('the console page in Chromium (in-process broker)', { timeout: 60_000 }, () => {
   let tracing: ReturnType<typeof installSpanRing>;
   let started: Started;
+  let store: MemoryStore;
   let browser: Chromium;
   let base: string;
   let page: string;
@@ -29,7 +32,10 @@ describe.skipIf(!available)('the console page in Chromium (in-process broker)', 
 
   beforeAll(async () => {
     tracing = installSpanRing();
-    started = await startBilling({ spans: tracing.ring }, [consolePage()]);
+    store = memoryStore();
+    started = await startBilling({ spans: tracing.ring, history: { intervalMs: 200 } }, [consolePage()], store);
+    await seedSaga(store, 'o-done', 'completed', Date.now() - 2_000);
+    await seedSaga(store, 'o-parked', 'parked', Date.now() - 1_000);
     base = started.api.replace(/\/_tandem\/api$/, '');
     page = `${base}/_tandem/`;
     browser = await launchChromium();
@@ -99,6 +105,51 @@ describe.skipIf(!available)('the console page in Chromium (in-process broker)', 
     // billing consumes its own event: a cycle, listed and drawn on both of its edges.
     expect(await tab.locator('#cycles').textContent()).toContain('event cycle between services: billing → billing');
     expect(await tab.locator('svg.flow g.edge.cycle').count()).toBe(2);
+  });
+
+  it('charts lag per group and the outbox over time, from the first look on', async () => {
+    const { page: tab } = browser;
+    await tab.goto(`${page}#health`);
+    const lag = tab.locator('figure[data-chart="lag"]');
+    await poll(async () => Number(await lag.getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
+    await pay('o-charted');
+    const before = Number(await lag.getAttribute('data-points'));
+    // The charts go on filling while the view is open.
+    await poll(async () => Number(await lag.getAttribute('data-points'))).toBeGreaterThan(before);
+    expect(await lag.locator('canvas').count()).toBeGreaterThanOrEqual(1);
+    expect(await lag.locator('.u-legend').textContent()).toContain('ledger');
+    await poll(() => lag.locator('[data-series="ledger"]').textContent()).toMatch(/^ledger: \d+$/);
+    const outbox = tab.locator('figure[data-chart="outbox"]');
+    await poll(() => outbox.locator('[data-series="waiting"]').textContent()).toMatch(/^waiting: \d+$/);
+    await poll(() => outbox.locator('[data-series="parked"]').textContent()).toMatch(/^parked: \d+$/);
+    expect(await tab.locator('#history-since').textContent()).toContain('sampling since the first look');
+    expect(browser.pageErrors, browser.pageErrors.join('\n')).toEqual([]);
+  });
+
+  it('shows saga instances, one with its history, and retries a parked one when confirmed', async () => {
+    const { page: tab } = browser;
+    await tab.goto(`${page}#sagas`);
+    const counts = tab.locator('#saga-counts tr[data-saga="checkout"]');
+    await poll(() => counts.locator('td[data-status="parked"]').textContent()).toBe('1');
+    expect(await counts.locator('td[data-status="completed"]').textContent()).toBe('1');
+    const ids = await tab
+      .locator('#saga-list tr[data-saga-id]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-saga-id')));
+    expect(ids).toEqual(['o-parked', 'o-done']);
+    await tab.locator('#saga-list tr[data-saga-id="o-parked"]').click();
+    const detail = tab.locator('#saga-detail section[data-instance="checkout|o-parked"]');
+    await poll(() => detail.locator('tr.saga-step td').nth(1).textContent()).toBe('orders.placed');
+    // The user's state is shown as text: markup in it stays characters.
+    expect(await detail.locator('pre.saga-state').textContent()).toContain('<b>bold</b>');
+    expect(await tab.locator('main b').count()).toBe(0);
+    expect(await detail.locator('pre.error-text').textContent()).toContain('payments.void: gateway down');
+    await detail.getByRole('button', { name: 'Retry' }).click();
+    await tab.locator('#confirm-ok').click();
+    await poll(() => tab.locator('#saga-outcome').textContent()).toBe('retried checkout o-parked: now compensating');
+    expect((await store.sagas.get('checkout', 'o-parked'))?.status).toBe('compensating');
+    await poll(() => tab.locator('#saga-list tr[data-saga-id="o-parked"] td').nth(2).textContent()).toBe(
+      'compensating',
+    );
   });
 
   it('shows event data and errors that look like markup as text, and runs nothing', async () => {

@@ -3,11 +3,12 @@ import { deadLettersView } from './views/dead-letters.js';
 import { flowView } from './views/flow.js';
 import { healthView } from './views/health.js';
 import { liveView } from './views/live.js';
+import { sagasView } from './views/sagas.js';
 import { servicesView } from './views/services.js';
 import { tracesView } from './views/traces.js';
 import type { View, ViewContext } from './views/view.js';
 
-const views: View[] = [servicesView, flowView, liveView, deadLettersView, tracesView, healthView];
+const views: View[] = [servicesView, flowView, liveView, deadLettersView, sagasView, tracesView, healthView];
 const nav = document.getElementById('nav')!;
 const main = document.getElementById('view')!;
 const status = document.getElementById('status')!;

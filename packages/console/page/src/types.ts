@@ -84,3 +84,49 @@ export interface Span {
 
 /** One record of the live activity stream. */
 export type Activity = { kind: string; at: number } & Record<string, unknown>;
+
+/** `GET history`: samples column by column, oldest first; null where a value could not be read. */
+export interface History {
+  intervalMs: number;
+  capacity: number;
+  watchedForMs: number;
+  lagCounted: boolean;
+  outboxCounted: boolean;
+  at: number[];
+  lag: Array<{ group: string; waiting: Array<number | null> }>;
+  groupsLeftOut: number;
+  outbox: { waiting: Array<number | null>; parked: Array<number | null> };
+}
+
+export type SagaStatus = 'running' | 'compensating' | 'parked' | 'completed' | 'compensated';
+
+export interface SagaSummary {
+  saga: string;
+  id: string;
+  status: SagaStatus;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  nextTimeout: { name: string; dueAt: number } | null;
+  reason: string | null;
+  error: string | null;
+}
+
+/** `GET sagas`. */
+export interface Sagas {
+  sagas: 'available' | 'none';
+  canRetry: boolean;
+  counts: Array<{ saga: string; status: SagaStatus; count: number; oldestUpdatedAt: number }>;
+  instances: SagaSummary[];
+}
+
+/** `GET sagas/instance`. */
+export interface SagaDetail extends SagaSummary {
+  state: unknown;
+  dueAt: number | null;
+  pending: Array<{ commandId: string; command: string; compensation: boolean }>;
+  timeouts: Array<{ name: string; dueAt: number; fired: boolean }>;
+  compensations: Array<{ kind: string; name: string }>;
+  failed: { kind: string; name: string } | null;
+  history: Array<{ at: number; input: string; messageId?: string; status: SagaStatus; note?: string }>;
+}

@@ -1,6 +1,7 @@
 import { getJson } from '../api.js';
 import { h, table } from '../dom.js';
 import { time } from '../format.js';
+import { historyCharts } from './history-charts.js';
 import { every, type View } from './view.js';
 
 interface Breakers {
@@ -16,12 +17,18 @@ interface Outbox {
   parked: Array<{ seq: string | number; topic: string; lastError?: string; parkedAt?: string }>;
 }
 
-/** Circuit breakers, consumer lag per group, and the outbox's backlog and parked records. */
+/**
+ * Circuit breakers, consumer lag per group and the outbox's backlog and parked records now,
+ * and lag and outbox backlog over the last minutes as charts (kept across refreshes).
+ */
 export const healthView: View = {
   id: 'health',
   title: 'Breakers & health',
   mount(root, context) {
-    return every(
+    const now = h('div', { id: 'health-now' });
+    const charts = historyCharts(context);
+    root.replaceChildren(now, charts.element);
+    const stop = every(
       3_000,
       async () => {
         const [breakers, lag, outbox] = await Promise.all([
@@ -29,7 +36,7 @@ export const healthView: View = {
           getJson<Lag>('lag'),
           getJson<Outbox>('outbox'),
         ]);
-        root.replaceChildren(
+        now.replaceChildren(
           h('h2', {}, 'Circuit breakers'),
           breakers.breakers.length === 0
             ? h('p', { class: 'note' }, 'no breakers (no HTTP calls to other services)')
@@ -79,5 +86,9 @@ export const healthView: View = {
       },
       context,
     );
+    return () => {
+      stop();
+      charts.stop();
+    };
   },
 };
