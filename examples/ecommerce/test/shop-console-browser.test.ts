@@ -1,7 +1,8 @@
 /**
  * The shop on RabbitMQ and a PostgreSQL database of its own, with the console mounted, in
  * Chromium: orders on the event-flow graph, notifications that fail into dead letters and
- * one replayed by clicking, and one order's trace across the services. Skips without
+ * one replayed by clicking, one order's trace across the services, an order's fulfilment
+ * saga with its history, and the outbox charted over time. Skips without
  * RabbitMQ, PostgreSQL or /usr/bin/chromium (fails instead under TANDEM_REQUIRE_SERVICES=1).
  * TANDEM_CONSOLE_SCREENSHOTS=1 writes the screenshots in docs/console.md.
  */
@@ -22,7 +23,7 @@ import {
 import { sharedBrokerUse } from '../../../packages/transport-rabbitmq/test/support/broker-lock.js';
 import type { Mailer } from '../src/services/notifications.js';
 import { buildShop, type Shop } from '../src/shop.js';
-import { anOrder, baseOf, getJson, placeOrder, untilShippedAndNotified } from './support.js';
+import { anOrder, baseOf, fulfilmentOf, getJson, placeOrder, untilShippedAndNotified } from './support.js';
 
 // RabbitMQ's restart test stops the broker; it waits for this file, and this file for it.
 sharedBrokerUse();
@@ -80,7 +81,11 @@ describe.skipIf(!ready)(
           TANDEM_HTTP_PORT: '0',
           TANDEM_HTTP_HOST: '127.0.0.1',
         },
-        { mailer, logger: silentLogger, mounts: [consoleApi({ spans: tracing.ring }), consolePage()] },
+        {
+          mailer,
+          logger: silentLogger,
+          mounts: [consoleApi({ spans: tracing.ring, history: { intervalMs: 500 } }), consolePage()],
+        },
       );
       await shop.app.start();
       base = baseOf(shop);
@@ -153,6 +158,33 @@ describe.skipIf(!ready)(
       const services = new Set(await spans.evaluateAll((gs) => gs.map((g) => g.getAttribute('data-service'))));
       expect([...services]).toEqual(expect.arrayContaining(['orders', 'notifications', 'shipping']));
       await screenshot(page, 'trace');
+    });
+
+    it("shows an order's fulfilment saga with its history", async () => {
+      const placed = await placeOrder(base, anOrder());
+      const orderId = placed.body.orderId;
+      await untilShippedAndNotified(base, orderId, 20_000);
+      const { page } = browser;
+      await page.goto(`${console}#sagas`);
+      const counts = page.locator('#saga-counts tr[data-saga="orders.fulfilment"]');
+      await counts.waitFor();
+      const row = page.locator(`#saga-list tr[data-saga-id="${orderId}"]`);
+      await row.click();
+      const detail = page.locator(`#saga-detail section[data-instance="orders.fulfilment|${orderId}"]`);
+      await poll(() => detail.locator('tr.saga-step').count()).toBeGreaterThanOrEqual(2);
+      expect(await detail.locator('pre.saga-state').textContent()).toContain(orderId);
+      expect(await row.locator('td').nth(2).textContent()).toBe((await fulfilmentOf(shop, orderId))?.status);
+      await screenshot(page, 'sagas');
+    });
+
+    it('charts the outbox over time; RabbitMQ does not count waiting messages, and the page says so', async () => {
+      const { page } = browser;
+      await page.goto(`${console}#health`);
+      const outbox = page.locator('figure[data-chart="outbox"]');
+      await poll(async () => Number(await outbox.getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
+      await poll(() => outbox.locator('[data-series="waiting"]').textContent()).toMatch(/^waiting: \d+$/);
+      expect(await page.locator('#lag-history-note').textContent()).toContain('does not count waiting messages');
+      expect(await page.locator('figure[data-chart="lag"]').isHidden()).toBe(true);
     });
   },
 );

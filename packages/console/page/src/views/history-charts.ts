@@ -4,7 +4,8 @@ import { lineChart } from '../line-chart.js';
 import type { History } from '../types.js';
 import type { ViewContext } from './view.js';
 
-const minutes = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
+const span = (ms: number) =>
+  ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : ms >= 1_000 ? `${Math.round(ms / 1_000)} s` : `${ms} ms`;
 
 /**
  * Lag per consumer group and the outbox's waiting and parked records over the last minutes,
@@ -32,7 +33,7 @@ export function historyCharts(context: ViewContext): { element: HTMLElement; sto
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const draw = (history: History) => {
-    since.textContent = `a sample every ${minutes(history.intervalMs)}, the last ${minutes(history.intervalMs * history.capacity)} kept; sampling since the first look, ${minutes(history.watchedForMs)} ago`;
+    since.textContent = `a sample every ${span(history.intervalMs)}, the last ${span(history.intervalMs * history.capacity)} kept; sampling since the first look, ${span(history.watchedForMs)} ago`;
     lagNote.textContent = !history.lagCounted
       ? 'this broker does not count waiting messages: lag is unknown'
       : history.groupsLeftOut > 0
