@@ -20,10 +20,10 @@ export function sagaStoreOf(store: Store) {
 }
 
 /**
- * Sends a parked instance back to compensating: the compensation that failed runs again
- * (then the rest, newest first). Its messages go through the store's outbox, in the same
- * transaction as the instance's change, so the store needs an outbox. Resolves with the
- * instance as saved.
+ * Sends a parked saga instance back to compensating (what `tandem sagas retry` and the
+ * console's Retry do): the compensation that failed runs again (then the rest, newest
+ * first). Its messages go through the store's outbox, in the same transaction as the
+ * instance's change, so the store needs an outbox. Resolves with the instance as saved.
  */
 export async function retryParkedSaga(store: Store, saga: string, id: string): Promise<SagaInstance> {
   const sagas = sagaStoreOf(store);
