@@ -1,7 +1,7 @@
 import { memoryStore } from '@tandem/core';
 import { eventually } from '@tandem/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, startBilling, type Started } from './fixtures.js';
+import { getJson, Pay, startBilling, type Started } from './fixtures.js';
 
 let started: Started | undefined;
 afterEach(async () => {
@@ -51,6 +51,13 @@ describe('the console API: lag and outbox history', () => {
     expect(full.at).toEqual([...full.at].sort((a, b) => a - b));
     const later = await historyWhen(api, 'a newer sample in the full ring', (seen) => seen.at[0]! > full.at[0]!);
     expect(later.at).toHaveLength(4);
+
+    // Events held in the ledger group show as lag: one in flight, two waiting; then none.
+    const release = started.hold();
+    for (const orderId of ['o-1', 'o-2', 'o-3']) await started.app.call(Pay, { orderId });
+    await historyWhen(api, 'two events waiting for ledger', (seen) => seen.lag[0]!.waiting.at(-1) === 2);
+    release();
+    await historyWhen(api, 'the ledger caught up', (seen) => seen.lag[0]!.waiting.at(-1) === 0);
 
     // Idle for longer than idleMs: the sampler stops and drops its samples; the next look starts anew.
     await new Promise((resolve) => setTimeout(resolve, 1_500));

@@ -58,11 +58,14 @@ export interface Started {
   app: App;
   api: string;
   handled: string[];
+  /** Holds the `ledger` group's handler (one delivery at a time) until the returned function is called: its events wait. */
+  hold(): () => void;
 }
 
 /**
  * The `billing` app on an in-process broker of its own: `billing.pay` publishes
- * `billing.paid`, and its `ledger` group dead-letters an event with `fail: true` the first time it sees its order.
+ * `billing.paid`, and its `ledger` group (one delivery at a time) dead-letters an event with
+ * `fail: true` the first time it sees its order.
  */
 export async function startBilling(
   options: ConsoleApiOptions = {},
@@ -71,6 +74,7 @@ export async function startBilling(
 ): Promise<Started> {
   const handled: string[] = [];
   const declined = new Set<string>();
+  let held: Promise<void> | undefined;
   const server = httpServer({
     port: 0,
     host: '127.0.0.1',
@@ -94,17 +98,26 @@ export async function startBilling(
   );
   app.onEvent(
     Paid,
-    (event) => {
+    async (event) => {
+      await held;
       if (event.fail && !declined.has(event.orderId)) {
         declined.add(event.orderId);
         throw new NonRetryableError(`card declined for ${event.orderId}`);
       }
       handled.push(event.orderId);
     },
-    { group: 'ledger' },
+    { group: 'ledger', concurrency: 1 },
   );
   await app.start();
-  return { app, api: `${server.url!}/_tandem/api`, handled };
+  const hold = () => {
+    let release: () => void = () => undefined;
+    held = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      held = undefined;
+      release();
+    };
+  };
+  return { app, api: `${server.url!}/_tandem/api`, handled, hold };
 }
 
 /** A JSON answer: status and body. */
