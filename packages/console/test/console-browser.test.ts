@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryStore, type MemoryStore } from '@tandem/core';
 import { eventually } from '@tandem/core/testing';
 import { consolePage } from '../src/index.js';
-import { chromiumAvailable, installSpanRing, launchChromium, poll, type Chromium } from './browser.js';
+import { chromiumAvailable, installSpanRing, launchChromium, poll, screenshot, type Chromium } from './browser.js';
 import { seedSaga, startBilling, type Started } from './fixtures.js';
 
 const available = chromiumAvailable();
@@ -120,6 +120,7 @@ describe.skipIf(!available)('the console page in Chromium (in-process broker)', 
     await poll(() => lag.locator('[data-series="ledger"]').textContent()).toBe('ledger: 2');
     release();
     await poll(() => lag.locator('[data-series="ledger"]').textContent()).toBe('ledger: 0');
+    await screenshot(tab, 'history');
     const outbox = tab.locator('figure[data-chart="outbox"]');
     await poll(() => outbox.locator('[data-series="waiting"]').textContent()).toMatch(/^waiting: \d+$/);
     await poll(() => outbox.locator('[data-series="parked"]').textContent()).toMatch(/^parked: \d+$/);
