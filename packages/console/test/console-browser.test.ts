@@ -152,6 +152,11 @@ describe.skipIf(!available)('the console page in Chromium (in-process broker)', 
     await poll(() => tab.locator('#saga-list tr[data-saga-id="o-parked"] td').nth(2).textContent()).toBe(
       'compensating',
     );
+    // The list filtered by status.
+    await tab.locator('select[name="status"]').selectOption('completed');
+    const listed = () =>
+      tab.locator('#saga-list tr[data-saga-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-saga-id')));
+    await poll(listed).toEqual(['o-done']);
   });
 
   it('shows event data and errors that look like markup as text, and runs nothing', async () => {

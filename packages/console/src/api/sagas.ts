@@ -88,19 +88,20 @@ export async function listSagas(store: Store | undefined, query: URLSearchParams
   return { sagas: 'available', canRetry: store.outbox !== undefined, counts, instances: instances.map(summary) };
 }
 
-function sagaStore(store: Store | undefined) {
+/** The store, when it keeps saga instances; else the route answers 404 saying so. */
+function withSagas(store: Store | undefined): Store & { sagas: NonNullable<Store['sagas']> } {
   if (!store?.sagas)
     throw new RouteNotFoundError(
       `this app's store (${store?.name ?? 'none'}) keeps no saga instances (sagas need PostgreSQL, PGlite or memory)`,
     );
-  return store.sagas;
+  return store as Store & { sagas: NonNullable<Store['sagas']> };
 }
 
 /** `GET sagas/instance?saga=S&id=ID`: one instance and its history, or 404. */
 export async function getSaga(store: Store | undefined, query: URLSearchParams) {
   const saga = required(query, 'saga');
   const id = required(query, 'id');
-  const instance = await sagaStore(store).get(saga, id);
+  const instance = await withSagas(store).sagas.get(saga, id);
   if (!instance)
     throw new NotFoundError(`saga '${saga.slice(0, 200)}' has no instance '${id.slice(0, 200)}' in this app's store`);
   return detail(instance);
@@ -113,10 +114,10 @@ export async function getSaga(store: Store | undefined, query: URLSearchParams) 
 export async function retrySaga(store: Store | undefined, query: URLSearchParams) {
   const saga = required(query, 'saga');
   const id = required(query, 'id');
-  sagaStore(store);
-  if (!store!.outbox)
+  const kept = withSagas(store);
+  if (!kept.outbox)
     throw new RouteNotFoundError(
-      `this app's store (${store!.name}) has no outbox: a saga retry sends its compensation through it`,
+      `this app's store (${kept.name}) has no outbox: a saga retry sends its compensation through it`,
     );
-  return detail(await retryParkedSaga(store!, saga, id));
+  return detail(await retryParkedSaga(kept, saga, id));
 }

@@ -80,13 +80,14 @@ export const sagasView: View = {
       summary.replaceChildren(h('h2', {}, 'Instances per saga and status'), countsTable(answer.counts));
       const names = [...new Set(answer.counts.map((c) => c.saga))].sort();
       filters.replaceChildren(
-        select('saga', names, filter.saga, (v) => ((filter.saga = v), void refresh().catch(context.report))),
-        select(
-          'status',
-          [...STATUSES],
-          filter.status,
-          (v) => ((filter.status = v), void refresh().catch(context.report)),
-        ),
+        select('saga', names, filter.saga, (saga) => {
+          filter.saga = saga;
+          void refresh().catch(context.report);
+        }),
+        select('status', [...STATUSES], filter.status, (status) => {
+          filter.status = status;
+          void refresh().catch(context.report);
+        }),
       );
       list.replaceChildren(
         answer.instances.length === 0
