@@ -1,5 +1,7 @@
-// One calling process: CALLER=raw (undici Pool, JSON in and out, zod on the answer) or
-// CALLER=tandem (httpClient.call with the contract, which validates input and output).
+// One calling process: CALLER=raw (undici Pool's request(), JSON in and out, zod on the
+// answer), CALLER=dispatch (the same through undici's lowest API, Pool.dispatch() with a
+// handler of its own: the floor any client built on undici stands on) or CALLER=tandem
+// (httpClient.call with the contract, which validates input and output).
 // Closed loop: CONNECTIONS callers each awaiting its call before the next, for SECONDS.
 // Prints one JSON line with calls/s, latency percentiles and this process's CPU per call.
 import { Pool } from 'undici';
@@ -30,13 +32,60 @@ function rawCaller() {
   };
 }
 
+/** Gathers one answer's status and body, as the least a dispatch() handler can do. */
+class AnswerHandler {
+  constructor(resolve, reject) {
+    this.resolve = resolve;
+    this.reject = reject;
+    this.status = 0;
+    this.chunks = [];
+  }
+  onConnect() {}
+  onHeaders(statusCode) {
+    this.status = statusCode;
+    return true;
+  }
+  onData(chunk) {
+    this.chunks.push(chunk);
+    return true;
+  }
+  onComplete() {
+    this.resolve({ status: this.status, text: Buffer.concat(this.chunks).toString('utf8') });
+  }
+  onError(error) {
+    this.reject(error);
+  }
+}
+
+function dispatchCaller() {
+  const pool = new Pool(url, { connections });
+  const origin = new URL(url).origin;
+  return async () => {
+    const answer = await new Promise((resolve, reject) =>
+      pool.dispatch(
+        {
+          origin,
+          path: '/commands/orders.place',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(PlaceOrder.parse(order)),
+        },
+        new AnswerHandler(resolve, reject),
+      ),
+    );
+    if (answer.status !== 200) throw new Error(`status ${answer.status}`);
+    return Answer.parse(JSON.parse(answer.text));
+  };
+}
+
 function tandemCaller() {
   // Retries and breaker stay on (their defaults): that is what a user gets.
   const client = httpClient({ services: { orders: url }, connections, logger: silentLogger });
   return () => client.call(placeOrder, order);
 }
 
-const call = process.env.CALLER === 'tandem' ? tandemCaller() : rawCaller();
+const makers = { raw: rawCaller, dispatch: dispatchCaller, tandem: tandemCaller };
+const call = makers[process.env.CALLER ?? 'raw']();
 
 async function loop(until, samples) {
   while (performance.now() < until) {

@@ -1,5 +1,6 @@
 // bench/client-call: Tandem's httpClient calling the orders.place command against raw
-// undici doing the same (JSON body, zod-checked answer), both against the bare node:http
+// undici doing the same (JSON body, zod-checked answer) through request() and through its
+// lowest API, dispatch(), all against the bare node:http
 // server of bench/http-overhead pinned to core 0, each caller in its own process on core 1.
 // Closed loop with a fixed number of callers, alternating rounds, medians.
 //
@@ -22,6 +23,7 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const callers = [
   { name: 'undici', role: 'raw' },
+  { name: 'undici dispatch()', role: 'dispatch' },
   { name: 'tandem httpClient', role: 'tandem' },
 ];
 const server = fileURLToPath(new URL('../http-overhead/bare-server.mjs', import.meta.url));
@@ -102,7 +104,8 @@ if (values.json) {
     settings: { rounds, seconds: Number(values.seconds), callers: Number(values.connections) },
     rows: summary.map(({ name, role, rate, p50, p99, cpuMicros, peakRss }) => ({
       name,
-      role,
+      // The report knows raw, tandem and peer rows: dispatch() is a second raw floor, shown beside.
+      role: role === 'dispatch' ? 'peer' : role,
       rate,
       p50,
       p99,
