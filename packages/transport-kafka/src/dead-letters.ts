@@ -3,7 +3,9 @@
  *
  * Kafka cannot delete one record, so a replay appends a marker record (naming the
  * partition and offset of the letter it replays) to the same topic, and listing leaves
- * replayed letters out. A replayed message goes to the group's shortest retry topic, due
+ * replayed letters out. A discard appends a marker of its own kind and sends nothing: the
+ * letter is neither listed nor replayable again, though its record stays in the topic
+ * until retention removes it. A replayed message goes to the group's shortest retry topic, due
  * at once, with attempt 1: only the group that dead-lettered it handles it again.
  *
  * Reading uses one consumer per group, started on first use, that reads the topic from
@@ -17,7 +19,9 @@ import { decodeHeaders, encodeRetryRecord, positionId, textHeaders } from './cod
 import type { SendRecords } from './dispositions.js';
 import type { KafkaTopicNames } from './names.js';
 
+/** Marker headers, each naming the partition:offset of the letter it settles. */
 const REPLAYED = 'tandem-dead-letter-replayed';
+const DISCARDED = 'tandem-dead-letter-discarded';
 
 interface Letter {
   position: string;
@@ -26,7 +30,8 @@ interface Letter {
 
 class DeadLetterReader {
   readonly letters = new Map<string, Letter>();
-  readonly replayed = new Set<string>();
+  /** Positions of letters replayed or discarded: never listed again. */
+  readonly settled = new Set<string>();
   private readonly next = new Map<number, bigint>();
   private readonly consumer: Consumer;
   readonly started: Promise<void>;
@@ -62,11 +67,12 @@ class DeadLetterReader {
   private read(partition: number, records: KafkaMessage[]): void {
     for (const record of records) {
       const position = `${partition}:${record.offset}`;
-      const marker = textHeaders(record.headers)[REPLAYED];
+      const headers = textHeaders(record.headers);
+      const marker = headers[REPLAYED] ?? headers[DISCARDED];
       if (marker !== undefined) {
-        this.replayed.add(marker);
+        this.settled.add(marker);
         this.letters.delete(marker);
-      } else if (!this.replayed.has(position)) {
+      } else if (!this.settled.has(position)) {
         const stored = {
           topic: this.topic,
           ...(record.key ? { key: record.key.toString('utf8') } : {}),
@@ -168,11 +174,24 @@ export class KafkaDeadLetters implements DeadLetterAccess {
         };
       }),
     );
+    await this.mark(group, chosen, REPLAYED);
+    return chosen.length;
+  }
+
+  /** Appends a discard marker for each chosen letter: neither listed nor replayable again. */
+  async discard(group: string, ids: string[]): Promise<number> {
+    const wanted = new Set(ids);
+    const chosen = (await this.current(group)).filter((l) => wanted.has(l.letter.id));
+    if (chosen.length === 0) return 0;
+    await this.mark(group, chosen, DISCARDED);
+    return chosen.length;
+  }
+
+  private async mark(group: string, chosen: Letter[], kind: typeof REPLAYED | typeof DISCARDED): Promise<void> {
     const topic = this.deps.names.deadLetter(group);
     await this.deps.send(
-      chosen.map(({ position }) => ({ topic, record: { key: null, value: null, headers: { [REPLAYED]: position } } })),
+      chosen.map(({ position }) => ({ topic, record: { key: null, value: null, headers: { [kind]: position } } })),
     );
-    return chosen.length;
   }
 
   async close(): Promise<void> {

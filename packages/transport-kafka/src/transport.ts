@@ -19,6 +19,7 @@ import {
   type TransportHealth,
 } from '@tandem/core';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
+import { groupBacklog } from './backlog.js';
 import { encodeRecord } from './codec.js';
 import { KafkaDeadLetters } from './dead-letters.js';
 import { DispositionWriter } from './dispositions.js';
@@ -88,6 +89,8 @@ export class KafkaTransport implements BrokerTransport {
   private topics: TopicCreator | undefined;
   private writer: DispositionWriter | undefined;
   private readonly subscriptions = new Set<GroupConsumer>();
+  /** Kafka event topics per group that subscribed in this process, closed or not: what backlog() counts. */
+  private readonly groupTopics = new Map<string, Set<string>>();
   private readonly lane = new ExclusiveLane(LONE_PATIENCE_MS, (what) =>
     this.options.logger
       .child({ transport: 'kafka' })
@@ -212,6 +215,24 @@ export class KafkaTransport implements BrokerTransport {
     await this.send(messages.map((m) => ({ topic: this.options.names.event(m.topic), record: encodeRecord(m) })));
   }
 
+  /**
+   * Records waiting for `group`: end offset minus committed offset over its event and retry
+   * topics (backlog.ts). Rejects with a ConfigError when the group has never run.
+   */
+  async backlog(group: string): Promise<number> {
+    const { admin } = this.requireOpen();
+    return groupBacklog(
+      {
+        admin: () => admin,
+        names: this.options.names,
+        retryLevelsMs: this.options.retryLevelsMs,
+        fromBeginning: this.options.fromBeginning,
+        subscribedTopics: (g) => [...(this.groupTopics.get(g) ?? [])],
+      },
+      group,
+    );
+  }
+
   /** Past events to `group` only, through its shortest retry topic, due at once (group-delivery.ts). */
   deliverTo(group: string, events: readonly PastEvent[]): Promise<void> {
     if (this.state === 'closing' || this.state === 'closed')
@@ -228,6 +249,9 @@ export class KafkaTransport implements BrokerTransport {
     const eventTopics = new Map(spec.topics.map((t) => [names.event(t), t] as const));
     const retryTopics = this.options.retryLevelsMs.map((level) => names.retry(spec.group, level));
     await topics.ensure([...eventTopics.keys(), ...retryTopics]);
+    let known = this.groupTopics.get(spec.group);
+    if (!known) this.groupTopics.set(spec.group, (known = new Set()));
+    for (const topic of eventTopics.keys()) known.add(topic);
     const consumer = new GroupConsumer(
       { group: spec.group, eventTopics, retryTopics, concurrency: spec.concurrency },
       handle,

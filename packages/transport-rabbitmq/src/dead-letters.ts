@@ -3,7 +3,8 @@
  * takes messages with basic.get on a private channel without acking them and then
  * returns them all (nack with requeue), which puts them back where they were. Replay
  * sends the chosen ones back to the group's queue as first attempts, waits for the
- * confirm, and only then acks (removes) them from the dead-letter queue.
+ * confirm, and only then acks (removes) them from the dead-letter queue. Discard acks the
+ * chosen ones without sending them anywhere: they are gone for good.
  */
 import type { Channel, GetMessage } from 'amqplib';
 import { Header, readDeadLetter, type DeadLetter, type DeadLetterAccess } from '@tandem/core';
@@ -55,6 +56,34 @@ export function deadLetterAccess(
     return letter.id === '' ? { ...letter, id: decoded.id } : letter;
   }
 
+  /**
+   * Looks through the dead-letter queue (at most deadLetterScanLimit messages) for the chosen
+   * ids; each one found is handed to `settle` and then acked, which removes it. The others
+   * are returned (nack with requeue) to where they were. Returns how many were removed.
+   */
+  function take(group: string, ids: string[], settle: (letter: DeadLetter) => Promise<void>): Promise<number> {
+    const wanted = new Set(ids);
+    if (wanted.size === 0) return Promise.resolve(0);
+    return withQueue(
+      group,
+      async (channel, queue) => {
+        let taken = 0;
+        for (let scanned = 0; wanted.size > 0 && scanned < options.deadLetterScanLimit; scanned++) {
+          const message = await channel.get(queue, { noAck: false });
+          if (message === false) break;
+          const letter = read(message, group, queue);
+          if (!wanted.delete(letter.id)) continue;
+          await settle(letter);
+          channel.ack(message);
+          taken++;
+        }
+        channel.nackAll(true);
+        return taken;
+      },
+      0,
+    );
+  }
+
   return {
     // Without a limit, as many as a replay would look through: a bound, since each is held in memory.
     list(group, { limit = options.deadLetterScanLimit } = {}) {
@@ -74,33 +103,20 @@ export function deadLetterAccess(
       );
     },
 
-    replay(group, ids) {
-      const wanted = new Set(ids);
-      if (wanted.size === 0) return Promise.resolve(0);
-      return withQueue(
-        group,
-        async (channel, queue) => {
-          const target = topology.group(group).queue;
-          let replayed = 0;
-          for (let scanned = 0; wanted.size > 0 && scanned < options.deadLetterScanLimit; scanned++) {
-            const message = await channel.get(queue, { noAck: false });
-            if (message === false) break;
-            const letter = read(message, group, queue);
-            if (!wanted.delete(letter.id)) continue;
-            const headers: Record<string, string> = {
-              ...letter.message.headers,
-              [Header.originTopic]: letter.message.topic,
-            };
-            delete headers[Header.attempt];
-            await publisher.send([encodeMessage({ ...letter.message, headers }, '', target, true, letter.id)]);
-            channel.ack(message);
-            replayed++;
-          }
-          channel.nackAll(true);
-          return replayed;
-        },
-        0,
-      );
+    async replay(group, ids) {
+      const target = topology.group(group).queue;
+      return take(group, ids, async (letter) => {
+        const headers: Record<string, string> = {
+          ...letter.message.headers,
+          [Header.originTopic]: letter.message.topic,
+        };
+        delete headers[Header.attempt];
+        await publisher.send([encodeMessage({ ...letter.message, headers }, '', target, true, letter.id)]);
+      });
+    },
+
+    discard(group, ids) {
+      return take(group, ids, () => Promise.resolve());
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   type SubscriptionSpec,
   type TransportHealth,
 } from '@tandem/core';
+import { groupBacklog } from './backlog.js';
 import { encodeMessage } from './codec.js';
 import { AmqpConnection } from './connection.js';
 import { GroupConsumer } from './consumer.js';
@@ -32,6 +33,11 @@ export class RabbitMQTransport implements BrokerTransport {
   readonly deadLetters: DeadLetterAccess;
   /** Past events to one group's queue only (`tandem replay`), ids unchanged, confirmed in order. */
   readonly deliverTo: (group: string, events: readonly PastEvent[]) => Promise<void>;
+  /**
+   * Messages waiting for a group: ready in its queue or waiting in its delay queues
+   * (backlog.ts). Rejects with a ConfigError when the group has no queue on the broker.
+   */
+  readonly backlog: (group: string) => Promise<number>;
   private readonly options: ResolvedOptions;
   private readonly connection: AmqpConnection;
   private readonly topology: Topology;
@@ -47,6 +53,7 @@ export class RabbitMQTransport implements BrokerTransport {
     this.publisher = new Publisher(this.connection, this.topology, this.options);
     this.deadLetters = deadLetterAccess(this.connection, this.topology, this.publisher, this.options);
     this.deliverTo = groupDelivery(this.connection, this.topology, this.publisher, this.options);
+    this.backlog = groupBacklog(this.connection, this.topology, this.options);
   }
 
   async connect(): Promise<void> {

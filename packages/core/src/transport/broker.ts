@@ -136,8 +136,9 @@ export interface DeadLetterAccess {
   /** Sends the chosen dead letters back to the group (attempt reset to 1) and removes them; returns how many. */
   replay(group: string, ids: string[]): Promise<number>;
   /**
-   * Deletes the chosen dead letters for good; returns how many. Optional: a broker that
-   * cannot delete one message from the middle of a queue offers none (the in-process broker does).
+   * Deletes the chosen dead letters for good; returns how many. Every Tandem transport offers
+   * it (Kafka, which cannot delete a record, by a marker that listing and replay honour);
+   * optional so that a broker that cannot remove one message from the middle offers none.
    */
   discard?(group: string, ids: string[]): Promise<number>;
 }
