@@ -7,13 +7,16 @@ import { appDeadLetters, memoryBrokerNote } from './app-dead-letters.js';
 import type { CliIo } from './io.js';
 
 export const deadLettersUsage = `Usage:
-  tandem dead-letters list   --group G [--broker URL | --app URL] [--limit N] [--json]
-  tandem dead-letters replay --group G (--id ID [--id ID ...] | --all) [--broker URL | --app URL]
+  tandem dead-letters list    --group G [--broker URL | --app URL] [--limit N] [--json]
+  tandem dead-letters replay  --group G (--id ID [--id ID ...] | --all) [--broker URL | --app URL]
+  tandem dead-letters discard --group G (--id ID [--id ID ...] | --all) [--broker URL]
 
 The broker comes from --broker or TANDEM_BROKER_URL (memory://, kafka://host:9092, amqp://user:pass@host/vhost).
 --app http://host:port asks a running app instead, through its admin routes
 (httpServer({ admin: { deadLetters: true } })): the only way to reach the in-process
 broker's (memory://) dead letters, which live inside the app's process.
+discard deletes dead letters for good (on Kafka, which cannot delete a record, a marker hides
+them from list and replay); it asks the broker, or use the Discard button of the app's console.
 `;
 
 export const deadLettersOptions = {
@@ -26,15 +29,22 @@ export const deadLettersOptions = {
   all: { type: 'boolean' },
 } as const;
 
-/** `tandem dead-letters list|replay`: inspects and replays a consumer group's dead letters on any Tandem transport. */
+type Action = 'list' | 'replay' | 'discard';
+const ACTIONS: readonly string[] = ['list', 'replay', 'discard'] satisfies Action[];
+
+/** `tandem dead-letters list|replay|discard`: inspects, replays and deletes a consumer group's dead letters on any Tandem transport. */
 export async function deadLetters(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args;
-  if (action !== 'list' && action !== 'replay') {
+  if (action === undefined || !ACTIONS.includes(action)) {
     io.stderr.write(
-      `tandem dead-letters: expected 'list' or 'replay'${action ? `, got '${action}'` : ''}\n\n${deadLettersUsage}`,
+      `tandem dead-letters: expected 'list', 'replay' or 'discard'${action ? `, got '${action}'` : ''}\n\n${deadLettersUsage}`,
     );
     return 2;
   }
+  return act(action as Action, rest, io);
+}
+
+async function act(action: Action, rest: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args: rest, options: deadLettersOptions, strict: true, allowPositionals: false });
   if (!values.group)
     throw new ConfigError(
@@ -42,6 +52,10 @@ export async function deadLetters(args: string[], io: CliIo): Promise<number> {
     );
   if (values.app !== undefined && values.broker !== undefined)
     throw new ConfigError(`tandem dead-letters ${action}: pass --broker URL or --app URL, not both`);
+  if (values.app !== undefined && action === 'discard')
+    throw new ConfigError(
+      `tandem dead-letters discard: --app lists and replays only; discard through the broker (--broker URL) or the app's console (/_tandem/, Dead letters)`,
+    );
   if (values.app !== undefined) return run(action, { ...values, group: values.group }, appDeadLetters(values.app), io);
   const url = values.broker ?? io.env.TANDEM_BROKER_URL;
   if (!url)
@@ -57,7 +71,7 @@ export async function deadLetters(args: string[], io: CliIo): Promise<number> {
 }
 
 async function run(
-  action: 'list' | 'replay',
+  action: Action,
   values: {
     group: string;
     limit?: string | undefined;
@@ -81,9 +95,16 @@ async function run(
     return 0;
   }
   if (values.all === (values.id !== undefined)) {
-    throw new ConfigError('tandem dead-letters replay: pass either --id ID (repeatable) or --all');
+    throw new ConfigError(`tandem dead-letters ${action}: pass either --id ID (repeatable) or --all`);
   }
   const ids = values.all ? (await access.list(values.group)).map((l) => l.id) : values.id!;
+  if (action === 'discard') {
+    const discard = access.discard?.bind(access);
+    if (!discard) throw new ConfigError('tandem dead-letters discard: this broker cannot delete a dead letter');
+    const discarded = ids.length > 0 ? await discard(values.group, ids) : 0;
+    io.stdout.write(`discarded ${discarded} of ${ids.length} dead letter(s) of group '${values.group}'\n`);
+    return discarded === ids.length ? 0 : 1;
+  }
   const replayed = ids.length > 0 ? await access.replay(values.group, ids) : 0;
   io.stdout.write(`replayed ${replayed} of ${ids.length} dead letter(s) to group '${values.group}'\n`);
   return replayed === ids.length ? 0 : 1;

@@ -75,6 +75,43 @@ describe('tandem CLI', () => {
     expect(out.out.join('')).toContain('"billing"."tandem_idempotency"');
   });
 
+  it('discards chosen dead letters for good, and says when one was not there', async () => {
+    const name = uniqueName('cli-discard');
+    const topic = uniqueName('cli.topic');
+    const transport = new MemoryTransport({ broker: MemoryBroker.shared(name) });
+    await transport.subscribe({ topics: [topic], group: 'billing', concurrency: 1 }, async () => ({
+      kind: 'dead-letter',
+      reason: 'non-retryable',
+      error: new Error('card declined'),
+      attempts: 1,
+    }));
+    await transport.publish([1, 2, 3].map((n) => conformanceMessage(topic, { n }, { key: `k${n}` })));
+    await eventually('three dead letters', async () => (await transport.deadLetters.list('billing')).length === 3);
+    const [first, second, third] = (await transport.deadLetters.list('billing')).map((l) => l.id);
+    const broker = ['--broker', `memory://${name}`];
+
+    const one = io();
+    expect(await main(['dead-letters', 'discard', '--group', 'billing', '--id', second!, ...broker], one.io)).toBe(0);
+    expect(one.out.join('')).toBe(`discarded 1 of 1 dead letter(s) of group 'billing'\n`);
+    expect((await transport.deadLetters.list('billing')).map((l) => l.id)).toEqual([first, third]);
+
+    const again = io();
+    expect(await main(['dead-letters', 'discard', '--group', 'billing', '--id', second!, ...broker], again.io)).toBe(1);
+    expect(again.out.join('')).toContain('discarded 0 of 1');
+
+    const viaApp = io();
+    expect(
+      await main(['dead-letters', 'discard', '--group', 'billing', '--all', '--app', 'http://127.0.0.1:1'], viaApp.io),
+    ).toBe(2);
+    expect(viaApp.err.join('')).toContain('--app lists and replays only');
+
+    const all = io();
+    expect(await main(['dead-letters', 'discard', '--group', 'billing', '--all', ...broker], all.io)).toBe(0);
+    expect(all.out.join('')).toContain('discarded 2 of 2');
+    expect(await transport.deadLetters.list('billing')).toEqual([]);
+    await transport.close();
+  });
+
   it('explains what is missing, with exit code 2', async () => {
     const noGroup = io();
     expect(await main(['dead-letters', 'list', '--broker', 'memory://'], noGroup.io)).toBe(2);
@@ -89,6 +126,9 @@ describe('tandem CLI', () => {
     expect(
       await main(['dead-letters', 'replay', '--group', 'g', '--broker', 'memory://', '--all', '--id', 'x'], both.io),
     ).toBe(2);
+    const noAction = io();
+    expect(await main(['dead-letters', 'purge', '--group', 'g'], noAction.io)).toBe(2);
+    expect(noAction.err.join('')).toContain("expected 'list', 'replay' or 'discard', got 'purge'");
     const unknown = io();
     expect(await main(['dead-lettres'], unknown.io)).toBe(2);
     expect(unknown.err.join('')).toContain("unknown command 'dead-lettres'");
