@@ -5,6 +5,9 @@
 // Unlike CPU time this does not move with other work on the machine.
 //
 //   node bench/peers/rmq-instructions.mjs [--small 2000] [--large 8000] [--only tandem,moleculer]
+//
+// `tandem http` and `tandem console` are the Tandem consumer with an idle HTTP server, without
+// and with the console's API and page mounted: what the console costs an event while nobody looks.
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -35,7 +38,14 @@ const targets = [
   { name: 'amqplib multiple-ack', fill: 'raw', script: script('./consumers/rmq-raw-multi.mjs') },
   { name: 'tandem', fill: 'tandem', script: script('./consumers/rmq-tandem.mjs') },
   { name: 'moleculer', fill: 'moleculer', script: script('./consumers/rmq-moleculer.mjs') },
-].filter((t) => !values.only || values.only.split(',').includes(t.name));
+  { name: 'tandem http', fill: 'tandem', script: script('./consumers/rmq-tandem.mjs'), env: { BENCH_HTTP: 'plain' } },
+  {
+    name: 'tandem console',
+    fill: 'tandem',
+    script: script('./consumers/rmq-tandem.mjs'),
+    env: { BENCH_HTTP: 'console' },
+  },
+].filter((t) => (values.only ? values.only.split(',').includes(t.name) : !t.env));
 
 /** Runs the consumer under callgrind until it drained `events`; its total instruction count. */
 function counted(target, events, file) {
@@ -46,6 +56,7 @@ function counted(target, events, file) {
     BENCH_NAME: `${run}-${target.fill}`,
     BENCH_AMQP_URL: url,
     BENCH_EXIT_WHEN_DRAINED: '1',
+    ...target.env,
   };
   const args = [
     '--tool=callgrind',
@@ -74,7 +85,9 @@ for (const target of targets) {
   const totals = [];
   // A first start declares the framework's own queues and bindings, so the fills land.
   await (
-    await startServer(target.script, { env: { BENCH_NAME: `${run}-${target.fill}`, BENCH_AMQP_URL: url } })
+    await startServer(target.script, {
+      env: { BENCH_NAME: `${run}-${target.fill}`, BENCH_AMQP_URL: url, ...target.env },
+    })
   ).stop();
   for (const events of [small, large]) {
     await fillers[target.fill](`${run}-${target.fill}`, events);
