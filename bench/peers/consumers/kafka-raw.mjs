@@ -1,4 +1,6 @@
-// Raw kafkajs: eachBatch with auto-resolve and auto-commit, JSON.parse + zod per record.
+// Raw kafkajs, eachBatch as its docs recommend for throughput: JSON.parse + zod per record,
+// resolveOffset after each record, a heartbeat per batch, kafkajs's auto-commit of what was
+// resolved (after each batch); a batch stops early when the consumer stops or rebalances.
 import { Kafka, logLevel } from 'kafkajs';
 import { countHandled, ready, validate } from './drain-counter.mjs';
 import { brokers, group, topic } from './kafka-env.mjs';
@@ -9,11 +11,15 @@ await consumer.connect();
 await consumer.subscribe({ topics: [topic], fromBeginning: true });
 await consumer.run({
   partitionsConsumedConcurrently: 4,
-  eachBatch: async ({ batch }) => {
+  eachBatchAutoResolve: false,
+  eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
     for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
       validate(JSON.parse(message.value.toString()));
       countHandled();
+      resolveOffset(message.offset);
     }
+    await heartbeat();
   },
 });
 ready(topic);
