@@ -204,10 +204,10 @@ export class Deliveries {
           'kafka: the process that last handled this partition stopped with records in flight; handing them out one at a time',
         );
       const going = plan.alone + plan.shared;
-      const { ledger } = generation;
+      const tracker = generation.ledger.tracker(topic, partition);
       const partitionKey = `${topic}\u0000${partition}`;
       for (let i = 0; i < going; i++) {
-        const slot = ledger.track(topic, partition, offsets[i]!);
+        const slot = tracker.track(offsets[i]!);
         this.run({ topic, partition, message: messages[i]!, slot, generation }, i < plan.alone, partitionKey);
       }
       // Moves the fetch position only; commits follow the ledger.
