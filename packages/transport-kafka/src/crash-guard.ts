@@ -7,8 +7,9 @@
  * - A member marks the commits of a partition with how far its handlers may have got
  *   (`upto`: `slack` offsets past the furthest record whose handler started). Ordinary
  *   commits carry the mark for free; a handler about to start past it waits for a commit of
- *   its own, which is sent ahead of need (half the slack early), so in steady state nothing
- *   waits and nothing is committed per message. A member that stops normally (close,
+ *   its own, which is sent ahead of need (half the slack early) and extends the marks of the
+ *   partitions handled beside it too, so in steady state nothing waits and nothing is
+ *   committed per message. A member that stops normally (close,
  *   rebalance) commits without a mark.
  * - A member that finds a partition marked by another process knows that process stopped
  *   (crashed, was killed, hung) while some handler up to `upto` was running: any of those
