@@ -34,6 +34,7 @@ const script = (path) => fileURLToPath(new URL(path, import.meta.url));
 const targets = [
   { name: 'kafkajs eachBatch', script: script('./consumers/kafka-raw.mjs') },
   { name: 'kafkajs eachMessage', script: script('./consumers/kafka-raw-each.mjs') },
+  { name: 'kafkajs on Tandem records', tandem: true, script: script('./consumers/kafka-raw.mjs') },
   { name: 'tandem', tandem: true, script: script('./consumers/kafka-tandem.mjs') },
   { name: 'nestjs', script: script('./consumers/kafka-nest.mjs') },
 ].filter((t) => !values.only || values.only.split(',').includes(t.name));
