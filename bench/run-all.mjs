@@ -3,8 +3,8 @@
 //
 //   npm run bench [-- --quick] [--only http,rmq,...] [--skip tracing,...] [--no-build] [--report-only]
 //   names: http, client-call, rmq, kafka (comparison table); http-overhead, rabbitmq,
-//          rabbitmq-latency, rmq-instructions (needs valgrind), kafka-transport, outbox,
-//          tracing (transport scripts)
+//          rabbitmq-latency, rmq-instructions, kafka-instructions (both need valgrind),
+//          kafka-transport, outbox, tracing (transport scripts)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -86,6 +86,12 @@ const transportScripts = [
     title: 'RabbitMQ consume: instructions per event (callgrind)',
     script: 'peers/rmq-instructions.mjs',
     args: q ? ['--small', '2000', '--large', '8000'] : ['--small', '4000', '--large', '12000'],
+  },
+  {
+    name: 'kafka-instructions',
+    title: 'Kafka consume: instructions per event (callgrind)',
+    script: 'peers/kafka-instructions.mjs',
+    args: q ? ['--small', '2000', '--large', '8000'] : ['--small', '2000', '--large', '8000', '--rounds', '2'],
   },
   {
     name: 'kafka-transport',

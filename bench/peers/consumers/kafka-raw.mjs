@@ -1,4 +1,6 @@
-// Raw kafkajs: eachBatch with auto-resolve and auto-commit, JSON.parse + zod per record.
+// Raw kafkajs, eachBatch as its docs recommend for throughput: JSON.parse + zod per record,
+// resolveOffset after each record, a heartbeat per batch, kafkajs's auto-commit of what was
+// resolved (after each batch); a batch stops early when the consumer stops or rebalances.
 import { Kafka, logLevel } from 'kafkajs';
 import { countHandled, ready, validate } from './drain-counter.mjs';
 import { brokers, group, topic } from './kafka-env.mjs';
@@ -7,13 +9,18 @@ const kafka = new Kafka({ brokers, clientId: 'bench-raw', logLevel: logLevel.NOT
 const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 200 });
 await consumer.connect();
 await consumer.subscribe({ topics: [topic], fromBeginning: true });
+// kafkajs's default of one partition at a time: with 4 at once this consumer waits (about
+// 29,000 events/s against 65,000 in one run here, at the same CPU per event).
 await consumer.run({
-  partitionsConsumedConcurrently: 4,
-  eachBatch: async ({ batch }) => {
+  eachBatchAutoResolve: false,
+  eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
     for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
       validate(JSON.parse(message.value.toString()));
       countHandled();
+      resolveOffset(message.offset);
     }
+    await heartbeat();
   },
 });
 ready(topic);

@@ -81,31 +81,76 @@ export function textHeaders(headers: IHeaders | undefined): Record<string, strin
 
 const BOOKKEEPING = new Set(TRANSPORT_HEADERS);
 
+/** What a record header is to the decoder; see `headerRole`. */
+const enum Role {
+  /** A CloudEvents attribute: `name` is its Tandem (`ce-`) name. */
+  Attribute,
+  TraceParent,
+  TraceState,
+  /** The transport's own header (retry records): `name` is its lower-case name. */
+  Bookkeeping,
+  /** Any other header, kept under its own name. */
+  Other,
+}
+
+interface HeaderRole {
+  role: Role;
+  name: string;
+}
+
+/** Most distinct wire names whose role is remembered; past it, names are classified each time. */
+const MAX_HEADER_ROLES = 512;
+const headerRoles = new Map<string, HeaderRole>();
+
+/**
+ * How a record header's name is read. The same few names come with every record, so each is
+ * classified (and its `ce-` name made) once: no lower-casing, prefix test or new string per
+ * header per record.
+ */
+function headerRole(name: string): HeaderRole {
+  let known = headerRoles.get(name);
+  if (known !== undefined) return known;
+  const lower = name.toLowerCase();
+  if (lower.startsWith(KAFKA_BINDING.prefix))
+    known = { role: Role.Attribute, name: CE_PREFIX + lower.slice(KAFKA_BINDING.prefix.length) };
+  else if (lower === 'traceparent') known = { role: Role.TraceParent, name: lower };
+  else if (lower === 'tracestate') known = { role: Role.TraceState, name: lower };
+  else if (BOOKKEEPING.has(lower)) known = { role: Role.Bookkeeping, name: lower };
+  else known = { role: Role.Other, name };
+  if (headerRoles.size < MAX_HEADER_ROLES) headerRoles.set(name, known);
+  return known;
+}
+
 /**
  * Tandem's form of record headers (`ce-*`), trace context folded into the CloudEvents
  * extension. This is `fromBindingHeaders` for the Kafka binding done in one pass, as it
  * runs for every consumed record. Given `bookkeeping`, the transport's own headers go there
- * instead of into the result.
+ * instead of into the result (`false`: they are dropped). `skip` names one Tandem header left
+ * out of the result.
  */
 export function decodeHeaders(
   headers: IHeaders | undefined,
-  bookkeeping?: Record<string, string>,
+  bookkeeping?: Record<string, string> | false,
+  skip?: string,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
   let traceparent: string | undefined;
   let tracestate: string | undefined;
-  for (const name of Object.keys(headers)) {
-    const raw = headers[name];
+  for (const wire in headers) {
+    const raw = headers[wire];
     const first = Array.isArray(raw) ? raw[0] : raw;
     if (first === undefined) continue;
     const value = typeof first === 'string' ? first : first.toString('utf8');
-    const lower = name.toLowerCase();
-    if (lower.startsWith(KAFKA_BINDING.prefix)) out[CE_PREFIX + lower.slice(KAFKA_BINDING.prefix.length)] = value;
-    else if (lower === 'traceparent') traceparent = value;
-    else if (lower === 'tracestate') tracestate = value;
-    else if (bookkeeping && BOOKKEEPING.has(lower)) bookkeeping[lower] = value;
-    else out[name] = value;
+    const { role, name } = headerRole(wire);
+    if (role === Role.Attribute) {
+      if (name !== skip) out[name] = value;
+    } else if (role === Role.TraceParent) traceparent = value;
+    else if (role === Role.TraceState) tracestate = value;
+    else if (role === Role.Bookkeeping) {
+      if (bookkeeping) bookkeeping[name] = value;
+      else if (bookkeeping === undefined) out[wire] = value;
+    } else if (name !== skip) out[name] = value;
   }
   if (traceparent !== undefined) out[Header.traceparent] ??= traceparent;
   if (tracestate !== undefined) out[Header.tracestate] ??= tracestate;
@@ -147,38 +192,52 @@ export function decodeRecord(
   record: KafkaMessage,
   where: { tandemTopic: string; partition: number; retryTopic: boolean },
 ): DecodedRecord {
+  if (!where.retryTopic) {
+    // A first delivery: the transport's headers a producer wrote are dropped while reading
+    // (not deleted after: a delete turns the headers object into a slow dictionary).
+    const headers = decodeHeaders(record.headers, false, Header.attempt);
+    const origin: MessageOrigin = { topic: where.tandemTopic, partition: where.partition, offset: record.offset };
+    return { message: incoming(record, headers, where.tandemTopic, origin, 1) };
+  }
   const bookkeeping: Record<string, string> = {};
   const headers = decodeHeaders(record.headers, bookkeeping);
   const originTopic = bookkeeping[Header.originTopic];
   const dueText = bookkeeping[RetryHeader.due];
-  const isRetry = where.retryTopic && dueText !== undefined && originTopic !== undefined;
-  if (!isRetry) delete headers[Header.attempt];
-  const topic = isRetry ? originTopic : where.tandemTopic;
-  let origin: MessageOrigin;
-  if (isRetry) {
-    const partition = bookkeeping[Header.originPartition];
-    const offset = bookkeeping[Header.originOffset];
-    origin = {
-      topic,
-      ...(partition !== undefined ? { partition: Number(partition) } : {}),
-      ...(offset !== undefined ? { offset } : {}),
-    };
-  } else origin = { topic, partition: where.partition, offset: record.offset };
-  const key = record.key === null ? headers[Header.partitionkey] : record.key.toString('utf8');
-  const message: IncomingMessage = {
-    topic,
-    ...(key !== undefined ? { key } : {}),
-    headers,
-    body: record.value ?? new Uint8Array(0),
-    // Not from Tandem: a position-based id stays the same on redelivery, so the inbox still deduplicates.
-    id: headers[Header.id] || positionId(origin),
-    attempt: isRetry ? attemptOf(headers[Header.attempt]) : 1,
-    receivedAt: Date.now(),
-    origin,
-  };
-  const due = isRetry ? Number(dueText) : NaN;
+  const isRetry = dueText !== undefined && originTopic !== undefined;
+  if (!isRetry) {
+    delete headers[Header.attempt];
+    const origin: MessageOrigin = { topic: where.tandemTopic, partition: where.partition, offset: record.offset };
+    return { message: incoming(record, headers, where.tandemTopic, origin, 1) };
+  }
+  const partition = bookkeeping[Header.originPartition];
+  const offset = bookkeeping[Header.originOffset];
+  const origin: MessageOrigin = { topic: originTopic };
+  if (partition !== undefined) origin.partition = Number(partition);
+  if (offset !== undefined) origin.offset = offset;
+  const message = incoming(record, headers, originTopic, origin, attemptOf(headers[Header.attempt]));
+  const due = Number(dueText);
   return Number.isFinite(due) ? { message, due } : { message };
 }
+
+function incoming(
+  record: KafkaMessage,
+  headers: Record<string, string>,
+  topic: string,
+  origin: MessageOrigin,
+  attempt: number,
+): IncomingMessage {
+  const key = record.key === null ? headers[Header.partitionkey] : record.key.toString('utf8');
+  const body = record.value ?? EMPTY;
+  // Not from Tandem: a position-based id stays the same on redelivery, so the inbox still deduplicates.
+  const id = headers[Header.id] || positionId(origin);
+  const receivedAt = Date.now();
+  // Two literals rather than a spread: a message without a key has no `key` at all.
+  return key === undefined
+    ? { topic, headers, body, id, attempt, receivedAt, origin }
+    : { topic, key, headers, body, id, attempt, receivedAt, origin };
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** A retry record: the message as received plus its next attempt, due time, origin and group. */
 export function encodeRetryRecord(message: IncomingMessage, group: string, attempt: number, due: number): Message {

@@ -25,6 +25,28 @@ const marked = (partition: number, offset: string, metadata: string): CommittedO
 });
 
 describe('CrashGuard', () => {
+  it('extends the marks of partitions handled side by side in one commit', async () => {
+    const positions: Record<number, string> = { 0: '0', 1: '0' };
+    const { guard, commits } = guardWith([], positions);
+    await guard.plan('t', 0, ['0', '1', '2', '3', '4', '5', '6'], '6');
+    await guard.plan('t', 1, ['0', '1', '2', '3'], '3');
+    await guard.beforeShared('t', 0, '0');
+    guard.committed([{ topic: 't', partition: 0, offset: '0', metadata: 'tandem/1 shared 0 10 me' }]);
+    await guard.beforeShared('t', 1, '0');
+    guard.committed([{ topic: 't', partition: 1, offset: '0', metadata: 'tandem/1 shared 0 10 me' }]);
+    expect(guard.beforeShared('t', 1, '3')).toBeUndefined();
+    commits.length = 0;
+    positions[0] = '4';
+    positions[1] = '2';
+    // Partition 0 gets close to its mark: partition 1, which started handlers since its own, goes along.
+    expect(guard.beforeShared('t', 0, '6')).toBeUndefined();
+    await Promise.resolve();
+    expect(commits).toEqual([
+      [0, '4', 'tandem/1 shared 0 16 me'],
+      [1, '2', 'tandem/1 shared 0 13 me'],
+    ]);
+  });
+
   it('marks a partition before its first handler starts, and again ahead of need', async () => {
     const positions: Record<number, string> = {};
     const { guard, commits } = guardWith([], positions);

@@ -7,8 +7,9 @@
  * - A member marks the commits of a partition with how far its handlers may have got
  *   (`upto`: `slack` offsets past the furthest record whose handler started). Ordinary
  *   commits carry the mark for free; a handler about to start past it waits for a commit of
- *   its own, which is sent ahead of need (half the slack early), so in steady state nothing
- *   waits and nothing is committed per message. A member that stops normally (close,
+ *   its own, which is sent ahead of need (half the slack early) and extends the marks of the
+ *   partitions handled beside it too, so in steady state nothing waits and nothing is
+ *   committed per message. A member that stops normally (close,
  *   rebalance) commits without a mark.
  * - A member that finds a partition marked by another process knows that process stopped
  *   (crashed, was killed, hung) while some handler up to `upto` was running: any of those
@@ -44,11 +45,19 @@ export interface CrashGuardDeps {
   commit(entries: CommitEntry[]): Promise<void>;
 }
 
+interface SharedMode {
+  kind: 'shared';
+  upto: bigint;
+  started: bigint;
+  /** The commit under way that extends this partition's mark. */
+  extending?: Promise<void> | undefined;
+}
+
 type Mode =
   /** Marked by a process that stopped: records from `at` up to `upto` go out one at a time. */
   | { kind: 'suspect'; at: string; upto: bigint; starts: number }
   /** Records go out several at once; a commit says handlers may have started up to `upto`. */
-  | { kind: 'shared'; upto: bigint; started: bigint; extending?: Promise<void> }
+  | SharedMode
   | {
       kind: 'alone';
       head: string;
@@ -146,7 +155,9 @@ export class CrashGuard {
 
   /**
    * Before a shared handler starts at `offset`: undefined when the mark covers it, else a
-   * commit to wait for (then ask again). Extends the mark ahead of need when it gets close.
+   * commit to wait for (then ask again). Extends the mark ahead of need when it gets close;
+   * the same commit extends the marks of the other partitions handled as usual that started
+   * handlers since their last mark, so partitions handled side by side share their commits.
    */
   beforeShared(topic: string, partition: number, offset: string): Promise<void> | undefined {
     const mode = this.mode(topic, partition);
@@ -155,16 +166,30 @@ export class CrashGuard {
     const slack = BigInt(this.deps.slack);
     if (o > mode.started) mode.started = o;
     if (!mode.extending && o > mode.upto - slack / 2n) {
-      const upto = o + slack;
       const at = this.deps.position(topic, partition) ?? offset;
-      mode.extending = this.deps
-        .commit([{ topic, partition, offset: at, metadata: this.mark('shared', 0, upto) }])
+      const entries: CommitEntry[] = [{ topic, partition, offset: at, metadata: this.mark('shared', 0, o + slack) }];
+      const extended: SharedMode[] = [mode];
+      for (const [id, other] of this.modes) {
+        if (other === mode || other.kind !== 'shared' || other.extending || other.started + slack <= other.upto)
+          continue;
+        const [otherTopic, otherPartition] = id.split('\u0000') as [string, string];
+        const otherAt = this.deps.position(otherTopic, Number(otherPartition));
+        if (otherAt === undefined) continue;
+        const metadata = this.mark('shared', 0, other.started + slack);
+        entries.push({ topic: otherTopic, partition: Number(otherPartition), offset: otherAt, metadata });
+        extended.push(other);
+      }
+      const extending: Promise<void> = this.deps
+        .commit(entries)
         .then(
           () => undefined,
           // Refused: the next ask tries again, a second later.
           () => new Promise<void>((resolve) => setTimeout(resolve, 1_000)),
         )
-        .finally(() => (mode.extending = undefined));
+        .finally(() => {
+          for (const m of extended) if (m.extending === extending) m.extending = undefined;
+        });
+      for (const m of extended) m.extending = extending;
     }
     return o > mode.upto ? mode.extending : undefined;
   }

@@ -169,7 +169,9 @@ export class Deliveries {
     // A subscription reads its event topics and its group's retry topics: any other is a retry topic.
     const eventTopic = this.deps.eventTopics.get(topic);
     const where = { tandemTopic: eventTopic ?? topic, partition, retryTopic: eventTopic === undefined };
-    const ready: Array<{ message: IncomingMessage; offset: string }> = [];
+    // Two arrays, not an object per record: the plan needs the offsets as they are.
+    const messages: IncomingMessage[] = [];
+    const offsets: string[] = [];
     let due: number | undefined;
     for (const record of batch.messages) {
       const decoded = decodeRecord(record, where);
@@ -177,19 +179,15 @@ export class Deliveries {
         due = decoded.due;
         break;
       }
-      ready.push({ message: decoded.message, offset: record.offset });
+      messages.push(decoded.message);
+      offsets.push(record.offset);
     }
-    if (ready.length > 0) {
+    if (offsets.length > 0) {
       let plan: BatchPlan;
       // Everything the batch covers (control records included) unless a record waits for its due time.
-      const through = due === undefined ? batch.lastOffset() : ready.at(-1)!.offset;
+      const through = due === undefined ? batch.lastOffset() : offsets.at(-1)!;
       try {
-        plan = await generation.guard.plan(
-          topic,
-          partition,
-          ready.map((r) => r.offset),
-          through,
-        );
+        plan = await generation.guard.plan(topic, partition, offsets, through);
       } catch (error) {
         if (this.abandoned(generation)) return;
         this.deps.log.warn(
@@ -200,19 +198,21 @@ export class Deliveries {
         return;
       }
       if (this.abandoned(generation) || this.rejoining || !isRunning() || isStale()) return;
-      if (plan.alone > 0 && ready[0]!.offset === generation.guard.firstAlone(topic, partition))
+      if (plan.alone > 0 && offsets[0] === generation.guard.firstAlone(topic, partition))
         this.deps.log.warn(
-          { group: this.deps.group, topic, partition, from: ready[0]!.offset },
+          { group: this.deps.group, topic, partition, from: offsets[0] },
           'kafka: the process that last handled this partition stopped with records in flight; handing them out one at a time',
         );
-      const going = ready.slice(0, plan.alone + plan.shared);
-      going.forEach(({ message, offset }, i) => {
-        const slot = generation.ledger.track(topic, partition, offset);
-        this.run({ topic, partition, message, slot, generation }, i < plan.alone);
-      });
+      const going = plan.alone + plan.shared;
+      const tracker = generation.ledger.tracker(topic, partition);
+      const partitionKey = `${topic}\u0000${partition}`;
+      for (let i = 0; i < going; i++) {
+        const slot = tracker.track(offsets[i]!);
+        this.run({ topic, partition, message: messages[i]!, slot, generation }, i < plan.alone, partitionKey);
+      }
       // Moves the fetch position only; commits follow the ledger.
-      if (going.length > 0) resolveOffset(going.at(-1)!.offset);
-      if (going.length < ready.length) {
+      if (going > 0) resolveOffset(offsets[going - 1]!);
+      if (going < offsets.length) {
         // Not resolved: fetched again once the records before them have gone out one at a time.
         if (generation.guard.isolating(topic, partition)) this.deps.gate().hold(topic, partition);
         return;
@@ -223,31 +223,42 @@ export class Deliveries {
     if (this.buffered >= this.deps.options.maxBufferedMessages) this.deps.gate().pressure(topic, partition);
   }
 
-  private run(delivery: Delivery, alone: boolean): void {
-    const { topic, partition, message } = delivery;
+  /** `partitionKey` is `${topic}\u0000${partition}`, made once per batch. */
+  private run(delivery: Delivery, alone: boolean, partitionKey = `${delivery.topic}\u0000${delivery.partition}`): void {
     // One at a time means one queue for the partition, whatever the keys.
-    const orderKey = alone ? `${topic}\u0000${partition}` : `${topic}\u0000${partition}\u0000${message.key ?? ''}`;
-    const settle = alone ? () => this.settler.alone(delivery) : () => this.settler.shared(delivery);
-    // Checked once the runner no longer counts the settled task.
-    this.runner.run(orderKey, settle).then(
-      () => this.relieve(),
-      (error: unknown) => {
-        this.deps.log.error(
-          { err: error, group: this.deps.group, topic, partition },
-          'kafka: settling a message failed',
-        );
-        this.relieve();
-      },
+    const orderKey = alone ? partitionKey : `${partitionKey}\u0000${delivery.message.key ?? ''}`;
+    this.runner.enqueue(
+      orderKey,
+      alone ? () => this.settleAlone(delivery) : () => this.settleShared(delivery),
+      (error) => this.settleFailed(delivery, error),
     );
   }
 
-  private relieve(): void {
+  // The settle steps end by checking the back-pressure themselves (no reaction per delivery
+  // after the runner's), counting their own task, which the runner still counts, as finished.
+  private async settleShared(delivery: Delivery): Promise<void> {
+    await this.settler.shared(delivery);
+    this.relieve(1);
+  }
+
+  private async settleAlone(delivery: Delivery): Promise<void> {
+    await this.settler.alone(delivery);
+    this.relieve(1);
+  }
+
+  private settleFailed({ topic, partition }: Delivery, error: unknown): void {
+    this.deps.log.error({ err: error, group: this.deps.group, topic, partition }, 'kafka: settling a message failed');
+    this.relieve(1);
+  }
+
+  /** Resumes intake once the backlog (less `finishing` tasks about to leave the runner) has halved. */
+  private relieve(finishing = 0): void {
     const gate = this.deps.gate();
     if (
       gate.underPressure &&
       !this.closing &&
       !this.rejoining &&
-      this.buffered <= this.deps.options.maxBufferedMessages / 2
+      this.buffered - finishing <= this.deps.options.maxBufferedMessages / 2
     )
       gate.relieve();
   }

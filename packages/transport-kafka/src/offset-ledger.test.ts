@@ -39,4 +39,15 @@ describe('OffsetLedger', () => {
     expect(ledger.pendingCommits().find((c) => c.partition === 1)!.offset).toBe('5000');
     expect(ledger.unfinished).toBe(0);
   });
+
+  it('tracks a batch through a partition tracker as track() does', () => {
+    const ledger = new OffsetLedger();
+    const tracker = ledger.tracker('t', 2);
+    const [a, b] = ['7', '8'].map((o) => tracker.track(o));
+    expect(ledger.finish('t', 2, b!)).toBe(false);
+    expect(ledger.position('t', 2)).toBe('7');
+    expect(ledger.finish('t', 2, a!)).toBe(true);
+    expect(ledger.pendingCommits()).toEqual([{ topic: 't', partition: 2, offset: '9' }]);
+    expect(ledger.unfinished).toBe(0);
+  });
 });

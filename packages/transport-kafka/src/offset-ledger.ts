@@ -13,15 +13,25 @@ export interface Slot {
   done: boolean;
 }
 
-class PartitionProgress {
-  private slots: Slot[] = [];
+/** Tracks one partition's messages (see `OffsetLedger.tracker`). */
+export interface PartitionTracker {
+  track(offset: string): Slot;
+}
+
+/** A slot knows its partition, so finishing it needs no lookup. */
+interface TrackedSlot extends Slot {
+  readonly progress: PartitionProgress;
+}
+
+class PartitionProgress implements PartitionTracker {
+  private slots: TrackedSlot[] = [];
   private head = 0;
   /** The last offset of the contiguous finished run (commits name the one after it). */
   lastDone: string | undefined;
   committed: string | undefined;
 
   track(offset: string): Slot {
-    const slot: Slot = { offset, done: false };
+    const slot: TrackedSlot = { offset, done: false, progress: this };
     this.slots.push(slot);
     return slot;
   }
@@ -78,10 +88,16 @@ export class OffsetLedger {
     return this.progressOf(topic, partition).track(offset);
   }
 
-  /** Marks a message's disposition final; true when some partition can now commit further. */
+  /** Tracks a batch of one partition's messages without a lookup per message. */
+  tracker(topic: string, partition: number): PartitionTracker {
+    return this.progressOf(topic, partition);
+  }
+
+  /** Marks a message's disposition final (`slot` from this ledger); true when its partition can now commit further. */
   finish(topic: string, partition: number, slot: Slot): boolean {
     slot.done = true;
-    return this.progressOf(topic, partition).advance();
+    const { progress } = slot as TrackedSlot;
+    return (progress ?? this.progressOf(topic, partition)).advance();
   }
 
   /** Offsets that moved since the last `committed()`; each partition at most once. */

@@ -53,14 +53,22 @@ export class Settler {
   async shared(delivery: Delivery): Promise<void> {
     const { message, generation } = delivery;
     const { lane, writer, group, options } = this.deps;
-    if (!(await this.marked(delivery))) return;
+    if (this.deps.abandoned(generation)) return;
+    // The mark nearly always covers the delivery already: no promise to wait on then.
+    const waiting = generation.guard.beforeShared(delivery.topic, delivery.partition, delivery.slot.offset);
+    if (waiting && !(await this.marked(delivery, waiting))) return;
     const entering = lane.enterShared();
     let disposition: Disposition;
     try {
       if (entering) await entering;
       if (this.deps.abandoned(generation)) return;
       message.deliveryCount = 1;
-      disposition = await this.handle(message);
+      // Awaited here rather than through handle(): one async frame fewer per delivery.
+      try {
+        disposition = await this.deps.handle(message);
+      } catch (error) {
+        disposition = this.threw(message, error);
+      }
     } finally {
       lane.leaveShared();
     }
@@ -108,13 +116,15 @@ export class Settler {
     if ((await writer.persist(group, message, unwritten.disposition, stop)).written) await this.finishAlone(delivery);
   }
 
-  /** Waits until the partition's mark covers this delivery (crash-guard.ts); false when abandoned. */
-  private async marked({ topic, partition, slot, generation }: Delivery): Promise<boolean> {
+  /** Waits until the partition's mark covers this delivery (crash-guard.ts), `commit` first; false when abandoned. */
+  private async marked({ topic, partition, slot, generation }: Delivery, commit: Promise<void>): Promise<boolean> {
     for (;;) {
       if (this.deps.abandoned(generation)) return false;
-      const commit = generation.guard.beforeShared(topic, partition, slot.offset);
-      if (!commit) return true;
       await commit;
+      if (this.deps.abandoned(generation)) return false;
+      const next = generation.guard.beforeShared(topic, partition, slot.offset);
+      if (!next) return true;
+      commit = next;
     }
   }
 
@@ -147,13 +157,17 @@ export class Settler {
     try {
       return await this.deps.handle(message);
     } catch (error) {
-      // The runtime's handler returns a disposition; a throw is a bug there. Retrying loses nothing.
-      this.deps.log.error(
-        { err: error, group: this.deps.group, id: message.id },
-        'kafka: the message handler threw instead of returning a disposition; retrying',
-      );
-      return { kind: 'retry', delayMs: this.deps.options.retryLevelsMs[0]!, attempt: message.attempt + 1 };
+      return this.threw(message, error);
     }
+  }
+
+  /** The runtime's handler returns a disposition; a throw is a bug there. Retrying loses nothing. */
+  private threw(message: IncomingMessage, error: unknown): Disposition {
+    this.deps.log.error(
+      { err: error, group: this.deps.group, id: message.id },
+      'kafka: the message handler threw instead of returning a disposition; retrying',
+    );
+    return { kind: 'retry', delayMs: this.deps.options.retryLevelsMs[0]!, attempt: message.attempt + 1 };
   }
 
   private reportWriteFailure({ error, topic }: Failed): void {
