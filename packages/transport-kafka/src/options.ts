@@ -47,7 +47,7 @@ export interface KafkaTransportOptions {
   retryLevelsMs?: readonly number[];
   /** A new group starts at the oldest retained message (default true) or only sees new ones. */
   fromBeginning?: boolean;
-  /** Messages fetched but not finished, per subscription, before its partitions are paused (default 2,000). */
+  /** Messages fetched but not finished, per subscription, before its partitions are paused (default 10,000). */
   maxBufferedMessages?: number;
   /** How often finished offsets are committed (default 100 ms); close commits at once. */
   commitIntervalMs?: number;

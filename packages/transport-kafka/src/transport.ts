@@ -54,7 +54,7 @@ function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
     maxBatchMessages: options.maxBatchMessages ?? 1_000,
     retryLevelsMs: normaliseLevels(options.retryLevelsMs ?? DEFAULT_RETRY_LEVELS_MS),
     fromBeginning: options.fromBeginning ?? true,
-    maxBufferedMessages: options.maxBufferedMessages ?? 2_000,
+    maxBufferedMessages: options.maxBufferedMessages ?? 10_000,
     commitIntervalMs: options.commitIntervalMs ?? 100,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3_000,
