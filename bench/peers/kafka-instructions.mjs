@@ -8,13 +8,13 @@
 //   node bench/peers/kafka-instructions.mjs [--small 2000] [--large 8000] [--rounds 1]
 //     [--only 'kafkajs eachBatch,tandem']
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startMockKafka } from '../../packages/transport-kafka/dev-broker/launch.mjs';
+import { callgrindTotal } from '../lib/callgrind.mjs';
 import { fixed, median, table } from '../lib/stats.mjs';
 import { fillKafka } from './kafka-fill.mjs';
 
@@ -57,24 +57,7 @@ function counted(target, events, file) {
     BENCH_EXIT_WHEN_DRAINED: '1',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   };
-  const args = [
-    '--tool=callgrind',
-    `--callgrind-out-file=${file}`,
-    process.execPath,
-    '--single-threaded',
-    target.script,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn('valgrind', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdout.resume();
-    child.on('exit', (code) => {
-      const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
-      if (code === 0 && totals) resolve(Number(totals[1]));
-      else reject(new Error(`${target.name} under callgrind exited with ${code}: ${stderr.slice(-500)}`));
-    });
-  });
+  return callgrindTotal({ name: target.name, script: target.script, env, file });
 }
 
 try {

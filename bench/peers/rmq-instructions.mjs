@@ -9,14 +9,14 @@
 // `tandem http` and `tandem console` are the Tandem consumer with an idle HTTP server, without
 // and with the console's API and page mounted: what the console costs an event while nobody looks.
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from 'amqplib';
 import { startServer } from '../lib/server-process.mjs';
+import { callgrindTotal } from '../lib/callgrind.mjs';
 import { fixed, table } from '../lib/stats.mjs';
 import { rmqFillers } from './rmq-fill.mjs';
 
@@ -58,24 +58,7 @@ function counted(target, events, file) {
     BENCH_EXIT_WHEN_DRAINED: '1',
     ...target.env,
   };
-  const args = [
-    '--tool=callgrind',
-    `--callgrind-out-file=${file}`,
-    process.execPath,
-    '--single-threaded',
-    target.script,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn('valgrind', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdout.resume();
-    child.on('exit', (code) => {
-      const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
-      if (code === 0 && totals) resolve(Number(totals[1]));
-      else reject(new Error(`${target.name} under callgrind exited with ${code}: ${stderr.slice(-500)}`));
-    });
-  });
+  return callgrindTotal({ name: target.name, script: target.script, env, file });
 }
 
 const connection = await connect(url);
