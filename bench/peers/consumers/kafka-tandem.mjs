@@ -1,7 +1,9 @@
 // Tandem: an app with one event handler on the Kafka transport (CloudEvents binary mode,
-// zod-validated data, offsets committed after the handler).
+// zod-validated data, offsets committed after the handler). BENCH_HTTP=plain|console: an idle
+// HTTP server beside it, with or without the console (bench-http.mjs).
 import { createApp, defineEvent, service, silentLogger } from '@tandem/core';
 import { KafkaTransport } from '@tandem/transport-kafka';
+import { benchHttp } from './bench-http.mjs';
 import { countHandled, PlaceOrder, ready } from './drain-counter.mjs';
 import { brokers, group, topic } from './kafka-env.mjs';
 
@@ -15,7 +17,8 @@ const broker = new KafkaTransport({
   idempotent: false,
   logger: silentLogger,
 });
-const app = createApp({ services: [orders], broker, logger: silentLogger });
+const http = await benchHttp();
+const app = createApp({ services: [orders], broker, logger: silentLogger, ...http.options });
 await app.start();
-ready(topic);
+ready(http.readyAs(topic));
 process.on('SIGTERM', () => void app.stop().then(() => process.exit(0)));
