@@ -142,9 +142,16 @@ function report(broker, runs) {
   console.log(`console ÷ http, CPU per event, median of per-round ratios: ${spread(cpu)} (within 3%: <= 1.03)`);
   console.log(`console ÷ http, events/s: ${spread(per(subject, 'rate'))}`);
   console.log(`control, http again ÷ http: CPU ${spread(per(again, 'cpu'))}, events/s ${spread(per(again, 'rate'))}`);
-  console.log(
-    `verdict (${broker}): console costs ${fixed((median(cpu) - 1) * 100, 1)}% CPU per event: ${median(cpu) <= 1.03 ? 'within 3%' : 'NOT within 3%'}`,
-  );
+  // The verdict holds only where the machine is quieter than the bound: the control (the same
+  // code twice) must itself stay within 3%, or no ratio here can say anything about 3%.
+  const control = per(again, 'cpu');
+  const noise = Math.max(Math.abs(percentile(control, 25) - 1), Math.abs(percentile(control, 75) - 1));
+  const cost = `console costs ${fixed((median(cpu) - 1) * 100, 1)}% CPU per event`;
+  if (noise > 0.03)
+    console.log(
+      `verdict (${broker}): not settled: ${cost}, but the control's quartiles stray ${fixed(noise * 100, 1)}% from 1 (more than 3%); run it on a quieter machine or with more rounds`,
+    );
+  else console.log(`verdict (${broker}): ${cost}: ${median(cpu) <= 1.03 ? 'within 3%' : 'NOT within 3%'}`);
 }
 
 pinSelf(1);
