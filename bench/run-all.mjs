@@ -2,6 +2,8 @@
 // one run, then writes docs/benchmarks.md and docs/benchmarks.svg from the same numbers.
 //
 //   npm run bench [-- --quick] [--only http,rmq,...] [--skip tracing,...] [--no-build] [--report-only]
+//   With --only or --skip, the benches left out keep their figures from the last run on this
+//   machine (bench/results/run.json), marked with when they ran.
 //   names: http, client-call, rmq, kafka (comparison table); http-overhead, rabbitmq,
 //          rabbitmq-latency, rmq-instructions, kafka-instructions (both need valgrind),
 //          kafka-transport, outbox, tracing (transport scripts)
@@ -173,10 +175,30 @@ async function measure() {
   };
 }
 
+/**
+ * With --only or --skip, the benches not run this time keep their figures from the last run on
+ * this machine (bench/results/run.json), each marked with when it ran, so that re-running one
+ * bench does not drop the others from docs/benchmarks.md.
+ */
+function keepUnselected(run, last) {
+  if (!last || (!values.only && !values.skip)) return run;
+  const ranAt = (entry) => ({ ...entry, ranAt: entry.ranAt ?? last.startedAt });
+  // The last run's order, each entry replaced by this run's where it ran again.
+  const merge = (now, before, same) => [
+    ...before.map((b) => now.find((n) => same(n, b)) ?? ranAt(b)),
+    ...now.filter((n) => !before.some((b) => same(n, b))),
+  ];
+  const groups = merge(run.groups, last.groups, (a, b) => a.bench === b.bench);
+  const scripts = merge(run.scripts, last.scripts, (a, b) => a.title === b.title);
+  return { ...run, groups, scripts };
+}
+
 const soakFile = `${results}/soak.json`;
 const sagaFile = `${results}/saga.json`;
 // --report-only rewrites the docs from the last run's figures (e.g. after editing notes.md).
-const measured = values['report-only'] ? JSON.parse(readFileSync(`${results}/run.json`, 'utf8')) : await measure();
+const previousFile = `${results}/run.json`;
+const previous = existsSync(previousFile) ? JSON.parse(readFileSync(previousFile, 'utf8')) : undefined;
+const measured = values['report-only'] ? previous : keepUnselected(await measure(), previous);
 const run = {
   ...measured,
   soak: existsSync(soakFile) ? JSON.parse(readFileSync(soakFile, 'utf8')) : undefined,

@@ -64,7 +64,7 @@ export function benchmarksMarkdown(run) {
     '',
     'What each workload is:',
     '',
-    ...run.groups.map((g) => `- **${g.title}**: ${g.description} (${g.settingsText}).`),
+    ...run.groups.map((g) => `- **${g.title}**: ${g.description} (${g.settingsText}${earlier(g)}).`),
     '',
     'Columns: throughput is requests or events per second at the server or consumer; p50/p99 are the',
     "load generator's latencies (HTTP only; the broker rows drain a queue, where latency is queueing time);",
@@ -89,7 +89,7 @@ export function benchmarksMarkdown(run) {
     out.push(
       `### ${script.title}`,
       '',
-      `\`${script.command}\`${script.code === 0 ? '' : ` (exited with ${script.code})`}`,
+      `\`${script.command}\`${script.code === 0 ? '' : ` (exited with ${script.code})`}${earlier(script) ? ` (${earlier(script).slice(2)})` : ''}`,
       '',
       '```text',
       script.summary || '(no output)',
@@ -158,4 +158,9 @@ function soakSection(soak) {
     `| heap used after warm-up / at end | ${mib(soak.heapStart)} / ${mib(soak.heapEnd)} MiB |`,
     `| bound: end RSS ≤ warm-up RSS + ${mib(soak.rssBound)} MiB | ${soak.rssEnd <= soak.rssStart + soak.rssBound ? 'held' : 'EXCEEDED'} |`,
   ];
+}
+
+/** For figures kept from an earlier run (`npm run bench -- --only ...` re-ran others): when they ran. */
+function earlier(entry) {
+  return entry.ranAt ? `; from the run of ${entry.ranAt.slice(0, 16).replace('T', ' ')} UTC` : '';
 }
