@@ -10,6 +10,12 @@
  * checked with a passive declare. A passive declare of a missing queue closes its channel
  * (404), so a fresh channel replaces it for the next queue, and the publisher's and the
  * consumers' channels are never touched.
+ *
+ * Most levels are never used, and each missing one costs a channel close and reopen (26 ms
+ * with the 16 default levels, every 5 s per group while the console charts lag). So a delay
+ * queue found missing is taken as empty, without asking again, for MISSING_RECHECK_MS; one
+ * this transport declares itself (its own retries) is always asked for. A retry that another
+ * process parks in a level new to the broker is counted at most that long after it arrived.
  */
 import type { Channel, ChannelModel } from 'amqplib';
 import { ConfigError } from '@tandem/core';
@@ -18,16 +24,18 @@ import { checkName } from './names.js';
 import type { ResolvedOptions } from './options.js';
 import type { Topology } from './topology.js';
 
+/** How long a delay queue found missing is taken as empty before it is asked for again. */
+export const MISSING_RECHECK_MS = 30_000;
+
 export function groupBacklog(
   connection: AmqpConnection,
   topology: Topology,
   options: ResolvedOptions,
 ): (group: string) => Promise<number> {
+  /** Delay queues found missing, until when they are taken as empty without a declare. */
+  const missingUntil = new Map<string, number>();
   return async (group) => {
     const queue = topology.group(group).queue;
-    const delayQueues = options.delayLevelsMs.map((level) =>
-      checkName('queue', topology.names.delayQueue(group, level)),
-    );
     const model = await connection.ready(options.publishTimeoutMs);
     const counter = new QueueCounter(model);
     try {
@@ -37,7 +45,15 @@ export function groupBacklog(
           `rabbitmq: no queue '${queue}' for consumer group '${group}': the group has never subscribed on this broker (check the group name and the broker's vhost)`,
         );
       let waiting = main;
-      for (const delayQueue of delayQueues) waiting += (await counter.ready(delayQueue)) ?? 0;
+      for (const level of options.delayLevelsMs) {
+        const delayQueue = checkName('queue', topology.names.delayQueue(group, level));
+        const declaredHere = topology.hasDelayQueue(group, level);
+        if (!declaredHere && (missingUntil.get(delayQueue) ?? 0) > Date.now()) continue;
+        const ready = await counter.ready(delayQueue);
+        if (ready === undefined) missingUntil.set(delayQueue, Date.now() + MISSING_RECHECK_MS);
+        else missingUntil.delete(delayQueue);
+        waiting += ready ?? 0;
+      }
       return waiting;
     } finally {
       await counter.close();

@@ -91,6 +91,11 @@ export class Topology {
     return names;
   }
 
+  /** Whether this transport declared the group's delay queue of `level` (so it exists, unless deleted by hand). */
+  hasDelayQueue(group: string, level: number): boolean {
+    return this.delayQueues.get(group)?.has(level) ?? false;
+  }
+
   /** The delay queue a retry after `delayMs` waits in, declared on first use. */
   async delayQueue(model: ChannelModel, group: string, delayMs: number): Promise<string> {
     const level = delayLevelFor(this.options.delayLevelsMs, delayMs);
