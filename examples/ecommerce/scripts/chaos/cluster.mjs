@@ -159,6 +159,8 @@ export async function createCluster({ env, logDir, log, stamp }) {
 
   return {
     ports,
+    /** The process id of a service while it runs. */
+    pid: (name) => running[name]?.child.pid,
     orders: `http://127.0.0.1:${ports.orders}`,
     start,
     untilReady,
