@@ -7,6 +7,8 @@
 import type pg from 'pg';
 
 export interface PgActivityRow {
+  /** The service whose connection it is (its application_name without `shop-`), or `load` for this load's own. */
+  process: string;
   /** active, idle in transaction, ... with the wait event when there is one. */
   state: string;
   /** The statement, cut to its first words. */
@@ -14,9 +16,15 @@ export interface PgActivityRow {
   backends: number;
 }
 
+export interface PgActivity {
+  rows: PgActivityRow[];
+  /** Most connections of each service busy (in a transaction or running) at once: at the pool's size (10), callers wait for one. */
+  peakBusy: Record<string, number>;
+}
+
 export interface PgActivitySampler {
   start(): void;
-  stop(): Promise<PgActivityRow[]>;
+  stop(): Promise<PgActivity>;
 }
 
 const SAMPLE_MS = 50;
@@ -28,28 +36,34 @@ function shortQuery(query: string): string {
 export function pgActivitySampler(client: pg.Client, database: string): PgActivitySampler {
   let counts = new Map<string, PgActivityRow>();
   let samples = 0;
+  let peakBusy: Record<string, number> = {};
   let running: Promise<void> | undefined;
   let stopped = false;
   const sample = async () => {
-    const { rows } = await client.query<{ state: string | null; wait: string | null; query: string }>(
-      `SELECT state, wait_event_type || ':' || wait_event AS wait, query FROM pg_stat_activity
+    const { rows } = await client.query<{ app: string; state: string | null; wait: string | null; query: string }>(
+      `SELECT application_name AS app, state, wait_event_type || ':' || wait_event AS wait, query FROM pg_stat_activity
          WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'`,
       [database],
     );
     samples++;
+    const busy: Record<string, number> = {};
     for (const row of rows) {
       const state = row.wait ? `${row.state} (${row.wait})` : (row.state ?? '?');
       const query = shortQuery(row.query);
-      const key = `${state}|${query}`;
+      const process = row.app.startsWith('shop-') ? row.app.slice('shop-'.length) : 'load';
+      busy[process] = (busy[process] ?? 0) + 1;
+      const key = `${process}|${state}|${query}`;
       const seen = counts.get(key);
       if (seen) seen.backends++;
-      else counts.set(key, { state, query, backends: 1 });
+      else counts.set(key, { process, state, query, backends: 1 });
     }
+    for (const [process, n] of Object.entries(busy)) peakBusy[process] = Math.max(peakBusy[process] ?? 0, n);
   };
   return {
     start() {
       counts = new Map();
       samples = 0;
+      peakBusy = {};
       stopped = false;
       running = (async () => {
         while (!stopped) {
@@ -61,9 +75,10 @@ export function pgActivitySampler(client: pg.Client, database: string): PgActivi
     async stop() {
       stopped = true;
       await running;
-      return [...counts.values()]
+      const rows = [...counts.values()]
         .map((row) => ({ ...row, backends: row.backends / Math.max(1, samples) }))
         .sort((a, b) => b.backends - a.backends);
+      return { rows, peakBusy };
     },
   };
 }

@@ -81,16 +81,19 @@ export async function startProcessShop(
           const ms = pid === undefined ? undefined : cpuMsOf(pid);
           out.set(name, new Map(pid !== undefined && ms !== undefined ? [[pid, ms]] : []));
         }
-        // PostgreSQL's backends serving the run's database (this load's own poll connection among them).
-        const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
-          database.name,
-        ]);
-        const backends = new Map<number, number>();
-        for (const { pid } of rows) {
+        // PostgreSQL's backends serving the run's database, by the service they serve (PGAPPNAME,
+        // set by the cluster); this load's own connections count as `load`.
+        const { rows } = await client.query<{ pid: number; app: string }>(
+          'SELECT pid, application_name AS app FROM pg_stat_activity WHERE datname = $1',
+          [database.name],
+        );
+        for (const { pid, app } of rows) {
+          const label = `postgresql for ${app.startsWith('shop-') ? app.slice('shop-'.length) : 'load'}`;
           const ms = cpuMsOf(pid);
-          if (ms !== undefined) backends.set(pid, ms);
+          if (ms === undefined) continue;
+          if (!out.has(label)) out.set(label, new Map());
+          out.get(label)!.set(pid, ms);
         }
-        out.set('postgresql (run database)', backends);
         const brokerMs = brokerPid === undefined ? undefined : cpuMsOf(brokerPid);
         out.set(brokerLabel, new Map(brokerPid !== undefined && brokerMs !== undefined ? [[brokerPid, brokerMs]] : []));
         out.set(LOAD_PROCESS, new Map([[process.pid, ownCpuMs()]]));

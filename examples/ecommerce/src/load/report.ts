@@ -4,10 +4,14 @@ import type { StepResult, SteppedReport } from './stepped.js';
 
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(v < 10 ? 1 : 0) : '-');
 
-function table(header: string[], rows: string[][]): string {
+/** `align`: one letter per column, `r` for right (numbers), anything else for left. */
+function table(header: string[], rows: string[][], align: string): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 || i > 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+    cells
+      .map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -26,6 +30,7 @@ function curves(steps: StepResult[]): string {
       `${s.accepted}/${s.due}`,
       ms(s.sendLag.p99),
     ]),
+    'rllrrrrrr',
   );
 }
 
@@ -35,25 +40,28 @@ function breakdownTable(breakdown: Breakdown): string {
     breakdown.rows
       .filter((r) => r.meanMs >= 0.05)
       .map((r) => [ms(r.meanMs), r.phase, r.process, r.kind, r.step, ms(r.p99Ms)]),
+    'rllllr',
   );
 }
 
 function cpuTable(step: StepResult): string {
   return table(
-    ['CPU %', 'process', '', 'ms/order'],
+    ['CPU %', 'idle %', 'process', 'ms/order above idle'],
     [...step.cpu]
       .sort((a, b) => b.percent - a.percent)
-      .map((c) => [c.percent.toFixed(0), c.process, '', c.msPerOrder.toFixed(2)]),
+      .map((c) => [c.percent.toFixed(0), c.idlePercent.toFixed(0), c.process, c.msPerOrder.toFixed(2)]),
+    'rrlr',
   );
 }
 
 function pgTable(step: StepResult): string {
   return table(
-    ['backends', 'state', 'query'],
-    (step.pgActivity ?? [])
+    ['backends', 'process', 'state', 'query'],
+    (step.pgActivity?.rows ?? [])
       .filter((r) => r.backends >= 0.05)
-      .slice(0, 12)
-      .map((r) => [r.backends.toFixed(2), r.state, r.query]),
+      .slice(0, 14)
+      .map((r) => [r.backends.toFixed(2), r.process, r.state, r.query]),
+    'rlll',
   );
 }
 
@@ -90,6 +98,9 @@ export function renderStepped(report: SteppedReport): string {
         '',
         `PostgreSQL backends of the run database ${title} (mean number in each state, not idle):`,
         pgTable(step),
+        `most connections busy at once: ${Object.entries(step.pgActivity.peakBusy)
+          .map(([p, n]) => `${p} ${n}`)
+          .join(', ')}`,
       );
   }
   if (report.deadLetters)

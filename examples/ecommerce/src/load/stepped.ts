@@ -9,7 +9,7 @@ import { breakdownOf, type Breakdown } from './breakdown.js';
 import { cpuBetween } from './cpu.js';
 import { runArrivals } from './open-loop.js';
 import type { SteppedOptions } from './options.js';
-import type { PgActivityRow } from './pg-activity.js';
+import type { PgActivity } from './pg-activity.js';
 import { searchRate } from './search.js';
 import { ShippedWatch } from './shipped.js';
 import { summarize, type Summary } from './stats.js';
@@ -19,9 +19,14 @@ export interface CpuShare {
   process: string;
   /** CPU over the step (first arrival to last order shipped), % of one core. */
   percent: number;
-  /** CPU ms per order offered. */
+  /** The same with no orders arriving (relays, pollers, timers, this load's own polls), measured once before the steps. */
+  idlePercent: number;
+  /** CPU ms per order offered, above the idle CPU. */
   msPerOrder: number;
 }
+
+/** How long the idle CPU is measured. */
+const IDLE_MS = 3_000;
 
 export interface StepResult {
   rate: number;
@@ -42,7 +47,7 @@ export interface StepResult {
   cpu: CpuShare[];
   breakdown: Breakdown;
   /** What the run database's backends did during the step (five-process shop only). */
-  pgActivity?: PgActivityRow[];
+  pgActivity?: PgActivity;
   passed: boolean;
   /** Why it failed; empty when it passed. */
   reasons: string[];
@@ -82,6 +87,7 @@ export async function runStepped(
 ): Promise<SteppedReport> {
   const start = loadAverage();
   let nextOrder = 0;
+  let idle = new Map<string, number>();
 
   async function step(rate: number, seconds: number): Promise<StepResult> {
     const watch = new ShippedWatch(target.status);
@@ -99,11 +105,15 @@ export async function runStepped(
     await watch.stop();
     const windowMs = performance.now() - t0;
     const pgActivity = await target.pgActivity?.stop();
-    const cpu = [...cpuBetween(cpuBefore, await target.cpu())].map(([process, ms]) => ({
-      process,
-      percent: (100 * ms) / windowMs,
-      msPerOrder: ms / arrivals.due,
-    }));
+    const cpu = [...cpuBetween(cpuBefore, await target.cpu())].map(([process, ms]) => {
+      const idlePercent = idle.get(process) ?? 0;
+      return {
+        process,
+        percent: (100 * ms) / windowMs,
+        idlePercent,
+        msPerOrder: Math.max(0, ms - (idlePercent / 100) * windowMs) / arrivals.due,
+      };
+    });
     const sample = arrivals.accepted.slice(-options.traceSample);
     const breakdown = await breakdownOf(sample, target.consoles, dispatcher);
     const partial = {
@@ -131,6 +141,12 @@ export async function runStepped(
     log(`warm-up: ${options.warmupSeconds} s at ${options.startRate}/s (not counted)`);
     await step(options.startRate, options.warmupSeconds);
   }
+  const before = await target.cpu();
+  const t0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  idle = new Map(
+    [...cpuBetween(before, await target.cpu())].map(([p, ms]) => [p, (100 * ms) / (performance.now() - t0)]),
+  );
   const searched = await searchRate(options, async (rate) => {
     const result = await step(rate, options.stepSeconds);
     log(
