@@ -65,7 +65,7 @@ describe('the stepped load on the in-process shop', () => {
       const steps = step.breakdown.rows.map((r) => `${r.phase} ${r.kind} ${r.step}`);
       expect(steps).toContain('sync handler POST /commands/orders.place');
       expect(steps).toContain('async handler process orders.placed [shipping]');
-      expect(steps).toContain('async wait orders.placed -> shipping');
+      expect(steps).toContain('async outbox orders.placed -> shipping');
     }
     expect(out).toMatch(/^orders\/s\s+verdict/m);
     expect(out).toContain('sustainable rate: 8 orders/s (the maximum asked');

@@ -9,7 +9,10 @@
  *   queue), i.e. the client span minus the callee's server span;
  * - `wait`: from an event's publish (`ctx.publish`, inside the publishing handler) to the
  *   start of its consumer's span: the rest of the publishing handler and its commit, the
- *   outbox relay, the broker, the consumer's prefetch queue;
+ *   outbox relay, the broker, the consumer's prefetch queue. When the load can read the
+ *   outbox, it is split at the row's `published_at` (set when the relay marks it sent,
+ *   after the broker confirmed it) into `outbox` (publish to marked sent) and `broker`
+ *   (marked sent to the consumer's start; 0 when the consumer started before the mark);
  * - `client`: the load's own measure of `orders.place` minus the orders server span: the
  *   HTTP exchange with the load, queueing at the orders process, this process's lag.
  *
@@ -35,7 +38,7 @@ export interface BreakdownRow {
   phase: 'sync' | 'async';
   process: string;
   step: string;
-  kind: 'handler' | 'call' | 'wait' | 'client';
+  kind: 'handler' | 'call' | 'wait' | 'outbox' | 'broker' | 'client';
   /** Mean over the sampled orders (0 for an order without this step), ms. */
   meanMs: number;
   /** p99 over the orders that have this step, ms. */
@@ -48,6 +51,9 @@ export interface Breakdown {
   complete: number;
   rows: BreakdownRow[];
 }
+
+/** When the relay marked each message sent (epoch ms), by message id: the outbox's `published_at`. */
+export type PublishedAt = (messageIds: string[]) => Promise<Map<string, number>>;
 
 export interface TracedOrder {
   traceId: string;
@@ -77,6 +83,7 @@ const endOf = (span: SpanRecord) => span.startMs + span.durationMs;
 function stepsOf(
   spans: Map<string, SpanRecord>,
   placeMs: number,
+  published: Map<string, number>,
 ): Map<string, Omit<BreakdownRow, 'meanMs' | 'p99Ms'> & { ms: number }> | undefined {
   const all = [...spans.values()];
   const place = all.find((s) => s.kind === 'server' && s.name === PLACE_SPAN && !spans.has(s.parentSpanId ?? ''));
@@ -122,11 +129,19 @@ function stepsOf(
       const send = spans.get(s.parentSpanId ?? '');
       if (!send) continue;
       const group = s.attributes['messaging.consumer.group.name'];
-      const topic = s.name.replace(/^process /, '');
-      add(
-        { phase: 'async', process: processOf(s), step: `${topic} -> ${group ?? processOf(s)}`, kind: 'wait' },
-        Math.max(0, s.startMs - endOf(send)),
-      );
+      const row = {
+        phase: 'async',
+        process: processOf(s),
+        step: `${s.name.replace(/^process /, '')} -> ${group}`,
+      } as const;
+      const wait = Math.max(0, s.startMs - endOf(send));
+      const marked = published.get(String(s.attributes['messaging.message.id']));
+      if (marked === undefined) add({ ...row, kind: 'wait' }, wait);
+      else {
+        const inOutbox = Math.min(wait, Math.max(0, marked - endOf(send)));
+        add({ ...row, kind: 'outbox' }, inOutbox);
+        add({ ...row, kind: 'broker' }, wait - inOutbox);
+      }
     }
   }
   return out;
@@ -137,10 +152,17 @@ export async function breakdownOf(
   orders: TracedOrder[],
   consoles: Array<{ url: string }>,
   dispatcher: Dispatcher,
+  publishedAt?: PublishedAt,
 ): Promise<Breakdown> {
+  const traces = [];
+  for (const order of orders) traces.push({ order, spans: await spansOf(consoles, order.traceId, dispatcher) });
+  const ids = traces.flatMap(({ spans }) =>
+    [...spans.values()].filter((s) => s.kind === 'consumer').map((s) => String(s.attributes['messaging.message.id'])),
+  );
+  const published = publishedAt && ids.length > 0 ? await publishedAt(ids) : new Map<string, number>();
   const perOrder: Array<Map<string, Omit<BreakdownRow, 'meanMs' | 'p99Ms'> & { ms: number }>> = [];
-  for (const order of orders) {
-    const steps = stepsOf(await spansOf(consoles, order.traceId, dispatcher), order.placeMs);
+  for (const { order, spans } of traces) {
+    const steps = stepsOf(spans, order.placeMs, published);
     if (steps) perOrder.push(steps);
   }
   const keys = new Map<string, Omit<BreakdownRow, 'meanMs' | 'p99Ms'>>();

@@ -12,6 +12,7 @@ import type { Queryable } from '@tandem/store-postgres';
 import { buildShop } from '../shop.js';
 import { startTracing } from '../tracing.js';
 import { ownCpuMs } from './cpu.js';
+import { outboxPublishedAt } from './outbox-times.js';
 import { sqlStatusSource } from './shipped.js';
 import type { ShopTarget } from './target.js';
 
@@ -34,16 +35,15 @@ export async function startInProcessShop(): Promise<ShopTarget> {
   await shop.app.start();
   const url = shop.server.url!;
   const store = shop.config.store!;
+  const query = <R>(sql: string, params: unknown[]) =>
+    store.transaction(async (tx) => (await (tx as Queryable).query(sql, params)).rows as R[]);
   return {
     describe: 'the shop in this process: in-process broker, PGlite',
     url,
     consoles: [{ process: 'shop', url }],
     cpu: async () => new Map([[IN_PROCESS_LABEL, new Map([[process.pid, ownCpuMs()]])]]),
-    status: sqlStatusSource((sql, params) =>
-      store.transaction(
-        async (tx) => (await (tx as Queryable).query<{ order_id: string; status: string }>(sql, params)).rows,
-      ),
-    ),
+    status: sqlStatusSource(query),
+    publishedAt: outboxPublishedAt(query, 'public.tandem_outbox'),
     eventsHandled: () => handled,
     async deadLetters() {
       const access = shop.app.broker.deadLetters;

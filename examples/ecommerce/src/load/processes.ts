@@ -13,6 +13,7 @@ import { createCluster, SERVICES, type Cluster } from '../../scripts/chaos/clust
 import { connectRunDatabase, createRunDatabase, type RunDatabase } from '../../scripts/chaos/database.mjs';
 import { FULFILMENT_SAGA } from '../sagas/order-fulfilment.js';
 import { cpuMsOf, ownCpuMs } from './cpu.js';
+import { outboxPublishedAt } from './outbox-times.js';
 import { pgActivitySampler } from './pg-activity.js';
 import { sqlStatusSource } from './shipped.js';
 import { LOAD_PROCESS, type ShopTarget } from './target.js';
@@ -100,6 +101,10 @@ export async function startProcessShop(
         return out;
       },
       pgActivity: pgActivitySampler(activityClient, database.name),
+      publishedAt: outboxPublishedAt(
+        async <R>(sql: string, params: unknown[]) => (await client.query(sql, params)).rows as R[],
+        `"${database.schema}".tandem_outbox`,
+      ),
       status: sqlStatusSource(
         async (sql, params) => (await client.query<{ order_id: string; status: string }>(sql, params)).rows,
       ),

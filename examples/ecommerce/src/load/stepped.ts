@@ -115,7 +115,7 @@ export async function runStepped(
       };
     });
     const sample = arrivals.accepted.slice(-options.traceSample);
-    const breakdown = await breakdownOf(sample, target.consoles, dispatcher);
+    const breakdown = await breakdownOf(sample, target.consoles, dispatcher, target.publishedAt);
     const partial = {
       rate,
       seconds,

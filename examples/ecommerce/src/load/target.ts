@@ -1,4 +1,5 @@
 /** Where the shop under load runs, and what the load can read of it. */
+import type { PublishedAt } from './breakdown.js';
 import type { CpuProbe } from './cpu.js';
 import type { PgActivitySampler } from './pg-activity.js';
 import type { StatusSource } from './shipped.js';
@@ -14,6 +15,8 @@ export interface ShopTarget {
   cpu: CpuProbe;
   /** What PostgreSQL's backends do during a step, when the load can see them. */
   pgActivity?: PgActivitySampler;
+  /** When the outbox relay marked each message sent, when the load can read the outbox. */
+  publishedAt?: PublishedAt;
   /** Which orders are shipped (see shipped.ts). */
   status: StatusSource;
   /** Events handled per service, when the load can count them (the in-process shop). */
