@@ -20,6 +20,8 @@ export interface SteppedOptions {
   startRate: number;
   maxRate: number;
   stepSeconds: number;
+  /** A step lasts long enough for this many orders, so its p99 is not simply its slowest order. */
+  minOrders: number;
   /** How many bisection steps between the last passing and the first failing rate. */
   bisect: number;
   bounds: LatencyBounds;
@@ -57,6 +59,7 @@ first failing step is bisected.
   --url URL                        drive a running shop instead (shipped is polled over HTTP)
   --start-rate N    (25)           --max-rate N  (3200)      --step-seconds S (5)
   --bisect N        (3)            --drain-seconds S (30)    --warmup-seconds S (2)
+  --min-orders N    (100)          a step lasts at least this many orders (p99 of fewer is the slowest)
   --place-p99 MS    (200)          --shipped-p99 MS (1000)   --trace-sample N (50)
   --json FILE                      also write the report as JSON
 fixed run (as before): --orders N [--concurrency C (20)]
@@ -82,6 +85,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       'start-rate': { type: 'string', default: '25' },
       'max-rate': { type: 'string', default: '3200' },
       'step-seconds': { type: 'string', default: '5' },
+      'min-orders': { type: 'string', default: '100' },
       bisect: { type: 'string', default: '3' },
       'drain-seconds': { type: 'string', default: '30' },
       'warmup-seconds': { type: 'string', default: '2' },
@@ -112,6 +116,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       startRate,
       maxRate,
       stepSeconds: Math.max(0.5, positive('step-seconds', values['step-seconds'], false)),
+      minOrders: positive('min-orders', values['min-orders']),
       bisect: positive('bisect', values.bisect),
       bounds: {
         placeP99Ms: positive('place-p99', values['place-p99'], false),

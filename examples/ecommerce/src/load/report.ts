@@ -71,7 +71,7 @@ export function renderStepped(report: SteppedReport): string {
   const firstFail = [...steps].filter((s) => !s.passed).sort((a, b) => a.rate - b.rate)[0];
   const out = [
     `shop: ${report.target}`,
-    `bounds: orders.place p99 < ${report.bounds.placeP99Ms} ms, accepted -> shipped p99 < ${report.bounds.shippedP99Ms} ms; ${report.stepSeconds} s per step`,
+    `bounds: orders.place p99 < ${report.bounds.placeP99Ms} ms, accepted -> shipped p99 < ${report.bounds.shippedP99Ms} ms; ${report.stepSeconds} s per step (longer where needed for ${report.minOrders} orders)`,
     `load average: ${report.loadAverage.start.map((v) => v.toFixed(2)).join(' ')} at the start, ${report.loadAverage.end.map((v) => v.toFixed(2)).join(' ')} at the end`,
     '',
     curves(steps),

@@ -58,6 +58,7 @@ export interface SteppedReport {
   target: string;
   bounds: SteppedOptions['bounds'];
   stepSeconds: number;
+  minOrders: number;
   steps: StepResult[];
   /** The highest passing rate, orders/s; undefined when none passed. */
   sustainableRate: number | undefined;
@@ -148,7 +149,7 @@ export async function runStepped(
     [...cpuBetween(before, await target.cpu())].map(([p, ms]) => [p, (100 * ms) / (performance.now() - t0)]),
   );
   const searched = await searchRate(options, async (rate) => {
-    const result = await step(rate, options.stepSeconds);
+    const result = await step(rate, Math.max(options.stepSeconds, options.minOrders / rate));
     log(
       `${String(rate).padStart(6)}/s  place p50 ${fmt(result.place.p50)} p99 ${fmt(result.place.p99)}  ` +
         `shipped p50 ${fmt(result.shipped.p50)} p99 ${fmt(result.shipped.p99)}  ${result.passed ? 'pass' : `FAIL: ${result.reasons.join(', ')}`}`,
@@ -159,6 +160,7 @@ export async function runStepped(
     target: target.describe,
     bounds: options.bounds,
     stepSeconds: options.stepSeconds,
+    minOrders: options.minOrders,
     steps: searched.steps,
     sustainableRate: searched.sustainable?.rate,
     reachedMax: searched.reachedMax,
