@@ -41,7 +41,12 @@ const target: ShopTarget = options.url
   ? remoteShop(options.url, dispatcher)
   : options.broker === 'memory'
     ? await startInProcessShop()
-    : await startProcessShop(options.broker, { amqpUrl: options.amqpUrl, pgUrl: options.pgUrl, log });
+    : await startProcessShop(options.broker, {
+        amqpUrl: options.amqpUrl,
+        pgUrl: options.pgUrl,
+        brokerParams: options.brokerParams,
+        log,
+      });
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

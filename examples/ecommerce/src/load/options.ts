@@ -44,6 +44,8 @@ export interface LoadOptions {
   /** Where to write the report as JSON as well. */
   json: string | undefined;
   amqpUrl: string;
+  /** Query parameters added to the services' TANDEM_BROKER_URL (e.g. `maxWaitTimeMs=50`), to try a transport setting. */
+  brokerParams: string | undefined;
   /** A PostgreSQL database to connect to for CREATE/DROP DATABASE of the run's own. */
   pgUrl: string;
   help: boolean;
@@ -63,6 +65,7 @@ first failing step is bisected.
   --place-p99 MS    (200)          --shipped-p99 MS (1000)   --trace-sample N (50)
   --json FILE                      also write the report as JSON
 fixed run (as before): --orders N [--concurrency C (20)]
+  --broker-params Q                added to the services' broker URL, e.g. maxWaitTimeMs=50
   --amqp URL        (amqp://guest:guest@127.0.0.1:5672)
   --pg URL          (postgres://postgres@127.0.0.1:5432/test): the run makes a database of its own`;
 
@@ -94,6 +97,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       'trace-sample': { type: 'string', default: '50' },
       json: { type: 'string' },
       amqp: { type: 'string', default: 'amqp://guest:guest@127.0.0.1:5672' },
+      'broker-params': { type: 'string' },
       pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
       help: { type: 'boolean', default: false },
     },
@@ -128,6 +132,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     },
     json: values.json,
     amqpUrl: values.amqp,
+    brokerParams: values['broker-params'],
     pgUrl: values.pg,
     help: values.help,
   };

@@ -35,9 +35,16 @@ function rabbitPid(): number | undefined {
   return undefined;
 }
 
+function withParams(url: string, params: string | undefined): string {
+  if (!params) return url;
+  const out = new URL(url);
+  for (const [name, value] of new URLSearchParams(params)) out.searchParams.set(name, value);
+  return out.href;
+}
+
 export async function startProcessShop(
   broker: 'rabbitmq' | 'kafka',
-  options: { amqpUrl: string; pgUrl: string; log: (line: string) => void },
+  options: { amqpUrl: string; pgUrl: string; brokerParams?: string | undefined; log: (line: string) => void },
 ): Promise<ShopTarget> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
@@ -55,7 +62,11 @@ export async function startProcessShop(
     const logDir = mkdtempSync(join(tmpdir(), 'tandem-load-'));
     const t0 = performance.now();
     const cluster: Cluster = await createCluster({
-      env: { TANDEM_BROKER_URL: run.serviceUrl, TANDEM_STORE_URL: database.storeUrl, TANDEM_LOG_LEVEL: 'warn' },
+      env: {
+        TANDEM_BROKER_URL: withParams(run.serviceUrl, options.brokerParams),
+        TANDEM_STORE_URL: database.storeUrl,
+        TANDEM_LOG_LEVEL: 'warn',
+      },
       logDir,
       log: options.log,
       stamp: () => `${((performance.now() - t0) / 1000).toFixed(1)} s`,
@@ -72,7 +83,7 @@ export async function startProcessShop(
     const brokerPid = run.pid ?? rabbitPid();
     const brokerLabel = broker === 'kafka' ? 'kafka (mock cluster)' : 'rabbitmq (shared node)';
     return {
-      describe: `five processes on ${run.describe}; PostgreSQL database ${database.name}; logs in ${logDir}`,
+      describe: `five processes on ${run.describe}${options.brokerParams ? ` with ${options.brokerParams}` : ''}; PostgreSQL database ${database.name}; logs in ${logDir}`,
       url: cluster.orders,
       consoles: SERVICES.map((name) => ({ process: name, url: `http://127.0.0.1:${cluster.ports[name]}` })),
       async cpu() {
