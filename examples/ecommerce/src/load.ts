@@ -1,128 +1,76 @@
 /**
- * Places N orders against the shop and reports what happened:
+ * Load on the shop (see the README's "Load"):
  *
- *   npm run example:load -- [--orders 500] [--concurrency 20] [--url http://127.0.0.1:3000]
+ *   npm run example:load -- [--broker memory|rabbitmq|kafka] [--step-seconds 5] [--max-rate 3200]
+ *   npm run example:load -- --orders 500 [--concurrency 20] [--url http://127.0.0.1:3000]
  *
- * Without --url it starts the whole shop in this process on the embedded defaults (in-process
- * broker, PGlite in a temporary folder), so it can also count events per service and dead
- * letters; with --url it drives a running shop over HTTP only.
+ * By default it searches for the highest rate of orders per second, arriving at a fixed
+ * rate, at which `orders.place` keeps p99 < 200 ms and accepted -> shipped p99 < 1 s, and
+ * says where the time and the CPU go at that rate (src/load/). With --orders it places N
+ * orders at a fixed concurrency and reports what happened. The shop runs in this process
+ * on the embedded defaults (--broker memory), as five processes on RabbitMQ or Kafka and
+ * PostgreSQL, or is a running one (--url).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { createLogger, type Middleware, type Invocation } from '@tandem/core';
-import { request } from 'undici';
-import { buildShop } from './shop.js';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { Agent } from 'undici';
+import { runFixed } from './load/fixed.js';
+import { startInProcessShop } from './load/in-process.js';
+import { parseLoadOptions, usage, type LoadOptions } from './load/options.js';
+import { startProcessShop } from './load/processes.js';
+import { remoteShop } from './load/remote.js';
+import { renderStepped } from './load/report.js';
+import { runStepped } from './load/stepped.js';
+import type { ShopTarget } from './load/target.js';
 
-const { values } = parseArgs({
-  options: {
-    orders: { type: 'string', default: '500' },
-    concurrency: { type: 'string', default: '20' },
-    url: { type: 'string' },
-  },
-});
-const total = Number(values.orders);
-const concurrency = Number(values.concurrency);
-
-const handled = new Map<string, number>();
-const countEvents: Middleware<Invocation> = async (inv, next) => {
-  const result = await next();
-  if (inv.registration.kind === 'event')
-    handled.set(inv.registration.service, (handled.get(inv.registration.service) ?? 0) + 1);
-  return result;
-};
-
-let base = values.url;
-let stop = async () => {};
-let deadLetters = async (): Promise<number | undefined> => undefined;
-if (!base) {
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-shop-load-'));
-  const shop = await buildShop(
-    { ...process.env, TANDEM_STORE_URL: `pglite://${dir}`, TANDEM_HTTP_PORT: '0', TANDEM_HTTP_HOST: '127.0.0.1' },
-    { logger: createLogger({ level: 'warn' }), middleware: [countEvents] },
-  );
-  await shop.app.start();
-  base = shop.server.url!;
-  stop = async () => {
-    await shop.app.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  deadLetters = async () => {
-    const access = shop.app.broker.deadLetters;
-    if (!access) return undefined;
-    const lists = await Promise.all(shop.services.map((g) => access.list(g)));
-    return lists.reduce((n, l) => n + l.length, 0);
-  };
+let options: LoadOptions;
+try {
+  options = parseLoadOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`load: ${(error as Error).message}\n\n${usage}`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(usage);
+  process.exit(0);
 }
 
-const skus = ['tea', 'coffee', 'mug'];
-const latencies: number[] = [];
-const accepted: string[] = [];
-let rejected = 0;
-let failed = 0;
-let next = 0;
-/** Requests answered so far: progress counts these, since concurrent requests finish out of order. */
-let done = 0;
-const step = Math.max(1, Math.floor(total / 10));
-const started = performance.now();
-
-async function worker(): Promise<void> {
-  while (next < total) {
-    const i = next++;
-    const body = JSON.stringify({
-      customer: `customer-${i}`,
-      email: `customer-${i}@example.com`,
-      card: '4242-4242-4242-4242',
-      items: [{ sku: skus[i % skus.length], qty: 1 + (i % 3) }],
-    });
-    const t0 = performance.now();
-    try {
-      const res = await request(`${base}/commands/orders.place`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
+const log = (line: string) => console.error(line);
+const dispatcher = new Agent({ headersTimeout: 30_000, bodyTimeout: 30_000, keepAliveTimeout: 30_000 });
+const target: ShopTarget = options.url
+  ? remoteShop(options.url, dispatcher)
+  : options.broker === 'memory'
+    ? await startInProcessShop()
+    : await startProcessShop(options.broker, {
+        amqpUrl: options.amqpUrl,
+        pgUrl: options.pgUrl,
+        brokerParams: options.brokerParams,
+        log,
       });
-      const answer = (await res.body.json()) as { orderId?: string; status?: string };
-      latencies.push(performance.now() - t0);
-      if (res.statusCode === 200 && answer.status === 'accepted') accepted.push(answer.orderId!);
-      else if (res.statusCode === 200) rejected++;
-      else failed++;
-    } catch {
-      failed++;
-    }
-    done++;
-    if (done % step === 0 || done === total) process.stdout.write(`placed ${done}/${total}\n`);
-  }
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log(`load: ${signal}; stopping the shop`);
+    void target.close().finally(() => process.exit(130));
+  });
 }
 
-await Promise.all(Array.from({ length: concurrency }, worker));
-const placedIn = performance.now() - started;
-
-let shipped = 0;
-const pending = new Set(accepted);
-while (pending.size > 0 && performance.now() - started < 120_000) {
-  for (const orderId of [...pending]) {
-    const res = await request(`${base}/orders/${orderId}`);
-    const order = (await res.body.json()) as { status?: string };
-    if (order.status === 'shipped') pending.delete(orderId);
+try {
+  if (options.orders !== undefined) {
+    const { text, ok } = await runFixed(target, options.orders, options.concurrency, dispatcher);
+    console.log(text);
+    process.exitCode = ok ? 0 : 1;
+  } else {
+    log(`shop: ${target.describe}`);
+    const report = await runStepped(target, options.stepped, dispatcher, log, loadavg);
+    console.log(`\n${renderStepped(report)}`);
+    if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    process.exitCode = report.sustainableRate === undefined ? 1 : 0;
   }
-  shipped = accepted.length - pending.size;
-  if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+} finally {
+  await target.close();
+  await dispatcher.close();
 }
-const allShippedAfter = performance.now() - started;
-
-const sorted = [...latencies].sort((a, b) => a - b);
-const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-const letters = await deadLetters();
-console.log(`
-orders placed:        ${total} in ${(placedIn / 1000).toFixed(1)} s (${((total / placedIn) * 1000).toFixed(0)}/s, concurrency ${concurrency})
-  accepted:           ${accepted.length}
-  rejected:           ${rejected}
-  failed:             ${failed}
-orders.place latency: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms
-shipped:              ${shipped}/${accepted.length}, all shipped ${(allShippedAfter / 1000).toFixed(1)} s after the first order
-events handled:       ${handled.size ? [...handled].map(([s, n]) => `${s} ${n}`).join(', ') : 'n/a (remote shop)'}
-dead letters:         ${letters ?? 'n/a (remote shop)'}`);
-await stop();
-process.exitCode = failed > 0 || pending.size > 0 ? 1 : 0;

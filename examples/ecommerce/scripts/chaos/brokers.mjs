@@ -25,16 +25,21 @@ export const SHOP_TOPICS = [
 ];
 
 /**
- * @param {{ url: string, groups: string[] }} options url: amqp://user:pass@host:port of the shared RabbitMQ
+ * @param {{ url: string, groups: string[], label?: string, proxy?: boolean }} options
+ *   url: amqp://user:pass@host:port of the shared RabbitMQ; label: the queue prefix's start;
+ *   proxy: false connects the services straight to RabbitMQ (no faults: cut, down and up throw),
+ *   as the load does, which measures the broker rather than a proxy in the caller's process
  */
-export async function startRabbitBroker({ url, groups }) {
+export async function startRabbitBroker({ url, groups, label = 'chaos', proxy: proxied = true }) {
   const release = await acquireSharedBroker();
   const real = new URL(url);
-  const prefix = `chaos-${randomBytes(4).toString('hex')}`;
-  const proxy = await startProxy({ host: real.hostname, port: Number(real.port || 5672) });
+  const prefix = `${label}-${randomBytes(4).toString('hex')}`;
+  const proxy = proxied ? await startProxy({ host: real.hostname, port: Number(real.port || 5672) }) : noProxy();
   const viaProxy = new URL(url);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
+  if (proxied) {
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+  }
   viaProxy.searchParams.set('prefix', prefix);
   const names = defaultNames(prefix);
   const onQueues = async (fn) => {
@@ -48,7 +53,7 @@ export async function startRabbitBroker({ url, groups }) {
   return {
     kind: 'amqp',
     serviceUrl: viaProxy.href,
-    describe: `RabbitMQ ${real.host} through a proxy on :${proxy.port}, prefix ${prefix}`,
+    describe: `RabbitMQ ${real.host}${proxied ? ` through a proxy on :${proxy.port}` : ''}, prefix ${prefix}`,
     cut: async () => `${proxy.cut()} connection(s) cut`,
     down: () => proxy.down(),
     up: () => proxy.up(),
@@ -87,6 +92,14 @@ export async function startRabbitBroker({ url, groups }) {
   };
 }
 
+/** What stands in for the proxy when the services connect straight to RabbitMQ: no faults to inject. */
+function noProxy() {
+  const refuse = () => {
+    throw new Error('this broker was started without a proxy: no faults');
+  };
+  return { port: undefined, cut: refuse, down: refuse, up: refuse, close: async () => undefined };
+}
+
 /** @param {{ groups: string[] }} options */
 export async function startKafkaBroker({ groups }) {
   const broker = await startMockKafka({ topics: SHOP_TOPICS.map((t) => `${t}:3`) });
@@ -98,6 +111,7 @@ export async function startKafkaBroker({ groups }) {
   });
   return {
     kind: 'kafka',
+    pid: broker.pid,
     serviceUrl: `kafka://${bootstrap}?createTopics=false&idempotent=false&sessionTimeoutMs=6000&heartbeatIntervalMs=500`,
     describe: `librdkafka mock cluster ${bootstrap} (pid ${broker.pid})`,
     cut: async () => {

@@ -12,6 +12,8 @@ export interface StopResult {
 
 export interface Cluster {
   ports: Record<ShopServiceName, number>;
+  /** The process id of a service while it runs. */
+  pid(name: ShopServiceName): number | undefined;
   /** The orders service's base URL. */
   orders: string;
   start(name: ShopServiceName): void;

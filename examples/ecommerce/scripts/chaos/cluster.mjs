@@ -72,6 +72,8 @@ export async function createCluster({ env, logDir, log, stamp }) {
         ...env,
         ...urls,
         SHOP_SERVICES: name,
+        // node-postgres's application_name: pg_stat_activity tells each service's connections apart.
+        PGAPPNAME: `shop-${name}`,
         TANDEM_HTTP_PORT: String(ports[name]),
         TANDEM_HTTP_HOST: '127.0.0.1',
       },
@@ -159,6 +161,8 @@ export async function createCluster({ env, logDir, log, stamp }) {
 
   return {
     ports,
+    /** The process id of a service while it runs. */
+    pid: (name) => running[name]?.child.pid,
     orders: `http://127.0.0.1:${ports.orders}`,
     start,
     untilReady,

@@ -8,12 +8,15 @@ import pg from 'pg';
 
 const COUNTS_APPLICATION = 'tandem-chaos-counts';
 
-/** @param {string} adminUrl a database to connect to for CREATE/DROP DATABASE (not the run's own) */
-export async function createRunDatabase(adminUrl) {
+/**
+ * @param {string} adminUrl a database to connect to for CREATE/DROP DATABASE (not the run's own)
+ * @param {{ label?: string }} [options] label: what the names start with (`tandem_<label>_<random>`, schema `<label>_<random>`)
+ */
+export async function createRunDatabase(adminUrl, { label = 'chaos' } = {}) {
   const id = randomBytes(4).toString('hex');
-  const name = `tandem_chaos_${id}`;
-  const schema = `chaos_${id}`;
-  const admin = new pg.Client({ connectionString: adminUrl, application_name: `tandem-chaos-admin-${id}` });
+  const name = `tandem_${label}_${id}`;
+  const schema = `${label}_${id}`;
+  const admin = new pg.Client({ connectionString: adminUrl, application_name: `tandem-${label}-admin-${id}` });
   await admin.connect();
   admin.on('error', () => undefined);
   await admin.query(`CREATE DATABASE ${name}`);
