@@ -3,7 +3,7 @@
 //
 //   npm run bench [-- --quick] [--only http,rmq,...] [--skip tracing,...] [--no-build] [--report-only]
 //   names: http, client-call, rmq, kafka (comparison table); http-overhead, rabbitmq,
-//          rabbitmq-latency, rmq-instructions, kafka-instructions (both need valgrind),
+//          rabbitmq-latency, kafka-latency, rmq-instructions, kafka-instructions (both need valgrind),
 //          kafka-transport, outbox, tracing (transport scripts)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -79,6 +79,12 @@ const transportScripts = [
     name: 'rabbitmq-latency',
     title: 'RabbitMQ publish -> handle latency, publisher and consumer in two processes',
     script: 'rabbitmq/latency.mjs',
+    args: q ? ['--rounds', '3'] : ['--rounds', '5'],
+  },
+  {
+    name: 'kafka-latency',
+    title: 'Kafka publish -> handle latency, publisher and consumer in two processes (librdkafka mock cluster)',
+    script: 'kafka/latency.mjs',
     args: q ? ['--rounds', '3'] : ['--rounds', '5'],
   },
   {
