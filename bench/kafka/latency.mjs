@@ -12,9 +12,11 @@
 // The mock also returns at most one record batch per partition per fetch, so a consumer
 // needs a fetch per produce request: both publishers batch for `--linger-ms` (default 10;
 // Tandem's default is 2) with one request in flight, which a consumer can keep up with.
+// Tandem's consumer also reads its group's five retry topics (`--retry-partitions` each, default
+// 4 as the mock makes them): every fetch brings an empty batch for each of those partitions.
 //
 //   node bench/kafka/latency.mjs [--rounds 3] [--rate 2000] [--warm-seconds 3] [--seconds 5] [--max-wait-ms 200]
-//     [--linger-ms 10] [--json out.json]
+//     [--linger-ms 10] [--retry-partitions 4] [--json out.json]
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     'max-wait-ms': { type: 'string', default: '200' },
     'linger-ms': { type: 'string', default: '10' },
+    'retry-partitions': { type: 'string', default: '4' },
     json: { type: 'string' },
   },
 });
@@ -57,7 +60,7 @@ async function measure(side, round) {
   else
     // The group's retry and dead-letter topics too: made by metadata requests, they could change the assignment mid-run.
     for (const name of [topic, ...RETRY_LEVELS.map((level) => `${group}.retry.${level}`), `${group}.dlq`])
-      await cluster.createTopic(`${prefix}${name}:4`);
+      await cluster.createTopic(`${prefix}${name}:${name === topic ? 4 : values['retry-partitions']}`);
   const env = {
     NODE_ENV: 'production',
     BENCH_SIDE: side,
@@ -104,7 +107,7 @@ try {
     ]),
   );
   console.log(
-    `\npublish -> handle at ${rate}/s, ${measured} measured after ${warm} warm-up messages, medians of ${rounds} rounds, librdkafka mock cluster, maxWaitTimeMs ${values['max-wait-ms']}, lingerMs ${values['linger-ms']}, Node ${process.version}`,
+    `\npublish -> handle at ${rate}/s, ${measured} measured after ${warm} warm-up messages, medians of ${rounds} rounds, librdkafka mock cluster, maxWaitTimeMs ${values['max-wait-ms']}, lingerMs ${values['linger-ms']}, ${values['retry-partitions']} partitions per retry topic, Node ${process.version}`,
   );
   console.log(
     table([
