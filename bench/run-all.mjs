@@ -5,7 +5,7 @@
 //   With --only or --skip, the benches left out keep their figures from the last run on this
 //   machine (bench/results/run.json), marked with when they ran.
 //   names: http, client-call, rmq, kafka (comparison table); http-overhead, rabbitmq,
-//          rabbitmq-latency, rmq-instructions, kafka-instructions (both need valgrind),
+//          rabbitmq-latency, kafka-latency, rmq-instructions, kafka-instructions (both need valgrind),
 //          kafka-transport, outbox, tracing (transport scripts)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -81,6 +81,12 @@ const transportScripts = [
     name: 'rabbitmq-latency',
     title: 'RabbitMQ publish -> handle latency, publisher and consumer in two processes',
     script: 'rabbitmq/latency.mjs',
+    args: q ? ['--rounds', '3'] : ['--rounds', '5'],
+  },
+  {
+    name: 'kafka-latency',
+    title: 'Kafka publish -> handle latency, publisher and consumer in two processes (librdkafka mock cluster)',
+    script: 'kafka/latency.mjs',
     args: q ? ['--rounds', '3'] : ['--rounds', '5'],
   },
   {

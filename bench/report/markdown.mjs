@@ -120,8 +120,8 @@ export function benchmarksMarkdown(run) {
     'Single workloads: `node bench/peers/http.mjs`, `node bench/peers/rmq.mjs`, `node bench/peers/kafka.mjs`',
     '(each takes `--rounds`, `--json <file>`), and the scripts listed above. RabbitMQ: `node bench/rabbitmq/latency.mjs`',
     '(publish → handle at a steady rate, two processes) and `node bench/peers/rmq-instructions.mjs` (instructions per',
-    'event under callgrind; needs valgrind); Kafka: `node bench/peers/kafka-instructions.mjs` (the same for the Kafka',
-    'consumers).',
+    'event under callgrind; needs valgrind); Kafka: `node bench/kafka/latency.mjs` (the same latency workload, on the',
+    'mock cluster) and `node bench/peers/kafka-instructions.mjs` (instructions per event for the Kafka consumers).',
     '',
   );
   return out.join('\n');

@@ -5,8 +5,8 @@
  *   handlers across keys) as soon as they are fetched; the fetch position moves on, but an
  *   offset is committed only when its disposition is final and every earlier offset of its
  *   partition is too (offset-ledger.ts). Nothing auto-commits.
- * - Back-pressure: past `maxBufferedMessages` unfinished records, a partition that delivers a
- *   batch is paused, and resumed once the backlog halves (partition-gate.ts).
+ * - Back-pressure: past `maxBufferedMessages` unfinished records, the batch that brought the
+ *   last of them waits in eachBatch until the backlog halves (intake-bound.ts).
  * - A retry record that is not due yet pauses its retry partition until it is; other
  *   partitions, and the event topics, keep flowing.
  * - The crash guard (crash-guard.ts) decides per batch whether its records go out as usual
@@ -29,6 +29,7 @@ import type { ConsumerHealth } from './consumer-health.js';
 import { CrashGuard, type BatchPlan, type CommittedOffset } from './crash-guard.js';
 import type { DispositionWriter } from './dispositions.js';
 import type { ExclusiveLane } from './exclusive-lane.js';
+import { IntakeBound } from './intake-bound.js';
 import { OffsetLedger, type CommitEntry } from './offset-ledger.js';
 import type { ResolvedKafkaOptions } from './options.js';
 import type { PartitionGate } from './partition-gate.js';
@@ -63,6 +64,9 @@ export interface DeliveriesDeps {
  */
 const CRASH_GUARD_SLACK = 100;
 
+/** Longest a batch held back by the intake bound goes without looking whether its consumer stopped. */
+const MAX_HOLD_TICK_MS = 250;
+
 export class Deliveries {
   /** A commit was refused because the group is rebalancing: take no new work until the consumer rejoins. */
   rejoining = false;
@@ -72,9 +76,15 @@ export class Deliveries {
   private readonly settler: Settler;
   private generation: Generation;
   private readonly handedBack = new Set<NodeJS.Timeout>();
+  private readonly intake: IntakeBound;
 
   constructor(private readonly deps: DeliveriesDeps) {
     this.runner = createKeyedRunner(deps.concurrency);
+    this.intake = new IntakeBound({
+      max: deps.options.maxBufferedMessages,
+      buffered: () => this.buffered,
+      tickMs: Math.min(deps.options.heartbeatIntervalMs, MAX_HOLD_TICK_MS),
+    });
     this.committer = new Committer({
       send: (entries) => deps.commit(entries),
       ledger: () => this.generation.ledger,
@@ -134,6 +144,8 @@ export class Deliveries {
   newGeneration(rebalance = false): void {
     const { ledger, guard } = this.generation;
     this.generation = this.createGeneration();
+    // A batch held back belongs to the old generation: kafkajs must get it back to rejoin or stop.
+    this.intake.release();
     // Held for the old generation's lone records, which will never settle in it.
     this.deps.gate().unholdAll();
     if (!rebalance) return;
@@ -158,11 +170,12 @@ export class Deliveries {
     return generation !== this.generation || this.closing;
   }
 
-  async onBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     if (this.rejoining) {
       // Unresolved records would be fetched again at once: keep the partition still until the rejoin.
-      this.deps.gate().pressure(topic, partition);
+      this.deps.gate().pauseUntilRejoin(topic, partition);
       return;
     }
     const generation = this.generation;
@@ -220,7 +233,7 @@ export class Deliveries {
     }
     // Not resolved, so the fetch resumes at this record once it is due.
     if (due !== undefined) this.deps.gate().holdUntil(topic, partition, due);
-    if (this.buffered >= this.deps.options.maxBufferedMessages) this.deps.gate().pressure(topic, partition);
+    if (this.intake.full) await this.intake.hold(payload, () => this.abandoned(generation) || this.rejoining);
   }
 
   /** `partitionKey` is `${topic}\u0000${partition}`, made once per batch. */
@@ -238,29 +251,17 @@ export class Deliveries {
   // after the runner's), counting their own task, which the runner still counts, as finished.
   private async settleShared(delivery: Delivery): Promise<void> {
     await this.settler.shared(delivery);
-    this.relieve(1);
+    this.intake.relieve(1);
   }
 
   private async settleAlone(delivery: Delivery): Promise<void> {
     await this.settler.alone(delivery);
-    this.relieve(1);
+    this.intake.relieve(1);
   }
 
   private settleFailed({ topic, partition }: Delivery, error: unknown): void {
     this.deps.log.error({ err: error, group: this.deps.group, topic, partition }, 'kafka: settling a message failed');
-    this.relieve(1);
-  }
-
-  /** Resumes intake once the backlog (less `finishing` tasks about to leave the runner) has halved. */
-  private relieve(finishing = 0): void {
-    const gate = this.deps.gate();
-    if (
-      gate.underPressure &&
-      !this.closing &&
-      !this.rejoining &&
-      this.buffered - finishing <= this.deps.options.maxBufferedMessages / 2
-    )
-      gate.relieve();
+    this.intake.relieve(1);
   }
 
   /** Not committed, so a rebalance or restart redelivers it too; meanwhile it goes to the handler again later. */
@@ -268,7 +269,7 @@ export class Deliveries {
     const timer = setTimeout(() => {
       this.handedBack.delete(timer);
       if (!this.abandoned(delivery.generation)) this.run(delivery, false);
-      else this.relieve();
+      else this.intake.relieve();
     }, this.deps.options.dispositionTimeoutMs);
     this.handedBack.add(timer);
   }
@@ -280,6 +281,7 @@ export class Deliveries {
    */
   async close(timeoutMs: number): Promise<void> {
     this.closing = true;
+    this.intake.release();
     for (const timer of this.handedBack) clearTimeout(timer);
     this.handedBack.clear();
     let timer: NodeJS.Timeout | undefined;

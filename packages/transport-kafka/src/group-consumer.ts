@@ -137,7 +137,7 @@ export class GroupConsumer implements Subscription {
       clearTimeout(this.rejoinTimer);
       this.deliveries.newGeneration();
       this.deliveries.rejoining = false;
-      this.gate.relieve();
+      this.gate.rejoined();
       this.hasJoined = true;
       this.restarts = 0;
       this.health.clear('consumer');

@@ -47,7 +47,10 @@ export interface KafkaTransportOptions {
   retryLevelsMs?: readonly number[];
   /** A new group starts at the oldest retained message (default true) or only sees new ones. */
   fromBeginning?: boolean;
-  /** Messages fetched but not finished, per subscription, before its partitions are paused (default 10,000). */
+  /**
+   * Messages fetched but not finished, per subscription, past which intake waits until they
+   * have halved (default 10,000); one fetch may bring more (up to 1 MiB per partition).
+   */
   maxBufferedMessages?: number;
   /** How often finished offsets are committed (default 100 ms); close commits at once. */
   commitIntervalMs?: number;

@@ -25,16 +25,14 @@ describe('PartitionGate', () => {
     expect(calls).toEqual(['pause retry/2', 'resume retry/2']);
   });
 
-  it('resumes only when neither a hold nor back-pressure is left', () => {
+  it('resumes only when neither a hold nor a rejoin is left', () => {
     vi.useFakeTimers({ now: 0 });
     const { calls, consumer } = recordingConsumer();
     const gate = new PartitionGate(consumer);
     gate.holdUntil('retry', 0, 100);
-    gate.pressure('retry', 0);
-    gate.pressure('events', 1);
-    expect(gate.underPressure).toBe(true);
-    gate.relieve();
-    expect(gate.underPressure).toBe(false);
+    gate.pauseUntilRejoin('retry', 0);
+    gate.pauseUntilRejoin('events', 1);
+    gate.rejoined();
     expect(calls).toEqual(['pause retry/0', 'pause events/1', 'resume events/1']);
     vi.advanceTimersByTime(100);
     expect(calls.at(-1)).toBe('resume retry/0');
@@ -47,7 +45,7 @@ describe('PartitionGate', () => {
     gate.holdUntil('retry', 0, 100);
     gate.close();
     vi.advanceTimersByTime(200);
-    gate.relieve();
+    gate.rejoined();
     expect(calls).toEqual(['pause retry/0']);
   });
 
@@ -55,8 +53,8 @@ describe('PartitionGate', () => {
     const { calls, consumer } = recordingConsumer();
     const gate = new PartitionGate(consumer);
     gate.hold('events', 0);
-    gate.pressure('events', 0);
-    gate.relieve();
+    gate.pauseUntilRejoin('events', 0);
+    gate.rejoined();
     expect(calls).toEqual(['pause events/0']);
     gate.unhold('events', 0);
     expect(calls).toEqual(['pause events/0', 'resume events/0']);

@@ -1,8 +1,9 @@
 /**
  * Which partitions a consumer has paused, and why. A partition is paused while a retry
- * record at its head is not due yet (`holdUntil`), while the subscription has too much
- * unfinished work (`pressure`), or while an earlier batch of it still goes out one record at
- * a time (`hold`, see crash-guard.ts); it is resumed only when no reason is left.
+ * record at its head is not due yet (`holdUntil`), while the consumer waits to rejoin its
+ * group after a refused commit (`pauseUntilRejoin`), or while an earlier batch of it still
+ * goes out one record at a time (`hold`, see crash-guard.ts); it is resumed only when no
+ * reason is left. (Too much unfinished work pauses nothing: see intake-bound.ts.)
  */
 import type { Consumer } from 'kafkajs';
 
@@ -10,13 +11,13 @@ interface Paused {
   topic: string;
   partition: number;
   timer?: NodeJS.Timeout;
-  pressure: boolean;
+  rejoin: boolean;
   held: boolean;
 }
 
 export class PartitionGate {
   private readonly paused = new Map<string, Paused>();
-  private pressured = 0;
+  private awaitingRejoin = 0;
   private closed = false;
 
   constructor(private readonly consumer: Pick<Consumer, 'pause' | 'resume'>) {}
@@ -25,7 +26,7 @@ export class PartitionGate {
     const id = `${topic}\u0000${partition}`;
     let e = this.paused.get(id);
     if (!e) {
-      e = { topic, partition, pressure: false, held: false };
+      e = { topic, partition, rejoin: false, held: false };
       this.paused.set(id, e);
       this.consumer.pause([{ topic, partitions: [partition] }]);
     }
@@ -33,7 +34,7 @@ export class PartitionGate {
   }
 
   private release(e: Paused): void {
-    if (e.timer || e.pressure || e.held || this.closed) return;
+    if (e.timer || e.rejoin || e.held || this.closed) return;
     this.paused.delete(`${e.topic}\u0000${e.partition}`);
     this.consumer.resume([{ topic: e.topic, partitions: [e.partition] }]);
   }
@@ -69,23 +70,19 @@ export class PartitionGate {
     }
   }
 
-  /** Pauses the partition until `relieve()`. */
-  pressure(topic: string, partition: number): void {
+  /** Pauses the partition until `rejoined()`. */
+  pauseUntilRejoin(topic: string, partition: number): void {
     const e = this.entry(topic, partition);
-    if (!e.pressure) this.pressured++;
-    e.pressure = true;
+    if (!e.rejoin) this.awaitingRejoin++;
+    e.rejoin = true;
   }
 
-  get underPressure(): boolean {
-    return this.pressured > 0;
-  }
-
-  /** Lifts the back-pressure pause from every partition. */
-  relieve(): void {
-    if (this.pressured === 0) return;
-    this.pressured = 0;
+  /** Lifts `pauseUntilRejoin` from every partition. */
+  rejoined(): void {
+    if (this.awaitingRejoin === 0) return;
+    this.awaitingRejoin = 0;
     for (const e of [...this.paused.values()]) {
-      e.pressure = false;
+      e.rejoin = false;
       this.release(e);
     }
   }

@@ -1,6 +1,6 @@
 /**
- * Back-pressure with the smallest buffer: `maxBufferedMessages: 1` pauses a partition as
- * soon as one message is unfinished; it must resume once that message is settled, or the
+ * Back-pressure with the smallest buffer: `maxBufferedMessages: 1` holds intake as soon as
+ * one message is unfinished; it must go on once that message is settled, or the
  * subscription stops after its first batch.
  */
 import { conformanceMessage, eventually, uniqueName } from '@tandem/core/testing';
@@ -11,7 +11,7 @@ const broker = await startBroker();
 afterAll(() => broker?.stop());
 
 describe.skipIf(!broker)('maxBufferedMessages: 1', () => {
-  it('resumes paused partitions once the buffered message is settled', { timeout: 30_000 }, async () => {
+  it('goes on fetching once the buffered message is settled', { timeout: 30_000 }, async () => {
     const topic = uniqueName('buffer-one.orders');
     await broker!.createTopic(`${topic}:1`);
     const { transport } = mockTransport(broker!, { maxBufferedMessages: 1 });
