@@ -141,6 +141,7 @@ export type {
   SubscriptionSpec,
   Subscription,
   MessageHandler,
+  DispositionCallback,
   DeadLetter,
   DeadLetterAccess,
 } from './transport/broker.js';

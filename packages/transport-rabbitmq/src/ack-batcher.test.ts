@@ -1,3 +1,4 @@
+import { queryObjects } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import type { Message } from 'amqplib';
 import { AckBatcher, type AckChannel } from './ack-batcher.js';
@@ -17,6 +18,21 @@ function setup() {
 const tick = () => new Promise((resolve) => process.nextTick(resolve));
 
 describe('AckBatcher', () => {
+  it('lets go of settled deliveries at once, not at its next compaction', async () => {
+    // Settled messages it kept (up to a thousand) survived every scavenge and were promoted,
+    // which cost the consumer more instructions in the garbage collector than anything else.
+    class Held {
+      readonly fields = { deliveryTag: 1 };
+    }
+    const batcher = new AckBatcher({ ack: () => undefined, nack: () => undefined });
+    let entries = Array.from({ length: 100 }, () => batcher.received(new Held() as unknown as Message));
+    for (const entry of entries) batcher.ack(entry);
+    entries = [];
+    await tick();
+    // One may stay reachable from V8's own bookkeeping of the last call; never the hundred.
+    expect(queryObjects(Held)).toBeLessThanOrEqual(1);
+  });
+
   it('acks the settled prefix with one multiple ack per tick', async () => {
     const { frames, batcher, messages } = setup();
     batcher.ack(messages[1]!);

@@ -35,7 +35,6 @@ import { Turns } from './turns.js';
 const REQUEUE_PAUSE_MS = 1_000;
 /** How long a redelivered message's run keeps the others waiting at most (see turns.ts). */
 const TURN_MS = 30_000;
-const DONE: Promise<void> = Promise.resolve();
 const NOTHING: Promise<undefined> = Promise.resolve(undefined);
 
 interface Attached {
@@ -140,28 +139,60 @@ export class GroupConsumer implements Subscription {
     const entry = attached.acks.received(delivery);
     const message = decodeDelivery(delivery, this.options.names.exchange, this.names.queue);
     const key = message.key ?? `\u0000${delivery.fields.deliveryTag}`;
-    this.runner.enqueue(key, () => this.process(attached, entry, message), this.settleFailed);
+    this.runner.enqueueCallback(key, (finish) => this.process(attached, entry, message, finish), this.settleFailed);
   }
 
   /** process() settles every outcome itself; this is for a fault in that plumbing. */
   private readonly settleFailed = (error: unknown): void =>
     this.options.log.error({ err: error, group: this.spec.group }, 'rabbitmq: settling a message failed');
 
-  /** Runs the message and settles it; a first delivery without an await of its own (one promise hop fewer). */
-  private process(attached: Attached, entry: Delivery, message: IncomingMessage): Promise<void> {
-    if (this.dead) return DONE;
+  /**
+   * Runs the message and settles it, then calls `finish`. A first delivery goes through the
+   * handler's callback form when it has one: no promise of its own and no reaction between
+   * the handler settling and its ack.
+   */
+  private process(attached: Attached, entry: Delivery, message: IncomingMessage, finish: () => void): void {
+    if (this.dead) return finish();
     if (this.closing) {
       // Prefetched but not started when close() began: back to the queue for another consumer.
       attached.acks.requeue(entry);
-      return DONE;
+      return finish();
+    }
+    const deliver = this.handle.deliver;
+    if (deliver !== undefined && !entry.message.fields.redelivered) {
+      deliver(message, (disposition, error) =>
+        this.settled(attached, entry, message, disposition ?? this.plumbingFault(error, message), finish),
+      );
+      return;
     }
     const disposition = entry.message.fields.redelivered
       ? this.runTracked(attached, entry, message)
       : this.run(attached, entry, message);
-    return disposition.then(
-      (settled) => this.settle(attached, entry, message, settled),
-      (error: unknown) => this.settle(attached, entry, message, this.plumbingFault(error, message)),
+    disposition.then(
+      (settled) => this.settled(attached, entry, message, settled, finish),
+      (error: unknown) => this.settled(attached, entry, message, this.plumbingFault(error, message), finish),
     );
+  }
+
+  /** Carries out the disposition, then finishes the runner's task; never throws. */
+  private settled(
+    attached: Attached,
+    entry: Delivery,
+    message: IncomingMessage,
+    disposition: Disposition | undefined,
+    finish: () => void,
+  ): void {
+    let storing: Promise<void> | undefined;
+    try {
+      storing = this.settle(attached, entry, message, disposition);
+    } catch (error) {
+      this.settleFailed(error);
+    }
+    if (storing === undefined) return finish();
+    storing.then(finish, (error: unknown) => {
+      this.settleFailed(error);
+      finish();
+    });
   }
 
   private settle(

@@ -53,7 +53,11 @@ const cloudEventHeaders: JsonSchema = {
       type: 'string',
       description: 'The partition / ordering key (CloudEvents partitioning extension).',
     },
-    [Header.correlationid]: { type: 'string' },
+    [Header.correlationid]: {
+      type: 'string',
+      description:
+        'The conversation the event belongs to; absent when it is the event id (a missing one reads as the id).',
+    },
     [Header.causationid]: { type: 'string' },
     [Header.traceparent]: { type: 'string', description: 'W3C trace context.' },
     [Header.tracestate]: { type: 'string' },

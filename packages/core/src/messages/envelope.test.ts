@@ -38,6 +38,17 @@ describe('CloudEvents envelope', () => {
     expect(JSON.parse(new TextDecoder().decode(m.body))).toEqual({ orderId: 'o1' });
   });
 
+  it('writes no correlationid that only repeats the id; readers take the id for it', () => {
+    const root = encodeEvent(Shipped, { orderId: 'o4' }, { source: 'shipping' });
+    expect(root.headers).not.toHaveProperty('ce-correlationid');
+    const same = encodeEvent(Shipped, { orderId: 'o4' }, { source: 'shipping', id: 'e1', correlationId: 'e1' });
+    expect(same.headers).not.toHaveProperty('ce-correlationid');
+    expect(decodeEvent(incoming(same)).correlationId).toBeUndefined();
+    const follow = encodeEvent(Shipped, { orderId: 'o4' }, { source: 'shipping', id: 'e2', correlationId: 'e1' });
+    expect(follow.headers['ce-correlationid']).toBe('e1');
+    expect(decodeEvent(incoming(follow)).correlationId).toBe('e1');
+  });
+
   it('reads back what it wrote', () => {
     const m = encodeEvent(Shipped, { orderId: 'o2' }, { source: 'shipping' });
     expect(decodeEvent(incoming(m))).toMatchObject({

@@ -3,6 +3,8 @@
  * the event data as JSON. Consumers also read structured mode (structured.ts). Tandem writes id (UUIDv7), source, type, specversion, time,
  * datacontenttype, subject (the key), dataschema (the contract version) and the
  * extensions partitionkey, correlationid, causationid, traceparent, tracestate.
+ * correlationid is left out when it equals the id (an event that starts a conversation):
+ * every reader takes a missing correlationid to be the id, so it would only repeat it.
  */
 import type { EventContract } from '../contracts/contracts.js';
 import { MalformedMessageError } from '../errors/errors.js';
@@ -20,6 +22,7 @@ export interface EnvelopeOptions {
   key?: string;
   id?: string;
   time?: Date;
+  /** The conversation it belongs to; the id itself (and then not written) when not given. */
   correlationId?: string;
   causationId?: string;
   /** Extra headers (trace context among them) to carry along. */
@@ -68,7 +71,8 @@ export function encodeEvent(contract: EventContract, data: unknown, options: Env
   headers[Header.time] = options.time ? options.time.toISOString() : nowIso();
   headers[Header.contentType] = 'application/json';
   headers[Header.dataschema] = dataschemaOf(contract);
-  headers[Header.correlationid] = options.correlationId ?? id;
+  if (options.correlationId !== undefined && options.correlationId !== id)
+    headers[Header.correlationid] = options.correlationId;
   if (options.causationId !== undefined) headers[Header.causationid] = options.causationId;
   if (options.key !== undefined) {
     headers[Header.subject] = options.key;
@@ -88,6 +92,7 @@ export interface DecodedEvent {
   source: string;
   time?: string;
   subject?: string;
+  /** Undefined when the event did not say: it then starts its own conversation (the id). */
   correlationId?: string;
   causationId?: string;
   /** The contract version it was published at (`urn:tandem:event:<name>:v<n>`), when the producer said. */

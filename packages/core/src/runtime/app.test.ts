@@ -57,6 +57,25 @@ describe('app on the in-process broker', () => {
       expect(await app.call(Count, {})).toEqual({ shipped: 1 });
       expect(seen[0]).toMatchObject({ source: 'orders', subject: 'o-a' });
       expect(seen[0]!.causationId).toBeDefined();
+      // The event carries the command's conversation, which is not its own id, so it is on the wire.
+      expect(seen[0]!.correlationId).toBe(seen[0]!.causationId);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('gives an event published outside any handler its own id as correlation id', async () => {
+    const seen: Array<{ messageId: string; correlationId: string }> = [];
+    const app = createApp({
+      broker: isolated(),
+      logger: silentLogger,
+      services: [service('audit').onEvent(Placed, async (_, ctx) => void seen.push(ctx.meta))],
+    });
+    await app.start();
+    try {
+      await app.publish(Placed, { id: 'p1', sku: 'a' });
+      await eventually('handled', () => seen.length === 1);
+      expect(seen[0]!.correlationId).toBe(seen[0]!.messageId);
     } finally {
       await app.stop();
     }

@@ -1,12 +1,13 @@
-import { AbortedError, isTandemError, ShuttingDownError, ValidationError } from '../errors/errors.js';
+import { isTandemError, ValidationError } from '../errors/errors.js';
 import { runtimeInstruments } from '../metrics/runtime-metrics.js';
 import { decodeEvent, type DecodedEvent } from '../messages/envelope.js';
 import { withReplayHint } from './replay-hint.js';
-import { decideRetry, resolveRetryPolicy, type RetryPolicy } from '../retry/retry-policy.js';
+import { resolveRetryPolicy, type RetryPolicy } from '../retry/retry-policy.js';
 import { endProcessSpan, startProcessSpan, type ProcessSpan } from '../tracing/messaging-spans.js';
 import { logTraceFields } from '../tracing/log-fields.js';
 import { recordSpanError } from '../tracing/span-errors.js';
-import type { Disposition, IncomingMessage, MessageHandler } from '../transport/broker.js';
+import type { Disposition, DispositionCallback, IncomingMessage, MessageHandler } from '../transport/broker.js';
+import { ACK, EventAttempts, type AttemptScope } from './event-attempts.js';
 import type { HandlerMeta } from './handler-context.js';
 import type { EventGroup } from './registry.js';
 import { HandlerLimit } from './handler-limit.js';
@@ -17,9 +18,6 @@ import { upcastToCurrent, versionOf } from './upcast.js';
 import type { EventContract } from '../contracts/contracts.js';
 import type { ActivitySink } from '../activity/activity.js';
 import { ConsumerActivity } from '../activity/consumer-activity.js';
-
-/** Every acked delivery's disposition: one object, not one per message. */
-const ACK: Disposition = { kind: 'ack' };
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -62,16 +60,31 @@ export function createMessageHandler(
   const unknownTypes = new UnknownTypes(log, groupAttributes, unknownTypeLogIntervalMs);
   const activity = activitySink ? new ConsumerActivity(activitySink, group.name) : undefined;
 
+  const scope: AttemptScope = {
+    runtime,
+    group: group.name,
+    log,
+    groupAttributes,
+    activity,
+    settled,
+  };
+
   // One CONSUMER `process` span per delivery, child of the producer's `send` span; the
   // handler runs inside it, so its events and calls continue the same trace.
-  return (message: IncomingMessage): Promise<Disposition> => {
-    const process = startProcessSpan(message, system, group.name);
+  // A throw here comes before `done` was called: every path calls it last, and it must not throw.
+  function deliverTo(message: IncomingMessage, done: DispositionCallback): void {
     try {
-      return deliver(message, process);
+      deliver(message, startProcessSpan(message, system, group.name), done);
     } catch (error) {
-      return Promise.reject(error);
+      done(undefined, error);
     }
-  };
+  }
+
+  const handle = (message: IncomingMessage): Promise<Disposition> =>
+    new Promise((resolve, reject) =>
+      deliverTo(message, (disposition, error) => (disposition ? resolve(disposition) : reject(error))),
+    );
+  return Object.assign(handle, { deliver: deliverTo });
 
   /** Every delivery ends here, once, with its disposition: the span ends, a dead letter is counted. */
   function settled(message: IncomingMessage, process: ProcessSpan, disposition: Disposition): Disposition {
@@ -87,12 +100,28 @@ export function createMessageHandler(
     return disposition;
   }
 
+  /** Settles a delivery decided without running its handler. */
+  function end(
+    message: IncomingMessage,
+    process: ProcessSpan,
+    disposition: Disposition,
+    done: DispositionCallback,
+  ): void {
+    let answer: Disposition;
+    try {
+      answer = settled(message, process, disposition);
+    } catch (error) {
+      done(undefined, error);
+      return;
+    }
+    done(answer);
+  }
+
   /**
-   * The delivery's settled disposition. Not async: the common delivery (current version, no
-   * handler limit) returns the promise of its attempts as it is, and an async function
-   * returning a promise costs extra ticks.
+   * Settles the delivery through `done`. The common delivery (current version, no handler
+   * limit) reaches the runtime with no promise of its own.
    */
-  function deliver(message: IncomingMessage, process: ProcessSpan): Promise<Disposition> {
+  function deliver(message: IncomingMessage, process: ProcessSpan, done: DispositionCallback): void {
     // Earlier deliveries of this copy ended with no disposition at all: each took its
     // consumer down (a crash, an exit, a lost connection) before it could settle. Running it
     // again would take this consumer down too, so it goes where a person can look at it.
@@ -108,7 +137,7 @@ export function createMessageHandler(
         `dead-lettering a message whose ${unsettled} earlier deliveries never settled (crash loop)`,
       );
       const attempts = boundedAttempt(message.attempt);
-      return Promise.resolve(settled(message, process, { kind: 'dead-letter', reason: 'crash-loop', attempts }));
+      return end(message, process, { kind: 'dead-letter', reason: 'crash-loop', attempts }, done);
     }
     let event;
     try {
@@ -120,24 +149,26 @@ export function createMessageHandler(
         'dead-lettering a malformed message',
       );
       const attempts = boundedAttempt(message.attempt);
-      return Promise.resolve(settled(message, process, { kind: 'dead-letter', reason: 'malformed', error, attempts }));
+      return end(message, process, { kind: 'dead-letter', reason: 'malformed', error, attempts }, done);
     }
     const reg = group.handlers.get(event.type);
     if (!reg) {
       // Acked, not dead-lettered: see unknown-types.ts.
       unknownTypes.report(event, message.origin.topic);
-      return Promise.resolve(settled(message, process, ACK));
+      return end(message, process, ACK, done);
     }
     // Nearly every delivery is of the current version: no promise for those (one comparison).
     const contract = reg.contract as EventContract;
     const version = versionOf(contract, event.dataschema);
     if (version !== contract.version) {
       const current = event;
-      return toCurrentVersion(message, current, contract, version, process).then((refused) =>
-        refused ? settled(message, process, refused) : run(message, current, reg, process),
+      toCurrentVersion(message, current, contract, version, process).then(
+        (refused) => (refused ? end(message, process, refused, done) : run(message, current, reg, process, done)),
+        (error: unknown) => done(undefined, error),
       );
+      return;
     }
-    return run(message, event, reg, process);
+    run(message, event, reg, process, done);
   }
 
   function run(
@@ -145,24 +176,28 @@ export function createMessageHandler(
     event: DecodedEvent,
     reg: HandlerRegistration,
     process: ProcessSpan,
-  ): Promise<Disposition> {
+    done: DispositionCallback,
+  ): void {
     const limit = limits.get(reg);
-    return limit ? limited(limit, message, event, reg, process) : attempts(message, event, reg, process);
+    if (limit === undefined) attempts(message, event, reg, process, done);
+    else limited(limit, message, event, reg, process, done);
   }
 
-  async function limited(
+  function limited(
     limit: HandlerLimit,
     message: IncomingMessage,
     event: DecodedEvent,
     reg: HandlerRegistration,
     process: ProcessSpan,
-  ): Promise<Disposition> {
-    await limit.acquire();
-    try {
-      return await attempts(message, event, reg, process);
-    } finally {
+    done: DispositionCallback,
+  ): void {
+    const released: DispositionCallback = (disposition, error) => {
       limit.release();
-    }
+      done(disposition, error);
+    };
+    const waiting = limit.acquire();
+    if (waiting === undefined) attempts(message, event, reg, process, released);
+    else waiting.then(() => attempts(message, event, reg, process, released));
   }
 
   /**
@@ -211,102 +246,32 @@ export function createMessageHandler(
     }
   }
 
-  async function attempts(
+  function attempts(
     message: IncomingMessage,
     event: DecodedEvent,
     reg: HandlerRegistration,
     process: ProcessSpan,
-  ): Promise<Disposition> {
+    done: DispositionCallback,
+  ): void {
     const policy = policies.get(reg)!;
     const first = boundedAttempt(message.attempt, policy.attempts);
-    if (first === 1 && event.time !== undefined && runtimeInstruments().enabled) {
-      const lag = (Date.now() - Date.parse(event.time)) / 1000;
-      if (lag >= 0)
-        runtimeInstruments().consumerLag.record(lag, {
-          ...groupAttributes,
-          'messaging.destination.name': message.origin.topic,
-        });
+    try {
+      if (first === 1 && event.time !== undefined && runtimeInstruments().enabled) {
+        const lag = (Date.now() - Date.parse(event.time)) / 1000;
+        if (lag >= 0)
+          runtimeInstruments().consumerLag.record(lag, {
+            ...groupAttributes,
+            'messaging.destination.name': message.origin.topic,
+          });
+      }
+    } catch (error) {
+      done(undefined, error);
+      return;
     }
     // Assigned rather than spread: this runs for every delivery.
     const about: Mutable<NonNullable<HandlerMeta['event']>> = { source: event.source };
     if (event.time) about.time = event.time;
     if (event.subject) about.subject = event.subject;
-    for (let attempt = first; ; attempt++) {
-      const meta: Mutable<HandlerMeta> = {
-        kind: 'event',
-        name: reg.contract.name,
-        service: reg.service,
-        messageId: event.id,
-        attempt,
-        correlationId: event.correlationId ?? event.id,
-        event: about,
-        headers: message.headers,
-      };
-      if (event.causationId !== undefined) meta.causationId = event.causationId;
-      const watchedAt = activity?.sink.listening ? performance.now() : -1;
-      try {
-        await runtime.run(reg, event.data, meta, { message, trace: process.context });
-        if (watchedAt >= 0) activity?.run(reg, message, process.span, watchedAt, 'ok');
-        return settled(message, process, ACK);
-      } catch (error) {
-        recordSpanError(process.span, error);
-        // Stopped by this app's shutdown, not by the message: hand it back for another
-        // consumer (or this one after a restart), and do not count it as an attempt.
-        if (error instanceof AbortedError || error instanceof ShuttingDownError) {
-          log.info({ id: event.id, type: event.type, attempt }, 'event handler stopped by shutdown; handing it back');
-          if (watchedAt >= 0) activity?.run(reg, message, process.span, watchedAt, 'retry', error);
-          return settled(message, process, { kind: 'retry', delayMs: 0, attempt });
-        }
-        const decision = decideRetry(policy, attempt, error);
-        const fields = {
-          err: error,
-          id: event.id,
-          type: event.type,
-          attempt,
-          handler: reg.handlerName,
-          ...logTraceFields(process.context),
-        };
-        if (decision.kind !== 'give-up') {
-          runtimeInstruments().consumerRetries.add(1, {
-            ...groupAttributes,
-            'tandem.handler.name': reg.contract.name,
-            'tandem.retry.kind': decision.kind,
-          });
-        }
-        if (watchedAt >= 0 && activity?.sink.listening) {
-          activity.run(
-            reg,
-            message,
-            process.span,
-            watchedAt,
-            decision.kind === 'give-up' ? 'dead-letter' : 'retry',
-            error,
-          );
-          if (decision.kind !== 'give-up')
-            activity.retry(
-              message,
-              process.span,
-              attempt,
-              decision.kind,
-              decision.kind === 'delayed' ? decision.delayMs : 0,
-            );
-        }
-        if (decision.kind === 'immediate') {
-          log.warn(fields, 'event handler failed; retrying at once');
-          continue;
-        }
-        if (decision.kind === 'delayed') {
-          log.warn({ ...fields, delayMs: decision.delayMs }, 'event handler failed; retrying later');
-          return settled(message, process, { kind: 'retry', delayMs: decision.delayMs, attempt: attempt + 1 });
-        }
-        const kept = withReplayHint(error, group.name, event.id);
-        log.error({ ...fields, err: kept }, `event handler failed; dead-lettered (${decision.reason})`);
-        const reason =
-          decision.reason === 'non-retryable' && isTandemError(error)
-            ? `${decision.reason}: ${error.code}`
-            : decision.reason;
-        return settled(message, process, { kind: 'dead-letter', reason, error: kept, attempts: attempt });
-      }
-    }
+    new EventAttempts(scope, message, event, reg, policy, process, about, first, done).start();
   }
 }

@@ -88,6 +88,11 @@ describe('consumer spans and metrics', () => {
     const producer = all.find((s) => s.name === 'send jobs.flaky')!;
     expect(producer.kind).toBe(SpanKind.PRODUCER);
     expect(flaky.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
+    // A published root event carries no correlationid; both spans still name its conversation (its id).
+    const id = flaky.attributes['messaging.message.id'];
+    expect(id).toEqual(expect.any(String));
+    expect(flaky.attributes['messaging.message.conversation_id']).toBe(id);
+    expect(producer.attributes['messaging.message.conversation_id']).toBe(id);
 
     const poison = all.find((s) => s.name === 'process jobs.poison')!;
     expect(poison.status.code).toBe(SpanStatusCode.ERROR);

@@ -36,7 +36,8 @@ function messageAttributes(message: OutgoingMessage, system: string, operation: 
   };
   const id = message.headers[Header.id];
   if (id !== undefined) attributes[MessagingAttribute.messageId] = id;
-  const correlation = message.headers[Header.correlationid];
+  // An event without correlationid starts its own conversation (see encodeEvent).
+  const correlation = message.headers[Header.correlationid] ?? id;
   if (correlation !== undefined) attributes[MessagingAttribute.conversationId] = correlation;
   return attributes;
 }

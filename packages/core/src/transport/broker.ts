@@ -67,8 +67,23 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/**
+ * How a MessageHandler's callback form answers, once: with the disposition, or (disposition
+ * undefined) with the error of a fault in the handler plumbing itself, which the promise
+ * form rejects with.
+ */
+export type DispositionCallback = (disposition: Disposition | undefined, error?: unknown) => void;
+
 /** Handles one delivered message and says what to do with it. */
-export type MessageHandler = (message: IncomingMessage) => Promise<Disposition>;
+export interface MessageHandler {
+  (message: IncomingMessage): Promise<Disposition>;
+  /**
+   * The same handling with the outcome handed to `done` (which must not throw), when the
+   * handler offers it (the runtime's does): a transport that settles in a callback spares a
+   * promise and a reaction per delivery.
+   */
+  readonly deliver?: (message: IncomingMessage, done: DispositionCallback) => void;
+}
 
 /** What a transport guarantees, for the runtime and for documentation. */
 export interface TransportCapabilities {

@@ -81,6 +81,59 @@ describe('keyed runner', () => {
     expect(runner.size).toBe(0);
   });
 
+  it('enqueueCallback keeps order per key and the bound, whether a task finishes before or after it returns', async () => {
+    const runner = createKeyedRunner(2);
+    const order = new Map<string, number[]>();
+    let running = 0;
+    let peak = 0;
+    for (let i = 0; i < 40; i++) {
+      const key = `k${i % 3}`;
+      runner.enqueueCallback(
+        key,
+        (finish) => {
+          running++;
+          peak = Math.max(peak, running);
+          order.set(key, [...(order.get(key) ?? []), i]);
+          const done = () => {
+            running--;
+            finish();
+            finish(); // a second call is ignored
+          };
+          if (i % 2 === 0) done();
+          else setTimeout(done, 1);
+        },
+        () => undefined,
+      );
+    }
+    await runner.idle();
+    expect(peak).toBe(2);
+    for (const seen of order.values()) expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect([...order.values()].flat()).toHaveLength(40);
+    expect(runner.size).toBe(0);
+  });
+
+  it('enqueueCallback hands a throw to onError and goes on with the key', async () => {
+    const runner = createKeyedRunner(1);
+    const errors: unknown[] = [];
+    const ran: number[] = [];
+    runner.enqueueCallback(
+      'k',
+      () => {
+        throw new Error('thrown');
+      },
+      (error) => errors.push(error),
+    );
+    runner.enqueueCallback(
+      'k',
+      (finish) => (ran.push(1), finish()),
+      () => undefined,
+    );
+    await runner.idle();
+    expect(errors.map((e) => (e as Error).message)).toEqual(['thrown']);
+    expect(ran).toEqual([1]);
+    expect(runner.size).toBe(0);
+  });
+
   it('refuses a concurrency that is not a positive integer', () => {
     expect(() => createKeyedRunner(0)).toThrow(RangeError);
   });

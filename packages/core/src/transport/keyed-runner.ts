@@ -15,6 +15,12 @@ export interface KeyedRunner {
    * costs two promises fewer than with `run(...).catch(...)`.
    */
   enqueue(key: string, task: () => Promise<unknown>, onError: (error: unknown) => void): void;
+  /**
+   * As `enqueue`, for a task that says it is done by calling `finish` (once; later calls are
+   * ignored), so that a transport whose handler answers through a callback needs no promise
+   * at all. A task may finish before it returns. A throw goes to `onError` and finishes it.
+   */
+  enqueueCallback(key: string, task: (finish: () => void) => void, onError: (error: unknown) => void): void;
   /** Tasks queued or running. Transports pause intake when it grows past a bound. */
   readonly size: number;
   /** Resolves when nothing is queued or running. */
@@ -22,7 +28,9 @@ export interface KeyedRunner {
 }
 
 interface Entry {
-  task: () => Promise<unknown>;
+  task: (() => Promise<unknown>) | undefined;
+  /** Set instead of `task` by enqueueCallback. */
+  callback: ((finish: () => void) => void) | undefined;
   resolve: ((value: unknown) => void) | undefined;
   reject: (error: unknown) => void;
 }
@@ -32,6 +40,12 @@ interface KeyQueue {
   key: string;
   entries: Entry[];
 }
+
+/** States of a task started by enqueueCallback. */
+const STARTING = 0;
+const FINISHED_EARLY = 1;
+const RUNNING = 2;
+const DONE = 3;
 
 /** Runs tasks with bounded concurrency, one at a time per key, in order; for transports of your own. */
 export function createKeyedRunner(concurrency: number): KeyedRunner {
@@ -54,14 +68,41 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
         readyHead = 0;
       }
       running++;
-      start(queue, queue.entries[0]!);
+      const entry = queue.entries[0]!;
+      if (entry.callback) startCallback(queue, entry.callback, entry.reject);
+      else start(queue, entry);
     }
+  }
+
+  /**
+   * A task that finishes before it returns is accounted for here, after it returned, and
+   * without a nested pump: the loop that started it goes on to the next one.
+   */
+  function startCallback(queue: KeyQueue, task: (finish: () => void) => void, onError: (error: unknown) => void): void {
+    // A number, not a union of literals: `finish` changes it behind the compiler's back.
+    let state: number = STARTING;
+    const finish = (): void => {
+      if (state === RUNNING) {
+        state = DONE;
+        finished(queue);
+      } else if (state === STARTING) state = FINISHED_EARLY;
+    };
+    try {
+      task(finish);
+    } catch (error) {
+      onError(error);
+      finish();
+    }
+    if (state === FINISHED_EARLY) {
+      state = DONE;
+      account(queue);
+    } else if (state === STARTING) state = RUNNING;
   }
 
   function start(queue: KeyQueue, entry: Entry): void {
     let started: Promise<unknown>;
     try {
-      started = entry.task();
+      started = entry.task!();
     } catch (error) {
       started = Promise.reject(error);
     }
@@ -90,6 +131,20 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
     if (queue.entries.length > 0) ready.push(queue);
     else queues.delete(queue.key);
     pump();
+    wakeIfIdle();
+  }
+
+  /** As `finished`, for a task that finished inside pump(), which starts what is next. */
+  function account(queue: KeyQueue): void {
+    running--;
+    size--;
+    queue.entries.shift();
+    if (queue.entries.length > 0) ready.push(queue);
+    else queues.delete(queue.key);
+    wakeIfIdle();
+  }
+
+  function wakeIfIdle(): void {
     if (size === 0) {
       const waiters = idleWaiters;
       idleWaiters = [];
@@ -111,10 +166,15 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
 
   return {
     run<T>(key: string, task: () => Promise<T>): Promise<T> {
-      return new Promise<T>((resolve, reject) => add(key, { task, resolve: resolve as (v: unknown) => void, reject }));
+      return new Promise<T>((resolve, reject) =>
+        add(key, { task, callback: undefined, resolve: resolve as (v: unknown) => void, reject }),
+      );
     },
     enqueue(key: string, task: () => Promise<unknown>, onError: (error: unknown) => void): void {
-      add(key, { task, resolve: undefined, reject: onError });
+      add(key, { task, callback: undefined, resolve: undefined, reject: onError });
+    },
+    enqueueCallback(key: string, task: (finish: () => void) => void, onError: (error: unknown) => void): void {
+      add(key, { task: undefined, callback: task, resolve: undefined, reject: onError });
     },
     get size() {
       return size;
