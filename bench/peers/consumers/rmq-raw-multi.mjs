@@ -13,9 +13,11 @@ await channel.prefetch(prefetch);
 let last;
 let unacked = 0;
 let timer;
+let closing = false;
 const flush = () => {
   timer = undefined;
-  if (unacked === 0) return;
+  // A flush due after SIGTERM would ack on a closing connection, which amqplib throws for.
+  if (unacked === 0 || closing) return;
   channel.ack(last, true);
   unacked = 0;
 };
@@ -27,4 +29,7 @@ await channel.consume(name, (message) => {
   else timer ??= setTimeout(flush, 5);
 });
 ready(name);
-process.on('SIGTERM', () => void connection.close().then(() => process.exit(0)));
+process.on('SIGTERM', () => {
+  closing = true;
+  void connection.close().then(() => process.exit(0));
+});
