@@ -28,7 +28,7 @@ function verdicts(groups) {
       .map((p) => `${p.name} (${fixed(p.rate / tandem.rate, 2)}× Tandem)`);
     lines.push(
       `- ${group.title}: Tandem at ${fixed(tandem.rate / raw.rate, 2)}× ${raw.name}` +
-        (tandem.cpuMicros && raw.cpuMicros ? ` (CPU per event ${fixed(tandem.cpuMicros / raw.cpuMicros, 2)}×)` : '') +
+        (tandem.cpuMicros && raw.cpuMicros ? ` (CPU per operation ${fixed(tandem.cpuMicros / raw.cpuMicros, 2)}×)` : '') +
         (ahead.length ? `; ahead of ${ahead.join(', ')}` : '') +
         (behind.length ? `; behind ${behind.join(', ')}` : '') +
         '.',
