@@ -37,8 +37,13 @@ export function safeParse(
  * zod's own flag (what its `validate()` sets) for stopping a container at its first bad
  * child: a failing parse then costs about as much as its first issue, while an input that
  * passes parses exactly as without it. A zod without the flag ignores it and parses in full.
+ *
+ * `async: false` is here because zod copies the context as `{ ...ctx, async: false }` on
+ * every safeParse: with a context that lacks `async` (so the copy adds a property), the
+ * parse of the bench's order took 2.0 µs on Node 20 against 0.44 µs with none or with this
+ * one, which cost every command and event ~1.6 µs. safeParseAsync still sets its own.
  */
-const STOP_EARLY = { abortEarly: true } as z.core.ParseContext<z.core.$ZodIssue>;
+const STOP_EARLY = { abortEarly: true, async: false } as z.core.ParseContext<z.core.$ZodIssue>;
 
 /**
  * zod recurses into the input as deep as a recursive schema (z.lazy, z.json) lets it, and
