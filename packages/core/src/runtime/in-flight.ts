@@ -5,10 +5,13 @@ export class InFlight {
   private count = 0;
   private waiters: Array<() => void> = [];
   /**
-   * Runs whose `ctx.signal` was made: only they can see an abort, so only they are kept
-   * here (see RunAbort.watchedBy). Most runs never read the signal and cost no entry.
+   * Runs whose abort something reacts to (their `ctx.signal` was made, or the runtime ends
+   * them at an abort): only they can see one, so only they are kept, in a list linked
+   * through the runs themselves (RunAbort.watchPrev/watchNext), oldest first. A delivery's
+   * run is watched from start to end, and linking costs less than a Set's add and delete.
    */
-  private readonly listening = new Set<RunAbort>();
+  private first: RunAbort | undefined = undefined;
+  private last: RunAbort | undefined = undefined;
   private abortedWith: { reason: unknown } | undefined;
 
   get size(): number {
@@ -21,19 +24,33 @@ export class InFlight {
     controller.watchedBy = this;
   }
 
-  /** Called by a run when its signal is first made. */
+  /** Called by a run once something reacts to its abort (its signal is made, or the runtime ends it then). */
   watch(controller: RunAbort): void {
-    if (this.abortedWith) controller.abort(this.abortedWith.reason);
-    else this.listening.add(controller);
+    if (this.abortedWith) return controller.abort(this.abortedWith.reason);
+    controller.watched = true;
+    controller.watchPrev = this.last;
+    if (this.last) this.last.watchNext = controller;
+    else this.first = controller;
+    this.last = controller;
   }
 
   leave(controller: RunAbort): void {
-    if (this.listening.size > 0) this.listening.delete(controller);
+    if (controller.watched) this.unwatch(controller);
     if (--this.count === 0) {
       const waiters = this.waiters;
       this.waiters = [];
       for (const wake of waiters) wake();
     }
+  }
+
+  private unwatch(controller: RunAbort): void {
+    const { watchPrev: prev, watchNext: next } = controller;
+    if (prev) prev.watchNext = next;
+    else this.first = next;
+    if (next) next.watchPrev = prev;
+    else this.last = prev;
+    controller.watched = false;
+    controller.watchPrev = controller.watchNext = undefined;
   }
 
   /** Resolves true when everything finished, false when `timeoutMs` passed first. */
@@ -51,6 +68,9 @@ export class InFlight {
   /** Aborts every run's signal, including signals that runs still in progress make later. */
   abortAll(reason: unknown): void {
     this.abortedWith = { reason };
-    for (const controller of this.listening) controller.abort(reason);
+    // Collected first: an abort can end a run at once, and its end unlinks it from this list.
+    const watched: RunAbort[] = [];
+    for (let run = this.first; run; run = run.watchNext) watched.push(run);
+    for (const controller of watched) controller.abort(reason);
   }
 }

@@ -48,14 +48,6 @@ interface Run extends Invocation {
   readonly trace: Context | undefined;
 }
 
-interface RunOptions {
-  signal?: AbortSignal;
-  onCancel?: InvokeRequest['onCancel'];
-  message?: IncomingMessage;
-  trace?: Context;
-  joined?: RunContext;
-}
-
 /**
  * Runs handlers. Each handler's steps are built once at start (see handler-steps.ts). A run
  * ends in one place (`succeeded`/`failed`), which sends the events still pending, records
@@ -87,26 +79,21 @@ export class Runtime {
     return this.keys.store;
   }
 
-  /** One run of a handler with a fresh context; `meta` says what started it. */
-  run(reg: HandlerRegistration, input: unknown, meta: HandlerMeta, options: RunOptions = {}): Promise<unknown> {
-    const run = this.begin(reg, input, meta, options);
-    return this.execute(run, options.trace).then(
-      (result) => (run.pending.length > 0 ? this.sendPending(run, result) : this.succeeded(run, result)),
-      (error: unknown) => {
-        this.failed(run, error);
-        throw error;
-      },
-    );
-  }
-
   /**
-   * As `run`, with the outcome handed to `reply` (a consumer's delivery): no promise for the
-   * consumer to chain, so an event costs one promise and one reaction fewer. `reply`'s
-   * methods must not throw.
+   * One run of an event handler, with the outcome handed to `reply` (a consumer's delivery):
+   * no promise for the consumer to chain. `reply`'s methods must not throw.
    */
-  runTo(reg: HandlerRegistration, input: unknown, meta: HandlerMeta, options: RunOptions, reply: InvokeReply): void {
-    const run = this.begin(reg, input, meta, options);
-    this.execute(run, options.trace).then(
+  runEvent(
+    reg: HandlerRegistration,
+    input: unknown,
+    meta: HandlerMeta,
+    message: IncomingMessage,
+    trace: Context | undefined,
+    reply: InvokeReply,
+  ): void {
+    const run = this.begin(reg, input, meta, trace, message, undefined);
+    if (run.steps.direct !== undefined) return this.runDirect(run, reply);
+    this.execute(run, trace).then(
       (result) => {
         if (run.pending.length === 0) reply.resolve(this.succeeded(run, result));
         else
@@ -122,11 +109,44 @@ export class Runtime {
     );
   }
 
+  /**
+   * An event run with nothing between it and its validated handler (no middleware, store or
+   * deadline): the handler's own promise is the run's, and its settling reaches `reply` in
+   * one reaction. It still ends at an abort (a forced stop) even if the handler never
+   * returns, so that its consumer's slot is freed; its events are sent only if it was not
+   * aborted before the send, and once sending, an abort waits for the send.
+   */
+  private runDirect(run: Run, reply: InvokeReply): void {
+    const abort = run.controller;
+    let answered = false;
+    const fail = (error: unknown): void => {
+      if (answered) return;
+      answered = true;
+      this.failed(run, error);
+      reply.reject(error);
+    };
+    abort.endOnAbort((reason) => {
+      if (!run.committing) fail(reason);
+    });
+    if (answered) return;
+    this.execute(run, run.trace).then((result) => {
+      if (answered) return;
+      if (run.pending.length > 0) return this.commitDirect(run, result, reply, fail);
+      answered = true;
+      reply.resolve(this.succeeded(run, result));
+    }, fail);
+  }
+
+  /** Sends a direct run's events (its commit) and then answers; an abort no longer cuts it short. */
+  private commitDirect(run: Run, result: unknown, reply: InvokeReply, fail: (error: unknown) => void): void {
+    run.committing = true;
+    this.deps.broker.publish(run.pending.splice(0)).then(() => reply.resolve(this.succeeded(run, result)), fail);
+  }
+
   /** A sync request from a server adapter (or an in-process call). */
   invoke(reg: HandlerRegistration, input: unknown, request: InvokeRequest, joined?: RunContext): Promise<unknown> {
     if (!this.accepting) return Promise.reject(this.refusal(reg));
-    const options = joined ? { ...request, joined } : request;
-    const run = this.begin(reg, input, this.metaOf(reg, request), options);
+    const run = this.begin(reg, input, this.metaOf(reg, request), request.trace, undefined, request, joined);
     return this.execute(run, request.trace).then(
       (result) => {
         if (run.replayed) request.replayed = true;
@@ -146,7 +166,7 @@ export class Runtime {
    */
   dispatch(reg: HandlerRegistration, input: unknown, request: InvokeRequest, reply: InvokeReply): void {
     if (!this.accepting) return reply.reject(this.refusal(reg));
-    const run = this.begin(reg, input, this.metaOf(reg, request), request);
+    const run = this.begin(reg, input, this.metaOf(reg, request), request.trace, undefined, request);
     this.execute(run, request.trace).then(
       (result) => {
         if (run.replayed) request.replayed = true;
@@ -188,11 +208,19 @@ export class Runtime {
     return meta;
   }
 
-  private begin(reg: HandlerRegistration, input: unknown, meta: HandlerMeta, options: RunOptions): Run {
+  private begin(
+    reg: HandlerRegistration,
+    input: unknown,
+    meta: HandlerMeta,
+    trace: Context | undefined,
+    message: IncomingMessage | undefined,
+    request: InvokeRequest | undefined,
+    joined?: RunContext,
+  ): Run {
     const controller = new RunAbort();
-    if (options.signal) controller.follow(options.signal);
+    if (request?.signal) controller.follow(request.signal);
     const pending: OutgoingMessage[] = [];
-    const ctx = new RunContext(this.contextDeps, reg, meta, controller, pending, options.trace);
+    const ctx = new RunContext(this.contextDeps, reg, meta, controller, pending, trace);
     const steps = this.steps.get(reg)!;
     // Every field set, even when undefined, so all runs share one shape.
     const run: Run = {
@@ -202,8 +230,8 @@ export class Runtime {
       ctx,
       controller,
       pending,
-      message: options.message,
-      joined: options.joined,
+      message,
+      joined,
       settlement: undefined,
       committing: false,
       idempotency: undefined,
@@ -212,10 +240,10 @@ export class Runtime {
       steps,
       startedAt: steps.metrics.start(),
       watchedAt: this.activity?.listening === true ? performance.now() : -1,
-      trace: options.trace,
+      trace,
     };
     // The request itself is the source: called as its method, so a server's class keeps `this`.
-    if (options.onCancel) controller.cancelledBy(options as CancelSource);
+    if (request?.onCancel) controller.cancelledBy(request as CancelSource);
     this.inFlight.enter(controller);
     return run;
   }
