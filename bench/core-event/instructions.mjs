@@ -1,28 +1,29 @@
-// Instructions per event of core's own delivery path (deliver-loop.mjs), counted by
-// valgrind's callgrind: the difference of the totals of a `--small` and a `--large` run over
-// the difference of their counts, so start-up and JIT warm-up cancel. No broker runs, so
-// the figure is load-independent and holds core's share of the peer benches' Tandem row.
+// Instructions per event of core's own delivery path (deliver-loop.mjs), or per command of
+// its dispatch path (`--loop dispatch`, dispatch-loop.mjs), counted by valgrind's callgrind:
+// the difference of the totals of a `--small` and a `--large` run over the difference of
+// their counts, so start-up and JIT warm-up cancel. No broker or server runs, so the figure
+// is load-independent and holds core's share of the peer benches' Tandem rows.
 //
-//   node bench/core-event/instructions.mjs [--small 4000] [--large 40000] [--rounds 2]
-import { mkdtempSync } from 'node:fs';
+//   node bench/core-event/instructions.mjs [--loop deliver|dispatch] [--small 4000] [--large 40000] [--rounds 2]
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 
 const { values } = parseArgs({
   options: {
     small: { type: 'string', default: '4000' },
     large: { type: 'string', default: '40000' },
     rounds: { type: 'string', default: '2' },
+    loop: { type: 'string', default: 'deliver' },
   },
 });
 const small = Number(values.small);
 const large = Number(values.large);
 const out = mkdtempSync(join(tmpdir(), 'tandem-core-event-'));
-const script = fileURLToPath(new URL('./deliver-loop.mjs', import.meta.url));
+const script = fileURLToPath(new URL(`./${values.loop}-loop.mjs`, import.meta.url));
 
 function total(events, file) {
   const args = ['--tool=callgrind', `--callgrind-out-file=${file}`, process.execPath, '--single-threaded', script];
@@ -32,7 +33,7 @@ function total(events, file) {
     child.on('exit', (code) => {
       const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
       if (code === 0 && totals) resolve(Number(totals[1]));
-      else reject(new Error(`deliver-loop under callgrind exited with ${code}`));
+      else reject(new Error(`${values.loop}-loop under callgrind exited with ${code}`));
     });
   });
 }
