@@ -6,12 +6,10 @@ export class InFlight {
   private waiters: Array<() => void> = [];
   /**
    * Runs whose abort something reacts to (their `ctx.signal` was made, or the runtime ends
-   * them at an abort): only they can see one, so only they are kept, in a list linked
-   * through the runs themselves (RunAbort.watchPrev/watchNext), oldest first. A delivery's
-   * run is watched from start to end, and linking costs less than a Set's add and delete.
+   * them at an abort): only they can see one, so only they are kept. Each knows its index
+   * (RunAbort.watchIndex), so leaving is a swap with the last, not a search or a Set's delete.
    */
-  private first: RunAbort | undefined = undefined;
-  private last: RunAbort | undefined = undefined;
+  private readonly watched: RunAbort[] = [];
   private abortedWith: { reason: unknown } | undefined;
 
   get size(): number {
@@ -27,15 +25,12 @@ export class InFlight {
   /** Called by a run once something reacts to its abort (its signal is made, or the runtime ends it then). */
   watch(controller: RunAbort): void {
     if (this.abortedWith) return controller.abort(this.abortedWith.reason);
-    controller.watched = true;
-    controller.watchPrev = this.last;
-    if (this.last) this.last.watchNext = controller;
-    else this.first = controller;
-    this.last = controller;
+    controller.watchIndex = this.watched.length;
+    this.watched.push(controller);
   }
 
   leave(controller: RunAbort): void {
-    if (controller.watched) this.unwatch(controller);
+    if (controller.watchIndex >= 0) this.unwatch(controller);
     if (--this.count === 0) {
       const waiters = this.waiters;
       this.waiters = [];
@@ -44,13 +39,12 @@ export class InFlight {
   }
 
   private unwatch(controller: RunAbort): void {
-    const { watchPrev: prev, watchNext: next } = controller;
-    if (prev) prev.watchNext = next;
-    else this.first = next;
-    if (next) next.watchPrev = prev;
-    else this.last = prev;
-    controller.watched = false;
-    controller.watchPrev = controller.watchNext = undefined;
+    const last = this.watched.pop()!;
+    if (last !== controller) {
+      this.watched[controller.watchIndex] = last;
+      last.watchIndex = controller.watchIndex;
+    }
+    controller.watchIndex = -1;
   }
 
   /** Resolves true when everything finished, false when `timeoutMs` passed first. */
@@ -68,9 +62,7 @@ export class InFlight {
   /** Aborts every run's signal, including signals that runs still in progress make later. */
   abortAll(reason: unknown): void {
     this.abortedWith = { reason };
-    // Collected first: an abort can end a run at once, and its end unlinks it from this list.
-    const watched: RunAbort[] = [];
-    for (let run = this.first; run; run = run.watchNext) watched.push(run);
-    for (const controller of watched) controller.abort(reason);
+    // A copy: an abort can end a run at once, and its end takes it out of `watched`.
+    for (const controller of [...this.watched]) controller.abort(reason);
   }
 }

@@ -21,13 +21,8 @@ export class RunAbort {
   private followingParent = false;
   /** The app's in-flight runs, told when this run's signal is made so a forced stop can abort it. */
   watchedBy: { watch(run: RunAbort): void } | undefined = undefined;
-  /**
-   * Links of the in-flight list this run is watched in (see InFlight.watch): a list through
-   * the runs themselves, so watching one costs no entry in a collection.
-   */
-  watchPrev: RunAbort | undefined = undefined;
-  watchNext: RunAbort | undefined = undefined;
-  watched = false;
+  /** Where InFlight keeps this run while it is watched (see InFlight.watch); -1 while it is not. */
+  watchIndex = -1;
 
   /** Aborts this run when `signal` (a caller's) aborts. */
   follow(signal: AbortSignal): void {
@@ -77,7 +72,7 @@ export class RunAbort {
    * caller's signal.
    */
   private observed(): void {
-    if (this.controller === undefined && !this.watched) this.watchedBy?.watch(this);
+    if (this.controller === undefined && this.watchIndex < 0) this.watchedBy?.watch(this);
     if (this.parent && !this.followingParent) {
       this.followingParent = true;
       const parent = this.parent;
@@ -117,7 +112,7 @@ export class RunAbort {
         parent.addEventListener('abort', () => this.abort(parent.reason), { once: true });
       }
       if (this.source) this.source.onCancel((reason) => this.abort(reason));
-      if (!this.watched) this.watchedBy?.watch(this);
+      if (this.watchIndex < 0) this.watchedBy?.watch(this);
     }
     return this.controller.signal;
   }
