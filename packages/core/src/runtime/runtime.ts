@@ -117,30 +117,34 @@ export class Runtime {
    * aborted before the send, and once sending, an abort waits for the send.
    */
   private runDirect(run: Run, reply: InvokeReply): void {
-    const abort = run.controller;
     let answered = false;
+    // At an abort (before the send of its events began), or at the handler's failure.
     const fail = (error: unknown): void => {
-      if (answered) return;
+      if (answered || run.committing) return;
       answered = true;
       this.failed(run, error);
       reply.reject(error);
     };
-    abort.endOnAbort((reason) => {
-      if (!run.committing) fail(reason);
-    });
+    run.controller.endOnAbort(fail);
     if (answered) return;
     this.execute(run, run.trace).then((result) => {
       if (answered) return;
-      if (run.pending.length > 0) return this.commitDirect(run, result, reply, fail);
       answered = true;
-      reply.resolve(this.succeeded(run, result));
+      if (run.pending.length === 0) reply.resolve(this.succeeded(run, result));
+      else this.commitDirect(run, result, reply);
     }, fail);
   }
 
-  /** Sends a direct run's events (its commit) and then answers; an abort no longer cuts it short. */
-  private commitDirect(run: Run, result: unknown, reply: InvokeReply, fail: (error: unknown) => void): void {
+  /** Sends a direct run's events (its commit), then answers; an abort no longer cuts it short. */
+  private commitDirect(run: Run, result: unknown, reply: InvokeReply): void {
     run.committing = true;
-    this.deps.broker.publish(run.pending.splice(0)).then(() => reply.resolve(this.succeeded(run, result)), fail);
+    this.deps.broker.publish(run.pending.splice(0)).then(
+      () => reply.resolve(this.succeeded(run, result)),
+      (error: unknown) => {
+        this.failed(run, error);
+        reply.reject(error);
+      },
+    );
   }
 
   /** A sync request from a server adapter (or an in-process call). */
