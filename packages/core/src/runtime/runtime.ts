@@ -1,14 +1,15 @@
 import { context, type Context } from '@opentelemetry/api';
 import { activeTracer } from '../tracing/tracer.js';
 import type { SyncContract } from '../contracts/contracts.js';
-import { ConfigError, ShuttingDownError } from '../errors/errors.js';
+import { ShuttingDownError } from '../errors/errors.js';
 import type { Middleware } from '../middleware/compose.js';
 import type { ValidationLimits } from '../middleware/validation-limits.js';
 import type { Logger } from '../log/logger.js';
 import { uuidv7 } from '../messages/uuid.js';
 import type { IdempotencyStore, Store } from '../stores/store.js';
 import type { BrokerTransport, IncomingMessage, OutgoingMessage } from '../transport/broker.js';
-import { CallHeader, type CallTransport } from './call-transport.js';
+import type { CallTransport } from './call-transport.js';
+import { routeCall } from './call-routing.js';
 import { RunContext, type ContextDeps } from './context-factory.js';
 import type { CallOptions, HandlerMeta } from './handler-context.js';
 import { InFlight } from './in-flight.js';
@@ -331,47 +332,6 @@ export class Runtime {
     trace?: Context,
     caller?: RunContext,
   ): Promise<unknown> {
-    // The sooner of the caller's own deadline and this call's timeout, if either is set.
-    const own = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined;
-    const inherited = parent?.deadline;
-    const deadline = own === undefined ? inherited : inherited === undefined ? own : Math.min(own, inherited);
-    const local = this.deps.registry.sync.get(contract.name);
-    if (local) {
-      return this.invoke(
-        local,
-        input,
-        {
-          headers: options.headers ?? {},
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(deadline !== undefined ? { timeoutMs: deadline - Date.now() } : {}),
-          ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
-          ...(parent ? { correlationId: parent.correlationId, causationId: parent.messageId } : {}),
-          ...(trace ? { trace } : {}),
-        },
-        caller,
-      );
-    }
-    const clients = this.deps.clients;
-    if (!clients) {
-      return Promise.reject(
-        new ConfigError(
-          `no route for ${contract.kind} '${contract.name}': service '${contract.service}' is not in this app; ` +
-            `pass clients: httpClient({ services: { ${contract.service}: 'http://host:port' } }) to createApp, ` +
-            `or set TANDEM_SERVICE_${contract.service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`,
-        ),
-      );
-    }
-    const headers: Record<string, string> = { ...options.headers };
-    if (parent) {
-      headers[CallHeader.correlationId] = parent.correlationId;
-      headers[CallHeader.causationId] = parent.messageId;
-    }
-    return clients.call(contract, input, {
-      headers,
-      ...(deadline !== undefined ? { deadline } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
-      ...(trace ? { trace } : {}),
-    });
+    return routeCall(this, contract, input, options, parent, trace, caller);
   }
 }
