@@ -1,6 +1,6 @@
 import { isTandemError, ValidationError } from '../errors/errors.js';
 import { runtimeInstruments } from '../metrics/runtime-metrics.js';
-import { decodeEvent, type DecodedEvent } from '../messages/envelope.js';
+import { dataschemaOf, decodeEvent, type DecodedEvent } from '../messages/envelope.js';
 import { withReplayHint } from './replay-hint.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../retry/retry-policy.js';
 import { endProcessSpan, startProcessSpan, type ProcessSpan } from '../tracing/messaging-spans.js';
@@ -24,6 +24,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** An event type's handler in a consumer group, with what its deliveries need of it. */
 interface Route {
   readonly reg: HandlerRegistration;
+  /** Its contract's current `dataschema`, which nearly every delivery carries. */
+  readonly dataschema: string;
   readonly policy: RetryPolicy;
   /** Its `concurrency` bound, when it has one. */
   readonly limit: HandlerLimit | undefined;
@@ -62,6 +64,7 @@ export function createMessageHandler(
     const concurrency = reg.options.concurrency;
     routes.set(type, {
       reg,
+      dataschema: dataschemaOf(reg.contract as EventContract),
       policy: resolveRetryPolicy(appRetry, reg.options.retry),
       limit: concurrency === undefined ? undefined : new HandlerLimit(concurrency),
     });
@@ -171,7 +174,7 @@ export function createMessageHandler(
     }
     // Nearly every delivery is of the current version: no promise for those (one comparison).
     const contract = route.reg.contract as EventContract;
-    const version = versionOf(contract, event.dataschema);
+    const version = event.dataschema === route.dataschema ? contract.version : versionOf(contract, event.dataschema);
     if (version !== contract.version) {
       const current = event;
       toCurrentVersion(message, current, contract, version, process).then(
