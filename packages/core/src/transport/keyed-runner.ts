@@ -61,7 +61,9 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
   }
   const queues = new Map<string, KeyQueue>();
   // Queues rather than keys, so starting and finishing a task needs no lookup by key.
-  const ready: KeyQueue[] = [];
+  // A taken slot is cleared: a queue whose key finished still holds its last entry (and
+  // that entry its task and message), which must not stay reachable from here.
+  const ready: Array<KeyQueue | undefined> = [];
   let readyHead = 0;
   let running = 0;
   let size = 0;
@@ -69,7 +71,8 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
 
   function pump(): void {
     while (running < concurrency && readyHead < ready.length) {
-      const queue = ready[readyHead++]!;
+      const queue = ready[readyHead]!;
+      ready[readyHead++] = undefined;
       if (readyHead > 1024 && readyHead * 2 > ready.length) {
         ready.splice(0, readyHead);
         readyHead = 0;
