@@ -46,6 +46,6 @@ for (let round = 1; round <= Number(values.rounds); round++) {
   console.log(`round ${round}: ${Math.round(perEvent.at(-1))} instructions/event (callgrind files in ${out})`);
 }
 perEvent.sort((x, y) => x - y);
-console.log(
-  `median ${Math.round(perEvent[Math.floor((perEvent.length - 1) / 2)] + perEvent[Math.ceil((perEvent.length - 1) / 2)]) / 2}`,
-);
+const middle = (perEvent.length - 1) / 2;
+const median = (perEvent[Math.floor(middle)] + perEvent[Math.ceil(middle)]) / 2;
+console.log(`${values.loop}: median ${Math.round(median)} instructions/event over ${perEvent.length} rounds`);
