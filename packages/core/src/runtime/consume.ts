@@ -1,6 +1,6 @@
 import { isTandemError, ValidationError } from '../errors/errors.js';
 import { runtimeInstruments } from '../metrics/runtime-metrics.js';
-import { decodeEvent, type DecodedEvent } from '../messages/envelope.js';
+import { dataschemaOf, decodeEvent, type DecodedEvent } from '../messages/envelope.js';
 import { withReplayHint } from './replay-hint.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../retry/retry-policy.js';
 import { endProcessSpan, startProcessSpan, type ProcessSpan } from '../tracing/messaging-spans.js';
@@ -20,6 +20,16 @@ import type { ActivitySink } from '../activity/activity.js';
 import { ConsumerActivity } from '../activity/consumer-activity.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** An event type's handler in a consumer group, with what its deliveries need of it. */
+interface Route {
+  readonly reg: HandlerRegistration;
+  /** Its contract's current `dataschema`, which nearly every delivery carries. */
+  readonly dataschema: string;
+  readonly policy: RetryPolicy;
+  /** Its `concurrency` bound, when it has one. */
+  readonly limit: HandlerLimit | undefined;
+}
 
 /** Deliveries of one message that may end with no disposition before it is dead-lettered as a crash loop. */
 export const DEFAULT_CRASH_LOOP_LIMIT = 3;
@@ -48,11 +58,16 @@ export function createMessageHandler(
   unknownTypeLogIntervalMs: number = DEFAULT_UNKNOWN_TYPE_LOG_INTERVAL_MS,
   activitySink?: ActivitySink,
 ): MessageHandler {
-  const policies = new Map<HandlerRegistration, RetryPolicy>();
-  const limits = new Map<HandlerRegistration, HandlerLimit>();
-  for (const reg of group.handlers.values()) {
-    policies.set(reg, resolveRetryPolicy(appRetry, reg.options.retry));
-    if (reg.options.concurrency !== undefined) limits.set(reg, new HandlerLimit(reg.options.concurrency));
+  // By event type: a delivery finds its handler, retry policy and limit with one lookup.
+  const routes = new Map<string, Route>();
+  for (const [type, reg] of group.handlers) {
+    const concurrency = reg.options.concurrency;
+    routes.set(type, {
+      reg,
+      dataschema: dataschemaOf(reg.contract as EventContract),
+      policy: resolveRetryPolicy(appRetry, reg.options.retry),
+      limit: concurrency === undefined ? undefined : new HandlerLimit(concurrency),
+    });
   }
   const log = runtime.deps.log.child({ group: group.name });
   const system = runtime.deps.broker.name;
@@ -151,43 +166,43 @@ export function createMessageHandler(
       const attempts = boundedAttempt(message.attempt);
       return end(message, process, { kind: 'dead-letter', reason: 'malformed', error, attempts }, done);
     }
-    const reg = group.handlers.get(event.type);
-    if (!reg) {
+    const route = routes.get(event.type);
+    if (!route) {
       // Acked, not dead-lettered: see unknown-types.ts.
       unknownTypes.report(event, message.origin.topic);
       return end(message, process, ACK, done);
     }
     // Nearly every delivery is of the current version: no promise for those (one comparison).
-    const contract = reg.contract as EventContract;
-    const version = versionOf(contract, event.dataschema);
+    const contract = route.reg.contract as EventContract;
+    const version = event.dataschema === route.dataschema ? contract.version : versionOf(contract, event.dataschema);
     if (version !== contract.version) {
       const current = event;
       toCurrentVersion(message, current, contract, version, process).then(
-        (refused) => (refused ? end(message, process, refused, done) : run(message, current, reg, process, done)),
+        (refused) => (refused ? end(message, process, refused, done) : run(message, current, route, process, done)),
         (error: unknown) => done(undefined, error),
       );
       return;
     }
-    run(message, event, reg, process, done);
+    run(message, event, route, process, done);
   }
 
   function run(
     message: IncomingMessage,
     event: DecodedEvent,
-    reg: HandlerRegistration,
+    route: Route,
     process: ProcessSpan,
     done: DispositionCallback,
   ): void {
-    const limit = limits.get(reg);
-    if (limit === undefined) attempts(message, event, reg, process, done);
-    else limited(limit, message, event, reg, process, done);
+    const limit = route.limit;
+    if (limit === undefined) attempts(message, event, route, process, done);
+    else limited(limit, message, event, route, process, done);
   }
 
   function limited(
     limit: HandlerLimit,
     message: IncomingMessage,
     event: DecodedEvent,
-    reg: HandlerRegistration,
+    route: Route,
     process: ProcessSpan,
     done: DispositionCallback,
   ): void {
@@ -196,8 +211,8 @@ export function createMessageHandler(
       done(disposition, error);
     };
     const waiting = limit.acquire();
-    if (waiting === undefined) attempts(message, event, reg, process, released);
-    else waiting.then(() => attempts(message, event, reg, process, released));
+    if (waiting === undefined) attempts(message, event, route, process, released);
+    else waiting.then(() => attempts(message, event, route, process, released));
   }
 
   /**
@@ -249,11 +264,11 @@ export function createMessageHandler(
   function attempts(
     message: IncomingMessage,
     event: DecodedEvent,
-    reg: HandlerRegistration,
+    route: Route,
     process: ProcessSpan,
     done: DispositionCallback,
   ): void {
-    const policy = policies.get(reg)!;
+    const { reg, policy } = route;
     const first = boundedAttempt(message.attempt, policy.attempts);
     try {
       if (first === 1 && event.time !== undefined && runtimeInstruments().enabled) {

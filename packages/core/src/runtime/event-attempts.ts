@@ -34,7 +34,7 @@ export interface AttemptScope {
 /**
  * The attempts of one delivery at its handler: the first, the policy's immediate retries,
  * then a hand-back with a backoff delay or a dead letter. The runtime answers each attempt
- * through this object's resolve/reject (Runtime.runTo), so a delivery needs no promise of
+ * through this object's resolve/reject (Runtime.runEvent), so a delivery needs no promise of
  * its own and no async frame: the handler's settling reaches `done` in the same reaction.
  */
 export class EventAttempts implements InvokeReply {
@@ -69,13 +69,7 @@ export class EventAttempts implements InvokeReply {
     const activity = this.scope.activity;
     this.watchedAt = activity?.sink.listening ? performance.now() : -1;
     try {
-      this.scope.runtime.runTo(
-        this.reg,
-        event.data,
-        meta,
-        { message: this.message, trace: this.process.context },
-        this,
-      );
+      this.scope.runtime.runEvent(this.reg, event.data, meta, this.message, this.process.context, this);
     } catch (error) {
       this.reject(error);
     }

@@ -16,8 +16,8 @@ export interface HandlerSteps {
   full: Step;
   /**
    * Validation and the handler alone, for runs that need nothing else (no store, no
-   * middleware, no deadline): the run's completion sends its events. Undefined when the
-   * handler always needs `full`.
+   * middleware, no deadline, no idempotency key): the run's completion sends its events.
+   * Undefined when the handler always needs `full`.
    */
   direct: Step | undefined;
   metrics: HandlerMetrics;
@@ -64,10 +64,10 @@ export function handlerSteps(deps: RuntimeDeps, keys: IdempotencySettings): Map<
       const unit = { store: deps.store, broker: deps.broker, handler, ...(group !== undefined ? { group } : {}) };
       const inner = validated(withDeadline(idempotent((inv) => runUnitOfWork(inv, unit), keys)), limits);
       const user = [...deps.middleware, ...(reg.options.middleware ?? [])];
-      // Event runs always take the full path: a consumed message must end (and free its
-      // consumer's slot) when the run aborts, even if the handler never returns.
+      // An event run on the direct path still ends at an abort (Runtime.runDirect), so that
+      // a consumed message frees its consumer's slot even if the handler never returns.
       const direct =
-        user.length === 0 && !deps.store && reg.options.timeoutMs === undefined && reg.kind !== 'event'
+        user.length === 0 && !deps.store && reg.options.timeoutMs === undefined
           ? validated(handler, limits)
           : undefined;
       steps.set(reg, {

@@ -49,4 +49,38 @@ describe('InFlight', () => {
     late.finish();
     await Promise.all([early.done, late.done]);
   });
+
+  it('tells a run whose abort something reacts to after abortAll() at once', () => {
+    const inFlight = new InFlight();
+    inFlight.abortAll('stopping');
+    const listened = new RunAbort();
+    inFlight.enter(listened);
+    const heard: unknown[] = [];
+    listened.onAbort((reason) => heard.push(reason));
+    const ended = new RunAbort();
+    inFlight.enter(ended);
+    ended.endOnAbort((reason) => heard.push(`ended: ${String(reason)}`));
+    expect(heard).toEqual(['stopping', 'ended: stopping']);
+  });
+
+  it('abortAll() reaches every watched run, also when ending one makes it leave', () => {
+    const inFlight = new InFlight();
+    const runs = [new RunAbort(), new RunAbort(), new RunAbort(), new RunAbort()];
+    const ended: number[] = [];
+    runs.forEach((run, i) => {
+      inFlight.enter(run);
+      // The runtime's end of a run leaves the in-flight count at once, as a direct event run does.
+      if (i !== 2)
+        run.endOnAbort(() => {
+          ended.push(i);
+          inFlight.leave(run);
+        });
+    });
+    // Finished before the stop: no longer in flight, so not aborted.
+    inFlight.leave(runs[1]!);
+    inFlight.abortAll('deadline passed');
+    expect(ended).toEqual([0, 3]);
+    expect(runs[2]!.aborted).toBe(false);
+    expect(inFlight.size).toBe(1);
+  });
 });

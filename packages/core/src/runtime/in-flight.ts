@@ -5,10 +5,11 @@ export class InFlight {
   private count = 0;
   private waiters: Array<() => void> = [];
   /**
-   * Runs whose `ctx.signal` was made: only they can see an abort, so only they are kept
-   * here (see RunAbort.watchedBy). Most runs never read the signal and cost no entry.
+   * Runs whose abort something reacts to (their `ctx.signal` was made, or the runtime ends
+   * them at an abort): only they can see one, so only they are kept. Each knows its index
+   * (RunAbort.watchIndex), so leaving is a swap with the last, not a search or a Set's delete.
    */
-  private readonly listening = new Set<RunAbort>();
+  private readonly watched: RunAbort[] = [];
   private abortedWith: { reason: unknown } | undefined;
 
   get size(): number {
@@ -21,19 +22,29 @@ export class InFlight {
     controller.watchedBy = this;
   }
 
-  /** Called by a run when its signal is first made. */
+  /** Called by a run once something reacts to its abort (its signal is made, or the runtime ends it then). */
   watch(controller: RunAbort): void {
-    if (this.abortedWith) controller.abort(this.abortedWith.reason);
-    else this.listening.add(controller);
+    if (this.abortedWith) return controller.abort(this.abortedWith.reason);
+    controller.watchIndex = this.watched.length;
+    this.watched.push(controller);
   }
 
   leave(controller: RunAbort): void {
-    if (this.listening.size > 0) this.listening.delete(controller);
+    if (controller.watchIndex >= 0) this.unwatch(controller);
     if (--this.count === 0) {
       const waiters = this.waiters;
       this.waiters = [];
       for (const wake of waiters) wake();
     }
+  }
+
+  private unwatch(controller: RunAbort): void {
+    const last = this.watched.pop()!;
+    if (last !== controller) {
+      this.watched[controller.watchIndex] = last;
+      last.watchIndex = controller.watchIndex;
+    }
+    controller.watchIndex = -1;
   }
 
   /** Resolves true when everything finished, false when `timeoutMs` passed first. */
@@ -51,6 +62,7 @@ export class InFlight {
   /** Aborts every run's signal, including signals that runs still in progress make later. */
   abortAll(reason: unknown): void {
     this.abortedWith = { reason };
-    for (const controller of this.listening) controller.abort(reason);
+    // A copy: an abort can end a run at once, and its end takes it out of `watched`.
+    for (const controller of [...this.watched]) controller.abort(reason);
   }
 }

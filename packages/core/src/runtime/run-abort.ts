@@ -16,9 +16,13 @@ export class RunAbort {
   private parent: AbortSignal | undefined = undefined;
   private source: CancelSource | undefined = undefined;
   private listeners: Array<(reason: unknown) => void> | undefined = undefined;
+  /** The runtime's own end of the run (see endOnAbort): one slot, so it costs no array. */
+  private ending: ((reason: unknown) => void) | undefined = undefined;
   private followingParent = false;
   /** The app's in-flight runs, told when this run's signal is made so a forced stop can abort it. */
   watchedBy: { watch(run: RunAbort): void } | undefined = undefined;
+  /** Where InFlight keeps this run while it is watched (see InFlight.watch); -1 while it is not. */
+  watchIndex = -1;
 
   /** Aborts this run when `signal` (a caller's) aborts. */
   follow(signal: AbortSignal): void {
@@ -41,21 +45,39 @@ export class RunAbort {
       listener(this.reasonBox!.reason);
       return noop;
     }
-    if (this.listeners === undefined) {
-      this.listeners = [];
-      // Only now can anything observe an abort of this run (as when its signal is made).
-      if (this.controller === undefined) this.watchedBy?.watch(this);
-    }
+    if (this.listeners === undefined) this.listeners = [];
     this.listeners.push(listener);
+    this.observed();
+    return () => {
+      const index = this.listeners?.indexOf(listener) ?? -1;
+      if (index >= 0) this.listeners!.splice(index, 1);
+    };
+  }
+
+  /**
+   * Calls `end` once when the run aborts (at once if it has), after the listeners: the
+   * runtime's way to answer a run at its abort even if the handler never returns. One per
+   * run, and it stays registered (`end` ignores a call after the run was answered): a
+   * delivery registers it on every run, so it costs no array and no remover.
+   */
+  endOnAbort(end: (reason: unknown) => void): void {
+    if (this.aborted) return end(this.reasonBox!.reason);
+    this.ending = end;
+    this.observed();
+  }
+
+  /**
+   * Something now reacts to this run's abort: only from here can an abort be observed (as
+   * when its signal is made), so only now does the run need to be watched and follow its
+   * caller's signal.
+   */
+  private observed(): void {
+    if (this.controller === undefined && this.watchIndex < 0) this.watchedBy?.watch(this);
     if (this.parent && !this.followingParent) {
       this.followingParent = true;
       const parent = this.parent;
       parent.addEventListener('abort', () => this.abort(parent.reason), { once: true });
     }
-    return () => {
-      const index = this.listeners?.indexOf(listener) ?? -1;
-      if (index >= 0) this.listeners!.splice(index, 1);
-    };
   }
 
   /** The reason the run was aborted with; undefined while it was not. */
@@ -90,7 +112,7 @@ export class RunAbort {
         parent.addEventListener('abort', () => this.abort(parent.reason), { once: true });
       }
       if (this.source) this.source.onCancel((reason) => this.abort(reason));
-      this.watchedBy?.watch(this);
+      if (this.watchIndex < 0) this.watchedBy?.watch(this);
     }
     return this.controller.signal;
   }
@@ -102,6 +124,9 @@ export class RunAbort {
     const listeners = this.listeners;
     this.listeners = undefined;
     if (listeners) for (const listener of listeners) listener(reason);
+    const ending = this.ending;
+    this.ending = undefined;
+    ending?.(reason);
   }
 }
 

@@ -1,14 +1,15 @@
 import { context, type Context } from '@opentelemetry/api';
 import { activeTracer } from '../tracing/tracer.js';
 import type { SyncContract } from '../contracts/contracts.js';
-import { ConfigError, ShuttingDownError } from '../errors/errors.js';
+import { ShuttingDownError } from '../errors/errors.js';
 import type { Middleware } from '../middleware/compose.js';
 import type { ValidationLimits } from '../middleware/validation-limits.js';
 import type { Logger } from '../log/logger.js';
 import { uuidv7 } from '../messages/uuid.js';
 import type { IdempotencyStore, Store } from '../stores/store.js';
 import type { BrokerTransport, IncomingMessage, OutgoingMessage } from '../transport/broker.js';
-import { CallHeader, type CallTransport } from './call-transport.js';
+import type { CallTransport } from './call-transport.js';
+import { routeCall } from './call-routing.js';
 import { RunContext, type ContextDeps } from './context-factory.js';
 import type { CallOptions, HandlerMeta } from './handler-context.js';
 import { InFlight } from './in-flight.js';
@@ -48,14 +49,6 @@ interface Run extends Invocation {
   readonly trace: Context | undefined;
 }
 
-interface RunOptions {
-  signal?: AbortSignal;
-  onCancel?: InvokeRequest['onCancel'];
-  message?: IncomingMessage;
-  trace?: Context;
-  joined?: RunContext;
-}
-
 /**
  * Runs handlers. Each handler's steps are built once at start (see handler-steps.ts). A run
  * ends in one place (`succeeded`/`failed`), which sends the events still pending, records
@@ -87,26 +80,21 @@ export class Runtime {
     return this.keys.store;
   }
 
-  /** One run of a handler with a fresh context; `meta` says what started it. */
-  run(reg: HandlerRegistration, input: unknown, meta: HandlerMeta, options: RunOptions = {}): Promise<unknown> {
-    const run = this.begin(reg, input, meta, options);
-    return this.execute(run, options.trace).then(
-      (result) => (run.pending.length > 0 ? this.sendPending(run, result) : this.succeeded(run, result)),
-      (error: unknown) => {
-        this.failed(run, error);
-        throw error;
-      },
-    );
-  }
-
   /**
-   * As `run`, with the outcome handed to `reply` (a consumer's delivery): no promise for the
-   * consumer to chain, so an event costs one promise and one reaction fewer. `reply`'s
-   * methods must not throw.
+   * One run of an event handler, with the outcome handed to `reply` (a consumer's delivery):
+   * no promise for the consumer to chain. `reply`'s methods must not throw.
    */
-  runTo(reg: HandlerRegistration, input: unknown, meta: HandlerMeta, options: RunOptions, reply: InvokeReply): void {
-    const run = this.begin(reg, input, meta, options);
-    this.execute(run, options.trace).then(
+  runEvent(
+    reg: HandlerRegistration,
+    input: unknown,
+    meta: HandlerMeta,
+    message: IncomingMessage,
+    trace: Context | undefined,
+    reply: InvokeReply,
+  ): void {
+    const run = this.begin(reg, input, meta, trace, message, undefined);
+    if (run.steps.direct !== undefined) return this.runDirect(run, reply);
+    this.execute(run, trace).then(
       (result) => {
         if (run.pending.length === 0) reply.resolve(this.succeeded(run, result));
         else
@@ -122,11 +110,48 @@ export class Runtime {
     );
   }
 
+  /**
+   * An event run with nothing between it and its validated handler (no middleware, store or
+   * deadline): the handler's own promise is the run's, and its settling reaches `reply` in
+   * one reaction. It still ends at an abort (a forced stop) even if the handler never
+   * returns, so that its consumer's slot is freed; its events are sent only if it was not
+   * aborted before the send, and once sending, an abort waits for the send.
+   */
+  private runDirect(run: Run, reply: InvokeReply): void {
+    let answered = false;
+    // At an abort (before the send of its events began), or at the handler's failure.
+    const fail = (error: unknown): void => {
+      if (answered || run.committing) return;
+      answered = true;
+      this.failed(run, error);
+      reply.reject(error);
+    };
+    run.controller.endOnAbort(fail);
+    if (answered) return;
+    this.execute(run, run.trace).then((result) => {
+      if (answered) return;
+      answered = true;
+      if (run.pending.length === 0) reply.resolve(this.succeeded(run, result));
+      else this.commitDirect(run, result, reply);
+    }, fail);
+  }
+
+  /** Sends a direct run's events (its commit), then answers; an abort no longer cuts it short. */
+  private commitDirect(run: Run, result: unknown, reply: InvokeReply): void {
+    run.committing = true;
+    this.deps.broker.publish(run.pending.splice(0)).then(
+      () => reply.resolve(this.succeeded(run, result)),
+      (error: unknown) => {
+        this.failed(run, error);
+        reply.reject(error);
+      },
+    );
+  }
+
   /** A sync request from a server adapter (or an in-process call). */
   invoke(reg: HandlerRegistration, input: unknown, request: InvokeRequest, joined?: RunContext): Promise<unknown> {
     if (!this.accepting) return Promise.reject(this.refusal(reg));
-    const options = joined ? { ...request, joined } : request;
-    const run = this.begin(reg, input, this.metaOf(reg, request), options);
+    const run = this.begin(reg, input, this.metaOf(reg, request), request.trace, undefined, request, joined);
     return this.execute(run, request.trace).then(
       (result) => {
         if (run.replayed) request.replayed = true;
@@ -146,7 +171,7 @@ export class Runtime {
    */
   dispatch(reg: HandlerRegistration, input: unknown, request: InvokeRequest, reply: InvokeReply): void {
     if (!this.accepting) return reply.reject(this.refusal(reg));
-    const run = this.begin(reg, input, this.metaOf(reg, request), request);
+    const run = this.begin(reg, input, this.metaOf(reg, request), request.trace, undefined, request);
     this.execute(run, request.trace).then(
       (result) => {
         if (run.replayed) request.replayed = true;
@@ -188,11 +213,19 @@ export class Runtime {
     return meta;
   }
 
-  private begin(reg: HandlerRegistration, input: unknown, meta: HandlerMeta, options: RunOptions): Run {
+  private begin(
+    reg: HandlerRegistration,
+    input: unknown,
+    meta: HandlerMeta,
+    trace: Context | undefined,
+    message: IncomingMessage | undefined,
+    request: InvokeRequest | undefined,
+    joined?: RunContext,
+  ): Run {
     const controller = new RunAbort();
-    if (options.signal) controller.follow(options.signal);
+    if (request?.signal) controller.follow(request.signal);
     const pending: OutgoingMessage[] = [];
-    const ctx = new RunContext(this.contextDeps, reg, meta, controller, pending, options.trace);
+    const ctx = new RunContext(this.contextDeps, reg, meta, controller, pending, trace);
     const steps = this.steps.get(reg)!;
     // Every field set, even when undefined, so all runs share one shape.
     const run: Run = {
@@ -202,8 +235,8 @@ export class Runtime {
       ctx,
       controller,
       pending,
-      message: options.message,
-      joined: options.joined,
+      message,
+      joined,
       settlement: undefined,
       committing: false,
       idempotency: undefined,
@@ -212,10 +245,10 @@ export class Runtime {
       steps,
       startedAt: steps.metrics.start(),
       watchedAt: this.activity?.listening === true ? performance.now() : -1,
-      trace: options.trace,
+      trace,
     };
     // The request itself is the source: called as its method, so a server's class keeps `this`.
-    if (options.onCancel) controller.cancelledBy(options as CancelSource);
+    if (request?.onCancel) controller.cancelledBy(request as CancelSource);
     this.inFlight.enter(controller);
     return run;
   }
@@ -299,47 +332,6 @@ export class Runtime {
     trace?: Context,
     caller?: RunContext,
   ): Promise<unknown> {
-    // The sooner of the caller's own deadline and this call's timeout, if either is set.
-    const own = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined;
-    const inherited = parent?.deadline;
-    const deadline = own === undefined ? inherited : inherited === undefined ? own : Math.min(own, inherited);
-    const local = this.deps.registry.sync.get(contract.name);
-    if (local) {
-      return this.invoke(
-        local,
-        input,
-        {
-          headers: options.headers ?? {},
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(deadline !== undefined ? { timeoutMs: deadline - Date.now() } : {}),
-          ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
-          ...(parent ? { correlationId: parent.correlationId, causationId: parent.messageId } : {}),
-          ...(trace ? { trace } : {}),
-        },
-        caller,
-      );
-    }
-    const clients = this.deps.clients;
-    if (!clients) {
-      return Promise.reject(
-        new ConfigError(
-          `no route for ${contract.kind} '${contract.name}': service '${contract.service}' is not in this app; ` +
-            `pass clients: httpClient({ services: { ${contract.service}: 'http://host:port' } }) to createApp, ` +
-            `or set TANDEM_SERVICE_${contract.service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`,
-        ),
-      );
-    }
-    const headers: Record<string, string> = { ...options.headers };
-    if (parent) {
-      headers[CallHeader.correlationId] = parent.correlationId;
-      headers[CallHeader.causationId] = parent.messageId;
-    }
-    return clients.call(contract, input, {
-      headers,
-      ...(deadline !== undefined ? { deadline } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
-      ...(trace ? { trace } : {}),
-    });
+    return routeCall(this, contract, input, options, parent, trace, caller);
   }
 }

@@ -49,8 +49,8 @@ export function runUnitOfWork(inv: Invocation, deps: UnitDeps): Promise<unknown>
  * Without a store: the handler, then its events, unless the run aborted first. Before its
  * commit point (the send) it rejects as soon as the run aborts, even if the handler never
  * returns; the unit has then settled, so it needs no `settlement` and no race of its own
- * around it (see `answer`). Every event delivered to an app without a store runs this, so
- * it is one promise, not a race plus a reaction after it.
+ * around it (see `answer`). Runs with middleware or a deadline and no store come here (the
+ * others take the runtime's direct path), so it is one promise, not a race plus a reaction after it.
  */
 function runAndPublish(inv: Invocation, deps: UnitDeps): Promise<unknown> {
   const abort = inv.controller;

@@ -33,12 +33,19 @@ interface Entry {
   callback: ((finish: () => void) => void) | undefined;
   resolve: ((value: unknown) => void) | undefined;
   reject: (error: unknown) => void;
+  /** The key's next task, queued behind this one. */
+  next: Entry | undefined;
 }
 
-/** One key's tasks, oldest first; the one at the head runs. */
+/**
+ * One key's tasks, oldest first; the one at the head runs. A list through the entries, not
+ * an array: most keys hold one task at a time, and an array per key (and its shift) cost
+ * more than the link.
+ */
 interface KeyQueue {
   key: string;
-  entries: Entry[];
+  head: Entry;
+  last: Entry;
 }
 
 /** States of a task started by enqueueCallback. */
@@ -54,7 +61,9 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
   }
   const queues = new Map<string, KeyQueue>();
   // Queues rather than keys, so starting and finishing a task needs no lookup by key.
-  const ready: KeyQueue[] = [];
+  // A taken slot is cleared: a queue whose key finished still holds its last entry (and
+  // that entry its task and message), which must not stay reachable from here.
+  const ready: Array<KeyQueue | undefined> = [];
   let readyHead = 0;
   let running = 0;
   let size = 0;
@@ -62,13 +71,14 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
 
   function pump(): void {
     while (running < concurrency && readyHead < ready.length) {
-      const queue = ready[readyHead++]!;
+      const queue = ready[readyHead]!;
+      ready[readyHead++] = undefined;
       if (readyHead > 1024 && readyHead * 2 > ready.length) {
         ready.splice(0, readyHead);
         readyHead = 0;
       }
       running++;
-      const entry = queue.entries[0]!;
+      const entry = queue.head;
       if (entry.callback) startCallback(queue, entry.callback, entry.reject);
       else start(queue, entry);
     }
@@ -125,22 +135,19 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
   }
 
   function finished(queue: KeyQueue): void {
-    running--;
-    size--;
-    queue.entries.shift();
-    if (queue.entries.length > 0) ready.push(queue);
-    else queues.delete(queue.key);
+    account(queue);
     pump();
-    wakeIfIdle();
   }
 
   /** As `finished`, for a task that finished inside pump(), which starts what is next. */
   function account(queue: KeyQueue): void {
     running--;
     size--;
-    queue.entries.shift();
-    if (queue.entries.length > 0) ready.push(queue);
-    else queues.delete(queue.key);
+    const next = queue.head.next;
+    if (next !== undefined) {
+      queue.head = next;
+      ready.push(queue);
+    } else queues.delete(queue.key);
     wakeIfIdle();
   }
 
@@ -155,9 +162,11 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
   function add(key: string, entry: Entry): void {
     size++;
     const queue = queues.get(key);
-    if (queue) queue.entries.push(entry);
-    else {
-      const created: KeyQueue = { key, entries: [entry] };
+    if (queue) {
+      queue.last.next = entry;
+      queue.last = entry;
+    } else {
+      const created: KeyQueue = { key, head: entry, last: entry };
       queues.set(key, created);
       ready.push(created);
       pump();
@@ -167,14 +176,14 @@ export function createKeyedRunner(concurrency: number): KeyedRunner {
   return {
     run<T>(key: string, task: () => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) =>
-        add(key, { task, callback: undefined, resolve: resolve as (v: unknown) => void, reject }),
+        add(key, { task, callback: undefined, resolve: resolve as (v: unknown) => void, reject, next: undefined }),
       );
     },
     enqueue(key: string, task: () => Promise<unknown>, onError: (error: unknown) => void): void {
-      add(key, { task, callback: undefined, resolve: undefined, reject: onError });
+      add(key, { task, callback: undefined, resolve: undefined, reject: onError, next: undefined });
     },
     enqueueCallback(key: string, task: (finish: () => void) => void, onError: (error: unknown) => void): void {
-      add(key, { task: undefined, callback: task, resolve: undefined, reject: onError });
+      add(key, { task: undefined, callback: task, resolve: undefined, reject: onError, next: undefined });
     },
     get size() {
       return size;
