@@ -12,6 +12,15 @@ export function db(ctx: HandlerContext): Queryable {
   return tx;
 }
 
+/**
+ * As `db`, for a handler registered with `transaction: 'deferred'`: opens its transaction now,
+ * after the calls it made first (which hold no connection meanwhile).
+ */
+export async function openDb(ctx: HandlerContext): Promise<Queryable> {
+  await ctx.transaction();
+  return db(ctx);
+}
+
 /** Each service's tables; statements are idempotent so every process can run them at start. */
 export const schema: Record<string, string[]> = {
   inventory: [

@@ -25,18 +25,26 @@ export function routeCall(
   const deadline = own === undefined ? inherited : inherited === undefined ? own : Math.min(own, inherited);
   const local = runtime.deps.registry.sync.get(contract.name);
   if (local) {
+    // A caller whose deferred transaction is not open yet has none to join: the call runs on
+    // its own, aborted with its caller as a call over HTTP would be.
+    const apart = caller !== undefined && !caller.joinsCalls;
+    const signal = apart
+      ? options.signal
+        ? AbortSignal.any([options.signal, caller.signal])
+        : caller.signal
+      : options.signal;
     return runtime.invoke(
       local,
       input,
       {
         headers: options.headers ?? {},
-        ...(options.signal ? { signal: options.signal } : {}),
+        ...(signal ? { signal } : {}),
         ...(deadline !== undefined ? { timeoutMs: deadline - Date.now() } : {}),
         ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
         ...(parent ? { correlationId: parent.correlationId, causationId: parent.messageId } : {}),
         ...(trace ? { trace } : {}),
       },
-      caller,
+      apart ? undefined : caller,
     );
   }
   const clients = runtime.deps.clients;

@@ -37,6 +37,8 @@ const RECORDED: Promise<void> = Promise.resolve();
 export class RunContext implements HandlerContext {
   /** The run's part of its store transaction; `tx` is its view. */
   section: TxSection<object> | undefined = undefined;
+  /** Opens the run's transaction, for a handler registered with `transaction: 'deferred'` (see deferred-unit.ts). */
+  opener: (() => Promise<unknown>) | undefined = undefined;
   private childLog: Logger | undefined;
 
   constructor(
@@ -75,6 +77,19 @@ export class RunContext implements HandlerContext {
   /** A view of the store's transaction that stops working when this run's unit of work ends. */
   get tx(): unknown {
     return this.section?.view;
+  }
+
+  transaction(): Promise<unknown> {
+    if (this.section === undefined && this.opener !== undefined) return this.opener();
+    return Promise.resolve(this.section?.view);
+  }
+
+  /**
+   * Whether an in-process call from this run joins its transaction: not while a deferred
+   * one is still unopened (the call then runs in a transaction of its own).
+   */
+  get joinsCalls(): boolean {
+    return this.section !== undefined || this.opener === undefined;
   }
 
   /**

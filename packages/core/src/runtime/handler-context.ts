@@ -57,5 +57,11 @@ export interface HandlerContext<Tx = unknown> {
   readonly log: Logger;
   /** The store's transaction for this run (a pg client with store-postgres); undefined without a store. */
   readonly tx: Tx;
+  /**
+   * The store's transaction for this run, opened now if the handler was registered with
+   * `transaction: 'deferred'` and has not opened it yet (`ctx.tx` is undefined until then);
+   * otherwise `ctx.tx` at once. Its writes commit with the run's events, as `ctx.tx`'s do.
+   */
+  transaction(): Promise<Tx>;
   readonly meta: HandlerMeta;
 }

@@ -57,7 +57,16 @@ export class Registry {
           );
           continue;
         }
+        const transaction: unknown = h.options.transaction;
+        if (transaction !== undefined && transaction !== 'immediate' && transaction !== 'deferred')
+          problems.push(
+            `service '${svc.name}', handler ${h.handlerName}: transaction must be 'immediate' or 'deferred', got ${JSON.stringify(transaction)}`,
+          );
         if (h.kind === 'event') {
+          if (transaction === 'deferred')
+            problems.push(
+              `service '${svc.name}', handler ${h.handlerName}: transaction: 'deferred' is for commands and queries; an event handler's transaction opens before it runs, with the message's inbox record`,
+            );
           try {
             resolveRetryPolicy(options.retry, h.options.retry);
           } catch (error) {

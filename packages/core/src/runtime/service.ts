@@ -31,6 +31,15 @@ export interface HandlerOptions {
    * its name starts with.
    */
   publishes?: readonly EventContract[];
+  /**
+   * When a command's or query's store transaction opens. `'immediate'` (the default): before
+   * the handler runs. `'deferred'`: when the handler first awaits `ctx.transaction()`, or
+   * after it returns if it published events or has an idempotency key to record; until then
+   * it holds no connection, and its in-process calls run in transactions of their own. For
+   * handlers that call other services before they write (see docs/reliability.md). Not for
+   * event handlers, whose inbox record is written before they run.
+   */
+  transaction?: 'immediate' | 'deferred';
 }
 
 /** Options of an event handler: consumer group, retry policy, concurrency. */

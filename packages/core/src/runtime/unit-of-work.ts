@@ -6,6 +6,7 @@ import type { RunContext } from './context-factory.js';
 import { claimIn, claimOutcome, leaseLost, replay } from './idempotency.js';
 import type { Invocation } from './invocation.js';
 import type { RunAbort } from './run-abort.js';
+import { runDeferred } from './deferred-unit.js';
 import { TxScope, type TxSection } from './tx-scope.js';
 
 /** Returned instead of the handler's result when the inbox says the event was handled before. */
@@ -36,7 +37,13 @@ export interface UnitDeps {
 export function runUnitOfWork(inv: Invocation, deps: UnitDeps): Promise<unknown> {
   if (!deps.store) return runAndPublish(inv, deps);
   const joined = inv.joined;
-  if (!joined) return answer(inv, runInTransaction(inv, deps.store, deps));
+  if (!joined)
+    return answer(
+      inv,
+      inv.registration.options.transaction === 'deferred'
+        ? runDeferred(inv, deps.store, deps, runInTransaction)
+        : runInTransaction(inv, deps.store, deps),
+    );
   // A call from a run whose unit of work has ended (it aborted, or returned without awaiting
   // the call) must not run on its own either: it would commit what its caller rolled back.
   const section = joined.section;
