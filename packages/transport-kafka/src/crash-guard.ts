@@ -79,6 +79,11 @@ export interface BatchPlan {
 
 const after = (offset: string) => (BigInt(offset) + 1n).toString();
 
+/** The key of a partition's state: `${topic}\u0000${partition}` (deliveries.ts makes it once per batch). */
+export function partitionId(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
 /** Batches that try to read the marks (each a second apart, see deliveries.ts) before the guard does without. */
 const READ_ATTEMPTS = 3;
 
@@ -86,8 +91,13 @@ export class CrashGuard {
   private readonly modes = new Map<string, Mode>();
   private loaded: Promise<void> | undefined;
   private readFailures = 0;
+  private readonly slack: bigint;
+  private readonly halfSlack: bigint;
 
-  constructor(private readonly deps: CrashGuardDeps) {}
+  constructor(private readonly deps: CrashGuardDeps) {
+    this.slack = BigInt(deps.slack);
+    this.halfSlack = this.slack / 2n;
+  }
 
   private load(): Promise<void> {
     if (!this.loaded) {
@@ -115,11 +125,11 @@ export class CrashGuard {
   }
 
   private mode(topic: string, partition: number): Mode | undefined {
-    return this.modes.get(`${topic}\u0000${partition}`);
+    return this.modes.get(partitionId(topic, partition));
   }
 
   private set(topic: string, partition: number, mode: Mode): void {
-    this.modes.set(`${topic}\u0000${partition}`, mode);
+    this.modes.set(partitionId(topic, partition), mode);
   }
 
   private mark(mode: 'shared' | 'alone', starts: number, upto: bigint): string {
@@ -159,13 +169,18 @@ export class CrashGuard {
    * the same commit extends the marks of the other partitions handled as usual that started
    * handlers since their last mark, so partitions handled side by side share their commits.
    */
-  beforeShared(topic: string, partition: number, offset: string): Promise<void> | undefined {
-    const mode = this.mode(topic, partition);
+  beforeShared(
+    topic: string,
+    partition: number,
+    offset: string,
+    id = partitionId(topic, partition),
+  ): Promise<void> | undefined {
+    const mode = this.modes.get(id);
     if (mode?.kind !== 'shared') return undefined;
     const o = BigInt(offset);
-    const slack = BigInt(this.deps.slack);
+    const slack = this.slack;
     if (o > mode.started) mode.started = o;
-    if (!mode.extending && o > mode.upto - slack / 2n) {
+    if (!mode.extending && o > mode.upto - this.halfSlack) {
       const at = this.deps.position(topic, partition) ?? offset;
       const entries: CommitEntry[] = [{ topic, partition, offset: at, metadata: this.mark('shared', 0, o + slack) }];
       const extended: SharedMode[] = [mode];
@@ -238,7 +253,7 @@ export class CrashGuard {
   metadataFor(topic: string, partition: number): string | null {
     const mode = this.mode(topic, partition);
     if (mode?.kind !== 'shared') return null;
-    const upto = mode.started + BigInt(this.deps.slack);
+    const upto = mode.started + this.slack;
     return this.mark('shared', 0, upto > mode.upto ? upto : mode.upto);
   }
 

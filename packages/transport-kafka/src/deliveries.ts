@@ -26,7 +26,7 @@ import type { EachBatchPayload } from 'kafkajs';
 import { decodeRecord } from './codec.js';
 import { Committer } from './committer.js';
 import type { ConsumerHealth } from './consumer-health.js';
-import { CrashGuard, type BatchPlan, type CommittedOffset } from './crash-guard.js';
+import { CrashGuard, partitionId as partitionIdOf, type BatchPlan, type CommittedOffset } from './crash-guard.js';
 import type { DispositionWriter } from './dispositions.js';
 import type { ExclusiveLane } from './exclusive-lane.js';
 import { IntakeBound } from './intake-bound.js';
@@ -218,10 +218,10 @@ export class Deliveries {
         );
       const going = plan.alone + plan.shared;
       const tracker = generation.ledger.tracker(topic, partition);
-      const partitionKey = `${topic}\u0000${partition}`;
+      const partitionId = partitionIdOf(topic, partition);
       for (let i = 0; i < going; i++) {
         const slot = tracker.track(offsets[i]!);
-        this.run({ topic, partition, message: messages[i]!, slot, generation }, i < plan.alone, partitionKey);
+        this.run({ topic, partition, message: messages[i]!, slot, generation, partitionId }, i < plan.alone);
       }
       // Moves the fetch position only; commits follow the ledger.
       if (going > 0) resolveOffset(offsets[going - 1]!);
@@ -236,22 +236,23 @@ export class Deliveries {
     if (this.intake.full) await this.intake.hold(payload, () => this.abandoned(generation) || this.rejoining);
   }
 
-  /** `partitionKey` is `${topic}\u0000${partition}`, made once per batch. */
-  private run(delivery: Delivery, alone: boolean, partitionKey = `${delivery.topic}\u0000${delivery.partition}`): void {
+  private run(delivery: Delivery, alone: boolean): void {
     // One at a time means one queue for the partition, whatever the keys.
-    const orderKey = alone ? partitionKey : `${partitionKey}\u0000${delivery.message.key ?? ''}`;
-    this.runner.enqueue(
+    if (alone) {
+      this.runner.enqueue(delivery.partitionId, () => this.settleAlone(delivery), this.settleFailed);
+      return;
+    }
+    const orderKey = `${delivery.partitionId}\u0000${delivery.message.key ?? ''}`;
+    this.runner.enqueueCallback(
       orderKey,
-      alone ? () => this.settleAlone(delivery) : () => this.settleShared(delivery),
-      (error) => this.settleFailed(delivery, error),
+      (finish) =>
+        this.settler.shared(delivery, () => {
+          // Its own task, which the runner still counts, is as good as finished.
+          this.intake.relieve(1);
+          finish();
+        }),
+      this.settleFailed,
     );
-  }
-
-  // The settle steps end by checking the back-pressure themselves (no reaction per delivery
-  // after the runner's), counting their own task, which the runner still counts, as finished.
-  private async settleShared(delivery: Delivery): Promise<void> {
-    await this.settler.shared(delivery);
-    this.intake.relieve(1);
   }
 
   private async settleAlone(delivery: Delivery): Promise<void> {
@@ -259,10 +260,11 @@ export class Deliveries {
     this.intake.relieve(1);
   }
 
-  private settleFailed({ topic, partition }: Delivery, error: unknown): void {
-    this.deps.log.error({ err: error, group: this.deps.group, topic, partition }, 'kafka: settling a message failed');
+  /** A throw out of the settling plumbing itself (the settler reports its own faults); the runner ends the task. */
+  private readonly settleFailed = (error: unknown): void => {
+    this.deps.log.error({ err: error, group: this.deps.group }, 'kafka: settling a message failed');
     this.intake.relieve(1);
-  }
+  };
 
   /** Not committed, so a rebalance or restart redelivers it too; meanwhile it goes to the handler again later. */
   private handBack(delivery: Delivery): void {
