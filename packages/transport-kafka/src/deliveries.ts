@@ -15,20 +15,14 @@
  *   message back: its offset stays uncommitted, its runner slot is freed, and it goes to the
  *   handler again after that long; health says so until a write succeeds.
  */
-import {
-  createKeyedRunner,
-  type IncomingMessage,
-  type KeyedRunner,
-  type Logger,
-  type MessageHandler,
-} from '@tandem/core';
+import { createKeyedRunner, type KeyedRunner, type Logger, type MessageHandler } from '@tandem/core';
 import type { EachBatchPayload } from 'kafkajs';
-import { decodeRecord } from './codec.js';
 import { Committer } from './committer.js';
 import type { ConsumerHealth } from './consumer-health.js';
 import { CrashGuard, partitionId as partitionIdOf, type BatchPlan, type CommittedOffset } from './crash-guard.js';
 import type { DispositionWriter } from './dispositions.js';
 import type { ExclusiveLane } from './exclusive-lane.js';
+import { readyRecords } from './fetched-batch.js';
 import { IntakeBound } from './intake-bound.js';
 import { OffsetLedger, type CommitEntry } from './offset-ledger.js';
 import type { ResolvedKafkaOptions } from './options.js';
@@ -181,20 +175,8 @@ export class Deliveries {
     const generation = this.generation;
     // A subscription reads its event topics and its group's retry topics: any other is a retry topic.
     const eventTopic = this.deps.eventTopics.get(topic);
-    const where = { tandemTopic: eventTopic ?? topic, partition, retryTopic: eventTopic === undefined };
-    // Two arrays, not an object per record: the plan needs the offsets as they are.
-    const messages: IncomingMessage[] = [];
-    const offsets: string[] = [];
-    let due: number | undefined;
-    for (const record of batch.messages) {
-      const decoded = decodeRecord(record, where);
-      if (decoded.due !== undefined && decoded.due > Date.now()) {
-        due = decoded.due;
-        break;
-      }
-      messages.push(decoded.message);
-      offsets.push(record.offset);
-    }
+    const source = { tandemTopic: eventTopic ?? topic, partition, retryTopic: eventTopic === undefined };
+    const { messages, offsets, due } = readyRecords(batch.messages, source);
     if (offsets.length > 0) {
       let plan: BatchPlan;
       // Everything the batch covers (control records included) unless a record waits for its due time.
