@@ -103,6 +103,8 @@ export class Deliveries {
         if (moved && generation === this.generation) this.committer.schedule();
       },
       handBack: (delivery) => this.handBack(delivery),
+      // Its own task, which the runner still counts, is as good as finished.
+      ending: () => this.intake.relieve(1),
       sharedAgain: (topic, partition) => {
         deps.log.info({ group: deps.group, topic, partition }, 'kafka: partition handled as usual again');
         deps.gate().unhold(topic, partition);
@@ -225,16 +227,7 @@ export class Deliveries {
       return;
     }
     const orderKey = `${delivery.partitionId}\u0000${delivery.message.key ?? ''}`;
-    this.runner.enqueueCallback(
-      orderKey,
-      (finish) =>
-        this.settler.shared(delivery, () => {
-          // Its own task, which the runner still counts, is as good as finished.
-          this.intake.relieve(1);
-          finish();
-        }),
-      this.settleFailed,
-    );
+    this.runner.enqueueCallback(orderKey, (finish) => this.settler.shared(delivery, finish), this.settleFailed);
   }
 
   private async settleAlone(delivery: Delivery): Promise<void> {

@@ -70,6 +70,7 @@ async function settlerWith(handle: MessageHandler) {
     abandoned: () => false,
     finished: (d, moved) => finished.push([d.slot.offset, moved]),
     handBack: () => undefined,
+    ending: () => undefined,
     sharedAgain: () => undefined,
   });
   await guard.plan('t', 0, ['0', '1', '2'], '2');

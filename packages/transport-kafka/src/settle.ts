@@ -43,6 +43,8 @@ export interface SettlerDeps {
   finished(delivery: Delivery, moved: boolean): void;
   /** Its retry or dead-letter write timed out: hand it to the handler again later. */
   handBack(delivery: Delivery): void;
+  /** A shared delivery is about to end its runner task (its `done` follows at once). */
+  ending(): void;
   /** The partition's records go out as usual again. */
   sharedAgain(topic: string, partition: number): void;
 }
@@ -60,7 +62,7 @@ export class Settler {
    */
   shared(delivery: Delivery, done: () => void): void {
     const { generation } = delivery;
-    if (this.deps.abandoned(generation)) return done();
+    if (this.deps.abandoned(generation)) return this.end(done);
     const waiting = generation.guard.beforeShared(
       delivery.topic,
       delivery.partition,
@@ -69,7 +71,7 @@ export class Settler {
     );
     if (waiting === undefined) return this.enterShared(delivery, done);
     this.marked(delivery, waiting).then(
-      (covered) => (covered ? this.enterShared(delivery, done) : done()),
+      (covered) => (covered ? this.enterShared(delivery, done) : this.end(done)),
       (error: unknown) => this.settleFailed(delivery, error, done),
     );
   }
@@ -80,7 +82,7 @@ export class Settler {
     void entering.then(() => {
       if (!this.deps.abandoned(delivery.generation)) return this.handleShared(delivery, done);
       this.deps.lane.leaveShared();
-      done();
+      this.end(done);
     });
   }
 
@@ -106,8 +108,9 @@ export class Settler {
 
   private settleShared(delivery: Delivery, disposition: Disposition, done: () => void): void {
     if (disposition.kind !== 'ack') {
-      this.persistShared(delivery, disposition).then(done, (error: unknown) =>
-        this.settleFailed(delivery, error, done),
+      this.persistShared(delivery, disposition).then(
+        () => this.end(done),
+        (error: unknown) => this.settleFailed(delivery, error, done),
       );
       return;
     }
@@ -116,7 +119,7 @@ export class Settler {
     } catch (error) {
       return this.settleFailed(delivery, error, done);
     }
-    done();
+    this.end(done);
   }
 
   /** A retry or dead letter of a shared delivery: written before its offset is done, or handed back. */
@@ -144,6 +147,12 @@ export class Settler {
   /** A fault in the settling itself (not the handler's): logged, and the runner's task ends. */
   private settleFailed({ topic, partition }: Delivery, error: unknown, done: () => void): void {
     this.deps.log.error({ err: error, group: this.deps.group, topic, partition }, 'kafka: settling a message failed');
+    this.end(done);
+  }
+
+  /** Every shared delivery ends here, once: the owner hears of it before the runner does. */
+  private end(done: () => void): void {
+    this.deps.ending();
     done();
   }
 
