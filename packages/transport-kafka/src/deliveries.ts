@@ -25,6 +25,7 @@ import type { ExclusiveLane } from './exclusive-lane.js';
 import { readyRecords } from './fetched-batch.js';
 import { IntakeBound } from './intake-bound.js';
 import { OffsetLedger, type CommitEntry } from './offset-ledger.js';
+import { OrderKeys } from './order-keys.js';
 import type { ResolvedKafkaOptions } from './options.js';
 import type { PartitionGate } from './partition-gate.js';
 import { Settler, type Delivery, type Generation } from './settle.js';
@@ -71,6 +72,7 @@ export class Deliveries {
   private generation: Generation;
   private readonly handedBack = new Set<NodeJS.Timeout>();
   private readonly intake: IntakeBound;
+  private readonly orderKeys = new OrderKeys();
 
   constructor(private readonly deps: DeliveriesDeps) {
     this.runner = createKeyedRunner(deps.concurrency);
@@ -140,6 +142,7 @@ export class Deliveries {
   newGeneration(rebalance = false): void {
     const { ledger, guard } = this.generation;
     this.generation = this.createGeneration();
+    this.orderKeys.clear();
     // A batch held back belongs to the old generation: kafkajs must get it back to rejoin or stop.
     this.intake.release();
     // Held for the old generation's lone records, which will never settle in it.
@@ -226,7 +229,7 @@ export class Deliveries {
       this.runner.enqueue(delivery.partitionId, () => this.settleAlone(delivery), this.settleFailed);
       return;
     }
-    const orderKey = `${delivery.partitionId}\u0000${delivery.message.key ?? ''}`;
+    const orderKey = this.orderKeys.of(delivery.partitionId, delivery.message.key);
     this.runner.enqueueCallback(orderKey, (finish) => this.settler.shared(delivery, finish), this.settleFailed);
   }
 
