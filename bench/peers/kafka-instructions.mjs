@@ -6,12 +6,15 @@
 // not move with other work on the machine. Each count is the median of `--rounds` runs.
 //
 //   node bench/peers/kafka-instructions.mjs [--small 2000] [--large 8000] [--rounds 1]
-//     [--only 'kafkajs eachBatch,tandem']
+//     [--only 'kafkajs eachBatch,tandem'] [--baseline <dir>]
+//
+// `--baseline` adds 'tandem baseline': the Tandem consumer on another build of the transport
+// (a copy of packages/transport-kafka/dist), counted in the same run.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startMockKafka } from '../../packages/transport-kafka/dev-broker/launch.mjs';
 import { callgrindTotal } from '../lib/callgrind.mjs';
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     large: { type: 'string', default: '8000' },
     rounds: { type: 'string', default: '1' },
     only: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const small = Number(values.small);
@@ -37,7 +41,20 @@ const targets = [
   { name: 'kafkajs on Tandem records', tandem: true, script: script('./consumers/kafka-raw.mjs') },
   { name: 'tandem', tandem: true, script: script('./consumers/kafka-tandem.mjs') },
   { name: 'nestjs', script: script('./consumers/kafka-nest.mjs') },
-].filter((t) => !values.only || values.only.split(',').includes(t.name));
+]
+  .filter((t) => !values.only || values.only.split(',').includes(t.name))
+  .concat(
+    values.baseline
+      ? [
+          {
+            name: 'tandem baseline',
+            tandem: true,
+            transport: pathToFileURL(resolve(values.baseline, 'index.js')).href,
+            script: script('./consumers/kafka-tandem.mjs'),
+          },
+        ]
+      : [],
+  );
 
 const topicOf = (target, events) => `ir.${target.name.replace(/\W/g, '-')}.${events}`;
 const cluster = await startMockKafka({
@@ -56,6 +73,7 @@ function counted(target, events, file) {
     BENCH_GROUP: `ir-${randomUUID().slice(0, 8)}`,
     BENCH_EXIT_WHEN_DRAINED: '1',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    ...(target.transport ? { BENCH_TANDEM_KAFKA: target.transport } : {}),
   };
   return callgrindTotal({ name: target.name, script: target.script, env, file });
 }

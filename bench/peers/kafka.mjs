@@ -8,10 +8,15 @@
 // events/s >= 0.7x). Instructions per event: kafka-instructions.mjs.
 //
 //   node bench/peers/kafka.mjs [--rounds 3] [--events 30000] [--only tandem,nestjs] [--json out.json]
+//     [--baseline <dir>]
+//
+// `--baseline` adds a consumer 'tandem baseline': the same Tandem app on another build of the
+// transport (a copy of packages/transport-kafka/dist), so old and new code run in one run.
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startMockKafka } from '../../packages/transport-kafka/dev-broker/launch.mjs';
 import { fillKafka } from './kafka-fill.mjs';
 import { pinSelf, startServer } from '../lib/server-process.mjs';
@@ -24,6 +29,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '30000' },
     json: { type: 'string' },
     only: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -39,7 +45,20 @@ const targets = [
   { name: 'nestjs', role: 'peer', script: script('./consumers/kafka-nest.mjs') },
 ]
   .filter((t) => !values.only || t.role === 'raw' || values.only.split(',').includes(t.name))
+  .concat(values.baseline ? [baselineTarget(values.baseline)] : [])
   .map((t) => ({ ...t, topic: `bench.${t.name.replace(/\W/g, '-')}.${randomUUID().slice(0, 8)}` }));
+
+/** The Tandem consumer on the transport built in `dir` (its dist folder or a copy of it). */
+function baselineTarget(dir) {
+  const transport = pathToFileURL(resolve(dir, 'index.js')).href;
+  return {
+    name: 'tandem baseline',
+    role: 'tandem',
+    wire: 'tandem',
+    transport,
+    script: script('./consumers/kafka-tandem.mjs'),
+  };
+}
 
 pinSelf(1);
 // Six partitions: the mock cluster keeps only about 17,000 records of this size per partition.
@@ -60,6 +79,7 @@ async function measure(target) {
       BENCH_TOPIC: target.topic,
       BENCH_GROUP: `bench-${randomUUID().slice(0, 8)}`,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...(target.transport ? { BENCH_TANDEM_KAFKA: target.transport } : {}),
     },
   });
   try {

@@ -1,11 +1,13 @@
 // Tandem: an app with one event handler on the Kafka transport (CloudEvents binary mode,
 // zod-validated data, offsets committed after the handler). BENCH_HTTP=plain|console: an idle
-// HTTP server beside it, with or without the console (bench-http.mjs).
+// HTTP server beside it, with or without the console (bench-http.mjs). BENCH_TANDEM_KAFKA: the
+// URL of another build of the transport to run instead (a bench's `--baseline`).
 import { createApp, defineEvent, service, silentLogger } from '@tandem/core';
-import { KafkaTransport } from '@tandem/transport-kafka';
 import { benchHttp } from './bench-http.mjs';
 import { countHandled, PlaceOrder, ready } from './drain-counter.mjs';
 import { brokers, group, topic } from './kafka-env.mjs';
+
+const { KafkaTransport } = await import(process.env.BENCH_TANDEM_KAFKA ?? '@tandem/transport-kafka');
 
 const OrderPlaced = defineEvent('orders.placed', { data: PlaceOrder, topic });
 const orders = service('orders').onEvent(OrderPlaced, async () => countHandled(), { group });

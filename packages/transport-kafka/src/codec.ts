@@ -191,14 +191,9 @@ export function positionId(origin: MessageOrigin): string {
 export function decodeRecord(
   record: KafkaMessage,
   where: { tandemTopic: string; partition: number; retryTopic: boolean },
+  now = Date.now(),
 ): DecodedRecord {
-  if (!where.retryTopic) {
-    // A first delivery: the transport's headers a producer wrote are dropped while reading
-    // (not deleted after: a delete turns the headers object into a slow dictionary).
-    const headers = decodeHeaders(record.headers, false, Header.attempt);
-    const origin: MessageOrigin = { topic: where.tandemTopic, partition: where.partition, offset: record.offset };
-    return { message: incoming(record, headers, where.tandemTopic, origin, 1) };
-  }
+  if (!where.retryTopic) return { message: decodeEventRecord(record, where, now) };
   const bookkeeping: Record<string, string> = {};
   const headers = decodeHeaders(record.headers, bookkeeping);
   const originTopic = bookkeeping[Header.originTopic];
@@ -207,16 +202,32 @@ export function decodeRecord(
   if (!isRetry) {
     delete headers[Header.attempt];
     const origin: MessageOrigin = { topic: where.tandemTopic, partition: where.partition, offset: record.offset };
-    return { message: incoming(record, headers, where.tandemTopic, origin, 1) };
+    return { message: incoming(record, headers, where.tandemTopic, origin, 1, now) };
   }
   const partition = bookkeeping[Header.originPartition];
   const offset = bookkeeping[Header.originOffset];
   const origin: MessageOrigin = { topic: originTopic };
   if (partition !== undefined) origin.partition = Number(partition);
   if (offset !== undefined) origin.offset = offset;
-  const message = incoming(record, headers, originTopic, origin, attemptOf(headers[Header.attempt]));
+  const message = incoming(record, headers, originTopic, origin, attemptOf(headers[Header.attempt]), now);
   const due = Number(dueText);
   return Number.isFinite(due) ? { message, due } : { message };
+}
+
+/**
+ * A record of an event topic (not a retry topic): always a first delivery, see
+ * `decodeRecord`. The transport's headers a producer wrote are dropped while reading (not
+ * deleted after: a delete turns the headers object into a slow dictionary). `now` is when
+ * its batch arrived.
+ */
+export function decodeEventRecord(
+  record: KafkaMessage,
+  where: { tandemTopic: string; partition: number },
+  now: number,
+): IncomingMessage {
+  const headers = decodeHeaders(record.headers, false, Header.attempt);
+  const origin: MessageOrigin = { topic: where.tandemTopic, partition: where.partition, offset: record.offset };
+  return incoming(record, headers, where.tandemTopic, origin, 1, now);
 }
 
 function incoming(
@@ -225,12 +236,12 @@ function incoming(
   topic: string,
   origin: MessageOrigin,
   attempt: number,
+  receivedAt: number,
 ): IncomingMessage {
   const key = record.key === null ? headers[Header.partitionkey] : record.key.toString('utf8');
   const body = record.value ?? EMPTY;
   // Not from Tandem: a position-based id stays the same on redelivery, so the inbox still deduplicates.
   const id = headers[Header.id] || positionId(origin);
-  const receivedAt = Date.now();
   // Two literals rather than a spread: a message without a key has no `key` at all.
   return key === undefined
     ? { topic, headers, body, id, attempt, receivedAt, origin }

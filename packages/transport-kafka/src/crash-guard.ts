@@ -22,6 +22,7 @@
  */
 import { decodeDeliveryRecord, deliveryCountAlone, encodeDeliveryRecord } from './delivery-record.js';
 import type { CommitEntry } from './offset-ledger.js';
+import { SharedMark } from './shared-mark.js';
 
 export interface CommittedOffset {
   topic: string;
@@ -45,19 +46,11 @@ export interface CrashGuardDeps {
   commit(entries: CommitEntry[]): Promise<void>;
 }
 
-interface SharedMode {
-  kind: 'shared';
-  upto: bigint;
-  started: bigint;
-  /** The commit under way that extends this partition's mark. */
-  extending?: Promise<void> | undefined;
-}
-
 type Mode =
   /** Marked by a process that stopped: records from `at` up to `upto` go out one at a time. */
   | { kind: 'suspect'; at: string; upto: bigint; starts: number }
   /** Records go out several at once; a commit says handlers may have started up to `upto`. */
-  | SharedMode
+  | SharedMark
   | {
       kind: 'alone';
       head: string;
@@ -79,6 +72,11 @@ export interface BatchPlan {
 
 const after = (offset: string) => (BigInt(offset) + 1n).toString();
 
+/** The key of a partition's state: `${topic}\u0000${partition}` (deliveries.ts makes it once per batch). */
+export function partitionId(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
 /** Batches that try to read the marks (each a second apart, see deliveries.ts) before the guard does without. */
 const READ_ATTEMPTS = 3;
 
@@ -86,8 +84,13 @@ export class CrashGuard {
   private readonly modes = new Map<string, Mode>();
   private loaded: Promise<void> | undefined;
   private readFailures = 0;
+  private readonly slack: bigint;
+  private readonly halfSlack: bigint;
 
-  constructor(private readonly deps: CrashGuardDeps) {}
+  constructor(private readonly deps: CrashGuardDeps) {
+    this.slack = BigInt(deps.slack);
+    this.halfSlack = this.slack / 2n;
+  }
 
   private load(): Promise<void> {
     if (!this.loaded) {
@@ -115,11 +118,15 @@ export class CrashGuard {
   }
 
   private mode(topic: string, partition: number): Mode | undefined {
-    return this.modes.get(`${topic}\u0000${partition}`);
+    return this.modes.get(partitionId(topic, partition));
   }
 
   private set(topic: string, partition: number, mode: Mode): void {
-    this.modes.set(`${topic}\u0000${partition}`, mode);
+    this.modes.set(partitionId(topic, partition), mode);
+  }
+
+  private shared(upto: bigint): SharedMark {
+    return new SharedMark(upto, this.halfSlack);
   }
 
   private mark(mode: 'shared' | 'alone', starts: number, upto: bigint): string {
@@ -147,9 +154,9 @@ export class CrashGuard {
       mode.outstanding += alone;
       if (alone > 0 || mode.outstanding > 0) return { alone, shared: 0 };
       // Its committed mark still covers up to `upto`; handlers past it extend it.
-      this.set(topic, partition, { kind: 'shared', upto, started: -1n });
+      this.set(topic, partition, this.shared(upto));
     }
-    if (!mode) this.set(topic, partition, { kind: 'shared', upto: -1n, started: -1n });
+    if (!mode) this.set(topic, partition, this.shared(-1n));
     return { alone: 0, shared: offsets.length };
   }
 
@@ -159,39 +166,49 @@ export class CrashGuard {
    * the same commit extends the marks of the other partitions handled as usual that started
    * handlers since their last mark, so partitions handled side by side share their commits.
    */
-  beforeShared(topic: string, partition: number, offset: string): Promise<void> | undefined {
-    const mode = this.mode(topic, partition);
+  beforeShared(
+    topic: string,
+    partition: number,
+    offset: string,
+    id = partitionId(topic, partition),
+  ): Promise<void> | undefined {
+    const mode = this.modes.get(id);
     if (mode?.kind !== 'shared') return undefined;
-    const o = BigInt(offset);
-    const slack = BigInt(this.deps.slack);
-    if (o > mode.started) mode.started = o;
-    if (!mode.extending && o > mode.upto - slack / 2n) {
-      const at = this.deps.position(topic, partition) ?? offset;
-      const entries: CommitEntry[] = [{ topic, partition, offset: at, metadata: this.mark('shared', 0, o + slack) }];
-      const extended: SharedMode[] = [mode];
-      for (const [id, other] of this.modes) {
-        if (other === mode || other.kind !== 'shared' || other.extending || other.started + slack <= other.upto)
-          continue;
-        const [otherTopic, otherPartition] = id.split('\u0000') as [string, string];
-        const otherAt = this.deps.position(otherTopic, Number(otherPartition));
-        if (otherAt === undefined) continue;
-        const metadata = this.mark('shared', 0, other.started + slack);
-        entries.push({ topic: otherTopic, partition: Number(otherPartition), offset: otherAt, metadata });
-        extended.push(other);
-      }
-      const extending: Promise<void> = this.deps
-        .commit(entries)
-        .then(
-          () => undefined,
-          // Refused: the next ask tries again, a second later.
-          () => new Promise<void>((resolve) => setTimeout(resolve, 1_000)),
-        )
-        .finally(() => {
-          for (const m of extended) if (m.extending === extending) m.extending = undefined;
-        });
-      for (const m of extended) m.extending = extending;
+    mode.start(offset);
+    if (!mode.extending && mode.near(offset)) this.extend(topic, partition, offset, mode);
+    return mode.covers(offset) ? undefined : mode.extending;
+  }
+
+  /** One commit that extends this partition's mark and those of the others that need it (see beforeShared). */
+  private extend(topic: string, partition: number, offset: string, mode: SharedMark): void {
+    const slack = this.slack;
+    const at = this.deps.position(topic, partition) ?? offset;
+    const entries: CommitEntry[] = [
+      { topic, partition, offset: at, metadata: this.mark('shared', 0, BigInt(offset) + slack) },
+    ];
+    const extended: SharedMark[] = [mode];
+    for (const [id, other] of this.modes) {
+      if (other === mode || other.kind !== 'shared' || other.extending) continue;
+      const started = other.started;
+      if (started + slack <= other.upto) continue;
+      const [otherTopic, otherPartition] = id.split('\u0000') as [string, string];
+      const otherAt = this.deps.position(otherTopic, Number(otherPartition));
+      if (otherAt === undefined) continue;
+      const metadata = this.mark('shared', 0, started + slack);
+      entries.push({ topic: otherTopic, partition: Number(otherPartition), offset: otherAt, metadata });
+      extended.push(other);
     }
-    return o > mode.upto ? mode.extending : undefined;
+    const extending: Promise<void> = this.deps
+      .commit(entries)
+      .then(
+        () => undefined,
+        // Refused: the next ask tries again, a second later.
+        () => new Promise<void>((resolve) => setTimeout(resolve, 1_000)),
+      )
+      .finally(() => {
+        for (const m of extended) if (m.extending === extending) m.extending = undefined;
+      });
+    for (const m of extended) m.extending = extending;
   }
 
   /** Puts on record that `offset` goes to its handler alone now; returns its delivery count. */
@@ -217,7 +234,7 @@ export class CrashGuard {
     if (mode?.kind !== 'alone') return false;
     mode.outstanding--;
     const done = mode.past && mode.outstanding === 0;
-    if (done) this.set(topic, partition, { kind: 'shared', upto: mode.upto, started: -1n });
+    if (done) this.set(topic, partition, this.shared(mode.upto));
     const metadata = this.mark(done ? 'shared' : 'alone', 0, mode.upto);
     await this.deps.commit([{ topic, partition, offset: after(offset), metadata }]).catch(() => undefined);
     return done;
@@ -238,7 +255,7 @@ export class CrashGuard {
   metadataFor(topic: string, partition: number): string | null {
     const mode = this.mode(topic, partition);
     if (mode?.kind !== 'shared') return null;
-    const upto = mode.started + BigInt(this.deps.slack);
+    const upto = mode.started + this.slack;
     return this.mark('shared', 0, upto > mode.upto ? upto : mode.upto);
   }
 
@@ -247,8 +264,7 @@ export class CrashGuard {
     for (const { topic, partition, metadata } of entries) {
       const mode = this.mode(topic, partition);
       const record = decodeDeliveryRecord(metadata);
-      if (mode?.kind === 'shared' && record?.by === this.deps.instance && record.upto > mode.upto)
-        mode.upto = record.upto;
+      if (mode?.kind === 'shared' && record?.by === this.deps.instance) mode.raise(record.upto);
     }
   }
 

@@ -15,22 +15,17 @@
  *   message back: its offset stays uncommitted, its runner slot is freed, and it goes to the
  *   handler again after that long; health says so until a write succeeds.
  */
-import {
-  createKeyedRunner,
-  type IncomingMessage,
-  type KeyedRunner,
-  type Logger,
-  type MessageHandler,
-} from '@tandem/core';
+import { createKeyedRunner, type KeyedRunner, type Logger, type MessageHandler } from '@tandem/core';
 import type { EachBatchPayload } from 'kafkajs';
-import { decodeRecord } from './codec.js';
 import { Committer } from './committer.js';
 import type { ConsumerHealth } from './consumer-health.js';
-import { CrashGuard, type BatchPlan, type CommittedOffset } from './crash-guard.js';
+import { CrashGuard, partitionId as partitionIdOf, type BatchPlan, type CommittedOffset } from './crash-guard.js';
 import type { DispositionWriter } from './dispositions.js';
 import type { ExclusiveLane } from './exclusive-lane.js';
+import { readyRecords } from './fetched-batch.js';
 import { IntakeBound } from './intake-bound.js';
 import { OffsetLedger, type CommitEntry } from './offset-ledger.js';
+import { OrderKeys } from './order-keys.js';
 import type { ResolvedKafkaOptions } from './options.js';
 import type { PartitionGate } from './partition-gate.js';
 import { Settler, type Delivery, type Generation } from './settle.js';
@@ -77,6 +72,7 @@ export class Deliveries {
   private generation: Generation;
   private readonly handedBack = new Set<NodeJS.Timeout>();
   private readonly intake: IntakeBound;
+  private readonly orderKeys = new OrderKeys();
 
   constructor(private readonly deps: DeliveriesDeps) {
     this.runner = createKeyedRunner(deps.concurrency);
@@ -109,6 +105,8 @@ export class Deliveries {
         if (moved && generation === this.generation) this.committer.schedule();
       },
       handBack: (delivery) => this.handBack(delivery),
+      // Its own task, which the runner still counts, is as good as finished.
+      ending: () => this.intake.relieve(1),
       sharedAgain: (topic, partition) => {
         deps.log.info({ group: deps.group, topic, partition }, 'kafka: partition handled as usual again');
         deps.gate().unhold(topic, partition);
@@ -144,6 +142,7 @@ export class Deliveries {
   newGeneration(rebalance = false): void {
     const { ledger, guard } = this.generation;
     this.generation = this.createGeneration();
+    this.orderKeys.clear();
     // A batch held back belongs to the old generation: kafkajs must get it back to rejoin or stop.
     this.intake.release();
     // Held for the old generation's lone records, which will never settle in it.
@@ -181,20 +180,8 @@ export class Deliveries {
     const generation = this.generation;
     // A subscription reads its event topics and its group's retry topics: any other is a retry topic.
     const eventTopic = this.deps.eventTopics.get(topic);
-    const where = { tandemTopic: eventTopic ?? topic, partition, retryTopic: eventTopic === undefined };
-    // Two arrays, not an object per record: the plan needs the offsets as they are.
-    const messages: IncomingMessage[] = [];
-    const offsets: string[] = [];
-    let due: number | undefined;
-    for (const record of batch.messages) {
-      const decoded = decodeRecord(record, where);
-      if (decoded.due !== undefined && decoded.due > Date.now()) {
-        due = decoded.due;
-        break;
-      }
-      messages.push(decoded.message);
-      offsets.push(record.offset);
-    }
+    const source = { tandemTopic: eventTopic ?? topic, partition, retryTopic: eventTopic === undefined };
+    const { messages, offsets, due } = readyRecords(batch.messages, source);
     if (offsets.length > 0) {
       let plan: BatchPlan;
       // Everything the batch covers (control records included) unless a record waits for its due time.
@@ -218,10 +205,10 @@ export class Deliveries {
         );
       const going = plan.alone + plan.shared;
       const tracker = generation.ledger.tracker(topic, partition);
-      const partitionKey = `${topic}\u0000${partition}`;
+      const partitionId = partitionIdOf(topic, partition);
       for (let i = 0; i < going; i++) {
         const slot = tracker.track(offsets[i]!);
-        this.run({ topic, partition, message: messages[i]!, slot, generation }, i < plan.alone, partitionKey);
+        this.run({ topic, partition, message: messages[i]!, slot, generation, partitionId }, i < plan.alone);
       }
       // Moves the fetch position only; commits follow the ledger.
       if (going > 0) resolveOffset(offsets[going - 1]!);
@@ -236,22 +223,14 @@ export class Deliveries {
     if (this.intake.full) await this.intake.hold(payload, () => this.abandoned(generation) || this.rejoining);
   }
 
-  /** `partitionKey` is `${topic}\u0000${partition}`, made once per batch. */
-  private run(delivery: Delivery, alone: boolean, partitionKey = `${delivery.topic}\u0000${delivery.partition}`): void {
+  private run(delivery: Delivery, alone: boolean): void {
     // One at a time means one queue for the partition, whatever the keys.
-    const orderKey = alone ? partitionKey : `${partitionKey}\u0000${delivery.message.key ?? ''}`;
-    this.runner.enqueue(
-      orderKey,
-      alone ? () => this.settleAlone(delivery) : () => this.settleShared(delivery),
-      (error) => this.settleFailed(delivery, error),
-    );
-  }
-
-  // The settle steps end by checking the back-pressure themselves (no reaction per delivery
-  // after the runner's), counting their own task, which the runner still counts, as finished.
-  private async settleShared(delivery: Delivery): Promise<void> {
-    await this.settler.shared(delivery);
-    this.intake.relieve(1);
+    if (alone) {
+      this.runner.enqueue(delivery.partitionId, () => this.settleAlone(delivery), this.settleFailed);
+      return;
+    }
+    const orderKey = this.orderKeys.of(delivery.partitionId, delivery.message.key);
+    this.runner.enqueueCallback(orderKey, (finish) => this.settler.shared(delivery, finish), this.settleFailed);
   }
 
   private async settleAlone(delivery: Delivery): Promise<void> {
@@ -259,10 +238,11 @@ export class Deliveries {
     this.intake.relieve(1);
   }
 
-  private settleFailed({ topic, partition }: Delivery, error: unknown): void {
-    this.deps.log.error({ err: error, group: this.deps.group, topic, partition }, 'kafka: settling a message failed');
+  /** A throw out of the settling plumbing itself (the settler reports its own faults); the runner ends the task. */
+  private readonly settleFailed = (error: unknown): void => {
+    this.deps.log.error({ err: error, group: this.deps.group }, 'kafka: settling a message failed');
     this.intake.relieve(1);
-  }
+  };
 
   /** Not committed, so a rebalance or restart redelivers it too; meanwhile it goes to the handler again later. */
   private handBack(delivery: Delivery): void {

@@ -4,7 +4,7 @@
  * dead-letter record written, its offset marked done. A write that keeps failing for
  * `dispositionTimeoutMs` hands the message back instead of holding its runner slot.
  */
-import type { Disposition, IncomingMessage, Logger, MessageHandler } from '@tandem/core';
+import type { Disposition, DispositionCallback, IncomingMessage, Logger, MessageHandler } from '@tandem/core';
 import type { ConsumerHealth } from './consumer-health.js';
 import type { CrashGuard } from './crash-guard.js';
 import type { DispositionWriter, PersistOutcome } from './dispositions.js';
@@ -25,6 +25,8 @@ export interface Delivery {
   message: IncomingMessage;
   slot: Slot;
   generation: Generation;
+  /** `${topic}\u0000${partition}`, made once per batch: the key of the partition's state. */
+  partitionId: string;
 }
 
 export interface SettlerDeps {
@@ -41,6 +43,8 @@ export interface SettlerDeps {
   finished(delivery: Delivery, moved: boolean): void;
   /** Its retry or dead-letter write timed out: hand it to the handler again later. */
   handBack(delivery: Delivery): void;
+  /** A shared delivery is about to end its runner task (its `done` follows at once). */
+  ending(): void;
   /** The partition's records go out as usual again. */
   sharedAgain(topic: string, partition: number): void;
 }
@@ -50,42 +54,106 @@ type Failed = Extract<PersistOutcome, { stopped: false }>;
 export class Settler {
   constructor(private readonly deps: SettlerDeps) {}
 
-  async shared(delivery: Delivery): Promise<void> {
-    const { message, generation } = delivery;
-    const { lane, writer, group, options } = this.deps;
-    if (this.deps.abandoned(generation)) return;
-    // The mark nearly always covers the delivery already: no promise to wait on then.
-    const waiting = generation.guard.beforeShared(delivery.topic, delivery.partition, delivery.slot.offset);
-    if (waiting && !(await this.marked(delivery, waiting))) return;
-    const entering = lane.enterShared();
-    let disposition: Disposition;
+  /**
+   * Handles a delivery shared with others and carries out its disposition, then calls `done`
+   * (also when it is abandoned or handed back instead); never throws. The common delivery
+   * (its mark already covers it, the lane is open, the handler acks) goes through without a
+   * promise of its own: the handler's callback form answers straight into the ledger.
+   */
+  shared(delivery: Delivery, done: () => void): void {
+    const { generation } = delivery;
+    if (this.deps.abandoned(generation)) return this.end(done);
+    const waiting = generation.guard.beforeShared(
+      delivery.topic,
+      delivery.partition,
+      delivery.slot.offset,
+      delivery.partitionId,
+    );
+    if (waiting === undefined) return this.enterShared(delivery, done);
+    this.marked(delivery, waiting).then(
+      (covered) => (covered ? this.enterShared(delivery, done) : this.end(done)),
+      (error: unknown) => this.settleFailed(delivery, error, done),
+    );
+  }
+
+  private enterShared(delivery: Delivery, done: () => void): void {
+    const entering = this.deps.lane.enterShared();
+    if (entering === undefined) return this.handleShared(delivery, done);
+    void entering.then(() => {
+      if (!this.deps.abandoned(delivery.generation)) return this.handleShared(delivery, done);
+      this.deps.lane.leaveShared();
+      this.end(done);
+    });
+  }
+
+  /** In the shared lane: runs the handler, leaves the lane once it answered, then settles. */
+  private handleShared(delivery: Delivery, done: () => void): void {
+    const { message } = delivery;
+    message.deliveryCount = 1;
+    let answered = false;
+    const answer: DispositionCallback = (disposition, error) => {
+      if (answered) return;
+      answered = true;
+      this.deps.lane.leaveShared();
+      this.settleShared(delivery, disposition ?? this.threw(message, error), done);
+    };
+    const deliver = this.deps.handle.deliver;
     try {
-      if (entering) await entering;
-      if (this.deps.abandoned(generation)) return;
-      message.deliveryCount = 1;
-      // Awaited here rather than through handle(): one async frame fewer per delivery.
-      try {
-        disposition = await this.deps.handle(message);
-      } catch (error) {
-        disposition = this.threw(message, error);
-      }
-    } finally {
-      lane.leaveShared();
+      if (deliver !== undefined) deliver(message, answer);
+      else this.deps.handle(message).then(answer, (error: unknown) => answer(undefined, error));
+    } catch (error) {
+      answer(undefined, error);
     }
+  }
+
+  private settleShared(delivery: Delivery, disposition: Disposition, done: () => void): void {
     if (disposition.kind !== 'ack') {
-      const stop = () => this.deps.abandoned(generation);
-      const outcome = await writer.persist(group, message, disposition, stop, options.dispositionTimeoutMs);
-      if (!outcome.written) {
-        if (!outcome.stopped) {
-          this.reportWriteFailure(outcome);
-          this.deps.handBack(delivery);
-        }
-        return;
-      }
-      this.deps.health.clear('writes');
+      this.persistShared(delivery, disposition).then(
+        () => this.end(done),
+        (error: unknown) => this.settleFailed(delivery, error, done),
+      );
+      return;
     }
-    const { topic, partition, slot } = delivery;
+    try {
+      this.finishShared(delivery);
+    } catch (error) {
+      return this.settleFailed(delivery, error, done);
+    }
+    this.end(done);
+  }
+
+  /** A retry or dead letter of a shared delivery: written before its offset is done, or handed back. */
+  private async persistShared(delivery: Delivery, disposition: Disposition): Promise<void> {
+    const { message, generation } = delivery;
+    const { writer, group, options } = this.deps;
+    const stop = () => this.deps.abandoned(generation);
+    const outcome = await writer.persist(group, message, disposition, stop, options.dispositionTimeoutMs);
+    if (!outcome.written) {
+      if (!outcome.stopped) {
+        this.reportWriteFailure(outcome);
+        this.deps.handBack(delivery);
+      }
+      return;
+    }
+    this.deps.health.clear('writes');
+    this.finishShared(delivery);
+  }
+
+  private finishShared(delivery: Delivery): void {
+    const { topic, partition, slot, generation } = delivery;
     this.deps.finished(delivery, generation.ledger.finish(topic, partition, slot));
+  }
+
+  /** A fault in the settling itself (not the handler's): logged, and the runner's task ends. */
+  private settleFailed({ topic, partition }: Delivery, error: unknown, done: () => void): void {
+    this.deps.log.error({ err: error, group: this.deps.group, topic, partition }, 'kafka: settling a message failed');
+    this.end(done);
+  }
+
+  /** Every shared delivery ends here, once: the owner hears of it before the runner does. */
+  private end(done: () => void): void {
+    this.deps.ending();
+    done();
   }
 
   /**
