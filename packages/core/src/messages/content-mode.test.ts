@@ -74,6 +74,11 @@ describe('toStructuredMessage', () => {
     expect(body.data.orderId).toBe('quote " and \\ and \u2028');
   });
 
+  it('keeps the partitioning extension as the key when the message has no key of its own', () => {
+    const { key: _key, ...keyless } = binaryEvent(ORDER);
+    expect(toStructuredMessage(keyless).key).toBe('o-1');
+  });
+
   it('leaves out data when the event has none', () => {
     const structured = toStructuredMessage(binaryEvent(undefined));
     const body = JSON.parse(Buffer.from(structured.body).toString());

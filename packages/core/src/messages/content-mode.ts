@@ -92,6 +92,8 @@ export function toStructuredMessage(message: OutgoingMessage, keep?: readonly st
       ? Buffer.concat([Buffer.from(head), CLOSE])
       : Buffer.concat([Buffer.from(head), CLOSE_WITH_DATA, data, CLOSE]);
   const structured: OutgoingMessage = { topic: message.topic, headers, body };
-  if (message.key !== undefined) structured.key = message.key;
+  // The partitioning extension is the key in both bindings; it must stay outside the body.
+  const key = message.key ?? source[Header.partitionkey];
+  if (key !== undefined) structured.key = key;
   return structured;
 }
