@@ -2,6 +2,7 @@ import { decodeEvent, Header, type OutgoingMessage } from '@tandem/core';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeEventRecord, encodeRecord, encodeRetryRecord } from './codec.js';
+import { recordVerdict } from './history-window.js';
 
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const message: OutgoingMessage = {
@@ -84,5 +85,13 @@ describe('Kafka CloudEvents binding, structured mode', () => {
     expect(retried).toMatchObject({ id: 'id-1', key: 'order-1', attempt: 2, topic: 'orders.placed' });
     expect(retried.headers[Header.contentType]).toBe('application/cloudevents+json');
     expect(decodeEvent(retried)).toEqual(decodeEvent(first));
+  });
+
+  it('is found by its type when a replay reads the topic history', () => {
+    const record = { ...asConsumed(encodeEventRecord(message, 'structured')), timestamp: '1000' };
+    const where = { tandemTopic: 'orders.placed', partition: 0 };
+    const verdict = recordVerdict(record, where, { types: ['orders.placed'], since: 0, until: 2_000 });
+    expect(verdict).toMatchObject({ event: { id: 'id-1', message: { key: 'order-1' } } });
+    expect(recordVerdict(record, where, { types: ['orders.shipped'], since: 0, until: 2_000 })).toBe('skip');
   });
 });

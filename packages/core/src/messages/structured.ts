@@ -5,9 +5,10 @@
  * consumer that accepts only binary mode would dead-letter other services' valid events.
  */
 import { MalformedMessageError } from '../errors/errors.js';
-import type { IncomingMessage } from '../transport/broker.js';
+import type { IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import type { DecodedEvent } from './envelope.js';
-import { clip, isJsonContentType } from './media-type.js';
+import { Header } from './headers.js';
+import { clip, CLOUDEVENTS_JSON, isJsonContentType, mediaTypeOf } from './media-type.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -147,4 +148,23 @@ export function decodeStructuredEvent(message: IncomingMessage): DecodedEvent {
   if (causationId !== undefined) decoded.causationId = causationId;
   if (dataschema !== undefined) decoded.dataschema = dataschema;
   return decoded;
+}
+
+/**
+ * The event type of a message in either mode, unvalidated: `ce-type` in binary mode, the
+ * body's `type` in structured mode. For what lists or filters messages by type (activity,
+ * replays from the broker's history) off the consume path; undefined when it names none.
+ */
+export function eventTypeOf(message: OutgoingMessage): string | undefined {
+  const type = message.headers[Header.type];
+  if (type !== undefined) return type;
+  const contentType = message.headers[Header.contentType];
+  if (contentType === undefined || mediaTypeOf(contentType) !== CLOUDEVENTS_JSON) return undefined;
+  try {
+    const event: unknown = JSON.parse(decoder.decode(message.body));
+    const named = (event as { type?: unknown } | null)?.type;
+    return typeof named === 'string' && named !== '' ? named : undefined;
+  } catch {
+    return undefined;
+  }
 }
