@@ -1,5 +1,6 @@
 // Fills a Kafka topic with the order event before a consumer is timed: in Tandem's wire
-// format (CloudEvents binary mode, through the transport) for Tandem, as plain JSON records
+// format (CloudEvents binary mode through the transport, or structured mode with
+// `contentMode: 'structured'`) for Tandem, as plain JSON records
 // (kafkajs's producer) for the raw and NestJS consumers. 64 keys, 1,000 records per send, so
 // fetches return full record batches.
 import { Kafka, logLevel } from 'kafkajs';
@@ -10,8 +11,8 @@ import { body, PlaceOrder } from '../http-overhead/payload.mjs';
 const BATCH = 1000;
 const order = JSON.parse(body);
 
-/** Sends `events` order events to `topic`; `tandem` picks Tandem's wire format. */
-export async function fillKafka({ brokers, topic, events, tandem }) {
+/** Sends `events` order events to `topic`; `tandem` picks Tandem's wire format, `contentMode` its mode. */
+export async function fillKafka({ brokers, topic, events, tandem, contentMode = 'binary' }) {
   if (tandem) {
     const OrderPlaced = defineEvent('orders.placed', { data: PlaceOrder, topic });
     // The mock cluster has no CreateTopics and no controller for the idempotent producer.
@@ -20,6 +21,7 @@ export async function fillKafka({ brokers, topic, events, tandem }) {
       clientId: 'bench-fill',
       createTopics: false,
       idempotent: false,
+      contentMode,
       logger: silentLogger,
     });
     await transport.connect();

@@ -40,6 +40,20 @@ const targets = [
   { name: 'kafkajs eachMessage', script: script('./consumers/kafka-raw-each.mjs') },
   { name: 'kafkajs on Tandem records', tandem: true, script: script('./consumers/kafka-raw.mjs') },
   { name: 'tandem', tandem: true, script: script('./consumers/kafka-tandem.mjs') },
+  // The same two on records Tandem wrote with contentMode 'structured' (one JSON value).
+  {
+    name: 'kafkajs on Tandem structured records',
+    tandem: true,
+    contentMode: 'structured',
+    env: { BENCH_STRUCTURED: '1' },
+    script: script('./consumers/kafka-raw.mjs'),
+  },
+  {
+    name: 'tandem structured',
+    tandem: true,
+    contentMode: 'structured',
+    script: script('./consumers/kafka-tandem.mjs'),
+  },
   { name: 'nestjs', script: script('./consumers/kafka-nest.mjs') },
 ]
   .filter((t) => !values.only || values.only.split(',').includes(t.name))
@@ -74,6 +88,7 @@ function counted(target, events, file) {
     BENCH_EXIT_WHEN_DRAINED: '1',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     ...(target.transport ? { BENCH_TANDEM_KAFKA: target.transport } : {}),
+    ...target.env,
   };
   return callgrindTotal({ name: target.name, script: target.script, env, file });
 }
@@ -81,7 +96,13 @@ function counted(target, events, file) {
 try {
   for (const target of targets)
     for (const events of [small, large])
-      await fillKafka({ brokers, topic: topicOf(target, events), events, tandem: target.tandem });
+      await fillKafka({
+        brokers,
+        topic: topicOf(target, events),
+        events,
+        tandem: target.tandem,
+        contentMode: target.contentMode,
+      });
   const rows = [];
   for (const target of targets) {
     const perEvent = [];

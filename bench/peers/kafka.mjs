@@ -7,6 +7,9 @@
 // new group. Ratios are to kafkajs eachBatch (issue #23: Tandem's CPU per event <= 1.5x,
 // events/s >= 0.7x). Instructions per event: kafka-instructions.mjs.
 //
+// `tandem structured` and `kafkajs on Tandem structured records` (only with --only naming them):
+// the same on records written in CloudEvents structured mode.
+//
 //   node bench/peers/kafka.mjs [--rounds 3] [--events 30000] [--only tandem,nestjs] [--json out.json]
 //     [--baseline <dir>]
 //
@@ -42,9 +45,25 @@ const targets = [
   // eachBatch again, on the records Tandem writes (CloudEvents headers): what the wire format costs kafkajs.
   { name: 'kafkajs on Tandem records', role: 'raw', wire: 'tandem', script: script('./consumers/kafka-raw.mjs') },
   { name: 'tandem', role: 'tandem', wire: 'tandem', script: script('./consumers/kafka-tandem.mjs') },
+  // The same two on records Tandem wrote with contentMode 'structured'; only when named in --only.
+  {
+    name: 'kafkajs on Tandem structured records',
+    role: 'variant',
+    optIn: true,
+    wire: 'tandem-structured',
+    env: { BENCH_STRUCTURED: '1' },
+    script: script('./consumers/kafka-raw.mjs'),
+  },
+  {
+    name: 'tandem structured',
+    role: 'variant',
+    optIn: true,
+    wire: 'tandem-structured',
+    script: script('./consumers/kafka-tandem.mjs'),
+  },
   { name: 'nestjs', role: 'peer', script: script('./consumers/kafka-nest.mjs') },
 ]
-  .filter((t) => !values.only || t.role === 'raw' || values.only.split(',').includes(t.name))
+  .filter((t) => (values.only ? t.role === 'raw' || values.only.split(',').includes(t.name) : !t.optIn))
   .concat(values.baseline ? [baselineTarget(values.baseline)] : [])
   .map((t) => ({ ...t, topic: `bench.${t.name.replace(/\W/g, '-')}.${randomUUID().slice(0, 8)}` }));
 
@@ -66,7 +85,9 @@ const cluster = await startMockKafka({ topics: targets.map((t) => `${t.topic}:6`
 const brokers = cluster.bootstrap.split(',');
 
 function fill(target) {
-  return fillKafka({ brokers, topic: target.topic, events, tandem: target.wire === 'tandem' });
+  const tandem = target.wire === 'tandem' || target.wire === 'tandem-structured';
+  const contentMode = target.wire === 'tandem-structured' ? 'structured' : 'binary';
+  return fillKafka({ brokers, topic: target.topic, events, tandem, contentMode });
 }
 
 async function measure(target) {
@@ -80,6 +101,7 @@ async function measure(target) {
       BENCH_GROUP: `bench-${randomUUID().slice(0, 8)}`,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       ...(target.transport ? { BENCH_TANDEM_KAFKA: target.transport } : {}),
+      ...target.env,
     },
   });
   try {

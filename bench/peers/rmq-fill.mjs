@@ -1,5 +1,6 @@
 // Fills each RabbitMQ target's queue with the same order event, in that framework's own
 // wire format and with its own producer where it has one, before the consumer is timed.
+// `tandem-structured`: Tandem's producer with contentMode 'structured' (one JSON body).
 import { defineEvent, encodeEvent, silentLogger } from '@tandem/core';
 import { RabbitMQTransport } from '@tandem/transport-rabbitmq';
 import { ServiceBroker } from 'moleculer';
@@ -36,6 +37,22 @@ async function toQueue(channel, queue, n, content) {
   );
 }
 
+/** Tandem's own producer, writing CloudEvents in the given content mode (binary or structured). */
+async function tandemFill(url, name, n, contentMode) {
+  const transport = new RabbitMQTransport({ url, prefix: name, contentMode, logger: silentLogger });
+  await transport.connect();
+  try {
+    for (let sent = 0; sent < n; sent += BATCH) {
+      const size = Math.min(BATCH, n - sent);
+      await transport.publish(
+        Array.from({ length: size }, (_, i) => encodeEvent(OrderPlaced, order, { source: 'bench', key: `k${i % 64}` })),
+      );
+    }
+  } finally {
+    await transport.close();
+  }
+}
+
 export function rmqFillers(connection, url) {
   let channel;
   const confirmChannel = async () => (channel ??= await connection.createConfirmChannel());
@@ -43,22 +60,8 @@ export function rmqFillers(connection, url) {
     raw: async (name, n) => toQueue(await confirmChannel(), name, n, Buffer.from(JSON.stringify(order))),
     nest: async (name, n) =>
       toQueue(await confirmChannel(), name, n, Buffer.from(JSON.stringify({ pattern: 'orders.placed', data: order }))),
-    tandem: async (name, n) => {
-      const transport = new RabbitMQTransport({ url, prefix: name, logger: silentLogger });
-      await transport.connect();
-      try {
-        for (let sent = 0; sent < n; sent += BATCH) {
-          const size = Math.min(BATCH, n - sent);
-          await transport.publish(
-            Array.from({ length: size }, (_, i) =>
-              encodeEvent(OrderPlaced, order, { source: 'bench', key: `k${i % 64}` }),
-            ),
-          );
-        }
-      } finally {
-        await transport.close();
-      }
-    },
+    tandem: (name, n) => tandemFill(url, name, n, 'binary'),
+    'tandem-structured': (name, n) => tandemFill(url, name, n, 'structured'),
     moleculer: async (name, n) => {
       const broker = new ServiceBroker({
         namespace: name,

@@ -6,6 +6,7 @@
 //
 //   node bench/peers/rmq-instructions.mjs [--small 2000] [--large 8000] [--only tandem,moleculer]
 //
+// `tandem structured` is the Tandem consumer on events written in CloudEvents structured mode.
 // `tandem http` and `tandem console` are the Tandem consumer with an idle HTTP server, without
 // and with the console's API and page mounted: what the console costs an event while nobody looks.
 import { randomBytes } from 'node:crypto';
@@ -37,6 +38,8 @@ const targets = [
   { name: 'amqplib', fill: 'raw', script: script('./consumers/rmq-raw.mjs') },
   { name: 'amqplib multiple-ack', fill: 'raw', script: script('./consumers/rmq-raw-multi.mjs') },
   { name: 'tandem', fill: 'tandem', script: script('./consumers/rmq-tandem.mjs') },
+  // The same consumer reading what Tandem writes with contentMode 'structured' (one JSON body).
+  { name: 'tandem structured', fill: 'tandem-structured', script: script('./consumers/rmq-tandem.mjs') },
   { name: 'moleculer', fill: 'moleculer', script: script('./consumers/rmq-moleculer.mjs') },
   { name: 'tandem http', fill: 'tandem', script: script('./consumers/rmq-tandem.mjs'), env: { BENCH_HTTP: 'plain' } },
   {
@@ -96,6 +99,8 @@ for (const queue of [
   `${run}-raw`,
   `${run}-tandem.group.orders`,
   `${run}-tandem.dlq.orders`,
+  `${run}-tandem-structured.group.orders`,
+  `${run}-tandem-structured.dlq.orders`,
   `MOL-${run}-moleculer.EVENTB.orders.orders.placed`,
 ])
   await channel.deleteQueue(queue).catch(() => undefined);

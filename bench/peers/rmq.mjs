@@ -5,6 +5,9 @@
 // The consumer runs in its own process pinned to core 0 (the driver fills the queue from
 // core 1 first); timed from its first event handled to the last. Rounds rotate the order.
 //
+// `tandem structured` (only with --only naming it): Tandem on events written in CloudEvents
+// structured mode, e.g. --only 'tandem,tandem structured'.
+//
 //   node bench/peers/rmq.mjs [--rounds 3] [--events 20000] [--only tandem,nestjs] [--json out.json]
 //   RabbitMQ at BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672)
 import { randomBytes } from 'node:crypto';
@@ -35,10 +38,20 @@ const targets = [
   { name: 'amqplib', role: 'raw', fill: 'raw', script: script('./consumers/rmq-raw.mjs') },
   { name: 'amqplib multiple-ack', role: 'floor', fill: 'raw', script: script('./consumers/rmq-raw-multi.mjs') },
   { name: 'tandem', role: 'tandem', fill: 'tandem', script: script('./consumers/rmq-tandem.mjs') },
+  // The same consumer on events Tandem wrote with contentMode 'structured' (one JSON body); only when named in --only.
+  {
+    name: 'tandem structured',
+    role: 'variant',
+    optIn: true,
+    fill: 'tandem-structured',
+    script: script('./consumers/rmq-tandem.mjs'),
+  },
   { name: 'nestjs', role: 'peer', fill: 'nest', script: script('./consumers/rmq-nest.mjs') },
   { name: 'moleculer', role: 'peer', fill: 'moleculer', script: script('./consumers/rmq-moleculer.mjs') },
 ]
-  .filter((t) => !values.only || t.role === 'raw' || t.role === 'floor' || values.only.split(',').includes(t.name))
+  .filter((t) =>
+    values.only ? t.role === 'raw' || t.role === 'floor' || values.only.split(',').includes(t.name) : !t.optIn,
+  )
   .map((t) => ({ ...t, queue: `${run}-${t.fill}` }));
 
 pinSelf(1);
@@ -97,6 +110,8 @@ const leftovers = [
   `${run}-nest`,
   `${run}-tandem.group.orders`,
   `${run}-tandem.dlq.orders`,
+  `${run}-tandem-structured.group.orders`,
+  `${run}-tandem-structured.dlq.orders`,
   `MOL-${run}-moleculer.EVENTB.orders.orders.placed`,
 ];
 for (const queue of leftovers) await channel.deleteQueue(queue).catch(() => undefined);

@@ -128,6 +128,9 @@ export { Header, toBindingHeaders, fromBindingHeaders } from './messages/headers
 export { encodeEvent, decodeEvent, dataschemaOf } from './messages/envelope.js';
 export type { EnvelopeOptions, DecodedEvent } from './messages/envelope.js';
 export { uuidv7 } from './messages/uuid.js';
+export { contentModeOf, toStructuredMessage } from './messages/content-mode.js';
+export { eventTypeOf } from './messages/structured.js';
+export type { ContentMode } from './messages/content-mode.js';
 
 // Broker seam, in-process broker and helpers for transport authors
 export type {

@@ -5,8 +5,18 @@
  * (the binding maps the `partitionkey` extension to the key). W3C trace context is also
  * written as plain `traceparent` / `tracestate` headers, which is what Kafka
  * instrumentations that know nothing of CloudEvents read.
+ * In structured mode (`contentMode: 'structured'`) published events are first turned into
+ * one `application/cloudevents+json` value (core's toStructuredMessage): the key, `ce_id` and
+ * the W3C trace headers stay outside it.
  */
-import { Header, type IncomingMessage, type MessageOrigin, type OutgoingMessage } from '@tandem/core';
+import {
+  Header,
+  toStructuredMessage,
+  type ContentMode,
+  type IncomingMessage,
+  type MessageOrigin,
+  type OutgoingMessage,
+} from '@tandem/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 
 /** How Tandem's headers map to Kafka record headers (CloudEvents binary mode). */
@@ -65,6 +75,19 @@ export function encodeRecord(message: OutgoingMessage, extra?: Record<string, st
   if (extra) Object.assign(headers, extra);
   const key = message.key ?? source[Header.partitionkey];
   return { key: key ?? null, value: asBuffer(message.body), headers };
+}
+
+/**
+ * Attribute headers a structured record keeps beside its body (the binding's metadata
+ * headers): the id, which a consumer takes before it parses anything, as the id the inbox
+ * deduplicates on and dead letters and replays go by. Without it a record's id is its
+ * position, and two copies of one event (a relay that sent it twice) would both be handled.
+ */
+const STRUCTURED_KEPT: readonly string[] = [Header.id];
+
+/** The Kafka record of an event published to its topic, in the transport's content mode. */
+export function encodeEventRecord(message: OutgoingMessage, contentMode: ContentMode): Message {
+  return encodeRecord(contentMode === 'binary' ? message : toStructuredMessage(message, STRUCTURED_KEPT));
 }
 
 /** Header values as text: kafkajs hands out Buffers (or arrays of them for repeated names). */

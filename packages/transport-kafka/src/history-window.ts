@@ -3,7 +3,7 @@
  * of them it keeps (type and time window). Pure: history.ts asks the broker, history-reader.ts
  * reads the records.
  */
-import { Header, type HistoryQuery, type PastEvent } from '@tandem/core';
+import { eventTypeOf, type HistoryQuery, type PastEvent } from '@tandem/core';
 import type { KafkaMessage } from 'kafkajs';
 import { decodeRecord } from './codec.js';
 
@@ -64,7 +64,8 @@ export function partitionRanges(
 export type RecordVerdict = { event: PastEvent } | 'skip' | 'after-window';
 
 /**
- * The past event a record of an event topic is, when its type is one asked for and its
+ * The past event a record of an event topic is, when its type (`ce_type`, or the `type` in a
+ * structured record's body) is one asked for and its
  * timestamp is in [since, until). Its id is the one a live consumer saw (`ce_id`, or its
  * position for a record without one), so the target group's inbox deduplicates it.
  */
@@ -77,7 +78,7 @@ export function recordVerdict(
   if (time >= query.until) return 'after-window';
   if (time < query.since) return 'skip';
   const { message } = decodeRecord(record, { ...where, retryTopic: false });
-  const type = message.headers[Header.type];
+  const type = eventTypeOf(message);
   if (type === undefined || !query.types.includes(type)) return 'skip';
   return {
     event: {

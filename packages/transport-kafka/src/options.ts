@@ -1,4 +1,4 @@
-import type { Logger } from '@tandem/core';
+import type { ContentMode, Logger } from '@tandem/core';
 import type { Kafka, KafkaConfig, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { KafkaTopicNames } from './names.js';
@@ -42,6 +42,14 @@ export interface KafkaTransportOptions {
   lingerMs?: number;
   /** Most records in one produce request (default 1,000). */
   maxBatchMessages?: number;
+  /**
+   * How published events are written (docs/transports.md, "Content modes"). 'binary' (the
+   * default): each CloudEvents attribute is a `ce_` header. 'structured': the event is one
+   * `application/cloudevents+json` value, with the key, `content-type`, `ce_id` and W3C
+   * `traceparent`/`tracestate` left outside it. Consumers read both; retries and dead
+   * letters keep the form received.
+   */
+  contentMode?: ContentMode;
 
   /** Delay levels (ms) of each group's retry topics (default 1s, 10s, 1m, 10m, 1h). */
   retryLevelsMs?: readonly number[];
@@ -100,5 +108,6 @@ export interface ResolvedKafkaOptions {
   partitionsConsumedConcurrently: number;
   closeTimeoutMs: number;
   dispositionTimeoutMs: number;
+  contentMode: ContentMode;
   logger: Logger;
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import {
   BrokerError,
   ConfigError,
+  contentModeOf,
   createLogger,
   type BrokerTransport,
   type LogLevel,
@@ -20,7 +21,7 @@ import {
 } from '@tandem/core';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { groupBacklog } from './backlog.js';
-import { encodeRecord } from './codec.js';
+import { encodeEventRecord } from './codec.js';
 import { KafkaDeadLetters } from './dead-letters.js';
 import { DispositionWriter } from './dispositions.js';
 import { ExclusiveLane } from './exclusive-lane.js';
@@ -62,6 +63,7 @@ function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
     closeTimeoutMs: options.closeTimeoutMs ?? 15_000,
     dispositionTimeoutMs: options.dispositionTimeoutMs ?? 10_000,
+    contentMode: contentModeOf('kafka contentMode', options.contentMode),
     logger: options.logger ?? defaultLogger(),
   };
 }
@@ -212,7 +214,8 @@ export class KafkaTransport implements BrokerTransport {
   async publish(messages: OutgoingMessage[]): Promise<void> {
     if (this.state === 'closing' || this.state === 'closed')
       throw new BrokerError('kafka transport is closed; publish before close() or create a new transport');
-    await this.send(messages.map((m) => ({ topic: this.options.names.event(m.topic), record: encodeRecord(m) })));
+    const { names, contentMode } = this.options;
+    await this.send(messages.map((m) => ({ topic: names.event(m.topic), record: encodeEventRecord(m, contentMode) })));
   }
 
   /**

@@ -45,9 +45,10 @@ describe('kafka:// URLs', () => {
   it('reads Tandem settings and rejects unknown or bad ones', () => {
     expect(
       kafkaOptionsFromUrl(
-        'kafka://a:9092?createTopics=false&idempotent=false&retryLevels=500ms,5s,1m&partitions=6&lingerMs=5&topicPrefix=dev.&closeTimeoutMs=2000&dispositionTimeoutMs=3000',
+        'kafka://a:9092?createTopics=false&idempotent=false&retryLevels=500ms,5s,1m&partitions=6&lingerMs=5&topicPrefix=dev.&closeTimeoutMs=2000&dispositionTimeoutMs=3000&contentMode=structured',
       ),
     ).toMatchObject({
+      contentMode: 'structured',
       closeTimeoutMs: 2_000,
       dispositionTimeoutMs: 3_000,
       createTopics: false,
@@ -60,6 +61,9 @@ describe('kafka:// URLs', () => {
     expect(() => kafkaOptionsFromUrl('kafka://a:9092?lingerMS=5')).toThrow(ConfigError);
     expect(() => kafkaOptionsFromUrl('kafka://a:9092?lingerMs=soon')).toThrow(/expected a whole number, got 'soon'/);
     expect(() => kafkaOptionsFromUrl('kafka://a')).toThrow(/'a' is not host:port/);
+    expect(() => kafkaOptionsFromUrl('kafka://a:9092?contentMode=json')).toThrow(
+      "kafka URL: parameter contentMode: expected 'binary' or 'structured', got 'json'",
+    );
     expect(() => kafkaOptionsFromUrl('kafka://')).toThrow(/no broker given/);
   });
 

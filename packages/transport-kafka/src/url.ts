@@ -11,12 +11,12 @@
  *   lingerMs, maxBatchMessages, retryLevels (e.g. `1s,30s,5m`), fromBeginning,
  *   maxBufferedMessages, commitIntervalMs, sessionTimeoutMs, heartbeatIntervalMs,
  *   maxWaitTimeMs, partitionsConsumedConcurrently, closeTimeoutMs, dispositionTimeoutMs,
- *   connectionTimeout, requestTimeout.
+ *   connectionTimeout, requestTimeout, contentMode (binary or structured).
  * An unknown parameter is a ConfigError, so a typo fails at start instead of being ignored.
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { ConfigError, type BrokerTransport } from '@tandem/core';
+import { ConfigError, contentModeOf, type BrokerTransport } from '@tandem/core';
 import type { SASLOptions } from 'kafkajs';
 import type { KafkaTransportOptions } from './options.js';
 import { KafkaTransport } from './transport.js';
@@ -53,6 +53,7 @@ const OTHER_PARAMS = new Set([
   'fromBeginning',
   'connectionTimeout',
   'requestTimeout',
+  'contentMode',
 ]);
 
 function fail(what: string): never {
@@ -138,6 +139,7 @@ export function kafkaOptionsFromUrl(value: string | URL): KafkaTransportOptions 
     else if (name === 'createTopics') options.createTopics = boolean(name, v);
     else if (name === 'fromBeginning') options.fromBeginning = boolean(name, v);
     else if (name === 'idempotent') options.idempotent = boolean(name, v);
+    else if (name === 'contentMode') options.contentMode = contentModeOf('kafka URL: parameter contentMode', v);
     else if (name === 'partitions')
       options.topicDefaults = { ...options.topicDefaults, numPartitions: integer(name, v) };
     else if (name === 'replicationFactor')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Header, type OutgoingMessage } from '@tandem/core';
+import { decodeEvent, Header, type OutgoingMessage } from '@tandem/core';
 import type { Message } from 'amqplib';
-import { decodeDelivery, encodeMessage } from './codec.js';
+import { decodeDelivery, encodeMessage, encodePublish } from './codec.js';
 
 const message: OutgoingMessage = {
   topic: 'orders.placed',
@@ -172,6 +172,61 @@ describe('AMQP codec (CloudEvents AMQP binding, binary mode)', () => {
         ).headers;
         expect(decoded).toEqual({ [`ce-ext${i}`]: `v${i}`, [`x-plain-${i}`]: String(i), 'ce-id': `id-${i}` });
       }
+    }
+  });
+});
+
+describe('AMQP codec, structured mode', () => {
+  const traceparent = message.headers[Header.traceparent]!;
+
+  it('publishes the event as one JSON body, keeping message id, key and W3C trace context outside it', () => {
+    const out = encodePublish(message, 'tandem.events', false, 'structured');
+    expect(out.routingKey).toBe('orders.placed');
+    expect(out.options).toMatchObject({ contentType: 'application/cloudevents+json', messageId: 'id-1' });
+    expect(out.options.headers).toEqual({ cloudEvents_partitionkey: 'o-1', traceparent, 'x-custom': 'v' });
+    expect(JSON.parse(out.content.toString())).toEqual({
+      specversion: '1.0',
+      id: 'id-1',
+      source: 'orders',
+      type: 'orders.placed',
+      datacontenttype: 'application/json',
+      data: { id: 'o-1' },
+    });
+  });
+
+  it('publishes binary mode unless told otherwise', () => {
+    expect(encodePublish(message, 'tandem.events', false, 'binary')).toEqual(
+      encodeMessage(message, 'tandem.events', 'orders.placed', false),
+    );
+  });
+
+  it('reads back the id, key and trace context before the body, and the event from the body', () => {
+    const incoming = decodeDelivery(
+      delivered('tandem.events', 'orders.placed', encodePublish(message, 'tandem.events', false, 'structured')),
+      'tandem.events',
+      'q',
+    );
+    expect(incoming).toMatchObject({ id: 'id-1', key: 'o-1', attempt: 1, topic: 'orders.placed' });
+    expect(incoming.headers[Header.traceparent]).toBe(traceparent);
+    expect(decodeEvent(incoming)).toMatchObject({ id: 'id-1', type: 'orders.placed', data: { id: 'o-1' } });
+  });
+
+  it('lets the CloudEvents trace attribute win over a W3C traceparent naming another context, in either order', () => {
+    const other = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    for (const headers of [
+      { traceparent: other, cloudEvents_traceparent: traceparent },
+      { cloudEvents_traceparent: traceparent, traceparent: other },
+    ]) {
+      const decoded = decodeDelivery(
+        {
+          content: Buffer.from('{}'),
+          fields: { exchange: 'ev', routingKey: 't', deliveryTag: 1, redelivered: false },
+          properties: { headers },
+        } as unknown as Message,
+        'ev',
+        'q',
+      );
+      expect(decoded.headers).toEqual({ [Header.traceparent]: traceparent });
     }
   });
 });

@@ -2,11 +2,21 @@
  * Tandem messages to AMQP and back, in the CloudEvents AMQP binding's binary mode:
  * every `ce-<attr>` header becomes the application property `cloudEvents_<attr>`
  * (`cloudEvents:<attr>` is read too), `content-type` becomes the AMQP content-type
- * property, other headers (W3C `traceparent`, custom ones) pass through unchanged.
+ * property, other headers (custom ones) pass through unchanged.
  * The message key travels as the CloudEvents partitioning extension
  * (`cloudEvents_partitionkey`), which is what it means; when both are set, the key wins.
+ * In structured mode (`contentMode: 'structured'`) published events are first turned into
+ * one `application/cloudevents+json` body (core's toStructuredMessage); the key and the
+ * W3C `traceparent`/`tracestate` stay application properties, read before the body is.
  */
-import { Header, uuidv7, type IncomingMessage, type OutgoingMessage } from '@tandem/core';
+import {
+  Header,
+  toStructuredMessage,
+  uuidv7,
+  type ContentMode,
+  type IncomingMessage,
+  type OutgoingMessage,
+} from '@tandem/core';
 import type { Message, Options } from 'amqplib';
 
 const CE_PREFIX = 'ce-';
@@ -57,6 +67,21 @@ export function encodeMessage(
   if (id !== undefined) options.messageId = id;
   if (contentType !== undefined) options.contentType = contentType;
   return { exchange, routingKey, content: asBuffer(message.body), options };
+}
+
+/**
+ * The AMQP form of an event published to the events exchange, in the transport's content
+ * mode. In structured mode `ce-id` is in the body only, so the AMQP message id carries it:
+ * consumers take a delivery's id from there before they parse anything (run ledger, inbox).
+ */
+export function encodePublish(
+  message: OutgoingMessage,
+  exchange: string,
+  mandatory: boolean,
+  contentMode: ContentMode,
+): AmqpPublish {
+  if (contentMode === 'binary') return encodeMessage(message, exchange, message.topic, mandatory);
+  return encodeMessage(toStructuredMessage(message), exchange, message.topic, mandatory, message.headers[Header.id]);
 }
 
 /**
@@ -122,7 +147,10 @@ export function decodeHeaders(message: Message): Record<string, string> {
         text = time;
       }
       const local = localName(name);
-      if (local !== undefined) headers[local] = text;
+      if (local === undefined) continue;
+      // A CloudEvents trace attribute wins over the W3C header naming the same context, as on Kafka.
+      if (name === W3C_TRACEPARENT || name === W3C_TRACESTATE) headers[local] ??= text;
+      else headers[local] = text;
     }
   }
   const contentType: unknown = message.properties.contentType;
@@ -131,6 +159,13 @@ export function decodeHeaders(message: Message): Record<string, string> {
 }
 
 const BINDING_PREFIX_LENGTH = 12;
+
+/**
+ * W3C trace context as OpenTelemetry's AMQP instrumentations (and Tandem in structured mode)
+ * write it; read as the CloudEvents tracing extension, where the runtime looks for it.
+ */
+const W3C_TRACEPARENT = 'traceparent';
+const W3C_TRACESTATE = 'tracestate';
 
 /**
  * Header names seen before, with their Tandem form (undefined for broker bookkeeping, which
@@ -148,9 +183,13 @@ function localName(name: string): string | undefined {
   // matched case-insensitively, as the binding allows.
   const local = isBindingName(name)
     ? CE_PREFIX + name.slice(BINDING_PREFIX_LENGTH).toLowerCase()
-    : isBrokerBookkeeping(name)
-      ? undefined
-      : name;
+    : name === W3C_TRACEPARENT
+      ? Header.traceparent
+      : name === W3C_TRACESTATE
+        ? Header.tracestate
+        : isBrokerBookkeeping(name)
+          ? undefined
+          : name;
   if (localNames.size < LOCAL_NAMES_MAX) localNames.set(name, local);
   return local;
 }

@@ -11,6 +11,7 @@ describe('rabbitmq options', () => {
       prefetch: 100,
       mandatory: false,
       queueType: 'classic',
+      contentMode: 'binary',
       closeTimeoutMs: 15_000,
       tls: undefined,
     });
@@ -36,6 +37,9 @@ describe('rabbitmq options', () => {
     expect(() => resolveOptions({ queueType: 'stream' as 'classic', logger: silentLogger })).toThrow(ConfigError);
     expect(() => resolveOptions({ heartbeatSeconds: -1, logger: silentLogger })).toThrow(/heartbeatSeconds/);
     expect(() => resolveOptions({ closeTimeoutMs: 0, logger: silentLogger })).toThrow(/rabbitmq closeTimeoutMs/);
+    expect(() => resolveOptions({ contentMode: 'json' as 'binary', logger: silentLogger })).toThrow(
+      /rabbitmq contentMode: expected 'binary' or 'structured'/,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { ConfigError, createLogger, type Logger, type LogLevel } from '@tandem/core';
+import { ConfigError, contentModeOf, createLogger, type ContentMode, type Logger, type LogLevel } from '@tandem/core';
 import { checkDelayLevels, checkName, DEFAULT_DELAY_LEVELS_MS, defaultNames, type TopologyNames } from './names.js';
 import { optionsFromUrl, redactUrl } from './url.js';
 
@@ -22,6 +22,14 @@ export interface RabbitMQTransportOptions {
   mandatory?: boolean;
   /** Queue type of group, delay and dead-letter queues. Default 'classic'. */
   queueType?: 'classic' | 'quorum';
+  /**
+   * How published events are written (docs/transports.md, "Content modes"). 'binary' (the
+   * default): each CloudEvents attribute is an application property. 'structured': the event
+   * is one `application/cloudevents+json` object in the body, with the message id, content
+   * type, `cloudEvents_partitionkey` (the ordering key) and W3C `traceparent`/`tracestate`
+   * left outside it. Consumers read both; retries and dead letters keep the form received.
+   */
+  contentMode?: ContentMode;
   /** How long `publish` waits for a connection and the broker's confirms. Default 30 s. */
   publishTimeoutMs?: number;
   /** How long `connect()` keeps trying before it fails. Default 10 s. */
@@ -60,6 +68,7 @@ export interface ResolvedOptions {
   delayLevelsMs: number[];
   mandatory: boolean;
   queueType: 'classic' | 'quorum';
+  contentMode: ContentMode;
   publishTimeoutMs: number;
   connectTimeoutMs: number;
   closeTimeoutMs: number;
@@ -115,6 +124,7 @@ export function resolveOptions(input: RabbitMQTransportOptions = {}): ResolvedOp
     delayLevelsMs: checkDelayLevels(options.delayLevelsMs ?? DEFAULT_DELAY_LEVELS_MS, 'rabbitmq delayLevelsMs'),
     mandatory: options.mandatory ?? false,
     queueType: options.queueType ?? 'classic',
+    contentMode: contentModeOf('rabbitmq contentMode', options.contentMode),
     publishTimeoutMs: positiveInteger('publishTimeoutMs', options.publishTimeoutMs, 30_000),
     connectTimeoutMs: positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000),
     closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 15_000),

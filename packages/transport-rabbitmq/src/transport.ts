@@ -11,7 +11,7 @@ import {
   type TransportHealth,
 } from '@tandem/core';
 import { groupBacklog } from './backlog.js';
-import { encodeMessage } from './codec.js';
+import { encodePublish } from './codec.js';
 import { AmqpConnection } from './connection.js';
 import { GroupConsumer } from './consumer.js';
 import { deadLetterAccess } from './dead-letters.js';
@@ -67,8 +67,8 @@ export class RabbitMQTransport implements BrokerTransport {
   async publish(messages: OutgoingMessage[]): Promise<void> {
     if (this.state !== 'open') throw this.notOpen('publish');
     const { exchange } = this.options.names;
-    const mandatory = this.options.mandatory;
-    await this.publisher.send(messages.map((message) => encodeMessage(message, exchange, message.topic, mandatory)));
+    const { mandatory, contentMode } = this.options;
+    await this.publisher.send(messages.map((message) => encodePublish(message, exchange, mandatory, contentMode)));
   }
 
   async subscribe(spec: SubscriptionSpec, handle: MessageHandler): Promise<Subscription> {

@@ -11,11 +11,12 @@ describe('rabbitmq URLs', () => {
     expect(options).toEqual({ prefetch: 50, prefix: 'shop', closeTimeoutMs: 2_000 });
   });
 
-  it('reads delay levels, queue type, mandatory and exchange', () => {
+  it('reads delay levels, queue type, mandatory, exchange and content mode', () => {
     const { options } = optionsFromUrl(
-      new URL('amqps://h/?delays=250ms,2s,1m&queueType=quorum&mandatory=true&exchange=ev'),
+      new URL('amqps://h/?delays=250ms,2s,1m&queueType=quorum&mandatory=true&exchange=ev&contentMode=structured'),
     );
     expect(options).toEqual({
+      contentMode: 'structured',
       delayLevelsMs: [250, 2_000, 60_000],
       queueType: 'quorum',
       mandatory: true,
@@ -31,6 +32,9 @@ describe('rabbitmq URLs', () => {
   it('fails on an unknown parameter, a bad value or a wrong scheme, naming it', () => {
     expect(() => optionsFromUrl(new URL('amqp://h/?prefech=5'))).toThrow(/'prefech' is unknown/);
     expect(() => optionsFromUrl(new URL('amqp://h/?prefetch=many'))).toThrow(ConfigError);
+    expect(() => optionsFromUrl(new URL('amqp://h/?contentMode=json'))).toThrow(
+      "rabbitmq URL parameter contentMode: expected 'binary' or 'structured', got 'json'",
+    );
     expect(() => optionsFromUrl(new URL('amqp://h/?cacertfile=/nonexistent.pem'))).toThrow(
       /cannot read '\/nonexistent.pem'/,
     );

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { ConfigError, redactCredentials } from '@tandem/core';
+import { ConfigError, contentModeOf, redactCredentials } from '@tandem/core';
 import { parseDelay } from './names.js';
 import type { RabbitMQTransportOptions } from './options.js';
 
@@ -26,6 +26,7 @@ const TANDEM_PARAMS = new Set([
   'closeTimeoutMs',
   'connectionName',
   'deadLetterScanLimit',
+  'contentMode',
 ]);
 
 /** The URL for logs, errors and health: no user, no password, no parameters (they may name files or secrets). */
@@ -121,6 +122,9 @@ function readTandemParam(options: RabbitMQTransportOptions, name: string, value:
       break;
     case 'mandatory':
       options.mandatory = boolean(name, value);
+      break;
+    case 'contentMode':
+      options.contentMode = contentModeOf('rabbitmq URL parameter contentMode', value);
       break;
     case 'queueType':
       if (value !== 'classic' && value !== 'quorum') {

@@ -1,5 +1,5 @@
 import { trace, type Span } from '@opentelemetry/api';
-import { Header } from '../messages/headers.js';
+import { eventTypeOf } from '../messages/structured.js';
 import type { HandlerRegistration } from '../runtime/service.js';
 import type { Disposition, IncomingMessage } from '../transport/broker.js';
 import { errorName, type ActivitySink, type RunOutcome } from './activity.js';
@@ -46,7 +46,7 @@ export class ConsumerActivity {
       at: Date.now(),
       group: this.group,
       id: message.id,
-      type: message.headers[Header.type] ?? message.origin.topic,
+      type: eventTypeOf(message) ?? message.origin.topic,
       attempt,
       retry,
       delayMs,
@@ -56,7 +56,7 @@ export class ConsumerActivity {
 
   deadLettered(message: IncomingMessage, span: Span, disposition: Disposition & { kind: 'dead-letter' }): void {
     const traceId = traceIdOfSpan(span);
-    const type = message.headers[Header.type];
+    const type = eventTypeOf(message);
     this.sink.emit({
       kind: 'dead-letter',
       at: Date.now(),

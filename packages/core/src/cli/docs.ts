@@ -5,17 +5,20 @@ import { describeApp, type AppModel } from '../docs/app-model.js';
 import { asyncApiDocument } from '../docs/asyncapi.js';
 import { eventFlow } from '../docs/event-flow.js';
 import { ConfigError } from '../errors/errors.js';
+import { contentModeOf } from '../messages/content-mode.js';
 import type { CliIo } from './io.js';
 import { loadServices } from './load-services.js';
 
 export const docsUsage = `Usage:
-  tandem docs --module FILE [--export NAME] [--out DIR] [--title T] [--version V] [--fail-on-cycles]
+  tandem docs --module FILE [--export NAME] [--out DIR] [--title T] [--version V]
+              [--content-mode binary|structured] [--fail-on-cycles]
 
 Imports FILE (compiled JavaScript, e.g. dist/services.js), which must export an array named
 'services' (or the name given with --export): your decorated classes, instances or service()
 definitions, e.g. \`export const services = [Orders, Billing];\`. Writes to DIR (default: docs/api):
   openapi.json    OpenAPI 3.1 for the commands and queries (needs @tandem/transport-http)
-  asyncapi.json   AsyncAPI 3.0 for the events published and consumed
+  asyncapi.json   AsyncAPI 3.0 for the events published and consumed, in the content mode the
+                  transport writes (--content-mode, default binary: see docs/transports.md)
   event-flow.md   which service's events reach which services, as a Mermaid chart, with cycles
 `;
 
@@ -25,6 +28,7 @@ export const docsOptions = {
   out: { type: 'string' },
   title: { type: 'string' },
   version: { type: 'string' },
+  'content-mode': { type: 'string' },
   'fail-on-cycles': { type: 'boolean' },
 } as const;
 
@@ -53,7 +57,11 @@ export async function docs(args: string[], io: CliIo): Promise<number> {
       io.stderr.write('tandem docs: skipping openapi.json; install @tandem/transport-http to generate it\n');
     }
   }
-  writeFileSync(join(out, 'asyncapi.json'), JSON.stringify(asyncApiDocument(model, info), null, 2) + '\n');
+  const contentMode = contentModeOf('tandem docs --content-mode', values['content-mode']);
+  writeFileSync(
+    join(out, 'asyncapi.json'),
+    JSON.stringify(asyncApiDocument(model, { ...info, contentMode }), null, 2) + '\n',
+  );
   written.push('asyncapi.json');
   const flow = eventFlow(model);
   const cycles = flow.cycles.map((c) => `- ${c.join(' → ')}`).join('\n');

@@ -2,13 +2,17 @@
  * An AsyncAPI 3.0 document for the events an app publishes and consumes: one channel per
  * event (its topic / routing key), a `send` operation per publishing service and a
  * `receive` operation per consumer group, message payloads from the contracts' schemas,
- * and the CloudEvents binary-mode headers every Tandem message carries.
+ * and the CloudEvents binary-mode headers every Tandem message carries (or, for a transport
+ * set to `contentMode: 'structured'`, the JSON event format's payload around the data).
  */
 import type { EventContract } from '../contracts/contracts.js';
 import { Header } from '../messages/headers.js';
+import type { ContentMode } from '../messages/content-mode.js';
 import { dataschemaOf } from '../messages/envelope.js';
+import { CLOUDEVENTS_JSON } from '../messages/media-type.js';
 import { SagaMessageType } from '../sagas/messages.js';
 import type { AppModel, EventUse } from './app-model.js';
+import { structuredHeaders, structuredPayload } from './asyncapi-structured.js';
 import { jsonSchemaOf, type JsonSchema } from './json-schema.js';
 
 /** Title, version, description and servers of a generated AsyncAPI document. */
@@ -18,6 +22,8 @@ export interface AsyncApiOptions {
   description?: string;
   /** e.g. `{ production: { host: 'kafka:9092', protocol: 'kafka' } }`. */
   servers?: Record<string, { host: string; protocol: string; description?: string }>;
+  /** How the app's transport writes events (its `contentMode`); default 'binary'. */
+  contentMode?: ContentMode;
 }
 
 const SCHEMA_FORMAT = 'application/schema+json;version=draft-07';
@@ -64,6 +70,23 @@ const cloudEventHeaders: JsonSchema = {
   },
 };
 
+/** Content type, headers, payload and correlation id of a message carrying `data`, in a content mode. */
+function wireForm(data: JsonSchema, contentMode: ContentMode): JsonSchema {
+  if (contentMode === 'structured')
+    return {
+      contentType: CLOUDEVENTS_JSON,
+      headers: { schemaFormat: SCHEMA_FORMAT, schema: structuredHeaders },
+      payload: { schemaFormat: SCHEMA_FORMAT, schema: structuredPayload(data) },
+      correlationId: { location: '$message.payload#/id' },
+    };
+  return {
+    contentType: 'application/json',
+    headers: { schemaFormat: SCHEMA_FORMAT, schema: cloudEventHeaders },
+    payload: { schemaFormat: SCHEMA_FORMAT, schema: data },
+    correlationId: { location: `$message.header#/${Header.id}` },
+  };
+}
+
 /** The older versions an event's consumers accept, and whether they take newer ones, as extensions. */
 function versionNotes(contract: EventContract): JsonSchema {
   return {
@@ -84,6 +107,7 @@ export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): Jso
   const channels: JsonSchema = {};
   const operations: JsonSchema = {};
   const messages: JsonSchema = {};
+  const contentMode = options.contentMode ?? 'binary';
   const entries: EventEntry[] = [
     ...model.events.map((use) => ({ use })),
     ...model.sagas.flatMap((saga) => saga.internal.map((use) => ({ use, saga: saga.name }))),
@@ -97,10 +121,7 @@ export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): Jso
       name: contract.name,
       title: contract.name,
       ...(contract.description ? { summary: contract.description } : {}),
-      contentType: 'application/json',
-      headers: { schemaFormat: SCHEMA_FORMAT, schema: cloudEventHeaders },
-      payload: { schemaFormat: SCHEMA_FORMAT, schema: jsonSchemaOf(contract.data, 'output', 'draft-7') },
-      correlationId: { location: `$message.header#/${Header.id}` },
+      ...wireForm(jsonSchemaOf(contract.data, 'output', 'draft-7'), contentMode),
       'x-dataschema': dataschemaOf(contract),
       'x-version': contract.version,
       ...versionNotes(contract),
@@ -115,10 +136,7 @@ export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): Jso
         name: contract.name,
         title: `${contract.name} (version ${version})`,
         summary: `Version ${version}, still accepted: consumers upcast it to version ${contract.version} before handling.`,
-        contentType: 'application/json',
-        headers: { schemaFormat: SCHEMA_FORMAT, schema: cloudEventHeaders },
-        payload: { schemaFormat: SCHEMA_FORMAT, schema: jsonSchemaOf(older.data, 'output', 'draft-7') },
-        correlationId: { location: `$message.header#/${Header.id}` },
+        ...wireForm(jsonSchemaOf(older.data, 'output', 'draft-7'), contentMode),
         'x-dataschema': `urn:tandem:event:${contract.name}:v${version}`,
         'x-version': version,
       };
@@ -163,7 +181,7 @@ export function asyncApiDocument(model: AppModel, options: AsyncApiOptions): Jso
       ...(options.description ? { description: options.description } : {}),
     },
     ...(options.servers ? { servers: options.servers } : {}),
-    defaultContentType: 'application/json',
+    defaultContentType: contentMode === 'structured' ? CLOUDEVENTS_JSON : 'application/json',
     channels,
     operations,
     components: { messages },

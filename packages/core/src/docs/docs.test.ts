@@ -50,6 +50,32 @@ describe('generated documents', () => {
     expect(Object.keys(payload.messages)).toContain('shipping.scheduled.v2');
   });
 
+  it('describes structured-mode messages: the JSON event format around the data, trace context as headers', async () => {
+    const doc = asyncApiDocument(model, { title: 'shop', version: '1.0.0', contentMode: 'structured' });
+    const { diagnostics } = await new Parser().parse(JSON.stringify(doc));
+    expect(diagnostics.filter((d) => d.severity === 0)).toEqual([]);
+    expect(doc.defaultContentType).toBe('application/cloudevents+json');
+    interface Schema {
+      required?: string[];
+      properties: Record<string, Schema>;
+    }
+    interface Message {
+      contentType: string;
+      correlationId: unknown;
+      headers: { schema: Schema };
+      payload: { schema: Schema };
+    }
+    const messages = (doc.components as { messages: Record<string, Message> }).messages;
+    const placed = messages['orders.placed.v1']!;
+    expect(placed.contentType).toBe('application/cloudevents+json');
+    expect(placed.correlationId).toEqual({ location: '$message.payload#/id' });
+    expect(Object.keys(placed.headers.schema.properties)).toEqual(['traceparent', 'tracestate']);
+    const payload = placed.payload.schema;
+    expect(payload.required).toEqual(['specversion', 'id', 'source', 'type']);
+    expect(payload.properties.data!.required).toEqual(['orderId', 'sku']);
+    expect(messages['shipping.scheduled.v1']!.payload.schema.properties.data).toBeDefined();
+  });
+
   it('documents an event version and the older versions its consumers accept, received but never sent', async () => {
     const doc = asyncApiDocument(model, { title: 'shop', version: '1.0.0' });
     const { document } = await new Parser().parse(JSON.stringify(doc));

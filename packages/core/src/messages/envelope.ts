@@ -1,6 +1,7 @@
 /**
  * CloudEvents 1.0 in binary content mode: the attributes travel as headers, the body is
- * the event data as JSON. Consumers also read structured mode (structured.ts). Tandem writes id (UUIDv7), source, type, specversion, time,
+ * the event data as JSON. Consumers also read structured mode (structured.ts), and a
+ * transport set to write it turns these messages into it as it publishes (content-mode.ts). Tandem writes id (UUIDv7), source, type, specversion, time,
  * datacontenttype, subject (the key), dataschema (the contract version) and the
  * extensions partitionkey, correlationid, causationid, traceparent, tracestate.
  * correlationid is left out when it equals the id (an event that starts a conversation):
@@ -108,8 +109,11 @@ export interface DecodedEvent {
  */
 export function decodeEvent(message: IncomingMessage): DecodedEvent {
   const h = message.headers;
-  // What Tandem itself writes needs no parsing of the media type (a trim, a lower-casing and a regex).
-  const contentType = h[Header.contentType] === 'application/json' ? undefined : h[Header.contentType];
+  // What Tandem itself writes, in either mode, needs no parsing of the media type (a trim, a
+  // lower-casing and a regex).
+  const written = h[Header.contentType];
+  if (written === CLOUDEVENTS_JSON) return decodeStructuredEvent(message);
+  const contentType = written === 'application/json' ? undefined : written;
   if (contentType !== undefined && mediaTypeOf(contentType).startsWith(CLOUDEVENTS_MEDIA_PREFIX)) {
     if (mediaTypeOf(contentType) === CLOUDEVENTS_JSON) return decodeStructuredEvent(message);
     throw new MalformedMessageError(

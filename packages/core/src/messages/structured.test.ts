@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MalformedMessageError } from '../errors/errors.js';
 import type { IncomingMessage } from '../transport/broker.js';
 import { decodeEvent } from './envelope.js';
+import { eventTypeOf } from './structured.js';
 
 function received(headers: Record<string, string>, body: unknown): IncomingMessage {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -129,5 +130,15 @@ describe('structured mode (application/cloudevents+json)', () => {
         /CloudEvents format '.*' is not supported; send application\/cloudevents\+json/,
       );
     }
+  });
+});
+
+describe('eventTypeOf', () => {
+  it('reads ce-type in binary mode and the body in structured mode, undefined where there is none', () => {
+    expect(eventTypeOf(received(binary, {}))).toBe('orders.placed');
+    expect(eventTypeOf(received(STRUCTURED, sdkEvent))).toBe('orders.placed');
+    expect(eventTypeOf(received(STRUCTURED, 'not json'))).toBeUndefined();
+    expect(eventTypeOf(received(STRUCTURED, { ...sdkEvent, type: 5 }))).toBeUndefined();
+    expect(eventTypeOf(received({}, sdkEvent))).toBeUndefined();
   });
 });

@@ -5,9 +5,10 @@
  * consumer that accepts only binary mode would dead-letter other services' valid events.
  */
 import { MalformedMessageError } from '../errors/errors.js';
-import type { IncomingMessage } from '../transport/broker.js';
+import type { IncomingMessage, OutgoingMessage } from '../transport/broker.js';
 import type { DecodedEvent } from './envelope.js';
-import { clip, isJsonContentType } from './media-type.js';
+import { Header } from './headers.js';
+import { clip, CLOUDEVENTS_JSON, isJsonContentType, mediaTypeOf } from './media-type.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -15,7 +16,6 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
 const REQUIRED = ['id', 'source', 'type', 'specversion'] as const;
-const OPTIONAL_TEXT = ['time', 'subject', 'datacontenttype', 'dataschema', 'correlationid', 'causationid'] as const;
 
 function fail(message: IncomingMessage, what: string, cause?: unknown): never {
   throw new MalformedMessageError(
@@ -52,12 +52,17 @@ function parseBody(message: IncomingMessage): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function dataOf(message: IncomingMessage, event: Record<string, unknown>, id: string): unknown {
-  const contentType = attribute(event, 'datacontenttype') as string | undefined;
-  // The JSON format: no datacontenttype means application/json.
-  const json = contentType === undefined || isJsonContentType(contentType);
-  const hasData = Object.hasOwn(event, 'data');
-  const base64 = attribute(event, 'data_base64');
+function dataOf(
+  message: IncomingMessage,
+  event: Record<string, unknown>,
+  id: string,
+  contentType: string | undefined,
+): unknown {
+  // The JSON format: no datacontenttype means application/json; what Tandem writes needs no regex.
+  const json = contentType === undefined || contentType === 'application/json' || isJsonContentType(contentType);
+  // JSON.parse makes no undefined values: present (null included) or absent.
+  const hasData = event.data !== undefined;
+  const base64 = event.data_base64 === null ? undefined : event.data_base64;
   if (hasData && base64 !== undefined)
     fail(message, `event ${id} has both 'data' and 'data_base64'; the JSON event format allows one`);
   if (!json)
@@ -73,42 +78,93 @@ function dataOf(message: IncomingMessage, event: Record<string, unknown>, id: st
   }
 }
 
-/** Reads a structured-mode event; throws MalformedMessageError when it is not a valid CloudEvent 1.0. */
-export function decodeStructuredEvent(message: IncomingMessage): DecodedEvent {
-  const event = parseBody(message);
+/** The one required attribute that is missing or not a non-empty string, when there is one. */
+function requiredError(event: Record<string, unknown>): string | undefined {
   const missing = REQUIRED.filter((name) => attribute(event, name) === undefined);
-  if (missing.length > 0) fail(message, `lacks CloudEvents attributes: ${missing.join(', ')}`);
+  if (missing.length > 0) return `lacks CloudEvents attributes: ${missing.join(', ')}`;
   for (const name of REQUIRED) {
     const value = event[name];
     if (typeof value !== 'string' || value === '')
-      fail(message, `attribute '${name}' must be a non-empty string, got ${kindOf(value)}`);
+      return `attribute '${name}' must be a non-empty string, got ${kindOf(value)}`;
   }
-  const id = clip(event.id as string);
+  return undefined;
+}
+
+/** An optional text attribute: undefined when unset (absent or null), else it must be a string. */
+function optionalText(
+  message: IncomingMessage,
+  event: Record<string, unknown>,
+  name: string,
+  id: string,
+): string | undefined {
+  const value = event[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string')
+    fail(message, `event ${clip(id)}: attribute '${name}' must be a string, got ${kindOf(value)}`);
+  return value;
+}
+
+/**
+ * Reads a structured-mode event; throws MalformedMessageError when it is not a valid
+ * CloudEvent 1.0. Every structured delivery runs this: the attributes are read one by one
+ * into an event of one fixed shape, with no arrays or temporary objects on the way; only a
+ * malformed event pays for the detailed error.
+ */
+export function decodeStructuredEvent(message: IncomingMessage): DecodedEvent {
+  const event = parseBody(message);
+  const id = event.id;
+  const source = event.source;
+  const type = event.type;
+  if (
+    typeof id !== 'string' ||
+    id === '' ||
+    typeof source !== 'string' ||
+    source === '' ||
+    typeof type !== 'string' ||
+    type === '' ||
+    typeof event.specversion !== 'string' ||
+    event.specversion === ''
+  )
+    fail(message, requiredError(event)!);
   if (event.specversion !== '1.0')
     fail(
       message,
-      `event ${id}: unsupported CloudEvents specversion '${clip(String(event.specversion))}'; expected 1.0`,
+      `event ${clip(id)}: unsupported CloudEvents specversion '${clip(event.specversion as string)}'; expected 1.0`,
     );
-  const text: Partial<Record<(typeof OPTIONAL_TEXT)[number], string>> = {};
-  for (const name of OPTIONAL_TEXT) {
-    const value = attribute(event, name);
-    if (value === undefined) continue;
-    if (typeof value !== 'string')
-      fail(message, `event ${id}: attribute '${name}' must be a string, got ${kindOf(value)}`);
-    text[name] = value;
+  const time = optionalText(message, event, 'time', id);
+  const subject = optionalText(message, event, 'subject', id);
+  const datacontenttype = optionalText(message, event, 'datacontenttype', id);
+  const dataschema = optionalText(message, event, 'dataschema', id);
+  const correlationId = optionalText(message, event, 'correlationid', id);
+  const causationId = optionalText(message, event, 'causationid', id);
+  if (time !== undefined && Number.isNaN(Date.parse(time)))
+    fail(message, `event ${clip(id)}: attribute 'time' is not an RFC 3339 timestamp: '${clip(time)}'`);
+  const data = dataOf(message, event, clip(id), datacontenttype);
+  // Assigned in one fixed order, as the binary path does: every delivery has one shape.
+  const decoded: DecodedEvent = { id, type, source, data };
+  if (time !== undefined) decoded.time = time;
+  if (subject !== undefined) decoded.subject = subject;
+  if (correlationId !== undefined) decoded.correlationId = correlationId;
+  if (causationId !== undefined) decoded.causationId = causationId;
+  if (dataschema !== undefined) decoded.dataschema = dataschema;
+  return decoded;
+}
+
+/**
+ * The event type of a message in either mode, unvalidated: `ce-type` in binary mode, the
+ * body's `type` in structured mode. For what lists or filters messages by type (activity,
+ * replays from the broker's history) off the consume path; undefined when it names none.
+ */
+export function eventTypeOf(message: OutgoingMessage): string | undefined {
+  const type = message.headers[Header.type];
+  if (type !== undefined) return type;
+  const contentType = message.headers[Header.contentType];
+  if (contentType === undefined || mediaTypeOf(contentType) !== CLOUDEVENTS_JSON) return undefined;
+  try {
+    const event: unknown = JSON.parse(decoder.decode(message.body));
+    const named = (event as { type?: unknown } | null)?.type;
+    return typeof named === 'string' && named !== '' ? named : undefined;
+  } catch {
+    return undefined;
   }
-  if (text.time !== undefined && Number.isNaN(Date.parse(text.time)))
-    fail(message, `event ${id}: attribute 'time' is not an RFC 3339 timestamp: '${clip(text.time)}'`);
-  const data = dataOf(message, event, id);
-  return {
-    id: event.id as string,
-    type: event.type as string,
-    source: event.source as string,
-    ...(text.time !== undefined ? { time: text.time } : {}),
-    ...(text.subject !== undefined ? { subject: text.subject } : {}),
-    ...(text.correlationid !== undefined ? { correlationId: text.correlationid } : {}),
-    ...(text.causationid !== undefined ? { causationId: text.causationid } : {}),
-    ...(text.dataschema !== undefined ? { dataschema: text.dataschema } : {}),
-    data,
-  };
 }

@@ -76,6 +76,8 @@ export function startProcessSpan(message: IncomingMessage, system: string, group
   const parent = extractTraceContext(message.headers);
   const producer = trace.getSpanContext(parent);
   const attributes = messageAttributes(message, system, 'process');
+  // A structured-mode event has its id in the body, which is parsed later; the transport's id is the same.
+  attributes[MessagingAttribute.messageId] ??= message.id;
   attributes[MessagingAttribute.consumerGroup] = group;
   attributes[MessagingAttribute.deliveryAttempt] = message.attempt;
   if (message.origin.partition !== undefined)
