@@ -41,7 +41,7 @@ function callbackHandler(deliver: (m: IncomingMessage, done: DispositionCallback
 
 async function settlerWith(handle: MessageHandler) {
   const ledger = new OffsetLedger();
-  const guard = new CrashGuard({
+  const guard: CrashGuard = new CrashGuard({
     instance: 'me',
     slack: 100,
     read: async () => [],

@@ -145,7 +145,11 @@ describe.skipIf(!available)('rabbitmq: structured content mode', () => {
     const effect = shipped.find((s) => s.orderId === 'o-relay')!;
     expect(effect.causationId).toBe(cause.id);
     expect(effect.correlationId).toBe(cause.correlationId);
-    const raw = wire.find((m) => m.fields.routingKey === Shipped.topic && m.properties.messageId === effect.id)!;
+    // The raw tap is another consumer of the exchange: its copy may arrive after Tandem's.
+    const copyOf = () =>
+      wire.find((m) => m.fields.routingKey === Shipped.topic && m.properties.messageId === effect.id);
+    await eventually('the raw copy of the shipped event', () => copyOf() !== undefined);
+    const raw = copyOf()!;
     expect(raw.properties.contentType).toBe('application/cloudevents+json');
     expect(JSON.parse(raw.content.toString())).toMatchObject({ causationid: cause.id, data: { orderId: 'o-relay' } });
   });
