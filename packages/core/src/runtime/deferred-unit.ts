@@ -1,8 +1,8 @@
 import { TransactionClosedError } from '../errors/errors.js';
+import { raced } from './abort-race.js';
 import type { Store } from '../stores/store.js';
 import type { RunContext } from './context-factory.js';
 import type { Invocation } from './invocation.js';
-import type { RunAbort } from './run-abort.js';
 import type { UnitDeps } from './unit-of-work.js';
 
 /** The unit of work proper (unit-of-work.ts), passed in so that file keeps its one import of this one. */
@@ -68,7 +68,7 @@ export function runDeferred(
   };
   started.then(settled, settled);
   settle(started);
-  return untilAborted(abort, started).then(
+  return raced(abort, started, () => true).then(
     (value) => {
       if (unit) return unit;
       if (inv.pending.length === 0 && inv.idempotency === undefined) return value;
@@ -77,23 +77,6 @@ export function runDeferred(
     // Opened: its rollback is part of the run, and its outcome is the handler's failure or the abort.
     (error: unknown) => (unit ? unit : Promise.reject(error)),
   );
-}
-
-/** `work`'s outcome, or the abort's reason as soon as the run aborts. */
-function untilAborted(abort: RunAbort, work: Promise<unknown>): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const off = abort.onAbort(reject);
-    work.then(
-      (value) => {
-        off();
-        resolve(value);
-      },
-      (error: unknown) => {
-        off();
-        reject(error);
-      },
-    );
-  });
 }
 
 function openedTooLate(inv: Invocation): TransactionClosedError {

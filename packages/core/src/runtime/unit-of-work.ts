@@ -8,6 +8,7 @@ import type { Invocation } from './invocation.js';
 import type { RunAbort } from './run-abort.js';
 import { runDeferred } from './deferred-unit.js';
 import { TxScope, type TxSection } from './tx-scope.js';
+import { raced } from './abort-race.js';
 
 /** Returned instead of the handler's result when the inbox says the event was handled before. */
 export const DUPLICATE = Symbol('tandem.duplicate');
@@ -225,25 +226,6 @@ function answer(inv: Invocation, work: Promise<unknown>): Promise<unknown> {
 function untilAborted(abort: RunAbort, start: () => Promise<unknown>): Promise<unknown> {
   if (abort.aborted) return Promise.reject(abort.reason);
   return raced(abort, start(), () => true);
-}
-
-/** `work`'s outcome, or the abort's reason if the run aborts first while `cutShort()` says so. */
-function raced(abort: RunAbort, work: Promise<unknown>, cutShort: () => boolean): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const off = abort.onAbort((reason) => {
-      if (cutShort()) reject(reason);
-    });
-    work.then(
-      (value) => {
-        off();
-        resolve(value);
-      },
-      (error: unknown) => {
-        off();
-        reject(error);
-      },
-    );
-  });
 }
 
 /**
