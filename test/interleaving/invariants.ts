@@ -5,7 +5,7 @@
 import { isTandemError } from '@tandem/core';
 import type { Scenario } from './scenario.js';
 import type { StoreUnderTest } from './stores.js';
-import { committedCharges, MAIL_CONCURRENCY, SHUTDOWN_TIMEOUT_MS, type Observation } from './world.js';
+import { callsDetached, committedCharges, MAIL_CONCURRENCY, SHUTDOWN_TIMEOUT_MS, type Observation } from './world.js';
 
 /** stop() drains for its timeout, then gives aborted runs and consumers a grace, then the relay its drain. */
 const STOP_BOUND_MS = SHUTDOWN_TIMEOUT_MS * 4 + 2_000;
@@ -32,16 +32,29 @@ export async function violations(scenario: Scenario, seen: Observation, sut: Sto
       problems.push(`${answer.account}: answered ${describe(answer.error)} but ${runs.join(', ')} committed`);
   }
 
-  // Joined calls: a callee's write commits exactly when it succeeded for its caller and the caller committed.
+  // Joined calls: a callee's write commits exactly when it succeeded for its caller and the caller
+  // committed. Calls a deferred run made before its transaction opened commit on their own: a
+  // success answered committed its write once, a callee that failed committed nothing, and a
+  // callee cut short by its caller's end may have committed or not, but never twice.
   for (const [account, runs] of seen.runs) {
     for (let run = 1; run <= runs; run++) {
-      const callees = scenario.scripts[account]?.[run - 1]?.callees ?? [];
+      const script = scenario.scripts[account]?.[run - 1];
+      const callees = script?.callees ?? [];
+      const detached = script !== undefined && callsDetached(scenario, script);
       for (let index = 0; index < callees.length; index++) {
         const id = `${account}:${run}:${index}`;
         const answered = seen.calleeAnswers.get(id);
+        const got = await sut.count(`ledger:${id}`);
+        if (detached) {
+          const wrong = got > 1 || (answered === true && got !== 1) || (callees[index]!.fail && got !== 0);
+          if (wrong)
+            problems.push(
+              `ledger ${id}: ${got} committed writes of a call made before its caller's transaction opened (callee ${describeCallee(answered, callees[index]!.fail)})`,
+            );
+          continue;
+        }
         if (answered === undefined) continue; // the caller ended before its calls settled
         const expected = answered && committedSet.has(`${account}:${run}`) ? 1 : 0;
-        const got = await sut.count(`ledger:${id}`);
         if (got !== expected)
           problems.push(
             `ledger ${id}: ${got} committed writes, expected ${expected} (callee ${answered ? 'succeeded' : 'failed'}, caller ${committedSet.has(`${account}:${run}`) ? 'committed' : 'did not commit'})`,
@@ -67,6 +80,11 @@ export async function violations(scenario: Scenario, seen: Observation, sut: Sto
     problems.push(`mail ran ${seen.mostMailAtOnce} at once; it declared concurrency ${MAIL_CONCURRENCY}`);
   for (const ms of seen.stopMs) if (ms > STOP_BOUND_MS) problems.push(`stop() took ${ms} ms (bound ${STOP_BOUND_MS})`);
   return problems;
+}
+
+function describeCallee(answered: boolean | undefined, fails: boolean): string {
+  const told = answered === undefined ? 'unanswered' : answered ? 'answered success' : 'answered failure';
+  return fails ? `${told}, scripted to fail` : told;
 }
 
 export function describe(error: unknown): string {

@@ -26,6 +26,14 @@ export interface RunScript {
   writeDuringCalls: boolean;
   /** Throws at the end, after everything was written and published. */
   fail: boolean;
+  /**
+   * With a deferred charge (`Scenario.deferred`): opens its transaction before its calls, which
+   * then join it as in an immediate run. Otherwise the calls run first, each committing on its
+   * own, and the transaction opens after them.
+   */
+  openFirst: boolean;
+  /** With a deferred charge whose calls run first: publishes its event before the transaction opens. */
+  publishFirst: boolean;
 }
 
 export interface Operation {
@@ -41,6 +49,12 @@ export interface Operation {
 
 export interface Scenario {
   operations: Operation[];
+  /**
+   * The charge command is registered with `transaction: 'deferred'`: a run holds no transaction
+   * until it awaits `ctx.transaction()` (RunScript.openFirst says when), and its in-process calls
+   * made before that commit on their own.
+   */
+  deferred: boolean;
   /** By account: the scripts of its runs, in the order they start. */
   scripts: Record<string, RunScript[]>;
   /** Publishes of charge events the broker refuses, by their order (relay batches or direct sends). */
@@ -74,6 +88,8 @@ const run: fc.Arbitrary<RunScript> = fc.record({
   writeDuringCalls: fc.boolean(),
   // One run in five fails at its end.
   fail: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+  openFirst: fc.boolean(),
+  publishFirst: fc.boolean(),
 });
 
 const operation = (accounts: string[]): fc.Arbitrary<Operation> =>
@@ -108,6 +124,7 @@ export const scenarios: fc.Arbitrary<Scenario> = fc
     const accounts = [...new Set(operations.map((o) => o.account))];
     return fc.record({
       operations: fc.constant(operations),
+      deferred: fc.boolean(),
       scripts: fc.record(
         Object.fromEntries(accounts.map((a) => [a, fc.array(run, { minLength: 1, maxLength: 4 })])) as Record<
           string,

@@ -64,7 +64,14 @@ const DEFAULT_SCRIPT: RunScript = {
   callees: [],
   writeDuringCalls: false,
   fail: false,
+  openFirst: false,
+  publishFirst: false,
 };
+
+/** Whether a run's in-process calls go out before its transaction opens, each committing on its own. */
+export function callsDetached(scenario: Scenario, script: RunScript): boolean {
+  return scenario.deferred && !script.openFirst;
+}
 
 /** A broker whose publishes of charge events fail in the order the scenario says. */
 class RefusingTransport extends MemoryTransport {
@@ -112,27 +119,43 @@ export async function play(scenario: Scenario, sut: StoreUnderTest, s: fc.Schedu
     if (callee.fail) throw new Error('the ledger refused');
     return { ok: true };
   });
-  const accounts = service('accounts').command(Charge, async ({ account }, ctx) => {
-    const run = (seen.runs.get(account) ?? 0) + 1;
-    seen.runs.set(account, run);
-    const script = scenario.scripts[account]?.[run - 1] ?? DEFAULT_SCRIPT;
-    await step(`charge ${account}:${run} before`, script.delayBeforeWriteMs);
-    const own = () => sut.write(ctx.tx, `charge:${account}:${run}`);
-    const calls = script.callees.map((callee, index) =>
-      ctx.call(Record, { account, run, index }, callee.timeoutMs !== undefined ? { timeoutMs: callee.timeoutMs } : {}),
-    );
-    const settled = await Promise.allSettled([...calls, ...(script.writeDuringCalls ? [own()] : [])]);
-    settled
-      .slice(0, calls.length)
-      .forEach((o, index) => seen.calleeAnswers.set(`${account}:${run}:${index}`, o.status === 'fulfilled'));
-    if (settled.length > calls.length && settled[calls.length]!.status === 'rejected')
-      throw (settled[calls.length] as PromiseRejectedResult).reason;
-    if (!script.writeDuringCalls) await own();
-    await ctx.publish(Charged, { account, run }, { key: account });
-    await step(`charge ${account}:${run} after`, script.delayAfterWriteMs);
-    if (script.fail) throw new Error('the charge failed at its end');
-    return { account, run };
-  });
+  const accounts = service('accounts').command(
+    Charge,
+    async ({ account }, ctx) => {
+      const run = (seen.runs.get(account) ?? 0) + 1;
+      seen.runs.set(account, run);
+      const script = scenario.scripts[account]?.[run - 1] ?? DEFAULT_SCRIPT;
+      const detached = callsDetached(scenario, script);
+      if (scenario.deferred && !detached) await ctx.transaction();
+      await step(`charge ${account}:${run} before`, script.delayBeforeWriteMs);
+      const own = () => sut.write(ctx.tx, `charge:${account}:${run}`);
+      // A detached run has no transaction to write on while its calls run.
+      const writeDuringCalls = script.writeDuringCalls && !detached;
+      const publish = () => ctx.publish(Charged, { account, run }, { key: account });
+      const calls = script.callees.map((callee, index) =>
+        ctx.call(
+          Record,
+          { account, run, index },
+          callee.timeoutMs !== undefined ? { timeoutMs: callee.timeoutMs } : {},
+        ),
+      );
+      const settled = await Promise.allSettled([...calls, ...(writeDuringCalls ? [own()] : [])]);
+      settled
+        .slice(0, calls.length)
+        .forEach((o, index) => seen.calleeAnswers.set(`${account}:${run}:${index}`, o.status === 'fulfilled'));
+      if (settled.length > calls.length && settled[calls.length]!.status === 'rejected')
+        throw (settled[calls.length] as PromiseRejectedResult).reason;
+      const publishFirst = detached && script.publishFirst;
+      if (publishFirst) await publish();
+      if (detached) await ctx.transaction();
+      if (!writeDuringCalls) await own();
+      if (!publishFirst) await publish();
+      await step(`charge ${account}:${run} after`, script.delayAfterWriteMs);
+      if (script.fail) throw new Error('the charge failed at its end');
+      return { account, run };
+    },
+    scenario.deferred ? { transaction: 'deferred' } : {},
+  );
 
   let relayCrashes = scenario.relayCrashes;
   const producer = createApp({
