@@ -52,11 +52,13 @@ export function parseOptions(argv) {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.broker !== 'amqp' && values.broker !== 'kafka')
-    throw new Error(`--broker: expected amqp or kafka, got '${values.broker}'`);
+  // `rabbitmq` is what `npm run example:load` calls it: the same broker.
+  const broker = values.broker === 'rabbitmq' ? 'amqp' : values.broker;
+  if (broker !== 'amqp' && broker !== 'kafka')
+    throw new Error(`--broker: expected amqp (or rabbitmq) or kafka, got '${values.broker}'`);
   return {
     help: values.help,
-    broker: values.broker,
+    broker,
     quick: values.quick,
     orders: whole('orders', values.orders ?? (values.quick ? '200' : '500')),
     concurrency: whole('concurrency', values.concurrency),

@@ -102,9 +102,10 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       help: { type: 'boolean', default: false },
     },
   });
-  const broker = values.broker as BrokerChoice;
+  // `amqp` is what `npm run chaos` calls it: the same broker.
+  const broker = (values.broker === 'amqp' ? 'rabbitmq' : values.broker) as BrokerChoice;
   if (!['memory', 'rabbitmq', 'kafka'].includes(broker))
-    throw new ConfigError(`--broker: expected memory, rabbitmq or kafka, got '${values.broker}'`);
+    throw new ConfigError(`--broker: expected memory, rabbitmq (or amqp) or kafka, got '${values.broker}'`);
   if (values.url !== undefined && broker !== 'memory')
     throw new ConfigError('--url drives a running shop: it takes no --broker');
   const startRate = positive('start-rate', values['start-rate'], false);
