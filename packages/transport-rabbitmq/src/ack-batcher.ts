@@ -1,14 +1,23 @@
 /**
  * Acknowledges a channel's deliveries with as few frames as correctness allows. Handlers
  * finish out of delivery order (keys run concurrently), so a single `basic.ack` with
- * `multiple` may only cover the longest prefix of deliveries that are all settled; that
- * prefix is acked with one frame per tick. A consumer that acks each message separately
- * spends most of its CPU writing one small frame per message (a syscall each).
+ * `multiple` may only cover the longest prefix of deliveries that are all settled.
  *
- * Deliveries settled behind one still running are acked one by one in the same tick, so
+ * A drain is paced by the broker, which works per ack frame as well as per message: acking
+ * once per tick sent a frame per socket read (about one per 18 deliveries at prefetch 100).
+ * So settled deliveries wait until half the prefetch window is unacked on the wire, then go
+ * out together at the end of the tick; the broker still holds the other half of the window
+ * to send meanwhile, so the flow never waits on an ack. Below that share (a low rate, or
+ * the last messages of a burst) a short timer sends them. A prefetch of 1 or 2 makes the
+ * share one delivery: every ack goes out in its tick, so such a consumer keeps moving.
+ *
+ * Deliveries settled behind one still running are acked one by one in the same flush, so
  * a slow handler never holds back acks and, through the prefetch window, the flow of the
  * others. A requeue is sent at once. RabbitMQ refuses (closing the channel) a `multiple`
  * ack that names a delivery no longer outstanding, so the frame always names one that is.
+ * A delayed ack lost to a crash means the broker delivers those messages again, which
+ * at-least-once delivery allows (the inbox drops the duplicates); a graceful close flushes
+ * first, and a channel that closed acks nothing.
  */
 import type { Message } from 'amqplib';
 
@@ -25,16 +34,31 @@ export interface Delivery {
   state: 'pending' | 'acked' | 'done';
 }
 
+/** How long an ack waits at most for the unacked share of the window to fill. */
+export const ACK_DELAY_MS = 5;
+
 /** What a slot behind the head holds once its delivery is settled on the wire. */
 const SETTLED: Delivery = { message: undefined as unknown as Message, state: 'done' };
 
 export class AckBatcher {
   private order: Delivery[] = [];
   private head = 0;
+  /** Deliveries received and not yet acked or requeued on the wire. */
+  private unacked = 0;
+  /** Unacked deliveries at which settled ones are acked in this tick rather than by the timer. */
+  private readonly share: number;
   private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly flushNow = (): void => this.flush();
 
-  constructor(private readonly channel: AckChannel) {}
+  /** `prefetch`: the channel's prefetch count, the window the broker sends within. */
+  constructor(
+    private readonly channel: AckChannel,
+    prefetch: number,
+  ) {
+    this.share = Math.max(1, prefetch >> 1);
+  }
 
   /**
    * Records a delivery, in the order the broker sent it. The handle it returns is what the
@@ -44,16 +68,22 @@ export class AckBatcher {
   received(message: Message): Delivery {
     const entry: Delivery = { message, state: 'pending' };
     this.order.push(entry);
+    this.unacked++;
     return entry;
   }
 
   ack(entry: Delivery): void {
     if (this.closed || entry.state !== 'pending') return;
     entry.state = 'acked';
-    if (!this.scheduled) {
+    if (this.scheduled) return;
+    if (this.unacked >= this.share) {
       this.scheduled = true;
       // After the current microtasks: every handler that finished in this turn joins one frame.
-      process.nextTick(() => this.flush());
+      process.nextTick(this.flushNow);
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(this.flushNow, ACK_DELAY_MS);
+      // Pending acks alone never keep a process alive; its connection does while it lives.
+      this.timer.unref();
     }
   }
 
@@ -61,12 +91,14 @@ export class AckBatcher {
   requeue(entry: Delivery): void {
     if (this.closed || entry.state !== 'pending') return;
     entry.state = 'done';
+    this.unacked--;
     this.safely(() => this.channel.nack(entry.message, false, true));
   }
 
   /** Sends every pending ack now (also before the channel closes gracefully). */
   flush(): void {
     this.scheduled = false;
+    this.stopTimer();
     if (this.closed) return;
     let upTo: Delivery | undefined;
     while (this.head < this.order.length && this.order[this.head]!.state !== 'pending') {
@@ -77,6 +109,7 @@ export class AckBatcher {
       if (entry.state === 'acked') {
         upTo = entry;
         entry.state = 'done';
+        this.unacked--;
       }
     }
     if (upTo) this.safely(() => this.channel.ack(upTo.message, true));
@@ -85,6 +118,7 @@ export class AckBatcher {
       if (entry.state !== 'acked') continue;
       this.safely(() => this.channel.ack(entry.message));
       entry.state = 'done';
+      this.unacked--;
     }
     if (this.head > 1024 && this.head * 2 > this.order.length) {
       this.order = this.order.slice(this.head);
@@ -95,8 +129,16 @@ export class AckBatcher {
   /** The channel is gone: nothing more can be acked on it. */
   discard(): void {
     this.closed = true;
+    this.stopTimer();
     this.order = [];
     this.head = 0;
+    this.unacked = 0;
+  }
+
+  private stopTimer(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /**

@@ -86,7 +86,12 @@ export class GroupConsumer implements Subscription {
     if (this.closing) return;
     await this.topology.declareGroup(model, this.spec.group, this.spec.topics);
     const channel = await model.createChannel();
-    const attached: Attached = { channel, acks: new AckBatcher(channel), open: true, tag: undefined };
+    const attached: Attached = {
+      channel,
+      acks: new AckBatcher(channel, this.options.prefetch),
+      open: true,
+      tag: undefined,
+    };
     channel.on('error', (error: Error) =>
       this.options.log.warn({ err: error, group: this.spec.group }, 'rabbitmq consumer channel error'),
     );
