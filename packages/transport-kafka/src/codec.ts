@@ -277,10 +277,12 @@ function incoming(
   const body = record.value ?? EMPTY;
   // Not from Tandem: a position-based id stays the same on redelivery, so the inbox still deduplicates.
   const id = headers[Header.id] || positionId(origin);
-  // Two literals rather than a spread: a message without a key has no `key` at all.
+  // Two literals rather than a spread: a message without a key has no `key` at all. The
+  // consumer sets `deliveryCount` before the handler runs: made here with room for it, the
+  // message needs no second allocation (a property store past a literal's size) per record.
   return key === undefined
-    ? { topic, headers, body, id, attempt, receivedAt, origin }
-    : { topic, key, headers, body, id, attempt, receivedAt, origin };
+    ? { topic, headers, body, id, attempt, receivedAt, origin, deliveryCount: undefined }
+    : { topic, key, headers, body, id, attempt, receivedAt, origin, deliveryCount: undefined };
 }
 
 const EMPTY = new Uint8Array(0);
