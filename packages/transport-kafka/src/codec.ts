@@ -18,6 +18,7 @@ import {
   type OutgoingMessage,
 } from '@tandem/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { HeaderText } from './header-text.js';
 
 /** How Tandem's headers map to Kafka record headers (CloudEvents binary mode). */
 export const KAFKA_BINDING = { prefix: 'ce_' } as const;
@@ -119,11 +120,20 @@ const enum Role {
 interface HeaderRole {
   role: Role;
   name: string;
+  /** Its values' text, reused while they repeat (header-text.ts). */
+  text: HeaderText;
 }
 
 /** Most distinct wire names whose role is remembered; past it, names are classified each time. */
 const MAX_HEADER_ROLES = 512;
 const headerRoles = new Map<string, HeaderRole>();
+
+/** The values of names not kept in `headerRoles`: decoded each time. */
+const UNREMEMBERED = new HeaderText(false);
+
+function roleOf(role: Role, name: string): HeaderRole {
+  return { role, name, text: new HeaderText() };
+}
 
 /**
  * How a record header's name is read. The same few names come with every record, so each is
@@ -135,12 +145,13 @@ function headerRole(name: string): HeaderRole {
   if (known !== undefined) return known;
   const lower = name.toLowerCase();
   if (lower.startsWith(KAFKA_BINDING.prefix))
-    known = { role: Role.Attribute, name: CE_PREFIX + lower.slice(KAFKA_BINDING.prefix.length) };
-  else if (lower === 'traceparent') known = { role: Role.TraceParent, name: lower };
-  else if (lower === 'tracestate') known = { role: Role.TraceState, name: lower };
-  else if (BOOKKEEPING.has(lower)) known = { role: Role.Bookkeeping, name: lower };
-  else known = { role: Role.Other, name };
+    known = roleOf(Role.Attribute, CE_PREFIX + lower.slice(KAFKA_BINDING.prefix.length));
+  else if (lower === 'traceparent') known = roleOf(Role.TraceParent, lower);
+  else if (lower === 'tracestate') known = roleOf(Role.TraceState, lower);
+  else if (BOOKKEEPING.has(lower)) known = roleOf(Role.Bookkeeping, lower);
+  else known = roleOf(Role.Other, name);
   if (headerRoles.size < MAX_HEADER_ROLES) headerRoles.set(name, known);
+  else known.text = UNREMEMBERED;
   return known;
 }
 
@@ -164,8 +175,9 @@ export function decodeHeaders(
     const raw = headers[wire];
     const first = Array.isArray(raw) ? raw[0] : raw;
     if (first === undefined) continue;
-    const value = typeof first === 'string' ? first : first.toString('utf8');
-    const { role, name } = headerRole(wire);
+    const known = headerRole(wire);
+    const { role, name } = known;
+    const value = typeof first === 'string' ? first : known.text.textOf(first);
     if (role === Role.Attribute) {
       if (name !== skip) out[name] = value;
     } else if (role === Role.TraceParent) traceparent = value;
@@ -265,10 +277,12 @@ function incoming(
   const body = record.value ?? EMPTY;
   // Not from Tandem: a position-based id stays the same on redelivery, so the inbox still deduplicates.
   const id = headers[Header.id] || positionId(origin);
-  // Two literals rather than a spread: a message without a key has no `key` at all.
+  // Two literals rather than a spread: a message without a key has no `key` at all. The
+  // consumer sets `deliveryCount` before the handler runs: made here with room for it, the
+  // message needs no second allocation (a property store past a literal's size) per record.
   return key === undefined
-    ? { topic, headers, body, id, attempt, receivedAt, origin }
-    : { topic, key, headers, body, id, attempt, receivedAt, origin };
+    ? { topic, headers, body, id, attempt, receivedAt, origin, deliveryCount: undefined }
+    : { topic, key, headers, body, id, attempt, receivedAt, origin, deliveryCount: undefined };
 }
 
 const EMPTY = new Uint8Array(0);
