@@ -211,7 +211,8 @@ describe.runIf(rabbit && postgres)('fulfilment saga: five processes on RabbitMQ 
       cluster.start('payments');
       expect(await cluster.untilReady(['payments'], 60_000)).toBe(true);
     });
-    expect(stoppedFor).toBeGreaterThanOrEqual(3_000);
+    // The outage lasted its 3 s: a timer may fire a millisecond before Date.now() says so (seen: 2,999).
+    expect(stoppedFor).toBeGreaterThanOrEqual(2_990);
     // The orders answered while payments was down failed after their stock was reserved.
     expect(answers.some((a) => a.status >= 500)).toBe(true);
     const reservedUnplaced = await db.query(
