@@ -6,7 +6,7 @@
 //   (bench/results/run.json, committed beside docs/benchmarks.md), marked with when they ran.
 //   names: http, client-call, rmq, kafka (comparison table); http-overhead, rabbitmq,
 //          rabbitmq-latency, kafka-latency, kafka-latency-short-wait, rmq-instructions, kafka-instructions (both need valgrind),
-//          kafka-transport, outbox, tracing (transport scripts)
+//          kafka-transport, outbox, tracing, tracing-instructions (needs valgrind) (transport scripts)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -127,6 +127,12 @@ const transportScripts = [
     title: 'Tracing on against off',
     script: 'tracing.mjs',
     args: q ? ['--rounds', '3', '--seconds', '3'] : [],
+  },
+  {
+    name: 'tracing-instructions',
+    title: 'Tracing on against off: instructions per request (callgrind)',
+    script: 'tracing-instructions.mjs',
+    args: q ? ['--small', '300', '--large', '1300'] : [],
   },
 ];
 

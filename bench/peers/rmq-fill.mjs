@@ -62,27 +62,32 @@ export function rmqFillers(connection, url) {
       toQueue(await confirmChannel(), name, n, Buffer.from(JSON.stringify({ pattern: 'orders.placed', data: order }))),
     tandem: (name, n) => tandemFill(url, name, n, 'binary'),
     'tandem-structured': (name, n) => tandemFill(url, name, n, 'structured'),
-    moleculer: async (name, n) => {
-      const broker = new ServiceBroker({
-        namespace: name,
-        nodeID: `${name}-producer`,
-        logger: false,
-        metrics: false,
-        tracing: false,
-        disableBalancer: true,
-        transporter: { type: 'AMQP', options: { url, autoDeleteQueues: 300_000 } },
-      });
-      // Moleculer declares its balanced-event queue only once its services have started, which
-      // can be after a short-lived consumer stopped; declared here the same way, so the fill lands.
-      const declare = await connection.createChannel();
-      await declare.assertQueue(`MOL-${name}.EVENTB.orders.orders.placed`, { expires: 300_000 });
-      await declare.close();
-      await broker.start();
-      try {
-        await inBatches(n, () => broker.emit('orders.placed', order, { groups: ['orders'] }));
-      } finally {
-        await broker.stop();
-      }
-    },
+    moleculer: (name, n) => moleculerFill(name, n, {}),
+    // Moleculer's transporter sends transient messages unless told otherwise (messageOptions {}):
+    // the broker keeps them off disk, which a drain of persistent ones does not get.
+    'moleculer-persistent': (name, n) => moleculerFill(name, n, { persistent: true }),
   };
+
+  async function moleculerFill(name, n, messageOptions) {
+    const broker = new ServiceBroker({
+      namespace: name,
+      nodeID: `${name}-producer`,
+      logger: false,
+      metrics: false,
+      tracing: false,
+      disableBalancer: true,
+      transporter: { type: 'AMQP', options: { url, autoDeleteQueues: 300_000, messageOptions } },
+    });
+    // Moleculer declares its balanced-event queue only once its services have started, which
+    // can be after a short-lived consumer stopped; declared here the same way, so the fill lands.
+    const declare = await connection.createChannel();
+    await declare.assertQueue(`MOL-${name}.EVENTB.orders.orders.placed`, { expires: 300_000 });
+    await declare.close();
+    await broker.start();
+    try {
+      await inBatches(n, () => broker.emit('orders.placed', order, { groups: ['orders'] }));
+    } finally {
+      await broker.stop();
+    }
+  }
 }

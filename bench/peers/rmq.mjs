@@ -6,7 +6,8 @@
 // core 1 first); timed from its first event handled to the last. Rounds rotate the order.
 //
 // `tandem structured` (only with --only naming it): Tandem on events written in CloudEvents
-// structured mode, e.g. --only 'tandem,tandem structured'.
+// structured mode, e.g. --only 'tandem,tandem structured'. `moleculer persistent` (the same):
+// Moleculer on persistent messages, where its transporter's default sends transient ones.
 //
 //   node bench/peers/rmq.mjs [--rounds 3] [--events 20000] [--only tandem,nestjs] [--json out.json]
 //   RabbitMQ at BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672)
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'amqplib';
 import { pinSelf, startServer } from '../lib/server-process.mjs';
+import { brokerCpuMicros } from '../lib/broker-cpu.mjs';
 import { peakRssBytes } from '../lib/peak-rss.mjs';
 import { fixed, median, table } from '../lib/stats.mjs';
 import { rmqFillers } from './rmq-fill.mjs';
@@ -47,6 +49,14 @@ const targets = [
     script: script('./consumers/rmq-tandem.mjs'),
   },
   { name: 'nestjs', role: 'peer', fill: 'nest', script: script('./consumers/rmq-nest.mjs') },
+  // Moleculer on persistent messages (its transporter sends transient ones by default); only when named in --only.
+  {
+    name: 'moleculer persistent',
+    role: 'variant',
+    optIn: true,
+    fill: 'moleculer-persistent',
+    script: script('./consumers/rmq-moleculer.mjs'),
+  },
   { name: 'moleculer', role: 'peer', fill: 'moleculer', script: script('./consumers/rmq-moleculer.mjs') },
 ]
   .filter((t) =>
@@ -64,9 +74,12 @@ async function measure(target, firstTime) {
   if (firstTime) await (await startServer(target.script, { cpu: 0, env: env(target) })).stop();
   await fillers[target.fill](target.queue, events);
   const consumer = await startServer(target.script, { cpu: 0, env: env(target) });
+  // From the consumer's start to its last event: its connecting costs the broker little beside a drain.
+  const brokerBefore = brokerCpuMicros();
   try {
     const [, ms, cpu] = await consumer.nextLine(/^drained (\S+) (\d+)/);
-    return { rate: (events / Number(ms)) * 1000, cpu: Number(cpu) / events, rss: peakRssBytes(consumer.pid) };
+    const broker = brokerBefore === undefined ? NaN : (brokerCpuMicros() - brokerBefore) / events;
+    return { rate: (events / Number(ms)) * 1000, cpu: Number(cpu) / events, broker, rss: peakRssBytes(consumer.pid) };
   } finally {
     await consumer.stop();
   }
@@ -79,7 +92,8 @@ for (let round = 0; round < rounds; round++) {
     const r = await measure(target, round === 0);
     runs.get(target.name).push(r);
     console.log(
-      `round ${round + 1} ${target.name.padEnd(20)} ${fixed(r.rate)} events/s  ${fixed(r.cpu, 1)} µs CPU/event  peak RSS ${fixed(r.rss / 2 ** 20)} MiB`,
+      `round ${round + 1} ${target.name.padEnd(20)} ${fixed(r.rate)} events/s  ${fixed(r.cpu, 1)} µs CPU/event  ` +
+        `broker ${fixed(r.broker, 1)} µs/event  peak RSS ${fixed(r.rss / 2 ** 20)} MiB`,
     );
   }
 }
@@ -87,16 +101,17 @@ for (let round = 0; round < rounds; round++) {
 const summary = targets.map((t) => {
   const rs = runs.get(t.name);
   const pick = (key) => median(rs.map((r) => r[key]));
-  return { name: t.name, role: t.role, rate: pick('rate'), cpu: pick('cpu'), rss: pick('rss') };
+  return { name: t.name, role: t.role, rate: pick('rate'), cpu: pick('cpu'), broker: pick('broker'), rss: pick('rss') };
 });
 console.log(`\nmedians of ${rounds} rounds, ${events} events each, prefetch 100, Node ${process.version}`);
 console.log(
   table([
-    ['consumer', 'events/s', 'µs CPU/event', 'peak RSS MiB', 'rate ÷ amqplib', 'CPU ÷ amqplib'],
+    ['consumer', 'events/s', 'µs CPU/event', 'broker µs/event', 'peak RSS MiB', 'rate ÷ amqplib', 'CPU ÷ amqplib'],
     ...summary.map((s) => [
       s.name,
       fixed(s.rate),
       fixed(s.cpu, 1),
+      fixed(s.broker, 1),
       fixed(s.rss / 2 ** 20),
       fixed(s.rate / summary[0].rate, 3),
       fixed(s.cpu / summary[0].cpu, 3),
@@ -113,6 +128,7 @@ const leftovers = [
   `${run}-tandem-structured.group.orders`,
   `${run}-tandem-structured.dlq.orders`,
   `MOL-${run}-moleculer.EVENTB.orders.orders.placed`,
+  `MOL-${run}-moleculer-persistent.EVENTB.orders.orders.placed`,
 ];
 for (const queue of leftovers) await channel.deleteQueue(queue).catch(() => undefined);
 await connection.close().catch(() => undefined);
@@ -123,7 +139,14 @@ if (values.json) {
     title: 'RabbitMQ consume (drain, zod-validated, acked)',
     unit: 'events/s',
     settings: { rounds, events, prefetch: 100 },
-    rows: summary.map((s) => ({ name: s.name, role: s.role, rate: s.rate, cpuMicros: s.cpu, peakRss: s.rss })),
+    rows: summary.map((s) => ({
+      name: s.name,
+      role: s.role,
+      rate: s.rate,
+      cpuMicros: s.cpu,
+      ...(Number.isFinite(s.broker) ? { brokerCpuMicros: s.broker } : {}),
+      peakRss: s.rss,
+    })),
   };
   writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
 }

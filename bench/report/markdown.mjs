@@ -15,6 +15,13 @@ function comparisonRows(group) {
   });
 }
 
+/** The broker's own CPU per event where the bench read it (a local RabbitMQ): a drain is paced by it too. */
+function brokerShare(rows) {
+  const read = rows.filter((r) => Number.isFinite(r.brokerCpuMicros));
+  if (read.length === 0) return '';
+  return `; the broker's own CPU per event: ${read.map((r) => `${r.name} ${fixed(r.brokerCpuMicros, 1)} µs`).join(', ')}`;
+}
+
 function verdicts(groups) {
   const lines = [];
   for (const group of groups) {
@@ -33,6 +40,7 @@ function verdicts(groups) {
           : '') +
         (ahead.length ? `; ahead of ${ahead.join(', ')}` : '') +
         (behind.length ? `; behind ${behind.join(', ')}` : '') +
+        brokerShare(group.rows) +
         '.',
     );
   }
