@@ -132,7 +132,7 @@ const transportScripts = [
     name: 'tracing-instructions',
     title: 'Tracing on against off: instructions per request (callgrind)',
     script: 'tracing-instructions.mjs',
-    args: q ? ['--small', '300', '--large', '1300'] : [],
+    args: q ? ['--small', '3000', '--large', '6000'] : [],
   },
 ];
 
