@@ -9,8 +9,7 @@
 // sequential on `--connections` keep-alive connections, so every run does the same work.
 //
 //   npx tsc -b && node bench/tracing-instructions.mjs [--small 3000] [--large 8000] [--connections 4]
-import { spawn } from 'node:child_process';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { body } from './http-overhead/payload.mjs';
+import { spawnCallgrind } from './lib/callgrind.mjs';
 import { fixed, table } from './lib/stats.mjs';
 
 const { values } = parseArgs({
@@ -63,35 +63,31 @@ async function sendOrders(url, count) {
 
 /** The server's total instructions from start to exit, having answered `count` requests. */
 async function counted(server, mode, count) {
-  const file = join(out, `${server.name}-${mode}-${count}.out`);
-  const args = [
-    '--tool=callgrind',
-    `--callgrind-out-file=${file}`,
-    process.execPath,
-    '--single-threaded',
-    server.script,
-  ];
-  const child = spawn('valgrind', args, {
+  const { child, exited } = spawnCallgrind({
+    name: server.name,
+    script: server.script,
     env: { ...process.env, NODE_ENV: 'production', TANDEM_BENCH_OTEL: mode },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    file: join(out, `${server.name}-${mode}-${count}.out`),
   });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const url = await new Promise((resolve, reject) => {
-    exited.then((code) => reject(new Error(`${server.name} exited with ${code}: ${stderr.slice(-500)}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = /^listening (\S+)/.exec(line);
-      if (match) resolve(match[1]);
-    });
+  let url;
+  // Settles the race only when the server exits before it listens; handled here too, so a
+  // failed exit after the requests reaches the caller through `exited` alone.
+  const exitedEarly = exited.then(() => {
+    if (url === undefined) throw new Error(`${server.name} exited before it listened`);
   });
+  exitedEarly.catch(() => undefined);
+  url = await Promise.race([
+    exitedEarly,
+    new Promise((resolve) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const match = /^listening (\S+)/.exec(line);
+        if (match) resolve(match[1]);
+      });
+    }),
+  ]);
   await sendOrders(url, count);
   child.kill('SIGTERM');
-  const code = await exited;
-  const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
-  if (code !== 0 || !totals)
-    throw new Error(`${server.name} under callgrind exited with ${code}: ${stderr.slice(-500)}`);
-  return Number(totals[1]);
+  return exited;
 }
 
 const perRequest = {};

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { connect } from 'amqplib';
+import { body as orderJson } from '../http-overhead/payload.mjs';
 import { brokerCpuMicros } from '../lib/broker-cpu.mjs';
 import { fixed, median, table } from '../lib/stats.mjs';
 
@@ -28,16 +29,7 @@ const rounds = Number(values.rounds);
 const queueArgs = JSON.parse(values['queue-args']);
 const url = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const run = `bench-modes-${randomBytes(3).toString('hex')}`;
-const body = Buffer.from(
-  JSON.stringify({
-    customerId: 'c-42',
-    items: [
-      { sku: 'sku-1', quantity: 1, price: 9.5 },
-      { sku: 'sku-2', quantity: 2, price: 19 },
-      { sku: 'sku-3', quantity: 3, price: 4.25 },
-    ],
-  }),
-);
+const body = Buffer.from(orderJson);
 /** Tandem's CloudEvents binary-mode properties (codec.ts), fresh id and time per message. */
 function cloudEventHeaders(i, { subject = true } = {}) {
   const headers = {

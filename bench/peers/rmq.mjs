@@ -73,9 +73,10 @@ async function measure(target, firstTime) {
   // The first start declares the framework's own queues and bindings, so the fill lands.
   if (firstTime) await (await startServer(target.script, { cpu: 0, env: env(target) })).stop();
   await fillers[target.fill](target.queue, events);
-  const consumer = await startServer(target.script, { cpu: 0, env: env(target) });
-  // From the consumer's start to its last event: its connecting costs the broker little beside a drain.
+  // From before the consumer's start (it consumes before it says it listens) to its last
+  // event: its connecting costs the broker little beside a drain.
   const brokerBefore = brokerCpuMicros();
+  const consumer = await startServer(target.script, { cpu: 0, env: env(target) });
   try {
     const [, ms, cpu] = await consumer.nextLine(/^drained (\S+) (\d+)/);
     const broker = brokerBefore === undefined ? NaN : (brokerCpuMicros() - brokerBefore) / events;
